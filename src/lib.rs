@@ -1,0 +1,17 @@
+//! costgate: a CI gate for the unit economics of AI features.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! spec file ─┐
+//! policy  ───┼─> spec (load & validate) ─> pricing (resolve) ─> economics (deterministic)
+//! prices  ───┘                                               └─> sim (Monte Carlo)
+//!                                  ─> policy (evaluate) ─> findings ─> report ─> exit code
+//! ```
+
+pub mod dist;
+pub mod economics;
+pub mod pricing;
+pub mod sim;
+pub mod source;
+pub mod spec;

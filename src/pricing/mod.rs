@@ -1,0 +1,223 @@
+//! Model prices: the catalog, name resolution, and the price of a call.
+//!
+//! The built-in catalog is embedded in the binary (no network). A spec can
+//! also carry its own prices for a model. An unknown model is an error that
+//! names the closest known models; nothing is ever priced at $0 by default.
+
+mod catalog;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::source::{Problem, Problems, closest, did_you_mean};
+use crate::spec::{CustomPrices, Spec};
+
+pub use catalog::{Catalog, CatalogError};
+
+/// Long-context pricing: when one request's input exceeds `threshold_tokens`,
+/// every token of that request is billed at these rates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LongContext {
+    pub threshold_tokens: f64,
+    pub input_usd_per_mtok: f64,
+    pub output_usd_per_mtok: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_usd_per_mtok: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_usd_per_mtok: Option<f64>,
+}
+
+/// Every price of one model, in USD per million tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
+    pub id: String,
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    pub input_usd_per_mtok: f64,
+    pub output_usd_per_mtok: f64,
+    /// Price of a cached input token; `None`: billed at the input price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_usd_per_mtok: Option<f64>,
+    /// Price of writing a token to the prompt cache, where the vendor charges one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_usd_per_mtok: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_output_tokens: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<LongContext>,
+    /// Where the price comes from (a URL or a catalog name).
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Per-token rates in force for one request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rates {
+    pub input: f64,
+    pub output: f64,
+    pub cached_input: f64,
+}
+
+impl ModelPrice {
+    /// Rates (USD per token) for a request with `input_tokens` of input.
+    pub fn rates(&self, input_tokens: f64) -> Rates {
+        match &self.above {
+            Some(lc) if input_tokens > lc.threshold_tokens => Rates {
+                input: lc.input_usd_per_mtok / 1e6,
+                output: lc.output_usd_per_mtok / 1e6,
+                cached_input: lc.cached_input_usd_per_mtok.unwrap_or(lc.input_usd_per_mtok) / 1e6,
+            },
+            _ => Rates {
+                input: self.input_usd_per_mtok / 1e6,
+                output: self.output_usd_per_mtok / 1e6,
+                cached_input: self.cached_input_usd_per_mtok.unwrap_or(self.input_usd_per_mtok) / 1e6,
+            },
+        }
+    }
+
+    /// USD for one call: `cached_share` of the input billed at the cached
+    /// rate, the rest at the input rate, the output at the output rate.
+    pub fn call_cost(&self, input_tokens: f64, output_tokens: f64, cached_share: f64) -> f64 {
+        let r = self.rates(input_tokens);
+        input_tokens * ((1.0 - cached_share) * r.input + cached_share * r.cached_input) + output_tokens * r.output
+    }
+
+    /// The dearest rate (USD per token) any token can be billed at when a
+    /// request's input is at most `max_input_tokens`: what a token cap is
+    /// priced at in the worst case, since a cap in tokens does not fix how
+    /// they split between input and output.
+    pub fn dearest_rate(&self, max_input_tokens: f64) -> f64 {
+        let r = self.rates(max_input_tokens);
+        r.input.max(r.output).max(r.cached_input)
+    }
+
+    fn from_custom(key: &str, c: &CustomPrices) -> Self {
+        ModelPrice {
+            id: key.to_string(),
+            provider: "spec".into(),
+            aliases: Vec::new(),
+            input_usd_per_mtok: c.input_usd_per_mtok,
+            output_usd_per_mtok: c.output_usd_per_mtok,
+            cached_input_usd_per_mtok: c.cached_input_usd_per_mtok,
+            cache_write_usd_per_mtok: c.cache_write_usd_per_mtok,
+            context_window: c.context_window,
+            max_output_tokens: c.max_output_tokens,
+            above: None,
+            source: "prices given in the spec".into(),
+        }
+    }
+}
+
+/// The spec's models with the prices they resolved to.
+#[derive(Clone, Debug, Serialize)]
+pub struct PricedModels {
+    pub catalog: CatalogInfo,
+    pub models: Vec<PricedModel>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PricedModel {
+    /// The key under `models:`.
+    pub key: String,
+    /// The name written in the spec.
+    pub requested: String,
+    pub price: ModelPrice,
+}
+
+/// What catalog priced a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CatalogInfo {
+    pub name: String,
+    pub checked: String,
+}
+
+impl PricedModels {
+    pub fn get(&self, key: &str) -> &ModelPrice {
+        &self
+            .models
+            .iter()
+            .find(|m| m.key == key)
+            .unwrap_or_else(|| panic!("model key `{key}` was validated but not priced"))
+            .price
+    }
+}
+
+/// Resolve every model of `spec` in `catalog` (or the spec's own prices).
+/// Every unknown name is a problem naming the closest known models.
+pub fn resolve(spec: &Spec, catalog: &Catalog) -> Result<PricedModels, Vec<Problem>> {
+    let mut p = Problems::new(&spec.file);
+    let mut models = Vec::new();
+    for m in &spec.models {
+        if let Some(c) = &m.custom {
+            models.push(PricedModel {
+                key: m.key.clone(),
+                requested: m.name.clone(),
+                price: ModelPrice::from_custom(&m.key, c),
+            });
+            continue;
+        }
+        match catalog.find(&m.name) {
+            Some(price) => models.push(PricedModel {
+                key: m.key.clone(),
+                requested: m.name.clone(),
+                price: price.clone(),
+            }),
+            None => {
+                let names: Vec<&str> = catalog.names().collect();
+                let near = closest(&m.name, names.iter().copied(), 3);
+                let hint = did_you_mean(&near).unwrap_or_else(|| {
+                    "give its prices in the spec: {input_usd_per_mtok: .., output_usd_per_mtok: ..}, or run `costgate pricing list`".into()
+                });
+                p.push_hint(
+                    m.loc,
+                    &m.path,
+                    format!("unknown model `{}`: it is not in the price catalog ({}) and the spec gives no prices", m.name, catalog.info().name),
+                    hint,
+                );
+            }
+        }
+    }
+    if p.is_empty() {
+        Ok(PricedModels { catalog: catalog.info(), models })
+    } else {
+        Err(p.into_vec())
+    }
+}
+
+/// The built-in catalog, parsed once.
+pub fn builtin() -> Arc<Catalog> {
+    static CELL: std::sync::OnceLock<Arc<Catalog>> = std::sync::OnceLock::new();
+    Arc::clone(CELL.get_or_init(|| {
+        Arc::new(
+            Catalog::parse_costgate("built-in", include_str!("builtin.toml"))
+                .expect("the built-in catalog is valid (tested)"),
+        )
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_cost_follows_the_formula() {
+        let c = builtin();
+        let s = c.find("claude-sonnet-4-5").unwrap();
+        // 1,000 input at $3/M + 500 output at $15/M = $0.0105
+        assert!((s.call_cost(1000.0, 500.0, 0.0) - 0.0105).abs() < 1e-12);
+        // 40% of 1,000 input cached at $0.30/M: 600*3e-6 + 400*0.3e-6 + 500*15e-6
+        assert!((s.call_cost(1000.0, 500.0, 0.4) - (0.0018 + 0.00012 + 0.0075)).abs() < 1e-12);
+        // past the 200k cliff every token of the request is repriced: $6 / $22.50
+        let big = s.call_cost(250_000.0, 1000.0, 0.0);
+        assert!((big - (250_000.0 * 6e-6 + 1000.0 * 22.5e-6)).abs() < 1e-9);
+        assert!((s.dearest_rate(16_000.0) - 15e-6).abs() < 1e-15);
+        assert!((s.dearest_rate(300_000.0) - 22.5e-6).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,203 @@
+//! Where a value came from in an input file, and the problems found in input.
+//!
+//! Every problem costgate reports about a spec, a policy or a price catalog
+//! carries the file, the 1-based line and column, and the field's path
+//! (`tiers[1].limit.on_limit`), so an editor or a CI annotation can point at it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// A 1-based line and column; `line == 0` means "not known" (for example a
+/// value that came from a built-in default rather than a file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Loc {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Loc {
+    pub const UNKNOWN: Loc = Loc { line: 0, column: 0 };
+
+    pub fn new(line: u32, column: u32) -> Self {
+        Loc { line, column }
+    }
+
+    pub fn is_known(self) -> bool {
+        self.line > 0
+    }
+
+    /// Line and column of a byte offset in `text` (columns count characters).
+    pub fn from_offset(text: &str, offset: usize) -> Self {
+        let offset = offset.min(text.len());
+        let before = &text[..offset];
+        let line = before.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() as u32 + 1;
+        Loc { line, column }
+    }
+}
+
+/// A place in a named file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+    /// The field's path inside the file, e.g. `tiers[0].limit.daily_tokens`.
+    pub path: String,
+}
+
+impl Span {
+    pub fn new(file: &Arc<str>, loc: Loc, path: impl Into<String>) -> Self {
+        Span {
+            file: Arc::clone(file),
+            line: loc.line,
+            column: loc.column,
+            path: path.into(),
+        }
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        } else {
+            write!(f, "{}", self.file)
+        }
+    }
+}
+
+/// One thing wrong with an input file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Problem {
+    pub span: Span,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.span)?;
+        if !self.span.path.is_empty() {
+            write!(f, "`{}`: ", self.span.path)?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects problems during one validation pass; nothing stops at the first.
+#[derive(Debug)]
+pub struct Problems {
+    file: Arc<str>,
+    items: Vec<Problem>,
+}
+
+impl Problems {
+    pub fn new(file: &Arc<str>) -> Self {
+        Problems {
+            file: Arc::clone(file),
+            items: Vec::new(),
+        }
+    }
+
+    pub fn file(&self) -> &Arc<str> {
+        &self.file
+    }
+
+    pub fn push(&mut self, loc: Loc, path: &str, message: impl Into<String>) {
+        self.items.push(Problem {
+            span: Span::new(&self.file, loc, path),
+            message: message.into(),
+            hint: None,
+        });
+    }
+
+    pub fn push_hint(
+        &mut self,
+        loc: Loc,
+        path: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.items.push(Problem {
+            span: Span::new(&self.file, loc, path),
+            message: message.into(),
+            hint: Some(hint.into()),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn into_vec(self) -> Vec<Problem> {
+        self.items
+    }
+
+    pub fn extend(&mut self, other: Vec<Problem>) {
+        self.items.extend(other);
+    }
+}
+
+/// The closest names to `wanted` among `known`, best first (for "did you mean").
+pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<&'a str> {
+    let wanted_l = wanted.to_ascii_lowercase();
+    let mut scored: Vec<(f64, &str)> = known
+        .into_iter()
+        .map(|k| {
+            let kl = k.to_ascii_lowercase();
+            let mut score = strsim::jaro_winkler(&wanted_l, &kl);
+            if kl.contains(&wanted_l) || wanted_l.contains(&kl) {
+                score += 0.1;
+            }
+            (score, k)
+        })
+        .filter(|(s, _)| *s > 0.7)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(n).map(|(_, k)| k).collect()
+}
+
+/// "did you mean `a`, `b`?" or an empty string.
+pub fn did_you_mean(candidates: &[&str]) -> Option<String> {
+    if candidates.is_empty() {
+        None
+    } else {
+        let list: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+        Some(format!("did you mean {}?", list.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_become_lines_and_columns() {
+        let text = "a: 1\nbé: 2\n";
+        assert_eq!(Loc::from_offset(text, 0), Loc::new(1, 1));
+        assert_eq!(Loc::from_offset(text, 5), Loc::new(2, 1));
+        // 'é' is two bytes but one column
+        assert_eq!(Loc::from_offset(text, 9), Loc::new(2, 4));
+    }
+
+    #[test]
+    fn closest_names_rank_by_similarity() {
+        let known = ["claude-sonnet-4-5", "claude-haiku-4-5", "gpt-4o"];
+        assert_eq!(closest("claude-sonet-4-5", known, 2)[0], "claude-sonnet-4-5");
+        assert!(closest("zzzz", known, 3).is_empty());
+    }
+}

@@ -1,0 +1,428 @@
+//! The unit-economics spec: loading (YAML or TOML) and validation.
+//!
+//! Loading parses into a located tree ([`node`]), then [`decode`] reads that
+//! tree into [`Spec`] in one pass that collects every problem, each with the
+//! file, line, column and field path. Model names are resolved against the
+//! price catalog later, by [`crate::pricing::resolve`].
+
+pub mod node;
+mod decode;
+pub mod read;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::dist::Dist;
+use crate::source::{Loc, Problem, Span};
+
+pub use decode::decode;
+
+/// The spec format version this costgate reads.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// Where a number the engine uses came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// Written in the spec, at this place.
+    Spec { line: u32, column: u32 },
+    /// Calibrated from logs: the spec marks it `measured: "..."`.
+    Measured { line: u32, column: u32, note: String },
+    /// Not in the spec: costgate's documented default.
+    Default,
+}
+
+impl Origin {
+    pub fn at(loc: Loc) -> Self {
+        Origin::Spec { line: loc.line, column: loc.column }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Origin::Spec { .. } => "spec",
+            Origin::Measured { .. } => "measured",
+            Origin::Default => "default",
+        }
+    }
+}
+
+/// An uncertain quantity with its place in the spec.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Quantity {
+    pub dist: Dist,
+    pub path: String,
+    #[serde(skip)]
+    pub loc: Loc,
+    pub origin: Origin,
+}
+
+impl Quantity {
+    pub fn default_fixed(value: f64, path: &str) -> Self {
+        Quantity {
+            dist: Dist::fixed(value),
+            path: path.to_string(),
+            loc: Loc::UNKNOWN,
+            origin: Origin::Default,
+        }
+    }
+
+    pub fn central(&self) -> f64 {
+        self.dist.central()
+    }
+}
+
+/// A plain number with its place in the spec.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Num {
+    pub value: f64,
+    #[serde(skip)]
+    pub loc: Loc,
+    #[serde(skip)]
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Spec {
+    pub file: Arc<str>,
+    pub feature: Feature,
+    pub models: Vec<ModelDef>,
+    pub interaction: Interaction,
+    pub usage: Usage,
+    pub tiers: Vec<Tier>,
+    pub breakers: Breakers,
+    pub scenarios: Vec<Scenario>,
+}
+
+impl Spec {
+    pub fn span(&self, loc: Loc, path: &str) -> Span {
+        Span::new(&self.file, loc, path)
+    }
+
+    pub fn model(&self, key: &str) -> Option<&ModelDef> {
+        self.models.iter().find(|m| m.key == key)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Feature {
+    pub id: String,
+    pub name: String,
+    pub owner: Option<String>,
+    pub value: Option<ValueDef>,
+    pub baseline: Option<Baseline>,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueKind {
+    Revenue,
+    Retention,
+    Engagement,
+}
+
+impl ValueKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueKind::Revenue => "revenue",
+            ValueKind::Retention => "retention",
+            ValueKind::Engagement => "engagement",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ValueDef {
+    pub kind: ValueKind,
+    pub unit: Option<String>,
+    pub units_per_interaction: Option<Num>,
+    pub usd_per_unit: Option<Num>,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Baseline {
+    pub name: String,
+    pub monthly_usd: Num,
+}
+
+/// Prices given in the spec itself (USD per million tokens).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CustomPrices {
+    pub input_usd_per_mtok: f64,
+    pub output_usd_per_mtok: f64,
+    pub cached_input_usd_per_mtok: Option<f64>,
+    pub cache_write_usd_per_mtok: Option<f64>,
+    pub context_window: Option<f64>,
+    pub max_output_tokens: Option<f64>,
+}
+
+/// One entry of `models:`: a key the tiers use, and either a catalog name or
+/// prices.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelDef {
+    pub key: String,
+    /// The catalog name (or the key, for custom prices).
+    pub name: String,
+    pub custom: Option<CustomPrices>,
+    #[serde(skip)]
+    pub loc: Loc,
+    #[serde(skip)]
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Interaction {
+    pub calls: Quantity,
+    pub input_tokens: Quantity,
+    pub output_tokens: Quantity,
+    pub cached_input_share: Quantity,
+    pub max_calls: Option<Num>,
+    pub max_input_tokens: Option<Num>,
+    pub max_output_tokens: Option<Num>,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Usage {
+    pub days: u32,
+    pub active_share: Quantity,
+    pub interactions_per_active_day: Quantity,
+    pub power_users: Option<PowerUsers>,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PowerUsers {
+    pub share: Num,
+    pub multiplier: Num,
+}
+
+/// Who a tier's customers are.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Audience {
+    /// Individual users, each paying `price_usd_per_month`.
+    Users { users: Quantity },
+    /// Tenants (organisations), each paying `price_usd_per_month` and
+    /// having `users_per_tenant` users.
+    Tenants {
+        tenants: Quantity,
+        users_per_tenant: Quantity,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tier {
+    pub name: String,
+    pub audience: Audience,
+    pub price_usd_per_month: Option<Num>,
+    /// Key into `models:`.
+    pub model: String,
+    #[serde(skip)]
+    pub model_loc: Loc,
+    pub limit: Option<Limit>,
+    pub overage: Option<Overage>,
+    pub tenant_budget: Option<TenantBudget>,
+    #[serde(skip)]
+    pub loc: Loc,
+    #[serde(skip)]
+    pub path: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnLimit {
+    /// Demand beyond the cap is not served.
+    Block,
+    /// Demand beyond the cap is served by `fallback_model`.
+    Fallback,
+    /// Demand beyond the cap is served with output cut to `shrink_to`.
+    Shrink,
+    /// A share `throttle_to` of the demand beyond the cap is served.
+    Throttle,
+}
+
+impl OnLimit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnLimit::Block => "block",
+            OnLimit::Fallback => "fallback",
+            OnLimit::Shrink => "shrink",
+            OnLimit::Throttle => "throttle",
+        }
+    }
+}
+
+/// Share of output kept by `on_limit: shrink` when the spec does not say.
+pub const DEFAULT_SHRINK_TO: f64 = 0.5;
+/// Share of demand served by `on_limit: throttle` when the spec does not say.
+pub const DEFAULT_THROTTLE_TO: f64 = 0.5;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Limit {
+    pub daily_tokens: Option<Num>,
+    pub monthly_tokens: Option<Num>,
+    pub warn_at: Option<Num>,
+    pub on_limit: OnLimit,
+    #[serde(skip)]
+    pub on_limit_loc: Loc,
+    pub fallback_model: Option<String>,
+    /// Output share kept past the cap with `shrink`.
+    pub shrink_to: f64,
+    /// Share of the excess served with `throttle`.
+    pub throttle_to: f64,
+    pub message: Option<Text>,
+    #[serde(skip)]
+    pub loc: Loc,
+    #[serde(skip)]
+    pub path: String,
+}
+
+/// A string with its place.
+#[derive(Clone, Debug, Serialize)]
+pub struct Text {
+    pub text: String,
+    #[serde(skip)]
+    pub loc: Loc,
+    #[serde(skip)]
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Overage {
+    pub after_daily_tokens: Num,
+    pub usd_per_1k_tokens: Num,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnBudget {
+    /// Alerts fire, service continues.
+    Notify,
+    /// Service stops for the tenant for the rest of the month.
+    Block,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TenantBudget {
+    pub monthly_usd: Num,
+    pub alerts: Vec<f64>,
+    pub on_limit: OnBudget,
+    pub message: Option<Text>,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnTrip {
+    Block,
+    Throttle,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Breaker {
+    /// Daily spend in USD at which it trips.
+    pub limit: Num,
+    pub on_trip: OnTrip,
+    /// With `throttle`: share of the demand past the limit still served.
+    pub factor: f64,
+    pub message: Option<Text>,
+    #[serde(skip)]
+    pub loc: Loc,
+    #[serde(skip)]
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Breakers {
+    pub feature_daily_usd: Option<Breaker>,
+    pub global_daily_usd: Option<Breaker>,
+}
+
+impl Breakers {
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Breaker)> {
+        [
+            ("feature_daily_usd", self.feature_daily_usd.as_ref()),
+            ("global_daily_usd", self.global_daily_usd.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(n, b)| b.map(|b| (n, b)))
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ScenarioEffect {
+    /// Interactions per active day x `usage_multiplier` for `days` days.
+    Viral { usage_multiplier: f64, days: u32 },
+    /// The power-user share rises to `power_share` from a random day on.
+    PowerUserDiscovery { power_share: f64 },
+    /// One client makes `calls_per_hour` calls for `hours_until_detected`.
+    RunawayLoop {
+        calls_per_hour: f64,
+        hours_until_detected: f64,
+        /// The tier the client belongs to (None: the least capped tier).
+        tier: Option<String>,
+    },
+    /// Prices x `price_multiplier` from a random day on.
+    PriceIncrease { price_multiplier: f64 },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    /// Chance per month.
+    pub chance: f64,
+    pub effect: ScenarioEffect,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+/// Read and validate a spec from text. `file` names it in problems.
+pub fn load_str(file: &str, text: &str) -> Result<Spec, Vec<Problem>> {
+    let file: Arc<str> = Arc::from(file);
+    let root = node::parse_by_extension(&file, text).map_err(|e| {
+        vec![Problem {
+            span: Span::new(&file, e.loc, ""),
+            message: e.message,
+            hint: None,
+        }]
+    })?;
+    decode(&file, &root)
+}
+
+/// Read and validate a spec file.
+pub fn load_file(path: &std::path::Path) -> Result<Spec, Vec<Problem>> {
+    let display = path.display().to_string();
+    let text = read_text(path).map_err(|message| {
+        vec![Problem {
+            span: Span::new(&Arc::from(display.as_str()), Loc::UNKNOWN, ""),
+            message,
+            hint: None,
+        }]
+    })?;
+    load_str(&display, &text)
+}
+
+/// Read a text file with a size limit and a clear message on failure.
+pub fn read_text(path: &std::path::Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if meta.len() > node::MAX_INPUT_BYTES as u64 {
+        return Err(format!(
+            "the file is {} bytes; costgate reads at most {} bytes",
+            meta.len(),
+            node::MAX_INPUT_BYTES
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())
+    })
+}
