@@ -1,0 +1,557 @@
+//! Deterministic economics: the priced model of a feature, the cost of a
+//! call and of an interaction (typical and worst), and the worst-case month.
+//!
+//! Every formula here is written out for finance readers in the README's
+//! model reference; the tests pin each one with hand-computed values.
+
+use serde::Serialize;
+
+use crate::dist::Dist;
+use crate::pricing::{ModelPrice, PricedModels};
+use crate::spec::{Audience, OnBudget, OnLimit, OnTrip, ScenarioEffect, Spec};
+
+/// The feature, priced and reduced to what the engines compute on.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub days: u32,
+    pub calls: Dist,
+    pub input_tokens: Dist,
+    pub output_tokens: Dist,
+    pub cached_share: Dist,
+    pub max_calls: Option<f64>,
+    pub max_input_tokens: Option<f64>,
+    pub max_output_tokens: Option<f64>,
+    pub active_share: Dist,
+    pub interactions: Dist,
+    pub power_share: f64,
+    pub power_multiplier: f64,
+    /// Distinct priced models; tiers refer to them by index.
+    pub prices: Vec<ModelPrice>,
+    pub tiers: Vec<TierModel>,
+    pub breakers: Vec<BreakerModel>,
+    pub scenarios: Vec<ScenarioModel>,
+    /// The quantile at which a count with no upper end is read for the worst case.
+    pub worst_case_quantile: f64,
+}
+
+#[derive(Clone, Debug)]
+pub enum Customers {
+    Users(Dist),
+    Tenants { tenants: Dist, users_per_tenant: Dist },
+}
+
+#[derive(Clone, Debug)]
+pub struct CapModel {
+    pub daily_tokens: Option<f64>,
+    pub monthly_tokens: Option<f64>,
+    pub warn_at: Option<f64>,
+    pub on_limit: OnLimit,
+    pub shrink_to: f64,
+    pub throttle_to: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct TierModel {
+    pub name: String,
+    pub customers: Customers,
+    /// Price per user (or per tenant) per month; `None` when the spec gives none.
+    pub price: Option<f64>,
+    pub model: usize,
+    pub fallback: Option<usize>,
+    pub cap: Option<CapModel>,
+    /// (tokens included per user-day, USD per 1k tokens beyond).
+    pub overage: Option<(f64, f64)>,
+    pub budget: Option<BudgetModel>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BudgetModel {
+    pub monthly_usd: f64,
+    pub alerts: Vec<f64>,
+    pub block: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct BreakerModel {
+    pub name: &'static str,
+    pub limit_usd: f64,
+    /// `None`: block; `Some(f)`: throttle, serving `f` of the demand past the limit.
+    pub throttle: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScenarioModel {
+    pub name: String,
+    pub chance: f64,
+    pub effect: Effect,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Viral { multiplier: f64, days: u32 },
+    PowerShare { share: f64 },
+    Loop { calls_per_hour: f64, hours: f64, tier: usize },
+    Prices { multiplier: f64 },
+}
+
+impl TierModel {
+    pub fn is_tenants(&self) -> bool {
+        matches!(self.customers, Customers::Tenants { .. })
+    }
+}
+
+impl Model {
+    /// Build the model from a validated spec and its resolved prices.
+    pub fn new(spec: &Spec, priced: &PricedModels, worst_case_quantile: f64) -> Model {
+        let mut prices: Vec<ModelPrice> = Vec::new();
+        let mut index_of = |key: &str| -> usize {
+            let p = priced.get(key);
+            match prices.iter().position(|x| x == p) {
+                Some(i) => i,
+                None => {
+                    prices.push(p.clone());
+                    prices.len() - 1
+                }
+            }
+        };
+        let tiers: Vec<TierModel> = spec
+            .tiers
+            .iter()
+            .map(|t| {
+                let model = index_of(&t.model);
+                let fallback = t.limit.as_ref().and_then(|l| l.fallback_model.as_deref()).map(&mut index_of);
+                TierModel {
+                    name: t.name.clone(),
+                    customers: match &t.audience {
+                        Audience::Users { users } => Customers::Users(users.dist.clone()),
+                        Audience::Tenants { tenants, users_per_tenant } => Customers::Tenants {
+                            tenants: tenants.dist.clone(),
+                            users_per_tenant: users_per_tenant.dist.clone(),
+                        },
+                    },
+                    price: t.price_usd_per_month.as_ref().map(|n| n.value),
+                    model,
+                    fallback: match t.limit.as_ref().map(|l| l.on_limit) {
+                        Some(OnLimit::Fallback) => fallback,
+                        _ => None,
+                    },
+                    cap: t.limit.as_ref().map(|l| CapModel {
+                        daily_tokens: l.daily_tokens.as_ref().map(|n| n.value),
+                        monthly_tokens: l.monthly_tokens.as_ref().map(|n| n.value),
+                        warn_at: l.warn_at.as_ref().map(|n| n.value),
+                        on_limit: l.on_limit,
+                        shrink_to: l.shrink_to,
+                        throttle_to: l.throttle_to,
+                    }),
+                    overage: t.overage.as_ref().map(|o| (o.after_daily_tokens.value, o.usd_per_1k_tokens.value)),
+                    budget: t.tenant_budget.as_ref().map(|b| BudgetModel {
+                        monthly_usd: b.monthly_usd.value,
+                        alerts: b.alerts.clone(),
+                        block: b.on_limit == OnBudget::Block,
+                    }),
+                }
+            })
+            .collect();
+        let breakers = spec
+            .breakers
+            .iter()
+            .map(|(name, b)| BreakerModel {
+                name,
+                limit_usd: b.limit.value,
+                throttle: (b.on_trip == OnTrip::Throttle).then_some(b.factor),
+            })
+            .collect();
+        let default_loop_tier = least_capped_tier(&tiers);
+        let scenarios = spec
+            .scenarios
+            .iter()
+            .map(|s| ScenarioModel {
+                name: s.name.clone(),
+                chance: s.chance,
+                effect: match &s.effect {
+                    ScenarioEffect::Viral { usage_multiplier, days } => Effect::Viral { multiplier: *usage_multiplier, days: *days },
+                    ScenarioEffect::PowerUserDiscovery { power_share } => Effect::PowerShare { share: *power_share },
+                    ScenarioEffect::RunawayLoop { calls_per_hour, hours_until_detected, tier } => Effect::Loop {
+                        calls_per_hour: *calls_per_hour,
+                        hours: *hours_until_detected,
+                        tier: tier
+                            .as_ref()
+                            .and_then(|n| spec.tiers.iter().position(|t| &t.name == n))
+                            .unwrap_or(default_loop_tier),
+                    },
+                    ScenarioEffect::PriceIncrease { price_multiplier } => Effect::Prices { multiplier: *price_multiplier },
+                },
+            })
+            .collect();
+        let i = &spec.interaction;
+        let (power_share, power_multiplier) = spec
+            .usage
+            .power_users
+            .as_ref()
+            .map_or((0.0, 1.0), |p| (p.share.value, p.multiplier.value));
+        Model {
+            days: spec.usage.days,
+            calls: i.calls.dist.clone(),
+            input_tokens: i.input_tokens.dist.clone(),
+            output_tokens: i.output_tokens.dist.clone(),
+            cached_share: i.cached_input_share.dist.clone(),
+            max_calls: i.max_calls.as_ref().map(|n| n.value),
+            max_input_tokens: i.max_input_tokens.as_ref().map(|n| n.value),
+            max_output_tokens: i.max_output_tokens.as_ref().map(|n| n.value),
+            active_share: spec.usage.active_share.dist.clone(),
+            interactions: spec.usage.interactions_per_active_day.dist.clone(),
+            power_share,
+            power_multiplier,
+            prices,
+            tiers,
+            breakers,
+            scenarios,
+            worst_case_quantile,
+        }
+    }
+
+    /// Typical input tokens of a call: the central value, within `max_input_tokens`.
+    pub fn typical_input(&self) -> f64 {
+        clip(self.input_tokens.central(), self.max_input_tokens)
+    }
+
+    pub fn typical_output(&self) -> f64 {
+        clip(self.output_tokens.central(), self.max_output_tokens)
+    }
+
+    pub fn typical_calls(&self) -> f64 {
+        clip(self.calls.central().max(1.0), self.max_calls)
+    }
+
+    /// The most input one call can carry with this model: `max_input_tokens`,
+    /// else the model's context window.
+    pub fn worst_input(&self, model: usize) -> Option<f64> {
+        self.max_input_tokens.or(self.prices[model].context_window)
+    }
+
+    pub fn worst_output(&self, model: usize) -> Option<f64> {
+        self.max_output_tokens.or(self.prices[model].max_output_tokens)
+    }
+
+    /// The product of every price increase that can happen in the month.
+    pub fn worst_price_multiplier(&self) -> f64 {
+        self.scenarios
+            .iter()
+            .filter(|s| s.chance > 0.0)
+            .filter_map(|s| match s.effect {
+                Effect::Prices { multiplier } => Some(multiplier.max(1.0)),
+                _ => None,
+            })
+            .product()
+    }
+}
+
+fn clip(v: f64, max: Option<f64>) -> f64 {
+    max.map_or(v, |m| v.min(m))
+}
+
+/// The tier a runaway client is assumed to belong to when the scenario does
+/// not say: one whose users nothing bounds if there is one, else the one with
+/// the largest per-user token allowance.
+fn least_capped_tier(tiers: &[TierModel]) -> usize {
+    let allowance = |t: &TierModel| -> f64 {
+        match &t.cap {
+            Some(c) if c.on_limit == OnLimit::Block => c
+                .daily_tokens
+                .unwrap_or(f64::INFINITY)
+                .min(c.monthly_tokens.unwrap_or(f64::INFINITY)),
+            _ => f64::INFINITY,
+        }
+    };
+    let mut best = 0;
+    for (i, t) in tiers.iter().enumerate() {
+        if allowance(t) > allowance(&tiers[best]) {
+            best = i;
+        }
+    }
+    best
+}
+
+// ------------------------------------------------------ unit economics ----
+
+/// Cost of a call and of an interaction on one tier's model.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct UnitCosts {
+    pub tier: String,
+    pub model: String,
+    /// At the central tokens, with the cache discount.
+    pub typical_call_usd: f64,
+    /// At `max_input_tokens` and `max_output_tokens`, no cache discount.
+    /// `None`: unbounded (no limit and no known model limit).
+    pub worst_call_usd: Option<f64>,
+    pub typical_interaction_usd: f64,
+    /// Worst call x `max_calls`; `None` without `max_calls`.
+    pub worst_interaction_usd: Option<f64>,
+    /// Why the worst case is unbounded, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unbounded_because: Option<String>,
+}
+
+pub fn unit_costs(m: &Model) -> Vec<UnitCosts> {
+    let (tin, tout) = (m.typical_input(), m.typical_output());
+    let c = m.cached_share.central();
+    m.tiers
+        .iter()
+        .map(|t| {
+            let price = &m.prices[t.model];
+            let typical_call = price.call_cost(tin, tout, c);
+            let worst_call = match (m.worst_input(t.model), m.worst_output(t.model)) {
+                (Some(i), Some(o)) => Some(price.call_cost(i, o, 0.0)),
+                _ => None,
+            };
+            let worst_interaction = match (worst_call, m.max_calls) {
+                (Some(w), Some(k)) => Some(w * k),
+                _ => None,
+            };
+            let unbounded_because = if worst_call.is_none() {
+                Some("the spec sets no max_input_tokens/max_output_tokens and the model has no published limits".into())
+            } else if m.max_calls.is_none() {
+                Some("the spec sets no `interaction.max_calls`, so an agent loop can make any number of calls".into())
+            } else {
+                None
+            };
+            UnitCosts {
+                tier: t.name.clone(),
+                model: price.id.clone(),
+                typical_call_usd: typical_call,
+                worst_call_usd: worst_call,
+                typical_interaction_usd: typical_call * m.typical_calls(),
+                worst_interaction_usd: worst_interaction,
+                unbounded_because,
+            }
+        })
+        .collect()
+}
+
+// ------------------------------------------------------ worst-case month ----
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TierWorst {
+    pub tier: String,
+    /// Customers at the upper end (users, or tenants x users per tenant).
+    pub users: f64,
+    /// `None`: unbounded.
+    pub monthly_usd: Option<f64>,
+    /// What bounds the tier, or why nothing does.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct WorstCase {
+    /// `None`: unbounded.
+    pub monthly_usd: Option<f64>,
+    pub tiers: Vec<TierWorst>,
+    /// The breaker that bounds the total, if one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounded_by_breaker: Option<String>,
+    /// Counts with no upper end that were read at the worst-case quantile.
+    pub notes: Vec<String>,
+    pub price_multiplier: f64,
+}
+
+/// The deterministic worst-case month: every customer at the upper end of
+/// its count, active every day, consuming up to every limit that binds it;
+/// every capped token at the dearest rate the model charges; every price
+/// increase that can happen in force all month; tenant budgets and blocking
+/// breakers bound what they bound.
+pub fn worst_case(m: &Model) -> WorstCase {
+    let q = m.worst_case_quantile;
+    let mut notes = Vec::new();
+    let mut read = |d: &Dist, what: String| -> f64 {
+        match d.upper_bound() {
+            Some(v) => v,
+            None => {
+                let v = d.quantile(q);
+                notes.push(format!(
+                    "{what} has no upper end; the worst case reads it at its {} percentile ({})",
+                    ordinal_pct(q),
+                    fmt_count(v)
+                ));
+                v
+            }
+        }
+    };
+    let pm = m.worst_price_multiplier();
+    let days = m.days as f64;
+    let mut tiers = Vec::new();
+    for t in &m.tiers {
+        let (users, tenants) = match &t.customers {
+            Customers::Users(d) => (read(d, format!("`{}` users", t.name)), None),
+            Customers::Tenants { tenants, users_per_tenant } => {
+                let n = read(tenants, format!("`{}` tenants", t.name)).round();
+                let u = read(users_per_tenant, format!("`{}` users per tenant", t.name));
+                (n * u, Some(n))
+            }
+        };
+        let price = &m.prices[t.model];
+        let per_user_tokens = match &t.cap {
+            Some(c) if c.on_limit == OnLimit::Block => {
+                let daily = c.daily_tokens.map(|d| d * days);
+                match (daily, c.monthly_tokens) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            _ => None,
+        };
+        let rate = m.worst_input(t.model).map_or_else(
+            || price.dearest_rate(f64::INFINITY),
+            |i| price.dearest_rate(i),
+        );
+        let by_cap = per_user_tokens.map(|tok| users * tok * rate * pm);
+        let by_budget = match (&t.budget, tenants) {
+            (Some(b), Some(n)) if b.block => Some(n * b.monthly_usd),
+            _ => None,
+        };
+        let (monthly, reason) = match (by_cap, by_budget) {
+            (Some(a), Some(b)) if b < a => (Some(b), format!("{} tenants x the blocking tenant budget", fmt_count(tenants.unwrap_or(0.0)))),
+            (Some(a), _) => (
+                Some(a),
+                format!(
+                    "{} users x {} tokens a month at the dearest rate ${:.2}/M",
+                    fmt_count(users),
+                    fmt_count(per_user_tokens.unwrap_or(0.0)),
+                    rate * 1e6 * pm
+                ),
+            ),
+            (None, Some(b)) => (Some(b), format!("{} tenants x the blocking tenant budget", fmt_count(tenants.unwrap_or(0.0)))),
+            (None, None) => (None, unbounded_reason(t)),
+        };
+        tiers.push(TierWorst { tier: t.name.clone(), users, monthly_usd: monthly, reason });
+    }
+    let blocking = m
+        .breakers
+        .iter()
+        .filter(|b| b.throttle.is_none())
+        .min_by(|a, b| a.limit_usd.total_cmp(&b.limit_usd));
+    let sum: Option<f64> = tiers.iter().map(|t| t.monthly_usd).sum();
+    let (monthly, by_breaker) = match (sum, blocking) {
+        (Some(s), Some(b)) if b.limit_usd * days < s => (Some(b.limit_usd * days), Some(b.name.to_string())),
+        (None, Some(b)) => (Some(b.limit_usd * days), Some(b.name.to_string())),
+        (s, _) => (s, None),
+    };
+    WorstCase { monthly_usd: monthly, tiers, bounded_by_breaker: by_breaker, notes, price_multiplier: pm }
+}
+
+fn unbounded_reason(t: &TierModel) -> String {
+    let budget = match &t.budget {
+        Some(b) if !b.block => " and its tenant budget only notifies",
+        _ => "",
+    };
+    match &t.cap {
+        None => format!("tier `{}` has no per-user limit{budget}, so one user's use has no ceiling", t.name),
+        Some(c) => format!(
+            "tier `{}` serves demand past its cap (on_limit: {}){budget}, so one user's use has no ceiling",
+            t.name,
+            c.on_limit.as_str()
+        ),
+    }
+}
+
+pub fn ordinal_pct(q: f64) -> String {
+    let p = q * 100.0;
+    let s = format!("{p:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}th")
+}
+
+pub fn fmt_count(v: f64) -> String {
+    let r = v.round();
+    if (v - r).abs() > 1e-9 && v.abs() < 100.0 {
+        return format!("{v:.2}");
+    }
+    let s = format!("{:.0}", r.abs());
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if r < 0.0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn model(yaml: &str) -> Model {
+        let spec = crate::spec::load_str("t.yaml", yaml).unwrap_or_else(|p| panic!("{p:?}"));
+        let priced = crate::pricing::resolve(&spec, &crate::pricing::builtin()).unwrap();
+        Model::new(&spec, &priced, 0.999)
+    }
+
+    const BASE: &str = "costgate: 1
+feature: {id: f, value: {kind: revenue}}
+models: {primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15}}
+interaction: {input_tokens: 1000, output_tokens: 500, max_calls: 2, max_input_tokens: 4000, max_output_tokens: 1000}
+usage: {active_share: 1, interactions_per_active_day: 10}
+tiers:
+  - {name: pro, users: 1000, price_usd_per_month: 20, model: primary}
+";
+
+    #[test]
+    fn unit_costs_pin_the_formulas() {
+        let u = &unit_costs(&model(BASE))[0];
+        assert!((u.typical_call_usd - 0.0105).abs() < 1e-12);
+        // worst: 4,000 x $3/M + 1,000 x $15/M = $0.027 a call, x 2 calls
+        assert!((u.worst_call_usd.unwrap() - 0.027).abs() < 1e-12);
+        assert!((u.worst_interaction_usd.unwrap() - 0.054).abs() < 1e-12);
+    }
+
+    #[test]
+    fn worst_case_is_unbounded_without_a_blocking_cap() {
+        let w = worst_case(&model(BASE));
+        assert_eq!(w.monthly_usd, None);
+        assert!(w.tiers[0].reason.contains("no per-user limit"), "{}", w.tiers[0].reason);
+    }
+
+    #[test]
+    fn a_block_cap_bounds_the_worst_case_at_the_dearest_rate() {
+        let y = BASE.replace("model: primary}", "model: primary, limit: {daily_tokens: 12000, on_limit: block, message: m}}");
+        let w = worst_case(&model(&y));
+        // 1,000 users x 30 days x 12,000 tokens x $15/M
+        assert!((w.monthly_usd.unwrap() - 5400.0).abs() < 1e-6, "{w:?}");
+    }
+
+    #[test]
+    fn a_blocking_breaker_bounds_an_unbounded_feature() {
+        let y = format!("{BASE}breakers:\n  global_daily_usd: {{limit: 100, on_trip: block, message: m}}\n");
+        let w = worst_case(&model(&y));
+        assert_eq!(w.monthly_usd, Some(3000.0));
+        assert_eq!(w.bounded_by_breaker.as_deref(), Some("global_daily_usd"));
+    }
+
+    #[test]
+    fn open_ended_counts_are_read_at_the_quantile_and_say_so() {
+        let y = BASE
+            .replace("users: 1000", "users: {p50: 1000, p95: 2000}")
+            .replace("model: primary}", "model: primary, limit: {daily_tokens: 12000}}");
+        let w = worst_case(&model(&y));
+        let d = Dist::LogNormal { p50: 1000.0, p95: 2000.0, min: None, max: None };
+        let expect = d.quantile(0.999) * 30.0 * 12000.0 * 15e-6;
+        assert!((w.monthly_usd.unwrap() - expect).abs() < 1e-6);
+        assert!(w.notes[0].contains("99.9th percentile"), "{:?}", w.notes);
+    }
+
+    #[test]
+    fn price_increases_raise_the_worst_case() {
+        let y = format!(
+            "{}scenarios:\n  - {{name: p, chance: 0.1, price_multiplier: 1.5}}\n",
+            BASE.replace("model: primary}", "model: primary, limit: {daily_tokens: 12000}}")
+        );
+        assert!((worst_case(&model(&y)).monthly_usd.unwrap() - 8100.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn counts_format_with_separators() {
+        assert_eq!(fmt_count(1234567.0), "1,234,567");
+        assert_eq!(fmt_count(12.5), "12.50");
+        assert_eq!(ordinal_pct(0.999), "99.9th");
+    }
+}

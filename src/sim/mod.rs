@@ -1,0 +1,392 @@
+//! The Monte Carlo month: many trials of [`month::Engine::month`], seeded,
+//! in parallel, with the same bytes of output whatever the thread count.
+//!
+//! Each trial draws the quantities every user shares (how many users, how
+//! active, which scenarios happen and when) from its own random stream,
+//! derived from the seed and the trial's index; the per-user variation sits in
+//! demand tables drawn once per run. See the README's model reference.
+
+pub mod brute;
+pub mod demand;
+pub mod month;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::economics::Model;
+use demand::stream;
+use month::{Engine, Month};
+
+pub const DEFAULT_SEED: u64 = 20_240_601;
+pub const DEFAULT_TRIALS: usize = 10_000;
+
+/// How to run the simulation.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub seed: u64,
+    pub trials: usize,
+    /// `None`: all cores.
+    pub threads: Option<usize>,
+    /// The percentile the policy reads (its `confidence`).
+    pub confidence: f64,
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { seed: DEFAULT_SEED, trials: DEFAULT_TRIALS, threads: None, confidence: 0.95, progress: false }
+    }
+}
+
+/// A distribution's summary with the Monte Carlo standard errors.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub mean: Option<f64>,
+    /// Standard error of the mean.
+    pub mean_se: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+    /// The percentile the policy reads (`confidence`) and its standard error.
+    pub at_confidence: Option<f64>,
+    pub at_confidence_se: Option<f64>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Sorted values; quantiles interpolate between order statistics (type 7).
+#[derive(Clone, Debug, Default)]
+pub struct Sorted(Vec<f64>);
+
+impl Sorted {
+    pub fn new(mut v: Vec<f64>) -> Self {
+        v.sort_by(f64::total_cmp);
+        Sorted(v)
+    }
+
+    pub fn values(&self) -> &[f64] {
+        &self.0
+    }
+
+    pub fn quantile(&self, q: f64) -> f64 {
+        let v = &self.0;
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        let h = (v.len() - 1) as f64 * q.clamp(0.0, 1.0);
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        if lo == hi || v[lo] == v[hi] {
+            v[lo]
+        } else {
+            v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+        }
+    }
+
+    /// Standard error of the `q` quantile from the spread of the order
+    /// statistics one binomial standard deviation either side of it.
+    pub fn quantile_se(&self, q: f64) -> f64 {
+        let n = self.0.len() as f64;
+        if n < 2.0 {
+            return f64::NAN;
+        }
+        let delta = (n * q * (1.0 - q)).sqrt() / n;
+        0.5 * (self.quantile((q + delta).min(1.0)) - self.quantile((q - delta).max(0.0)))
+    }
+
+    /// Share of values strictly above `x`.
+    pub fn share_above(&self, x: f64) -> f64 {
+        let n = self.0.len();
+        if n == 0 {
+            return 0.0;
+        }
+        let idx = self.0.partition_point(|v| *v <= x);
+        (n - idx) as f64 / n as f64
+    }
+
+    pub fn summary(&self, confidence: f64) -> Summary {
+        let v = &self.0;
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = if n > 1.0 { v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+        Summary {
+            mean: finite(mean),
+            mean_se: finite((var / n).sqrt()),
+            p50: finite(self.quantile(0.5)),
+            p90: finite(self.quantile(0.9)),
+            p95: finite(self.quantile(0.95)),
+            p99: finite(self.quantile(0.99)),
+            max: v.last().copied().and_then(finite),
+            at_confidence: finite(self.quantile(confidence)),
+            at_confidence_se: finite(self.quantile_se(confidence)),
+        }
+    }
+}
+
+fn ratio(cost: f64, revenue: f64) -> f64 {
+    if revenue > 0.0 {
+        cost / revenue
+    } else if cost > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TierSim {
+    pub tier: String,
+    pub cost: Summary,
+    pub revenue: Summary,
+    pub cost_revenue_ratio: Summary,
+    pub margin: Summary,
+    pub effects: LimitEffects,
+}
+
+/// What the limits did to users (means over trials).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct LimitEffects {
+    /// Share of users who hit a limit at least once in the month.
+    pub users_hit_share: f64,
+    /// Shares of active user-days warned (past `warn_at`), degraded
+    /// (fallback, shrink, throttle, slow mode) and blocked.
+    pub user_days_warned_share: f64,
+    pub user_days_degraded_share: f64,
+    pub user_days_blocked_share: f64,
+    /// Share of the tokens asked for that were not served.
+    pub demand_unserved_share: f64,
+    /// Per tenant-budget alert threshold: mean tenants crossing it a month.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenant_alerts: Vec<TenantAlert>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TenantAlert {
+    pub at: f64,
+    pub tenants_per_month: f64,
+    /// Share of trials in which at least one tenant crossed it.
+    pub trials_share: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BreakerSim {
+    pub breaker: String,
+    /// Share of trials in which it tripped at least once.
+    pub trips_share: f64,
+    pub mean_days_tripped: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioSim {
+    pub scenario: String,
+    pub chance: f64,
+    /// Share of trials in which it happened.
+    pub happened_share: f64,
+    /// Monthly cost at the policy's percentile in the trials where it
+    /// happened and where it did not.
+    pub cost_at_confidence_with: Option<f64>,
+    pub cost_at_confidence_without: Option<f64>,
+}
+
+/// The distribution of the month.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimResult {
+    pub seed: u64,
+    pub trials: usize,
+    pub confidence: f64,
+    pub cost: Summary,
+    pub revenue: Summary,
+    pub cost_revenue_ratio: Summary,
+    pub margin: Summary,
+    pub tiers: Vec<TierSim>,
+    pub breakers: Vec<BreakerSim>,
+    pub scenarios: Vec<ScenarioSim>,
+    #[serde(skip)]
+    pub cost_samples: Sorted,
+    #[serde(skip)]
+    pub ratio_samples: Sorted,
+}
+
+/// Run the Monte Carlo simulation.
+pub fn simulate(model: &Model, opts: &Options) -> SimResult {
+    let engine = Engine::sampled(model, opts.seed);
+    let trials = opts.trials.max(1);
+    let run = |i: usize| -> Month {
+        let mut rng = stream(opts.seed, i as u64);
+        let draw = engine.draw(&mut rng);
+        engine.month(&draw, Some(&mut rng))
+    };
+    let months: Vec<Month> = match opts.threads {
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build().expect("thread pool");
+            pool.install(|| collect(trials, opts.progress, &run))
+        }
+        None => collect(trials, opts.progress, &run),
+    };
+    summarise(model, opts, &months)
+}
+
+fn collect(trials: usize, progress: bool, run: &(dyn Fn(usize) -> Month + Sync)) -> Vec<Month> {
+    if progress {
+        use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
+        let bar = ProgressBar::new(trials as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} simulating {pos}/{len} months [{bar:30}] {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        let out = (0..trials).into_par_iter().progress_with(bar.clone()).map(run).collect();
+        bar.finish_and_clear();
+        out
+    } else {
+        (0..trials).into_par_iter().map(run).collect()
+    }
+}
+
+fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
+    let q = opts.confidence;
+    let n = months.len() as f64;
+    let col = |f: &dyn Fn(&Month) -> f64| Sorted::new(months.iter().map(f).collect());
+    let cost = col(&|m| m.cost);
+    let revenue = col(&|m| m.revenue);
+    let ratios = col(&|m| ratio(m.cost, m.revenue));
+    let margin = col(&|m| m.revenue - m.cost);
+    let tiers = model
+        .tiers
+        .iter()
+        .enumerate()
+        .map(|(ti, t)| {
+            let tm = |m: &Month| m.tiers[ti].clone();
+            let sum = |f: &dyn Fn(&month::TierMonth) -> f64| months.iter().map(|m| f(&m.tiers[ti])).sum::<f64>();
+            let user_days = sum(&|t| t.user_days);
+            let users = sum(&|t| t.users);
+            let demand = sum(&|t| t.demand_tokens);
+            let share = |x: f64, of: f64| if of > 0.0 { x / of } else { 0.0 };
+            let tenant_alerts = t
+                .budget
+                .as_ref()
+                .map(|b| {
+                    b.alerts
+                        .iter()
+                        .enumerate()
+                        .map(|(ai, &at)| {
+                            let per = |m: &Month| m.tiers[ti].tenant_alerts.get(ai).copied().unwrap_or(0.0);
+                            TenantAlert {
+                                at,
+                                tenants_per_month: months.iter().map(per).sum::<f64>() / n,
+                                trials_share: months.iter().filter(|m| per(m) > 0.0).count() as f64 / n,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            TierSim {
+                tier: t.name.clone(),
+                cost: col(&|m| tm(m).cost).summary(q),
+                revenue: col(&|m| tm(m).revenue()).summary(q),
+                cost_revenue_ratio: col(&|m| ratio(tm(m).cost, tm(m).revenue())).summary(q),
+                margin: col(&|m| tm(m).revenue() - tm(m).cost).summary(q),
+                effects: LimitEffects {
+                    users_hit_share: share(sum(&|t| t.users_hit), users),
+                    user_days_warned_share: share(sum(&|t| t.warned_user_days), user_days),
+                    user_days_degraded_share: share(sum(&|t| t.degraded_user_days), user_days),
+                    user_days_blocked_share: share(sum(&|t| t.blocked_user_days), user_days),
+                    demand_unserved_share: share(sum(&|t| t.unserved_tokens), demand),
+                    tenant_alerts,
+                },
+            }
+        })
+        .collect();
+    let breakers = model
+        .breakers
+        .iter()
+        .enumerate()
+        .map(|(bi, b)| BreakerSim {
+            breaker: b.name.to_string(),
+            trips_share: months.iter().filter(|m| m.breaker_days[bi] > 0).count() as f64 / n,
+            mean_days_tripped: months.iter().map(|m| m.breaker_days[bi] as f64).sum::<f64>() / n,
+        })
+        .collect();
+    let scenarios = model
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(si, s)| {
+            let with = Sorted::new(months.iter().filter(|m| m.happened[si]).map(|m| m.cost).collect());
+            let without = Sorted::new(months.iter().filter(|m| !m.happened[si]).map(|m| m.cost).collect());
+            ScenarioSim {
+                scenario: s.name.clone(),
+                chance: s.chance,
+                happened_share: with.values().len() as f64 / n,
+                cost_at_confidence_with: (!with.values().is_empty()).then(|| with.quantile(q)),
+                cost_at_confidence_without: (!without.values().is_empty()).then(|| without.quantile(q)),
+            }
+        })
+        .collect();
+    SimResult {
+        seed: opts.seed,
+        trials: months.len(),
+        confidence: q,
+        cost: cost.summary(q),
+        revenue: revenue.summary(q),
+        cost_revenue_ratio: ratios.summary(q),
+        margin: margin.summary(q),
+        tiers,
+        breakers,
+        scenarios,
+        cost_samples: cost,
+        ratio_samples: ratios,
+    }
+}
+
+/// The typical month: every quantity at its central value, no scenario.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Typical {
+    pub cost: f64,
+    pub revenue: f64,
+    pub cost_revenue_ratio: Option<f64>,
+    pub margin: f64,
+    pub tiers: Vec<TypicalTier>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TypicalTier {
+    pub tier: String,
+    pub users: f64,
+    pub cost: f64,
+    pub revenue: f64,
+    pub subscription_revenue: f64,
+    pub overage_revenue: f64,
+    pub cost_revenue_ratio: Option<f64>,
+    pub margin: f64,
+}
+
+/// The deterministic month at central values.
+pub fn typical(model: &Model) -> Typical {
+    let engine = Engine::central(model);
+    let m = engine.month(&engine.central_draw(), None);
+    Typical {
+        cost: m.cost,
+        revenue: m.revenue,
+        cost_revenue_ratio: finite(ratio(m.cost, m.revenue)),
+        margin: m.revenue - m.cost,
+        tiers: model
+            .tiers
+            .iter()
+            .zip(&m.tiers)
+            .map(|(t, x)| TypicalTier {
+                tier: t.name.clone(),
+                users: x.users,
+                cost: x.cost,
+                revenue: x.revenue(),
+                subscription_revenue: x.subscription_revenue,
+                overage_revenue: x.overage_revenue,
+                cost_revenue_ratio: finite(ratio(x.cost, x.revenue())),
+                margin: x.revenue() - x.cost,
+            })
+            .collect(),
+    }
+}

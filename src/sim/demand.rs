@@ -1,0 +1,425 @@
+//! What one active user asks for in one day, as a table of samples.
+//!
+//! A user-day is `n` interactions (drawn from `interactions_per_active_day`,
+//! times the power-user or viral multiplier, rounded stochastically to a whole
+//! number with the same mean), each of `calls` LLM calls (a whole number, at
+//! most `max_calls`), each with its input and output tokens (clipped to
+//! `max_input_tokens` / `max_output_tokens`). For each sample the table keeps
+//! the tokens and, per priced model, the cost split into uncached input,
+//! cached input and output, so the cached share and price changes of a trial
+//! apply without resampling.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::dist::open01;
+use crate::economics::{CapModel, Model};
+
+/// Cost of some tokens at base prices: [uncached-input rate, cached-input
+/// rate, output]; the uncached and cached parts both cover all input tokens,
+/// so a cached share `c` costs `(1-c)*x[0] + c*x[1] + x[2]`.
+pub type Parts = [f64; 3];
+
+#[inline]
+pub fn combine(x: &Parts, c: f64) -> f64 {
+    (1.0 - c) * x[0] + c * x[1] + x[2]
+}
+
+#[inline]
+fn add(a: &mut Parts, b: &Parts, k: f64) {
+    a[0] += b[0] * k;
+    a[1] += b[1] * k;
+    a[2] += b[2] * k;
+}
+
+/// Samples of one class of user-day (normal or power user, on a normal or a
+/// viral day). Structure of arrays; `cost[m][i]` is sample `i` at model `m`.
+#[derive(Clone, Debug, Default)]
+pub struct Samples {
+    pub tokens: Vec<f64>,
+    pub out: Vec<f64>,
+    pub cost: Vec<Vec<Parts>>,
+}
+
+impl Samples {
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+/// The user-day classes of a feature: index `slot * 2 + power`, where slot 0
+/// is an ordinary day and slot `k` a viral day at `viral_multipliers[k-1]`.
+#[derive(Clone, Debug)]
+pub struct Demand {
+    pub viral_multipliers: Vec<f64>,
+    pub classes: Vec<Samples>,
+}
+
+impl Demand {
+    pub fn class(&self, slot: usize, power: bool) -> usize {
+        slot * 2 + power as usize
+    }
+
+    pub fn slot_of(&self, multiplier: f64) -> usize {
+        self.viral_multipliers.iter().position(|&m| m == multiplier).map_or(0, |i| i + 1)
+    }
+
+    fn multipliers(m: &Model) -> Vec<f64> {
+        let mut v: Vec<f64> = m
+            .scenarios
+            .iter()
+            .filter_map(|s| match s.effect {
+                crate::economics::Effect::Viral { multiplier, .. } => Some(multiplier),
+                _ => None,
+            })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    }
+
+    /// One sample per class at the central values (the deterministic month).
+    pub fn central(m: &Model) -> Demand {
+        let viral = Self::multipliers(m);
+        let (tin, tout) = (m.typical_input(), m.typical_output());
+        let calls = m.typical_calls();
+        let per_call: Vec<Parts> = m
+            .prices
+            .iter()
+            .map(|p| {
+                let r = p.rates(tin);
+                [tin * r.input, tin * r.cached_input, tout * r.output]
+            })
+            .collect();
+        let mut classes = Vec::new();
+        for slot in 0..=viral.len() {
+            for power in [false, true] {
+                let n = m.interactions.central() * class_multiplier(m, &viral, slot, power) * calls;
+                classes.push(Samples {
+                    tokens: vec![n * (tin + tout)],
+                    out: vec![n * tout],
+                    cost: per_call.iter().map(|c| vec![[c[0] * n, c[1] * n, c[2] * n]]).collect(),
+                });
+            }
+        }
+        Demand { viral_multipliers: viral, classes }
+    }
+
+    /// `size` samples per class, drawn from the spec's distributions.
+    pub fn sampled(m: &Model, size: usize, seed: u64) -> Demand {
+        let viral = Self::multipliers(m);
+        let pool = Pool::new(m, POOL_SIZE, seed);
+        let mut classes = Vec::new();
+        for slot in 0..=viral.len() {
+            for power in [false, true] {
+                let mult = class_multiplier(m, &viral, slot, power);
+                let mut rng = stream(seed, STREAM_CLASSES + (slot * 2 + power as usize) as u64);
+                classes.push(pool.user_days(m, mult, size, &mut rng));
+            }
+        }
+        Demand { viral_multipliers: viral, classes }
+    }
+}
+
+fn class_multiplier(m: &Model, viral: &[f64], slot: usize, power: bool) -> f64 {
+    let v = if slot == 0 { 1.0 } else { viral[slot - 1] };
+    v * if power { m.power_multiplier } else { 1.0 }
+}
+
+/// Independent random streams derived from the run's seed.
+pub fn stream(seed: u64, id: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(id);
+    r
+}
+
+pub const STREAM_CLASSES: u64 = 1 << 40;
+pub const STREAM_POOL: u64 = 1 << 41;
+pub const STREAM_PANEL: u64 = 1 << 42;
+
+/// Samples per class of user-day in a Monte Carlo run.
+pub const CLASS_SAMPLES: usize = 32_768;
+const POOL_SIZE: usize = 65_536;
+/// Interactions summed one by one in a user-day; past this, the rest are
+/// added at the pool's mean (their relative spread is below 1/16 of one's).
+const EXACT_INTERACTIONS: usize = 256;
+
+/// Round `x` to a whole number, up with probability frac(x): same mean.
+#[inline]
+pub fn stochastic_round<R: Rng + ?Sized>(x: f64, rng: &mut R) -> f64 {
+    let f = x.floor();
+    if open01(rng) < x - f { f + 1.0 } else { f }
+}
+
+/// Draw one call's tokens: (input, output), clipped to the spec's limits.
+pub fn draw_call<R: Rng + ?Sized>(m: &Model, rng: &mut R) -> (f64, f64) {
+    let i = m.input_tokens.sample(rng);
+    let o = m.output_tokens.sample(rng);
+    (m.max_input_tokens.map_or(i, |x| i.min(x)), m.max_output_tokens.map_or(o, |x| o.min(x)))
+}
+
+/// Draw one interaction's number of calls: a whole number in 1..=max_calls.
+pub fn draw_calls<R: Rng + ?Sized>(m: &Model, rng: &mut R) -> f64 {
+    let c = stochastic_round(m.calls.sample(rng), rng).max(1.0);
+    m.max_calls.map_or(c, |x| c.min(x))
+}
+
+/// A pool of sampled interactions that user-days are assembled from.
+struct Pool {
+    tokens: Vec<f64>,
+    out: Vec<f64>,
+    cost: Vec<Vec<Parts>>,
+    mean_tokens: f64,
+    mean_out: f64,
+    mean_cost: Vec<Parts>,
+}
+
+impl Pool {
+    fn new(m: &Model, size: usize, seed: u64) -> Pool {
+        let mut rng = stream(seed, STREAM_POOL);
+        let models = m.prices.len();
+        let mut p = Pool {
+            tokens: Vec::with_capacity(size),
+            out: Vec::with_capacity(size),
+            cost: vec![Vec::with_capacity(size); models],
+            mean_tokens: 0.0,
+            mean_out: 0.0,
+            mean_cost: vec![[0.0; 3]; models],
+        };
+        for _ in 0..size {
+            let calls = draw_calls(m, &mut rng) as usize;
+            let (mut t, mut o) = (0.0, 0.0);
+            let mut c = vec![[0.0; 3]; models];
+            for _ in 0..calls {
+                let (i, out) = draw_call(m, &mut rng);
+                t += i + out;
+                o += out;
+                for (k, price) in m.prices.iter().enumerate() {
+                    let r = price.rates(i);
+                    add(&mut c[k], &[i * r.input, i * r.cached_input, out * r.output], 1.0);
+                }
+            }
+            p.tokens.push(t);
+            p.out.push(o);
+            for k in 0..models {
+                p.cost[k].push(c[k]);
+            }
+        }
+        let n = size as f64;
+        p.mean_tokens = p.tokens.iter().sum::<f64>() / n;
+        p.mean_out = p.out.iter().sum::<f64>() / n;
+        for k in 0..models {
+            let mut s = [0.0; 3];
+            for x in &p.cost[k] {
+                add(&mut s, x, 1.0 / n);
+            }
+            p.mean_cost[k] = s;
+        }
+        p
+    }
+
+    /// `size` user-days with interactions x `mult`, stratified on the
+    /// interactions draw (one draw per 1/size of its distribution).
+    fn user_days(&self, m: &Model, mult: f64, size: usize, rng: &mut ChaCha8Rng) -> Samples {
+        let models = m.prices.len();
+        let mut s = Samples {
+            tokens: Vec::with_capacity(size),
+            out: Vec::with_capacity(size),
+            cost: vec![Vec::with_capacity(size); models],
+        };
+        let pool_n = self.tokens.len();
+        for k in 0..size {
+            let u = (k as f64 + open01(rng)) / size as f64;
+            let n = stochastic_round(m.interactions.quantile(u) * mult, rng).max(0.0);
+            let exact = (n as usize).min(EXACT_INTERACTIONS);
+            let rest = n - exact as f64;
+            let (mut t, mut o) = (self.mean_tokens * rest, self.mean_out * rest);
+            let mut c: Vec<Parts> = self.mean_cost.iter().map(|x| [x[0] * rest, x[1] * rest, x[2] * rest]).collect();
+            for _ in 0..exact {
+                let j = (rng.next_u64() % pool_n as u64) as usize;
+                t += self.tokens[j];
+                o += self.out[j];
+                for (q, ck) in c.iter_mut().enumerate() {
+                    add(ck, &self.cost[q][j], 1.0);
+                }
+            }
+            s.tokens.push(t);
+            s.out.push(o);
+            for (q, ck) in c.into_iter().enumerate() {
+                s.cost[q].push(ck);
+            }
+        }
+        s
+    }
+}
+
+/// A class of user-day under one tier's daily cap: averages per active
+/// user-day, split into what the cap lets through and what it does not.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DayStats {
+    pub demand_tokens: f64,
+    /// Within the daily cap: tokens, output tokens, cost at the tier's model
+    /// and at its fallback model.
+    pub sp_tok: f64,
+    pub sp_out: f64,
+    pub sp_p: Parts,
+    pub sp_f: Parts,
+    /// Beyond the daily cap.
+    pub ex_tok: f64,
+    pub ex_out: f64,
+    pub ex_p: Parts,
+    pub ex_f: Parts,
+    /// Share of user-days past the cap, and past `warn_at` x cap.
+    pub p_hit: f64,
+    pub p_warn: f64,
+    /// Mean tokens past the overage allowance (with nothing cut monthly).
+    pub overage_tokens: f64,
+    /// Mean squared cost at base prices and `cached` (for the spread that
+    /// a finite number of users adds).
+    pub cost_sq: f64,
+}
+
+impl DayStats {
+    pub fn new(
+        s: &Samples,
+        model: usize,
+        fallback: Option<usize>,
+        cap: Option<&CapModel>,
+        overage_after: Option<f64>,
+        cached: f64,
+    ) -> DayStats {
+        let n = s.len() as f64;
+        let daily = cap.and_then(|c| c.daily_tokens);
+        let warn = match (daily, cap.and_then(|c| c.warn_at)) {
+            (Some(d), Some(w)) => Some(d * w),
+            _ => None,
+        };
+        let fb = fallback.unwrap_or(model);
+        let mut st = DayStats::default();
+        for i in 0..s.len() {
+            let t = s.tokens[i];
+            let f = match daily {
+                Some(d) if t > d => d / t,
+                _ => 1.0,
+            };
+            st.demand_tokens += t;
+            st.sp_tok += f * t;
+            st.sp_out += f * s.out[i];
+            add(&mut st.sp_p, &s.cost[model][i], f);
+            add(&mut st.sp_f, &s.cost[fb][i], f);
+            let e = 1.0 - f;
+            if e > 0.0 {
+                st.p_hit += 1.0;
+                st.ex_tok += e * t;
+                st.ex_out += e * s.out[i];
+                add(&mut st.ex_p, &s.cost[model][i], e);
+                add(&mut st.ex_f, &s.cost[fb][i], e);
+            }
+            if warn.is_some_and(|w| t >= w) {
+                st.p_warn += 1.0;
+            }
+            let one = user_day(
+                &DayStats {
+                    sp_tok: f * t,
+                    sp_out: f * s.out[i],
+                    sp_p: scale(&s.cost[model][i], f),
+                    sp_f: scale(&s.cost[fb][i], f),
+                    ex_tok: e * t,
+                    ex_out: e * s.out[i],
+                    ex_p: scale(&s.cost[model][i], e),
+                    ex_f: scale(&s.cost[fb][i], e),
+                    ..DayStats::default()
+                },
+                cap,
+                0.0,
+                cached,
+            );
+            if let Some(after) = overage_after {
+                st.overage_tokens += (one.served_tokens - after).max(0.0);
+            }
+            st.cost_sq += one.cost * one.cost;
+        }
+        let k = 1.0 / n;
+        for v in [
+            &mut st.demand_tokens,
+            &mut st.sp_tok,
+            &mut st.sp_out,
+            &mut st.ex_tok,
+            &mut st.ex_out,
+            &mut st.p_hit,
+            &mut st.p_warn,
+            &mut st.overage_tokens,
+            &mut st.cost_sq,
+        ] {
+            *v *= k;
+        }
+        for p in [&mut st.sp_p, &mut st.sp_f, &mut st.ex_p, &mut st.ex_f] {
+            *p = scale(p, k);
+        }
+        st
+    }
+}
+
+fn scale(x: &Parts, k: f64) -> Parts {
+    [x[0] * k, x[1] * k, x[2] * k]
+}
+
+/// What an average active user-day of a class costs and gets, once the
+/// monthly cap has cut a share `r` of what the daily cap let through.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UserDay {
+    /// USD at base prices.
+    pub cost: f64,
+    pub served_tokens: f64,
+    pub unserved_tokens: f64,
+    /// Tokens served in a degraded way (fallback model, shrunk, throttled).
+    pub degraded_tokens: f64,
+}
+
+/// Apply the tier's `on_limit` to the part past the caps.
+pub fn user_day(st: &DayStats, cap: Option<&CapModel>, r: f64, c: f64) -> UserDay {
+    use crate::spec::OnLimit;
+    let within = (1.0 - r) * combine(&st.sp_p, c);
+    let Some(cap) = cap else {
+        return UserDay { cost: combine(&st.sp_p, c), served_tokens: st.sp_tok, ..UserDay::default() };
+    };
+    let past_tok = r * st.sp_tok + st.ex_tok;
+    match cap.on_limit {
+        OnLimit::Block => UserDay {
+            cost: within,
+            served_tokens: (1.0 - r) * st.sp_tok,
+            unserved_tokens: past_tok,
+            degraded_tokens: 0.0,
+        },
+        OnLimit::Fallback => UserDay {
+            cost: within + r * combine(&st.sp_f, c) + combine(&st.ex_f, c),
+            served_tokens: st.sp_tok + st.ex_tok,
+            unserved_tokens: 0.0,
+            degraded_tokens: past_tok,
+        },
+        OnLimit::Shrink => {
+            let s = cap.shrink_to;
+            let shrunk = |x: &Parts| (1.0 - c) * x[0] + c * x[1] + s * x[2];
+            let cut = (1.0 - s) * (r * st.sp_out + st.ex_out);
+            UserDay {
+                cost: within + r * shrunk(&st.sp_p) + shrunk(&st.ex_p),
+                served_tokens: st.sp_tok + st.ex_tok - cut,
+                unserved_tokens: cut,
+                degraded_tokens: past_tok - cut,
+            }
+        }
+        OnLimit::Throttle => {
+            let th = cap.throttle_to;
+            UserDay {
+                cost: within + th * (r * combine(&st.sp_p, c) + combine(&st.ex_p, c)),
+                served_tokens: (1.0 - r) * st.sp_tok + th * past_tok,
+                unserved_tokens: (1.0 - th) * past_tok,
+                degraded_tokens: th * past_tok,
+            }
+        }
+    }
+}

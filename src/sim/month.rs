@@ -1,0 +1,617 @@
+//! One month of the feature, given the shared draws of a trial.
+//!
+//! The per-user variation is in the demand tables ([`super::demand`]): a
+//! tier's day costs its active users times the expected cost of a user-day
+//! of each class. What is shared by every user (how many there are, how
+//! active they are, which scenarios happen and when, prices) comes in the
+//! [`Draw`]. Monthly caps act on each user's month, through a fixed panel of
+//! simulated users (Monte Carlo) or the class's fluid month (central).
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::demand::{DayStats, Demand, Samples, UserDay, stream, user_day, STREAM_PANEL};
+use crate::dist::{Dist, norm_inv, open01};
+use crate::economics::{Customers, Effect, Model, WorstCase};
+use crate::spec::OnLimit;
+
+/// Panel users per tier with a monthly cap.
+pub const PANEL_USERS: usize = 2048;
+
+/// The shared quantities of one trial.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draw {
+    /// Per tier: users, or users of each tenant.
+    pub customers: Vec<TierDraw>,
+    pub active: f64,
+    pub cached: f64,
+    /// Scenarios that happen, with when.
+    pub events: Vec<Event>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TierDraw {
+    Users(f64),
+    Tenants(Vec<f64>),
+}
+
+impl TierDraw {
+    pub fn users(&self) -> f64 {
+        match self {
+            TierDraw::Users(n) => *n,
+            TierDraw::Tenants(v) => v.iter().sum(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub scenario: usize,
+    /// Start, in hours from the start of the month (days start at 24 x d).
+    pub start_hour: f64,
+}
+
+/// What one month came to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Month {
+    pub cost: f64,
+    pub revenue: f64,
+    pub tiers: Vec<TierMonth>,
+    /// Days each breaker tripped.
+    pub breaker_days: Vec<u32>,
+    /// Scenarios that happened.
+    pub happened: Vec<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TierMonth {
+    pub cost: f64,
+    pub subscription_revenue: f64,
+    pub overage_revenue: f64,
+    pub users: f64,
+    pub user_days: f64,
+    pub warned_user_days: f64,
+    pub degraded_user_days: f64,
+    pub blocked_user_days: f64,
+    pub users_hit: f64,
+    pub demand_tokens: f64,
+    pub served_tokens: f64,
+    pub unserved_tokens: f64,
+    /// Per alert threshold of the tenant budget: tenants that crossed it.
+    pub tenant_alerts: Vec<f64>,
+}
+
+impl TierMonth {
+    pub fn revenue(&self) -> f64 {
+        self.subscription_revenue + self.overage_revenue
+    }
+}
+
+/// The prepared engine for one feature.
+pub struct Engine<'m> {
+    pub model: &'m Model,
+    pub demand: Demand,
+    /// [tier][class] at the central cached share.
+    stats: Vec<Vec<DayStats>>,
+    panels: Vec<Option<Panel>>,
+    pub worst: WorstCase,
+    /// Typical tokens and cost parts of one call (for runaway loops).
+    loop_call_tokens: f64,
+    loop_call_out: f64,
+}
+
+/// A fixed set of simulated users (common random numbers across trials) for
+/// monthly caps.
+struct Panel {
+    class_u: Vec<f64>,
+    /// [user * days + day]
+    active_u: Vec<f32>,
+    sample: Vec<u32>,
+}
+
+impl<'m> Engine<'m> {
+    /// The central (deterministic) engine.
+    pub fn central(model: &'m Model) -> Self {
+        Self::build(model, Demand::central(model), None)
+    }
+
+    /// The Monte Carlo engine, its tables drawn from `seed`.
+    pub fn sampled(model: &'m Model, seed: u64) -> Self {
+        Self::build(model, Demand::sampled(model, super::demand::CLASS_SAMPLES, seed), Some(seed))
+    }
+
+    fn build(model: &'m Model, demand: Demand, seed: Option<u64>) -> Self {
+        let c = model.cached_share.central();
+        let stats = model
+            .tiers
+            .iter()
+            .map(|t| {
+                demand
+                    .classes
+                    .iter()
+                    .map(|s| DayStats::new(s, t.model, t.fallback, t.cap.as_ref(), t.overage.map(|o| o.0), c))
+                    .collect()
+            })
+            .collect();
+        let days = model.days as usize;
+        let panels = model
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(ti, t)| {
+                let seed = seed?;
+                t.cap.as_ref()?.monthly_tokens?;
+                let mut rng = stream(seed, STREAM_PANEL + ti as u64);
+                let n = demand.classes[0].len() as u64;
+                Some(Panel {
+                    class_u: (0..PANEL_USERS).map(|_| open01(&mut rng)).collect(),
+                    active_u: (0..PANEL_USERS * days).map(|_| open01(&mut rng) as f32).collect(),
+                    sample: (0..PANEL_USERS * days).map(|_| (rng.next_u64() % n) as u32).collect(),
+                })
+            })
+            .collect();
+        Engine {
+            model,
+            demand,
+            stats,
+            panels,
+            worst: crate::economics::worst_case(model),
+            loop_call_tokens: model.typical_input() + model.typical_output(),
+            loop_call_out: model.typical_output(),
+        }
+    }
+
+    /// The shared quantities at their central values, no scenario.
+    pub fn central_draw(&self) -> Draw {
+        let m = self.model;
+        Draw {
+            customers: m
+                .tiers
+                .iter()
+                .map(|t| match &t.customers {
+                    Customers::Users(d) => TierDraw::Users(d.central()),
+                    Customers::Tenants { tenants, users_per_tenant } => {
+                        TierDraw::Tenants(vec![users_per_tenant.central(); tenants.central().round() as usize])
+                    }
+                })
+                .collect(),
+            active: m.active_share.central(),
+            cached: m.cached_share.central(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Draw the shared quantities of one trial. Counts are truncated at the
+    /// worst-case quantile, so no trial exceeds the worst case.
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> Draw {
+        let m = self.model;
+        let q = m.worst_case_quantile;
+        let count = |d: &Dist, rng: &mut R| d.sample(rng).min(d.worst(q)).max(0.0);
+        let customers = m
+            .tiers
+            .iter()
+            .map(|t| match &t.customers {
+                Customers::Users(d) => TierDraw::Users(count(d, rng)),
+                Customers::Tenants { tenants, users_per_tenant } => {
+                    let n = count(tenants, rng).round() as usize;
+                    TierDraw::Tenants((0..n).map(|_| count(users_per_tenant, rng)).collect())
+                }
+            })
+            .collect();
+        let active = m.active_share.sample(rng).clamp(0.0, 1.0);
+        let cached = m.cached_share.sample(rng).clamp(0.0, 1.0);
+        let days = m.days as f64;
+        let mut events = Vec::new();
+        for (i, s) in m.scenarios.iter().enumerate() {
+            if open01(rng) >= s.chance {
+                continue;
+            }
+            let start_hour = match s.effect {
+                Effect::Viral { days: len, .. } => {
+                    let span = (days - len as f64).max(0.0) + 1.0;
+                    (open01(rng) * span).floor().min(span - 1.0) * 24.0
+                }
+                Effect::Loop { hours, .. } => open01(rng) * (days * 24.0 - hours).max(0.0),
+                _ => (open01(rng) * days).floor().min(days - 1.0) * 24.0,
+            };
+            events.push(Event { scenario: i, start_hour });
+        }
+        Draw { customers, active, cached, events }
+    }
+
+    /// Evaluate one month. `noise` adds the spread that a finite number of
+    /// users gives a day's total (Monte Carlo); `None` gives the expectation.
+    pub fn month(&self, draw: &Draw, mut noise: Option<&mut ChaCha8Rng>) -> Month {
+        let m = self.model;
+        let days = m.days as usize;
+        let a = draw.active;
+        let c = draw.cached;
+        let nt = m.tiers.len();
+
+        // What each day looks like: viral slot, power share, price multiplier.
+        let mut slot = vec![0usize; days];
+        let mut viral_mult = vec![1.0f64; days];
+        let mut power = vec![m.power_share; days];
+        let mut pm = vec![1.0f64; days];
+        let mut loops: Vec<(usize, f64, f64, f64)> = Vec::new(); // (tier, start, hours, cph)
+        let mut happened = vec![false; m.scenarios.len()];
+        for e in &draw.events {
+            happened[e.scenario] = true;
+            let d0 = (e.start_hour / 24.0).floor() as usize;
+            match m.scenarios[e.scenario].effect {
+                Effect::Viral { multiplier, days: len } => {
+                    for d in d0..(d0 + len as usize).min(days) {
+                        if multiplier > viral_mult[d] {
+                            viral_mult[d] = multiplier;
+                            slot[d] = self.demand.slot_of(multiplier);
+                        }
+                    }
+                }
+                Effect::PowerShare { share } => {
+                    for p in power.iter_mut().skip(d0) {
+                        *p = p.max(share);
+                    }
+                }
+                Effect::Prices { multiplier } => {
+                    for p in pm.iter_mut().skip(d0) {
+                        *p *= multiplier;
+                    }
+                }
+                Effect::Loop { calls_per_hour, hours, tier } => loops.push((tier, e.start_hour, hours, calls_per_hour)),
+            }
+        }
+
+        // Monthly caps: the share r[d][k] of what the daily cap let through
+        // that the monthly cap cuts, for class k (0 normal, 1 power), and the
+        // share of users and user-days it hits.
+        let mut monthly: Vec<Option<MonthlyCut>> = vec![None; nt];
+        for (ti, t) in m.tiers.iter().enumerate() {
+            let Some(cap_m) = t.cap.as_ref().and_then(|c| c.monthly_tokens) else { continue };
+            monthly[ti] = Some(match &self.panels[ti] {
+                Some(panel) => self.panel_month(ti, panel, cap_m, a, &slot, &power),
+                None => self.fluid_month(ti, cap_m, a, &slot),
+            });
+        }
+
+        let mut out = Month {
+            tiers: vec![TierMonth::default(); nt],
+            breaker_days: vec![0; m.breakers.len()],
+            happened,
+            ..Month::default()
+        };
+        let mut tenant_spend: Vec<Vec<f64>> = draw
+            .customers
+            .iter()
+            .map(|d| match d {
+                TierDraw::Tenants(v) => vec![0.0; v.len()],
+                TierDraw::Users(_) => Vec::new(),
+            })
+            .collect();
+        let mut loop_used: Vec<f64> = vec![0.0; loops.len()];
+
+        for d in 0..days {
+            let mut day_cost = vec![0.0f64; nt];
+            let mut day_served = vec![0.0f64; nt];
+            let mut day_overage = vec![0.0f64; nt];
+            let mut day_active = vec![0.0f64; nt];
+            let mut tenant_day: Vec<Vec<f64>> = vec![Vec::new(); nt];
+            for (ti, t) in m.tiers.iter().enumerate() {
+                let p = power[d];
+                let k0 = self.demand.class(slot[d], false);
+                let k1 = self.demand.class(slot[d], true);
+                let (s0, s1) = (&self.stats[ti][k0], &self.stats[ti][k1]);
+                let (r0, r1, h0, h1) = match &monthly[ti] {
+                    Some(mc) => (mc.r[d][0], mc.r[d][1], mc.hit_days[d][0], mc.hit_days[d][1]),
+                    None => (0.0, 0.0, 0.0, 0.0),
+                };
+                let cap = t.cap.as_ref();
+                let u0 = user_day(s0, cap, r0, c);
+                let u1 = user_day(s1, cap, r1, c);
+                let mix = |f: fn(&UserDay) -> f64| (1.0 - p) * f(&u0) + p * f(&u1);
+                let cost = mix(|u| u.cost) * pm[d];
+                let var1 = ((1.0 - p) * s0.cost_sq + p * s1.cost_sq) * pm[d] * pm[d];
+                let mean1 = cost;
+                let per_user_var = (a * var1 - (a * mean1).powi(2)).max(0.0);
+                let hit = (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1);
+                let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
+                let overage_tok = ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1))
+                    * t.overage.map_or(0.0, |o| o.1 / 1000.0);
+                let tm = &mut out.tiers[ti];
+                let users = draw.customers[ti].users();
+                let n_act = users * a;
+                day_active[ti] = n_act;
+                tm.user_days += n_act;
+                tm.warned_user_days += n_act * warn;
+                match cap.map(|c| c.on_limit) {
+                    Some(OnLimit::Block) => tm.blocked_user_days += n_act * hit,
+                    Some(_) => tm.degraded_user_days += n_act * hit,
+                    None => {}
+                }
+                tm.demand_tokens += n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
+                tm.unserved_tokens += n_act * mix(|u| u.unserved_tokens);
+                let served = n_act * mix(|u| u.served_tokens);
+                let mut noise_of = |n_users: f64| -> f64 {
+                    match noise.as_deref_mut() {
+                        Some(rng) if per_user_var > 0.0 => (n_users * per_user_var).sqrt() * norm_inv(open01(rng)),
+                        _ => 0.0,
+                    }
+                };
+                match (&draw.customers[ti], &t.budget) {
+                    (TierDraw::Tenants(tenants), Some(b)) => {
+                        let mut total = 0.0;
+                        let mut row = Vec::with_capacity(tenants.len());
+                        for (j, &u) in tenants.iter().enumerate() {
+                            let mut x = (u * a * cost + noise_of(u)).max(0.0);
+                            if b.block {
+                                let left = (b.monthly_usd - tenant_spend[ti][j]).max(0.0);
+                                if x > left {
+                                    let cut = if x > 0.0 { 1.0 - left / x } else { 0.0 };
+                                    tm.blocked_user_days += u * a * cut;
+                                    x = left;
+                                }
+                            }
+                            row.push(x);
+                            total += x;
+                        }
+                        let demand_cost = n_act * cost;
+                        let kept = if demand_cost > 0.0 { (total / demand_cost).min(1.0) } else { 1.0 };
+                        day_served[ti] = served * kept;
+                        day_overage[ti] = n_act * overage_tok * kept;
+                        tenant_day[ti] = row;
+                        day_cost[ti] = total;
+                    }
+                    _ => {
+                        day_cost[ti] = (n_act * cost + noise_of(users)).max(0.0);
+                        day_served[ti] = served;
+                        day_overage[ti] = n_act * overage_tok;
+                    }
+                }
+            }
+            // Runaway loops: one client of the tier, bounded by the caps that
+            // apply to it (what its ordinary use leaves of its daily cap).
+            for (li, &(ti, start, hours, cph)) in loops.iter().enumerate() {
+                let lo = start.max(d as f64 * 24.0);
+                let hi = (start + hours).min((d + 1) as f64 * 24.0);
+                if hi <= lo {
+                    continue;
+                }
+                let t = &m.tiers[ti];
+                let tokens = cph * (hi - lo) * self.loop_call_tokens;
+                let out_tokens = cph * (hi - lo) * self.loop_call_out;
+                let price = &m.prices[t.model];
+                let per_tok = price.call_cost(m.typical_input(), m.typical_output(), c) / self.loop_call_tokens.max(1e-300);
+                let mut allowance = f64::INFINITY;
+                if let Some(cap) = &t.cap {
+                    if let Some(dl) = cap.daily_tokens {
+                        let ordinary = self.stats[ti][self.demand.class(slot[d], false)].sp_tok;
+                        allowance = (dl - ordinary).max(0.0);
+                    }
+                    if let Some(ml) = cap.monthly_tokens {
+                        allowance = allowance.min((ml - loop_used[li]).max(0.0));
+                    }
+                }
+                let within = tokens.min(allowance);
+                loop_used[li] += within;
+                let past = tokens - within;
+                let past_out = if tokens > 0.0 { out_tokens * past / tokens } else { 0.0 };
+                let mut cost = within * per_tok;
+                let mut served = within;
+                if past > 0.0
+                    && let Some(cap) = &t.cap
+                {
+                    match cap.on_limit {
+                        OnLimit::Block => {}
+                        OnLimit::Fallback => {
+                            let fb = &m.prices[t.fallback.unwrap_or(t.model)];
+                            cost += past * fb.call_cost(m.typical_input(), m.typical_output(), c) / self.loop_call_tokens.max(1e-300);
+                            served += past;
+                        }
+                        OnLimit::Shrink => {
+                            let r = price.rates(m.typical_input());
+                            cost += past * per_tok - (1.0 - cap.shrink_to) * past_out * r.output;
+                            served += past - (1.0 - cap.shrink_to) * past_out;
+                        }
+                        OnLimit::Throttle => {
+                            cost += cap.throttle_to * past * per_tok;
+                            served += cap.throttle_to * past;
+                        }
+                    }
+                } else if past > 0.0 {
+                    cost += past * per_tok;
+                    served += past;
+                }
+                cost *= pm[d];
+                let tm = &mut out.tiers[ti];
+                tm.demand_tokens += tokens;
+                tm.unserved_tokens += tokens - served;
+                if let (Some(b), Some(row)) = (&t.budget, tenant_day.get_mut(ti)) {
+                    if let Some(first) = row.first_mut() {
+                        let left = if b.block { (b.monthly_usd - tenant_spend[ti][0] - *first).max(0.0) } else { f64::INFINITY };
+                        let add = cost.min(left);
+                        *first += add;
+                        day_cost[ti] += add;
+                        day_served[ti] += if cost > 0.0 { served * add / cost } else { served };
+                        continue;
+                    }
+                }
+                day_cost[ti] += cost;
+                day_served[ti] += served;
+            }
+
+            // Breakers act on the day's total.
+            let mut total: f64 = day_cost.iter().sum();
+            let mut scale = 1.0;
+            for (bi, b) in m.breakers.iter().enumerate() {
+                if total > b.limit_usd {
+                    out.breaker_days[bi] += 1;
+                    let kept = match b.throttle {
+                        None => b.limit_usd,
+                        Some(f) => b.limit_usd + f * (total - b.limit_usd),
+                    };
+                    let s = kept / total;
+                    scale *= s;
+                    total = kept;
+                    for (ti, tm) in out.tiers.iter_mut().enumerate() {
+                        let cut_days = day_active[ti] * (1.0 - s);
+                        if b.throttle.is_none() {
+                            tm.blocked_user_days += cut_days;
+                        } else {
+                            tm.degraded_user_days += cut_days;
+                        }
+                    }
+                }
+            }
+            for ti in 0..nt {
+                let tm = &mut out.tiers[ti];
+                tm.cost += day_cost[ti] * scale;
+                tm.served_tokens += day_served[ti] * scale;
+                tm.unserved_tokens += day_served[ti] * (1.0 - scale);
+                tm.overage_revenue += day_overage[ti] * scale;
+                if let Some(b) = &m.tiers[ti].budget {
+                    if tm.tenant_alerts.is_empty() {
+                        tm.tenant_alerts = vec![0.0; b.alerts.len()];
+                    }
+                    for (j, x) in tenant_day[ti].iter().enumerate() {
+                        let before = tenant_spend[ti][j];
+                        let after = before + x * scale;
+                        for (ai, &al) in b.alerts.iter().enumerate() {
+                            let th = al * b.monthly_usd;
+                            if before < th && after >= th {
+                                tm.tenant_alerts[ai] += 1.0;
+                            }
+                        }
+                        tenant_spend[ti][j] = after;
+                    }
+                }
+            }
+        }
+
+        // Users and revenue.
+        for (ti, t) in m.tiers.iter().enumerate() {
+            let tm = &mut out.tiers[ti];
+            let users = draw.customers[ti].users();
+            tm.users = users;
+            let payers = match &draw.customers[ti] {
+                TierDraw::Users(n) => *n,
+                TierDraw::Tenants(v) => v.len() as f64,
+            };
+            tm.subscription_revenue = payers * t.price.unwrap_or(0.0);
+            tm.users_hit = users
+                * match &monthly[ti] {
+                    Some(mc) => mc.users_hit,
+                    None => self.users_hit_daily(ti, a, &slot, &power),
+                };
+            // A trial never exceeds the deterministic worst case (the bound
+            // holds by construction; this guards the finite-users spread).
+            if let Some(w) = self.worst.tiers[ti].monthly_usd {
+                tm.cost = tm.cost.min(w);
+            }
+        }
+        out.cost = out.tiers.iter().map(|t| t.cost).sum();
+        if let Some(w) = self.worst.monthly_usd {
+            out.cost = out.cost.min(w);
+        }
+        out.revenue = out.tiers.iter().map(TierMonth::revenue).sum();
+        out
+    }
+
+    /// Share of users who pass a daily cap at least once: each active day is
+    /// a fresh chance.
+    fn users_hit_daily(&self, ti: usize, a: f64, slot: &[usize], power: &[f64]) -> f64 {
+        let mut miss = [1.0f64, 1.0];
+        for (d, &s) in slot.iter().enumerate() {
+            let _ = d;
+            for (k, mk) in miss.iter_mut().enumerate() {
+                *mk *= 1.0 - a * self.stats[ti][self.demand.class(s, k == 1)].p_hit;
+            }
+        }
+        let p = power.iter().copied().fold(0.0f64, f64::max);
+        (1.0 - p) * (1.0 - miss[0]) + p * (1.0 - miss[1])
+    }
+
+    fn fluid_month(&self, ti: usize, cap_m: f64, a: f64, slot: &[usize]) -> MonthlyCut {
+        let days = slot.len();
+        let mut r = vec![[0.0f64; 2]; days];
+        let mut hit_days = vec![[0.0f64; 2]; days];
+        let mut hit_users = [0.0f64; 2];
+        for k in 0..2 {
+            let mut cum = 0.0;
+            for d in 0..days {
+                let served = a * self.stats[ti][self.demand.class(slot[d], k == 1)].sp_tok;
+                if served <= 0.0 {
+                    continue;
+                }
+                let room = (cap_m - cum).max(0.0);
+                if served > room {
+                    r[d][k] = 1.0 - room / served;
+                    hit_days[d][k] = 1.0;
+                    hit_users[k] = 1.0;
+                }
+                cum += served.min(room);
+            }
+        }
+        let p = self.model.power_share;
+        let daily = self.users_hit_daily(ti, a, slot, &vec![p; days]);
+        MonthlyCut { r, hit_days, users_hit: daily.max((1.0 - p) * hit_users[0] + p * hit_users[1]) }
+    }
+
+    fn panel_month(&self, ti: usize, panel: &Panel, cap_m: f64, a: f64, slot: &[usize], power: &[f64]) -> MonthlyCut {
+        let days = slot.len();
+        let daily = self.model.tiers[ti].cap.as_ref().and_then(|c| c.daily_tokens);
+        let mut served_sum = vec![[0.0f64; 2]; days];
+        let mut cut_sum = vec![[0.0f64; 2]; days];
+        let mut active_n = vec![[0.0f64; 2]; days];
+        let mut cut_n = vec![[0.0f64; 2]; days];
+        let mut hit_users = 0usize;
+        let a32 = a as f32;
+        for u in 0..PANEL_USERS {
+            let cu = panel.class_u[u];
+            let mut cum = 0.0;
+            let mut hit = false;
+            for d in 0..days {
+                let i = u * days + d;
+                if panel.active_u[i] >= a32 {
+                    continue;
+                }
+                let k = (cu < power[d]) as usize;
+                let s: &Samples = &self.demand.classes[self.demand.class(slot[d], k == 1)];
+                let t = s.tokens[panel.sample[i] as usize];
+                let served = daily.map_or(t, |dl| t.min(dl));
+                if daily.is_some_and(|dl| t > dl) {
+                    hit = true;
+                }
+                let room = (cap_m - cum).max(0.0);
+                let cut = (served - room).max(0.0);
+                served_sum[d][k] += served;
+                cut_sum[d][k] += cut;
+                active_n[d][k] += 1.0;
+                if cut > 0.0 {
+                    cut_n[d][k] += 1.0;
+                    hit = true;
+                }
+                cum += served - cut;
+            }
+            hit_users += hit as usize;
+        }
+        let mut r = vec![[0.0f64; 2]; days];
+        let mut hit_days = vec![[0.0f64; 2]; days];
+        for d in 0..days {
+            for k in 0..2 {
+                if served_sum[d][k] > 0.0 {
+                    r[d][k] = cut_sum[d][k] / served_sum[d][k];
+                }
+                if active_n[d][k] > 0.0 {
+                    hit_days[d][k] = cut_n[d][k] / active_n[d][k];
+                }
+            }
+        }
+        MonthlyCut { r, hit_days, users_hit: hit_users as f64 / PANEL_USERS as f64 }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct MonthlyCut {
+    r: Vec<[f64; 2]>,
+    hit_days: Vec<[f64; 2]>,
+    users_hit: f64,
+}
