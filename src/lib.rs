@@ -10,8 +10,12 @@
 //! ```
 
 pub mod dist;
+pub mod check;
 pub mod economics;
+pub mod fsutil;
+pub mod policy;
 pub mod pricing;
+pub mod report;
 pub mod sim;
 pub mod source;
 pub mod spec;

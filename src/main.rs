@@ -1,3 +1,8 @@
+//! The `costgate` binary: parse flags, run a command, print, exit.
+//! Every exit status is documented in `costgate --help`.
+
+mod cli;
+
 fn main() {
-    println!("Hello, world!");
+    std::process::exit(cli::main());
 }

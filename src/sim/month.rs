@@ -356,6 +356,7 @@ impl<'m> Engine<'m> {
                         let demand_cost = n_act * cost;
                         let kept = if demand_cost > 0.0 { (total / demand_cost).min(1.0) } else { 1.0 };
                         day_served[ti] = served * kept;
+                        tm.unserved_tokens += served * (1.0 - kept);
                         day_overage[ti] = n_act * overage_tok * kept;
                         tenant_day[ti] = row;
                         day_cost[ti] = total;

@@ -1,0 +1,104 @@
+//! The command line, as clap-derive types. Parsing only: the commands in
+//! `cli::*` turn these into library requests.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0   passed (warnings may be printed)
+  1   blocked: a `deny` finding
+  2   exec approval required: an `approve` finding with no valid approval covering it
+  64  usage error (bad flags)
+  65  invalid input: a spec, policy or price catalog that cannot be read or validated
+  69  a pricing source needed for the run is unreachable and nothing pinned stands in
+  70  internal error";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "costgate",
+    version,
+    about = "Gate AI features on their unit economics: price the spec, simulate a month, enforce the cost policy.",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// When to use colour: auto honours NO_COLOR and whether stdout is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check unit-economics specs against the policy; the exit status is the verdict.
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+    /// List the rule codes with their default levels.
+    Rules,
+    /// Run the simulation benchmark (speed and memory) on a spec.
+    #[command(hide = true)]
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Seed of the simulation: the same spec and seed give the same bytes.
+    #[arg(long, default_value_t = costgate::sim::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Simulated months.
+    #[arg(long, default_value_t = costgate::sim::DEFAULT_TRIALS as u64, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub trials: u64,
+    /// Worker threads (default: all cores). The output does not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Spec files or folders of specs.
+    #[arg(default_value = "specs")]
+    pub paths: Vec<PathBuf>,
+    /// Policy file (default: costgate.toml found by walking up from the first spec, else built-in defaults).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Print nothing; only the exit status tells.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The spec to simulate.
+    pub spec: PathBuf,
+    /// Scale every tier's customer count by this factor.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale_users: f64,
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}

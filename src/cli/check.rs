@@ -1,0 +1,109 @@
+//! `costgate check` and the hidden `bench`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use costgate::check::{self, Request};
+use costgate::policy::{self, Policy};
+use costgate::report::{self, table};
+use costgate::sim;
+
+use super::{BenchArgs, CheckArgs, CheckFormat, Failure, SimArgs, today};
+
+/// The policy to use: `--policy`, else `costgate.toml` above the first path.
+pub fn load_policy(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Policy, Failure> {
+    let path = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => paths.first().and_then(|p| policy::discover(p)),
+    };
+    match path {
+        Some(p) => policy::load_file(&p).map_err(Failure::Input),
+        None => Ok(Policy::default()),
+    }
+}
+
+pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
+    let trials = a.trials as usize;
+    sim::Options {
+        seed: a.seed,
+        trials,
+        threads: a.threads.map(|t| t as usize),
+        confidence: 0.95,
+        progress: progress_ok && trials >= 50_000 && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+    }
+}
+
+pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
+    let policy = load_policy(a.policy.as_deref(), &a.paths)?;
+    let catalog = costgate::pricing::builtin();
+    let req = Request {
+        paths: a.paths.clone(),
+        policy: &policy,
+        catalog: &catalog,
+        sim: sim_options(&a.sim, !a.quiet),
+        today: today()?,
+    };
+    let report = check::run(&req).map_err(Failure::Input)?;
+    let text = match a.format {
+        CheckFormat::Json => report::json(&report),
+        CheckFormat::Table => table::render(&report, table::Style { color: color && a.output.is_none() }),
+    };
+    match &a.output {
+        Some(path) => costgate::fsutil::write_atomic(path, text.as_bytes())
+            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?,
+        None if !a.quiet => print!("{text}"),
+        None => {}
+    }
+    Ok(report.exit_code)
+}
+
+pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
+    let policy = load_policy(None, std::slice::from_ref(&a.spec))?;
+    let catalog = costgate::pricing::builtin();
+    let spec = costgate::spec::load_file(&a.spec).map_err(Failure::Input)?;
+    let priced = costgate::pricing::resolve(&spec, &catalog).map_err(Failure::Input)?;
+    let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
+    let mut model = costgate::economics::Model::new(&spec, &priced, th.worst_case_quantile);
+    for t in &mut model.tiers {
+        match &mut t.customers {
+            costgate::economics::Customers::Users(d) => *d = d.scaled(a.scale_users),
+            costgate::economics::Customers::Tenants { users_per_tenant, .. } => *users_per_tenant = users_per_tenant.scaled(a.scale_users),
+        }
+    }
+    let opts = sim::Options { confidence: th.confidence, ..sim_options(&a.sim, false) };
+    let users: f64 = costgate::sim::typical(&model).tiers.iter().map(|t| t.users).sum();
+    let mut times = Vec::new();
+    let mut p95 = 0.0;
+    for _ in 0..a.runs.max(1) {
+        let start = std::time::Instant::now();
+        let r = sim::simulate(&model, &opts);
+        times.push(start.elapsed().as_secs_f64());
+        p95 = r.cost.p95.unwrap_or(f64::NAN);
+    }
+    times.sort_by(f64::total_cmp);
+    let peak = peak_rss_mb();
+    println!(
+        "spec {} · {} typical users · {} trials · {} threads",
+        a.spec.display(),
+        costgate::economics::fmt_count(users),
+        opts.trials,
+        opts.threads.map_or_else(|| rayon::current_num_threads().to_string(), |t| t.to_string())
+    );
+    println!(
+        "wall time: median {:.3} s, min {:.3} s over {} runs · peak RSS {} · p95 month {}",
+        times[times.len() / 2],
+        times[0],
+        times.len(),
+        peak.map_or("n/a".into(), |m| format!("{m:.0} MB")),
+        costgate::policy::rules::usd(p95)
+    );
+    Ok(0)
+}
+
+/// Peak resident memory of this process (Linux), in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

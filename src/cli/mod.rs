@@ -1,0 +1,119 @@
+//! Wiring from flags to the library, and the one place that turns errors
+//! into messages and exit codes.
+
+mod args;
+mod check;
+
+use std::io::IsTerminal;
+
+use clap::Parser;
+
+pub use args::*;
+use costgate::source::Problem;
+
+/// Exit codes (see `args::EXIT_CODES`).
+pub const EXIT_USAGE: i32 = 64;
+pub const EXIT_INPUT: i32 = 65;
+pub const EXIT_UNAVAILABLE: i32 = 69;
+pub const EXIT_INTERNAL: i32 = 70;
+
+/// Why a command could not produce a verdict.
+#[derive(Debug)]
+pub enum Failure {
+    Usage(String),
+    Input(Vec<Problem>),
+    Unavailable(String),
+    Internal(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) => EXIT_USAGE,
+            Failure::Input(_) => EXIT_INPUT,
+            Failure::Unavailable(_) => EXIT_UNAVAILABLE,
+            Failure::Internal(_) => EXIT_INTERNAL,
+        }
+    }
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => EXIT_USAGE,
+            };
+            let _ = e.print();
+            return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { EXIT_USAGE } else { code };
+        }
+    };
+    let color = use_color(cli.color);
+    let result = std::panic::catch_unwind(|| match &cli.command {
+        Command::Check(a) => check::run(a, color),
+        Command::Rules => {
+            rules();
+            Ok(0)
+        }
+        Command::Bench(a) => check::bench(a),
+    });
+    match result {
+        Ok(Ok(code)) => code,
+        Ok(Err(f)) => {
+            report_failure(&f, color);
+            f.exit_code()
+        }
+        Err(_) => {
+            eprintln!("costgate: internal error (a bug): please report it with the spec that caused it");
+            EXIT_INTERNAL
+        }
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+    }
+}
+
+fn report_failure(f: &Failure, color: bool) {
+    let red = |s: &str| if color { format!("\x1b[1;31m{s}\x1b[0m") } else { s.to_string() };
+    match f {
+        Failure::Usage(m) => eprintln!("{} {m}", red("error:")),
+        Failure::Input(problems) => {
+            for p in problems {
+                eprintln!("{} {p}", red("error:"));
+            }
+            let files: std::collections::BTreeSet<&str> = problems.iter().map(|p| &*p.span.file).collect();
+            eprintln!(
+                "costgate: {} in {}; nothing was checked",
+                if problems.len() == 1 { "1 problem".to_string() } else { format!("{} problems", problems.len()) },
+                files.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+        Failure::Unavailable(m) => eprintln!("{} {m}", red("error:")),
+        Failure::Internal(m) => eprintln!("{} internal error: {m}", red("error:")),
+    }
+}
+
+fn rules() {
+    use costgate::policy::Rule;
+    for r in Rule::ALL {
+        println!("{:<28} {:<8} {}", r.code(), r.default_level().as_str(), r.summary());
+    }
+}
+
+/// The date expiries are judged on: today, or `COSTGATE_TODAY` (YYYY-MM-DD)
+/// for reproducible runs and tests.
+pub fn today() -> Result<jiff::civil::Date, Failure> {
+    match std::env::var("COSTGATE_TODAY") {
+        Ok(s) if !s.is_empty() => s
+            .parse()
+            .map_err(|_| Failure::Usage(format!("COSTGATE_TODAY=`{s}` is not a date (YYYY-MM-DD)"))),
+        _ => Ok(jiff::ZonedDateTime::now().date()),
+    }
+}

@@ -1,0 +1,371 @@
+//! The organisation's policy: thresholds, rule levels, exceptions.
+//!
+//! `costgate.toml` is found by walking up from a spec's folder (or given with
+//! `--policy`); without one the built-in defaults apply and the output says
+//! so. It is read through the same located tree as specs, so every problem
+//! names its line and column.
+
+pub mod rules;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::source::{Loc, Problem, Problems, Span};
+use crate::spec::ValueKind;
+use crate::spec::node::{self, Node};
+use crate::spec::read::{self, MapReader, child, index};
+
+pub use rules::{Finding, Level, Rule, Verdict, evaluate, verdict_of, FeatureFacts};
+
+pub const POLICY_FILE: &str = "costgate.toml";
+
+/// Thresholds; every one can be overridden per value kind.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Thresholds {
+    pub worst_case_monthly_usd: f64,
+    pub p95_monthly_usd: f64,
+    pub approval_cost_revenue_ratio: f64,
+    pub max_cost_revenue_ratio: f64,
+    pub max_cost_per_call_usd: f64,
+    pub infra_monthly_budget_usd: f64,
+    pub max_infra_budget_share: f64,
+    /// The percentile read as the "expected worst" month.
+    pub confidence: f64,
+    /// Where a count with no upper end is read for the worst case.
+    pub worst_case_quantile: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            worst_case_monthly_usd: 60_000.0,
+            p95_monthly_usd: 25_000.0,
+            approval_cost_revenue_ratio: 0.20,
+            max_cost_revenue_ratio: 0.50,
+            max_cost_per_call_usd: 2.0,
+            infra_monthly_budget_usd: 250_000.0,
+            max_infra_budget_share: 0.15,
+            confidence: 0.95,
+            worst_case_quantile: 0.999,
+        }
+    }
+}
+
+/// A threshold value and where it was set (for messages).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Set {
+    pub value: f64,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Exception {
+    pub rule: String,
+    pub feature: String,
+    pub reason: String,
+    pub expires: String,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+/// How far approved figures may drift before an approval stops covering.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ApprovalPolicy {
+    /// Relative increase allowed over each approved figure (0.05 = 5%).
+    pub max_drift: f64,
+}
+
+impl Default for ApprovalPolicy {
+    fn default() -> Self {
+        ApprovalPolicy { max_drift: 0.05 }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Policy {
+    /// `None`: the built-in defaults.
+    pub path: Option<String>,
+    pub thresholds: Thresholds,
+    /// Per value kind overrides (only the keys that were given).
+    #[serde(skip)]
+    pub overrides: Vec<(ValueKind, Vec<(&'static str, f64)>)>,
+    pub levels: Vec<(Rule, Level)>,
+    pub exceptions: Vec<Exception>,
+    pub approvals: ApprovalPolicy,
+    /// Default pricing source (`[pricing] source`).
+    pub pricing_source: Option<String>,
+    /// Pinned snapshot older than this many days is a finding.
+    pub max_pin_age_days: Option<f64>,
+    #[serde(skip)]
+    pub file: Arc<str>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            path: None,
+            thresholds: Thresholds::default(),
+            overrides: vec![(ValueKind::Engagement, vec![("approval_cost_revenue_ratio", 0.05)])],
+            levels: Vec::new(),
+            exceptions: Vec::new(),
+            approvals: ApprovalPolicy::default(),
+            pricing_source: None,
+            max_pin_age_days: None,
+            file: Arc::from("built-in policy"),
+        }
+    }
+}
+
+impl Policy {
+    /// A short description for output: which policy was used.
+    pub fn describe(&self) -> String {
+        match &self.path {
+            Some(p) => p.clone(),
+            None => "built-in defaults (no costgate.toml found)".to_string(),
+        }
+    }
+
+    /// Thresholds for a feature of this value kind.
+    pub fn thresholds_for(&self, kind: Option<ValueKind>) -> Thresholds {
+        let mut t = self.thresholds.clone();
+        if let Some(k) = kind {
+            for (kk, vals) in &self.overrides {
+                if *kk == k {
+                    for (name, v) in vals {
+                        set_threshold(&mut t, name, *v);
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    pub fn level(&self, rule: Rule) -> Level {
+        self.levels.iter().find(|(r, _)| *r == rule).map_or(rule.default_level(), |(_, l)| *l)
+    }
+
+    pub fn span(&self, loc: Loc, path: &str) -> Option<Span> {
+        self.path.as_ref().map(|_| Span::new(&self.file, loc, path))
+    }
+}
+
+const THRESHOLD_KEYS: [&str; 9] = [
+    "worst_case_monthly_usd",
+    "p95_monthly_usd",
+    "approval_cost_revenue_ratio",
+    "max_cost_revenue_ratio",
+    "max_cost_per_call_usd",
+    "infra_monthly_budget_usd",
+    "max_infra_budget_share",
+    "confidence",
+    "worst_case_quantile",
+];
+
+fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
+    match name {
+        "worst_case_monthly_usd" => t.worst_case_monthly_usd = v,
+        "p95_monthly_usd" => t.p95_monthly_usd = v,
+        "approval_cost_revenue_ratio" => t.approval_cost_revenue_ratio = v,
+        "max_cost_revenue_ratio" => t.max_cost_revenue_ratio = v,
+        "max_cost_per_call_usd" => t.max_cost_per_call_usd = v,
+        "infra_monthly_budget_usd" => t.infra_monthly_budget_usd = v,
+        "max_infra_budget_share" => t.max_infra_budget_share = v,
+        "confidence" => t.confidence = v,
+        "worst_case_quantile" => t.worst_case_quantile = v,
+        _ => unreachable!("threshold keys are validated"),
+    }
+}
+
+/// Find `costgate.toml` in `start` or a folder above it.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() { start.parent()? } else { start };
+    let abs = std::fs::canonicalize(start).ok()?;
+    abs.ancestors().map(|d| d.join(POLICY_FILE)).find(|p| p.is_file())
+}
+
+/// Load a policy file.
+pub fn load_file(path: &Path) -> Result<Policy, Vec<Problem>> {
+    let display = path.display().to_string();
+    let file: Arc<str> = Arc::from(display.as_str());
+    let text = crate::spec::read_text(path)
+        .map_err(|m| vec![Problem { span: Span::new(&file, Loc::UNKNOWN, ""), message: m, hint: None }])?;
+    load_str(&display, &text)
+}
+
+pub fn load_str(display: &str, text: &str) -> Result<Policy, Vec<Problem>> {
+    let file: Arc<str> = Arc::from(display);
+    let root = node::parse_toml(text)
+        .map_err(|e| vec![Problem { span: Span::new(&file, e.loc, ""), message: e.message, hint: None }])?;
+    let mut p = Problems::new(&file);
+    let mut policy = Policy { path: Some(display.to_string()), file: Arc::clone(&file), ..Policy::default() };
+    decode(&mut p, &root, &mut policy);
+    if p.is_empty() { Ok(policy) } else { Err(p.into_vec()) }
+}
+
+fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
+    let Some(mut m) = MapReader::new(p, root, "") else { return };
+    if let Some(n) = m.get("thresholds")
+        && let Some(mut t) = MapReader::new(p, n, "thresholds")
+    {
+        for key in THRESHOLD_KEYS {
+            if let Some(v) = t.get(key)
+                && let Some(x) = threshold_value(p, v, &child("thresholds", key), key)
+            {
+                set_threshold(&mut policy.thresholds, key, x);
+            }
+        }
+        let mut overrides = Vec::new();
+        for (kind, name) in [(ValueKind::Revenue, "revenue"), (ValueKind::Retention, "retention"), (ValueKind::Engagement, "engagement")] {
+            let base = child("thresholds", name);
+            match t.get(name) {
+                Some(v) => {
+                    let Some(mut o) = MapReader::new(p, v, &base) else { continue };
+                    let mut vals = Vec::new();
+                    for key in THRESHOLD_KEYS {
+                        if let Some(n) = o.get(key)
+                            && let Some(x) = threshold_value(p, n, &child(&base, key), key)
+                        {
+                            vals.push((key, x));
+                        }
+                    }
+                    o.finish(p);
+                    overrides.push((kind, vals));
+                }
+                None => {
+                    // keep the built-in engagement override unless replaced
+                    if kind == ValueKind::Engagement {
+                        overrides.push((kind, vec![("approval_cost_revenue_ratio", 0.05)]));
+                    }
+                }
+            }
+        }
+        policy.overrides = overrides;
+        t.finish(p);
+    }
+    if let Some(n) = m.get("rules")
+        && let Some(r) = MapReader::new(p, n, "rules")
+    {
+        let keys: Vec<_> = r.keys().cloned().collect();
+        let crate::spec::node::Value::Map(entries) = &n.value else { unreachable!() };
+        for (k, v) in keys.iter().zip(entries.iter().map(|(_, v)| v)) {
+            let path = child("rules", &k.name);
+            let Some(rule) = Rule::from_code(&k.name) else {
+                let codes: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
+                let near = crate::source::closest(&k.name, codes.iter().copied(), 2);
+                p.push_hint(
+                    k.loc,
+                    &path,
+                    format!("unknown rule `{}`", k.name),
+                    crate::source::did_you_mean(&near).unwrap_or_else(|| "see `costgate rules` or the README's rule table".into()),
+                );
+                continue;
+            };
+            if let Some(level) = read::word(
+                p,
+                v,
+                &path,
+                &[("deny", Level::Deny), ("approve", Level::Approve), ("warn", Level::Warn), ("allow", Level::Allow)],
+            ) {
+                policy.levels.push((rule, level));
+            }
+        }
+    }
+    if let Some(n) = m.get("exceptions")
+        && let Some(items) = read::seq(p, n, "exceptions")
+    {
+        for (i, it) in items.iter().enumerate() {
+            let path = index("exceptions", i);
+            let Some(mut e) = MapReader::new(p, it, &path) else { continue };
+            let rule = e.require(p, "rule", "the rule code it exempts").and_then(|v| {
+                let code = read::name(p, v, &child(&path, "rule"))?;
+                if Rule::from_code(&code).is_none() {
+                    p.push(v.loc, &child(&path, "rule"), format!("unknown rule `{code}`"));
+                    return None;
+                }
+                Some(code)
+            });
+            let feature = e.require(p, "feature", "the feature id it applies to").and_then(|v| read::name(p, v, &child(&path, "feature")));
+            let reason = e.require(p, "reason", "why the exception is acceptable").and_then(|v| read::name(p, v, &child(&path, "reason")));
+            let expires = e.require(p, "expires", "the date it stops applying, e.g. 2026-12-31").and_then(|v| {
+                let s = read::string(p, v, &child(&path, "expires"))?;
+                if s.parse::<jiff::civil::Date>().is_err() {
+                    p.push_hint(v.loc, &child(&path, "expires"), format!("`{s}` is not a date"), "write YYYY-MM-DD");
+                    return None;
+                }
+                Some(s)
+            });
+            e.finish(p);
+            if let (Some(rule), Some(feature), Some(reason), Some(expires)) = (rule, feature, reason, expires) {
+                policy.exceptions.push(Exception { rule, feature, reason, expires, loc: it.loc });
+            }
+        }
+    }
+    if let Some(n) = m.get("approvals")
+        && let Some(mut a) = MapReader::new(p, n, "approvals")
+    {
+        if let Some(v) = a.get("max_drift")
+            && let Some(x) = read::non_negative(p, v, "approvals.max_drift")
+        {
+            policy.approvals.max_drift = x;
+        }
+        a.finish(p);
+    }
+    if let Some(n) = m.get("pricing")
+        && let Some(mut a) = MapReader::new(p, n, "pricing")
+    {
+        if let Some(v) = a.get("source") {
+            policy.pricing_source = read::name(p, v, "pricing.source");
+        }
+        if let Some(v) = a.get("max_age_days") {
+            policy.max_pin_age_days = read::positive(p, v, "pricing.max_age_days");
+        }
+        a.finish(p);
+    }
+    m.finish(p);
+}
+
+fn threshold_value(p: &mut Problems, n: &Node, path: &str, key: &str) -> Option<f64> {
+    let v = read::non_negative(p, n, path)?;
+    if (key == "confidence" || key == "worst_case_quantile") && !(0.5..1.0).contains(&v) {
+        p.push_hint(n.loc, path, format!("`{v}` is not a percentile"), "use a share between 0.5 and 1, e.g. 0.95");
+        return None;
+    }
+    if key == "max_infra_budget_share" && v > 1.0 {
+        p.push_hint(n.loc, path, format!("`{v}` is above 1"), "a share is a fraction: 0.15 means 15%");
+        return None;
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_apply_per_value_kind() {
+        let p = load_str(
+            "costgate.toml",
+            "[thresholds]\np95_monthly_usd = 1000\n[thresholds.revenue]\nmax_cost_revenue_ratio = 0.3\n",
+        )
+        .unwrap();
+        assert_eq!(p.thresholds_for(Some(ValueKind::Revenue)).max_cost_revenue_ratio, 0.3);
+        assert_eq!(p.thresholds_for(Some(ValueKind::Retention)).max_cost_revenue_ratio, 0.5);
+        assert_eq!(p.thresholds_for(Some(ValueKind::Engagement)).approval_cost_revenue_ratio, 0.05);
+        assert_eq!(p.thresholds.p95_monthly_usd, 1000.0);
+    }
+
+    #[test]
+    fn bad_policy_problems_name_line_and_field() {
+        let ps = load_str(
+            "costgate.toml",
+            "[thresholds]\nconfidence = 2\n[rules]\nunbounded-worst-cas = \"deny\"\nfree-tier-without-hard-cap = \"block\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(ps.len(), 3, "{ps:#?}");
+        assert_eq!((ps[0].span.line, ps[0].span.path.as_str()), (2, "thresholds.confidence"));
+        assert!(ps[1].hint.as_deref().unwrap().contains("unbounded-worst-case"));
+        assert_eq!(ps[2].span.line, 5);
+    }
+}

@@ -1,0 +1,307 @@
+//! The terminal rendering: a verdict line in plain words per feature, the
+//! month, the tiers, what the limits do to users, and the findings.
+
+use std::fmt::Write;
+
+use super::{CheckReport, FeatureReport};
+use crate::economics::fmt_count;
+use crate::policy::{Level, Verdict};
+use crate::policy::rules::{pct, usd};
+use crate::sim::Summary;
+
+/// ANSI styling, or none.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    fn level(&self, l: Level) -> String {
+        let code = match l {
+            Level::Deny => "1;31",
+            Level::Approve => "1;33",
+            Level::Warn => "33",
+            Level::Allow => "2",
+        };
+        self.paint(code, l.as_str())
+    }
+    fn verdict(&self, v: Verdict) -> String {
+        match v {
+            Verdict::Pass => self.paint("1;32", "PASS"),
+            Verdict::NeedsApproval => self.paint("1;33", "NEEDS APPROVAL"),
+            Verdict::Blocked => self.paint("1;31", "BLOCKED"),
+        }
+    }
+}
+
+/// A plain aligned table: first column left, the rest right-aligned.
+pub struct Table {
+    head: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(head: &[&str]) -> Self {
+        Table { head: head.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn render(&self, indent: &str, style: Style) -> String {
+        let n = self.head.len();
+        let mut w = vec![0usize; n];
+        for r in std::iter::once(&self.head).chain(&self.rows) {
+            for (i, c) in r.iter().enumerate().take(n) {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |r: &[String]| {
+            let mut s = String::from(indent);
+            for (i, c) in r.iter().enumerate().take(n) {
+                let pad = w[i] - c.chars().count();
+                if i == 0 {
+                    s.push_str(c);
+                    s.push_str(&" ".repeat(pad));
+                } else {
+                    s.push_str("  ");
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let mut out = String::new();
+        out.push_str(&style.dim(&line(&self.head)));
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn opt_usd(v: Option<f64>) -> String {
+    v.map_or("—".into(), usd)
+}
+
+fn opt_pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), pct)
+}
+
+/// The plain-words verdict of a feature.
+pub fn verdict_sentence(f: &FeatureReport) -> String {
+    let first = |lvl: Level| f.findings.iter().find(|x| x.level == lvl);
+    match f.verdict {
+        Verdict::Blocked => {
+            let n = f.findings.iter().filter(|x| x.level == Level::Deny).count();
+            let why = first(Level::Deny).map_or(String::new(), |x| x.message.clone());
+            if n > 1 { format!("Blocked: {why} (and {} more)", n - 1) } else { format!("Blocked: {why}") }
+        }
+        Verdict::NeedsApproval => {
+            let why = f
+                .findings
+                .iter()
+                .find(|x| x.level == Level::Approve && !x.approval.as_ref().is_some_and(|a| a.covered))
+                .map_or(String::new(), |x| x.message.clone());
+            format!("Needs your approval: {why}")
+        }
+        Verdict::Pass => {
+            let approved = f.findings.iter().find(|x| x.approval.as_ref().is_some_and(|a| a.covered));
+            match approved {
+                Some(a) => format!("Passes with a recorded approval: {}", a.approval.as_ref().map_or("", |x| x.note.as_str())),
+                None => {
+                    let worst = f.worst_case.monthly_usd.map_or("unbounded".into(), usd);
+                    let p = f.simulation.as_ref().and_then(|s| s.cost.at_confidence).unwrap_or(f.typical.cost);
+                    format!(
+                        "Passes: {} a month at p{:.0}, {} at worst, within policy",
+                        usd(p),
+                        f.thresholds.confidence * 100.0,
+                        worst
+                    )
+                }
+            }
+        }
+    }
+}
+
+fn sim_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 3] {
+    match s {
+        Some(s) => [s.p50.map_or("—".into(), f), s.p95.map_or("—".into(), f), s.p99.map_or("—".into(), f)],
+        None => ["—".into(), "—".into(), "—".into()],
+    }
+}
+
+pub fn render_feature(f: &FeatureReport, style: Style) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} {} {}", style.bold(&f.id), style.dim("·"), style.dim(&format!("{} ({})", f.name, f.file)));
+    let _ = writeln!(o, "  {}  {}", style.verdict(f.verdict), verdict_sentence(f));
+    o.push('\n');
+
+    let sim = f.simulation.as_ref();
+    let mut t = Table::new(&["month", "typical", "p50", "p95", "p99", "worst case"]);
+    let c = sim_cells(sim.map(|s| &s.cost), usd);
+    t.row(vec![
+        "cost".into(),
+        usd(f.typical.cost),
+        c[0].clone(),
+        c[1].clone(),
+        c[2].clone(),
+        f.worst_case.monthly_usd.map_or("unbounded".into(), usd),
+    ]);
+    let r = sim_cells(sim.map(|s| &s.revenue), usd);
+    t.row(vec!["revenue".into(), usd(f.typical.revenue), r[0].clone(), r[1].clone(), r[2].clone(), String::new()]);
+    let q = sim_cells(sim.map(|s| &s.cost_revenue_ratio), pct);
+    t.row(vec!["cost / revenue".into(), opt_pct(f.typical.cost_revenue_ratio), q[0].clone(), q[1].clone(), q[2].clone(), String::new()]);
+    let m = sim_cells(sim.map(|s| &s.margin), usd);
+    t.row(vec!["margin".into(), usd(f.typical.margin), m[0].clone(), m[1].clone(), m[2].clone(), String::new()]);
+    o.push_str(&t.render("  ", style));
+    o.push('\n');
+
+    let mut t = Table::new(&["tier", "users", "model", "per interaction", "worst", "cost p95", "revenue p95", "ratio p95", "hit a limit"]);
+    for (i, u) in f.unit_costs.iter().enumerate() {
+        let ts = sim.map(|s| &s.tiers[i]);
+        t.row(vec![
+            u.tier.clone(),
+            fmt_count(f.typical.tiers[i].users),
+            u.model.clone(),
+            usd(u.typical_interaction_usd),
+            opt_usd(u.worst_interaction_usd),
+            ts.and_then(|x| x.cost.p95).map_or("—".into(), usd),
+            ts.and_then(|x| x.revenue.p95).map_or("—".into(), usd),
+            ts.and_then(|x| x.cost_revenue_ratio.p95).map_or("—".into(), pct),
+            ts.map_or("—".into(), |x| pct(x.effects.users_hit_share)),
+        ]);
+    }
+    o.push_str(&t.render("  ", style));
+
+    if let Some(s) = sim {
+        let capped: Vec<_> = s
+            .tiers
+            .iter()
+            .filter(|t| t.effects.users_hit_share > 0.0 || t.effects.user_days_blocked_share > 0.0 || t.effects.user_days_degraded_share > 0.0)
+            .collect();
+        if !capped.is_empty() {
+            o.push('\n');
+            let mut t = Table::new(&["limits, per tier", "users hit", "days warned", "days degraded", "days blocked", "demand unserved"]);
+            for x in capped {
+                let e = &x.effects;
+                t.row(vec![
+                    x.tier.clone(),
+                    pct(e.users_hit_share),
+                    pct(e.user_days_warned_share),
+                    pct(e.user_days_degraded_share),
+                    pct(e.user_days_blocked_share),
+                    pct(e.demand_unserved_share),
+                ]);
+            }
+            o.push_str(&t.render("  ", style));
+        }
+        for x in &s.tiers {
+            if x.effects.tenant_alerts.is_empty() {
+                continue;
+            }
+            let parts: Vec<String> = x
+                .effects
+                .tenant_alerts
+                .iter()
+                .map(|a| format!("{} of budget: {:.1} tenants/month", pct(a.at), a.tenants_per_month))
+                .collect();
+            let _ = writeln!(o, "  {} tenant budget alerts: {}", x.tier, parts.join(", "));
+        }
+        let tripped: Vec<_> = s.breakers.iter().filter(|b| b.trips_share > 0.0).collect();
+        for b in tripped {
+            let _ = writeln!(
+                o,
+                "  breaker {} trips in {} of months, {:.1} days a month on average",
+                b.breaker,
+                pct(b.trips_share),
+                b.mean_days_tripped
+            );
+        }
+    }
+    let mut notes = Vec::new();
+    if let Some(v) = &f.value {
+        if let (Some(c), Some(unit)) = (v.cost_per_unit_usd, &v.unit) {
+            notes.push(format!("{} per {unit}", usd(c)));
+        }
+        if let Some(r) = v.value_cost_ratio {
+            notes.push(format!("value/cost {r:.1}x"));
+        }
+    }
+    if let Some(b) = &f.baseline {
+        notes.push(format!("{} vs {} for {}", usd(b.feature_mean_monthly_usd), usd(b.monthly_usd), b.name));
+    }
+    if let Some(sh) = f.budget_share.share_at_confidence {
+        notes.push(format!("{} of the infrastructure budget", pct(sh)));
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(o, "\n  {}", notes.join(" · "));
+    }
+    for n in &f.worst_case.notes {
+        let _ = writeln!(o, "  {}", style.dim(&format!("note: {n}")));
+    }
+
+    let shown: Vec<_> = f.findings.iter().filter(|x| x.level != Level::Allow || x.exception.is_some()).collect();
+    if !shown.is_empty() {
+        o.push('\n');
+        for x in shown {
+            let place = x.span.as_ref().map_or(String::new(), |s| format!(" {}", style.dim(&s.to_string())));
+            let _ = writeln!(o, "  {:<7} {}{}", style.level(x.level), style.bold(x.rule.code()), place);
+            let _ = writeln!(o, "          {}", x.message);
+            if let Some(e) = &x.exception {
+                let _ = writeln!(o, "          {}", style.dim(&format!("excepted by policy: {e}")));
+            } else if let Some(a) = &x.approval {
+                let _ = writeln!(o, "          {}", style.dim(&format!("approval: {}", a.note)));
+            } else {
+                let _ = writeln!(o, "          {}", style.dim(&format!("fix: {}", x.help)));
+            }
+        }
+    }
+    o
+}
+
+pub fn render(r: &CheckReport, style: Style) -> String {
+    let mut o = String::new();
+    for f in &r.features {
+        o.push_str(&render_feature(f, style));
+        o.push('\n');
+    }
+    let count = |v: Verdict| r.features.iter().filter(|f| f.verdict == v).count();
+    let _ = writeln!(
+        o,
+        "{} checked: {} passed, {} need approval, {} blocked.",
+        plural(r.features.len(), "feature"),
+        count(Verdict::Pass),
+        count(Verdict::NeedsApproval),
+        count(Verdict::Blocked)
+    );
+    let pricing = r.features.first().map_or(String::new(), |f| format!("Prices: {} (checked {}). ", f.pricing.name, f.pricing.checked));
+    let _ = writeln!(
+        o,
+        "{}",
+        style.dim(&format!(
+            "Policy: {}. {}Seed {}, {} trials.",
+            r.policy,
+            pricing,
+            r.seed,
+            fmt_count(r.trials as f64)
+        ))
+    );
+    o
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
