@@ -71,7 +71,15 @@ pub fn is_spec_name(name: &str) -> bool {
 }
 
 fn problem_at(p: &Path, msg: &str) -> Problem {
-    Problem { span: Span::new(&std::sync::Arc::from(p.display().to_string().as_str()), Loc::UNKNOWN, ""), message: msg.into(), hint: None }
+    Problem {
+        span: Span::new(
+            &std::sync::Arc::from(p.display().to_string().as_str()),
+            Loc::UNKNOWN,
+            "",
+        ),
+        message: msg.into(),
+        hint: None,
+    }
 }
 
 /// A spec that loaded and priced.
@@ -116,17 +124,29 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
     let units = unit_costs(&model);
     let worst = worst_case(&model);
     let typical = sim::typical(&model);
-    let opts = Options { confidence: th.confidence, ..sim_opts.clone() };
+    let opts = Options {
+        confidence: th.confidence,
+        ..sim_opts.clone()
+    };
     let simulation = (opts.trials > 0).then(|| sim::simulate(&model, &opts));
     let findings = evaluate(
-        &FeatureFacts { spec, unit_costs: &units, typical: &typical, worst: &worst, sim: simulation.as_ref() },
+        &FeatureFacts {
+            spec,
+            unit_costs: &units,
+            typical: &typical,
+            worst: &worst,
+            sim: simulation.as_ref(),
+        },
         policy,
         today,
     );
     let verdict = verdict_of(&findings);
     let interactions = typical_interactions(&model, spec);
     let mean_cost = simulation.as_ref().and_then(|s| s.cost.mean).unwrap_or(typical.cost);
-    let cost_at = simulation.as_ref().and_then(|s| s.cost.at_confidence).unwrap_or(typical.cost);
+    let cost_at = simulation
+        .as_ref()
+        .and_then(|s| s.cost.at_confidence)
+        .unwrap_or(typical.cost);
     let value = spec.feature.value.as_ref().map(|v| {
         let units = v.units_per_interaction.as_ref().map(|u| u.value * interactions);
         let value_usd = match (units, &v.usd_per_unit) {
@@ -179,7 +199,11 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         baseline,
         budget_share: BudgetShare {
             infra_monthly_budget_usd: th.infra_monthly_budget_usd,
-            share_at_confidence: if th.infra_monthly_budget_usd > 0.0 { Some(cost_at / th.infra_monthly_budget_usd) } else { None },
+            share_at_confidence: if th.infra_monthly_budget_usd > 0.0 {
+                Some(cost_at / th.infra_monthly_budget_usd)
+            } else {
+                None
+            },
         },
         thresholds: th,
         assumptions: assumptions(spec),
@@ -196,7 +220,10 @@ fn typical_interactions(m: &Model, spec: &Spec) -> f64 {
         .map(|t| {
             let users = match &t.audience {
                 Audience::Users { users } => users.central(),
-                Audience::Tenants { tenants, users_per_tenant } => tenants.central().round() * users_per_tenant.central(),
+                Audience::Tenants {
+                    tenants,
+                    users_per_tenant,
+                } => tenants.central().round() * users_per_tenant.central(),
             };
             users * a * m.days as f64 * n
         })
@@ -207,7 +234,11 @@ fn typical_interactions(m: &Model, spec: &Spec) -> f64 {
 pub fn assumptions(spec: &Spec) -> Vec<Assumption> {
     let mut v = Vec::new();
     let mut q = |x: &spec::Quantity| {
-        v.push(Assumption { path: x.path.clone(), value: describe_dist(&x.dist), origin: x.origin.clone() })
+        v.push(Assumption {
+            path: x.path.clone(),
+            value: describe_dist(&x.dist),
+            origin: x.origin.clone(),
+        })
     };
     let i = &spec.interaction;
     q(&i.calls);
@@ -219,7 +250,10 @@ pub fn assumptions(spec: &Spec) -> Vec<Assumption> {
     for t in &spec.tiers {
         match &t.audience {
             Audience::Users { users } => q(users),
-            Audience::Tenants { tenants, users_per_tenant } => {
+            Audience::Tenants {
+                tenants,
+                users_per_tenant,
+            } => {
                 q(tenants);
                 q(users_per_tenant);
             }
@@ -245,7 +279,10 @@ pub fn describe_dist(d: &crate::dist::Dist) -> String {
 pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
     let files = spec_files(&req.paths)?;
     let loaded = load_all(&files, req.catalog)?;
-    let features: Vec<FeatureReport> = loaded.iter().map(|l| analyse(l, req.policy, &req.sim, req.today)).collect();
+    let features: Vec<FeatureReport> = loaded
+        .iter()
+        .map(|l| analyse(l, req.policy, &req.sim, req.today))
+        .collect();
     let verdict = features.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Pass);
     Ok(CheckReport {
         schema_version: crate::report::SCHEMA_VERSION,

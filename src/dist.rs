@@ -279,6 +279,7 @@ pub fn norm_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
 
+#[allow(clippy::excessive_precision)]
 fn erfc(x: f64) -> f64 {
     // Numerical Recipes' erfc via Chebyshev fit (fractional error < 1.2e-7),
     // refined below by one Newton step on the inverse where precision matters.
@@ -487,7 +488,12 @@ mod tests {
 
     #[test]
     fn lognormal_passes_through_its_quantiles() {
-        let d = Dist::LogNormal { p50: 3.0, p95: 14.0, min: None, max: None };
+        let d = Dist::LogNormal {
+            p50: 3.0,
+            p95: 14.0,
+            min: None,
+            max: None,
+        };
         assert!((d.quantile(0.5) - 3.0).abs() < 1e-9);
         assert!((d.quantile(0.95) - 14.0).abs() < 1e-7);
         assert_eq!(d.upper_bound(), None);
@@ -495,7 +501,11 @@ mod tests {
 
     #[test]
     fn pert_quantile_inverts_its_cdf_and_matches_sampling() {
-        let d = Dist::Pert { low: 1.0, mode: 2.0, high: 10.0 };
+        let d = Dist::Pert {
+            low: 1.0,
+            mode: 2.0,
+            high: 10.0,
+        };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let n = 200_000;
         let below = (0..n).filter(|_| d.sample(&mut rng) < d.quantile(0.3)).count();
@@ -506,11 +516,31 @@ mod tests {
     #[test]
     fn sample_means_match_closed_forms() {
         let dists = [
-            Dist::LogNormal { p50: 3.0, p95: 14.0, min: None, max: None },
-            Dist::Triangular { low: 0.3, mode: 0.45, high: 0.7 },
-            Dist::Pert { low: 0.3, mode: 0.45, high: 0.7 },
-            Dist::Normal { mean: 10.0, sd: 5.0, min: 0.0, max: f64::INFINITY },
-            Dist::Empirical { samples: vec![1.0, 2.0, 4.0, 8.0] },
+            Dist::LogNormal {
+                p50: 3.0,
+                p95: 14.0,
+                min: None,
+                max: None,
+            },
+            Dist::Triangular {
+                low: 0.3,
+                mode: 0.45,
+                high: 0.7,
+            },
+            Dist::Pert {
+                low: 0.3,
+                mode: 0.45,
+                high: 0.7,
+            },
+            Dist::Normal {
+                mean: 10.0,
+                sd: 5.0,
+                min: 0.0,
+                max: f64::INFINITY,
+            },
+            Dist::Empirical {
+                samples: vec![1.0, 2.0, 4.0, 8.0],
+            },
         ];
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let n = 400_000;

@@ -88,10 +88,21 @@ pub struct ScenarioModel {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
-    Viral { multiplier: f64, days: u32 },
-    PowerShare { share: f64 },
-    Loop { calls_per_hour: f64, hours: f64, tier: usize },
-    Prices { multiplier: f64 },
+    Viral {
+        multiplier: f64,
+        days: u32,
+    },
+    PowerShare {
+        share: f64,
+    },
+    Loop {
+        calls_per_hour: f64,
+        hours: f64,
+        tier: usize,
+    },
+    Prices {
+        multiplier: f64,
+    },
 }
 
 impl TierModel {
@@ -119,12 +130,19 @@ impl Model {
             .iter()
             .map(|t| {
                 let model = index_of(&t.model);
-                let fallback = t.limit.as_ref().and_then(|l| l.fallback_model.as_deref()).map(&mut index_of);
+                let fallback = t
+                    .limit
+                    .as_ref()
+                    .and_then(|l| l.fallback_model.as_deref())
+                    .map(&mut index_of);
                 TierModel {
                     name: t.name.clone(),
                     customers: match &t.audience {
                         Audience::Users { users } => Customers::Users(users.dist.clone()),
-                        Audience::Tenants { tenants, users_per_tenant } => Customers::Tenants {
+                        Audience::Tenants {
+                            tenants,
+                            users_per_tenant,
+                        } => Customers::Tenants {
                             tenants: tenants.dist.clone(),
                             users_per_tenant: users_per_tenant.dist.clone(),
                         },
@@ -143,7 +161,10 @@ impl Model {
                         shrink_to: l.shrink_to,
                         throttle_to: l.throttle_to,
                     }),
-                    overage: t.overage.as_ref().map(|o| (o.after_daily_tokens.value, o.usd_per_1k_tokens.value)),
+                    overage: t
+                        .overage
+                        .as_ref()
+                        .map(|o| (o.after_daily_tokens.value, o.usd_per_1k_tokens.value)),
                     budget: t.tenant_budget.as_ref().map(|b| BudgetModel {
                         monthly_usd: b.monthly_usd.value,
                         alerts: b.alerts.clone(),
@@ -169,9 +190,16 @@ impl Model {
                 name: s.name.clone(),
                 chance: s.chance,
                 effect: match &s.effect {
-                    ScenarioEffect::Viral { usage_multiplier, days } => Effect::Viral { multiplier: *usage_multiplier, days: *days },
+                    ScenarioEffect::Viral { usage_multiplier, days } => Effect::Viral {
+                        multiplier: *usage_multiplier,
+                        days: *days,
+                    },
                     ScenarioEffect::PowerUserDiscovery { power_share } => Effect::PowerShare { share: *power_share },
-                    ScenarioEffect::RunawayLoop { calls_per_hour, hours_until_detected, tier } => Effect::Loop {
+                    ScenarioEffect::RunawayLoop {
+                        calls_per_hour,
+                        hours_until_detected,
+                        tier,
+                    } => Effect::Loop {
                         calls_per_hour: *calls_per_hour,
                         hours: *hours_until_detected,
                         tier: tier
@@ -179,7 +207,9 @@ impl Model {
                             .and_then(|n| spec.tiers.iter().position(|t| &t.name == n))
                             .unwrap_or(default_loop_tier),
                     },
-                    ScenarioEffect::PriceIncrease { price_multiplier } => Effect::Prices { multiplier: *price_multiplier },
+                    ScenarioEffect::PriceIncrease { price_multiplier } => Effect::Prices {
+                        multiplier: *price_multiplier,
+                    },
                 },
             })
             .collect();
@@ -382,7 +412,10 @@ pub fn worst_case(m: &Model) -> WorstCase {
     for t in &m.tiers {
         let (users, tenants) = match &t.customers {
             Customers::Users(d) => (read(d, format!("`{}` users", t.name)), None),
-            Customers::Tenants { tenants, users_per_tenant } => {
+            Customers::Tenants {
+                tenants,
+                users_per_tenant,
+            } => {
                 let n = read(tenants, format!("`{}` tenants", t.name)).round();
                 let u = read(users_per_tenant, format!("`{}` users per tenant", t.name));
                 (n * u, Some(n))
@@ -399,17 +432,22 @@ pub fn worst_case(m: &Model) -> WorstCase {
             }
             _ => None,
         };
-        let rate = m.worst_input(t.model).map_or_else(
-            || price.dearest_rate(f64::INFINITY),
-            |i| price.dearest_rate(i),
-        );
+        let rate = m
+            .worst_input(t.model)
+            .map_or_else(|| price.dearest_rate(f64::INFINITY), |i| price.dearest_rate(i));
         let by_cap = per_user_tokens.map(|tok| users * tok * rate * pm);
         let by_budget = match (&t.budget, tenants) {
             (Some(b), Some(n)) if b.block => Some(n * b.monthly_usd),
             _ => None,
         };
         let (monthly, reason) = match (by_cap, by_budget) {
-            (Some(a), Some(b)) if b < a => (Some(b), format!("{} tenants x the blocking tenant budget", fmt_count(tenants.unwrap_or(0.0)))),
+            (Some(a), Some(b)) if b < a => (
+                Some(b),
+                format!(
+                    "{} tenants x the blocking tenant budget",
+                    fmt_count(tenants.unwrap_or(0.0))
+                ),
+            ),
             (Some(a), _) => (
                 Some(a),
                 format!(
@@ -419,10 +457,21 @@ pub fn worst_case(m: &Model) -> WorstCase {
                     rate * 1e6 * pm
                 ),
             ),
-            (None, Some(b)) => (Some(b), format!("{} tenants x the blocking tenant budget", fmt_count(tenants.unwrap_or(0.0)))),
+            (None, Some(b)) => (
+                Some(b),
+                format!(
+                    "{} tenants x the blocking tenant budget",
+                    fmt_count(tenants.unwrap_or(0.0))
+                ),
+            ),
             (None, None) => (None, unbounded_reason(t)),
         };
-        tiers.push(TierWorst { tier: t.name.clone(), users, monthly_usd: monthly, reason });
+        tiers.push(TierWorst {
+            tier: t.name.clone(),
+            users,
+            monthly_usd: monthly,
+            reason,
+        });
     }
     let blocking = m
         .breakers
@@ -435,7 +484,13 @@ pub fn worst_case(m: &Model) -> WorstCase {
         (None, Some(b)) => (Some(b.limit_usd * days), Some(b.name.to_string())),
         (s, _) => (s, None),
     };
-    WorstCase { monthly_usd: monthly, tiers, bounded_by_breaker: by_breaker, notes, price_multiplier: pm }
+    WorstCase {
+        monthly_usd: monthly,
+        tiers,
+        bounded_by_breaker: by_breaker,
+        notes,
+        price_multiplier: pm,
+    }
 }
 
 fn unbounded_reason(t: &TierModel) -> String {
@@ -444,7 +499,10 @@ fn unbounded_reason(t: &TierModel) -> String {
         _ => "",
     };
     match &t.cap {
-        None => format!("tier `{}` has no per-user limit{budget}, so one user's use has no ceiling", t.name),
+        None => format!(
+            "tier `{}` has no per-user limit{budget}, so one user's use has no ceiling",
+            t.name
+        ),
         Some(c) => format!(
             "tier `{}` serves demand past its cap (on_limit: {}){budget}, so one user's use has no ceiling",
             t.name,
@@ -513,7 +571,10 @@ tiers:
 
     #[test]
     fn a_block_cap_bounds_the_worst_case_at_the_dearest_rate() {
-        let y = BASE.replace("model: primary}", "model: primary, limit: {daily_tokens: 12000, on_limit: block, message: m}}");
+        let y = BASE.replace(
+            "model: primary}",
+            "model: primary, limit: {daily_tokens: 12000, on_limit: block, message: m}}",
+        );
         let w = worst_case(&model(&y));
         // 1,000 users x 30 days x 12,000 tokens x $15/M
         assert!((w.monthly_usd.unwrap() - 5400.0).abs() < 1e-6, "{w:?}");
@@ -533,7 +594,12 @@ tiers:
             .replace("users: 1000", "users: {p50: 1000, p95: 2000}")
             .replace("model: primary}", "model: primary, limit: {daily_tokens: 12000}}");
         let w = worst_case(&model(&y));
-        let d = Dist::LogNormal { p50: 1000.0, p95: 2000.0, min: None, max: None };
+        let d = Dist::LogNormal {
+            p50: 1000.0,
+            p95: 2000.0,
+            min: None,
+            max: None,
+        };
         let expect = d.quantile(0.999) * 30.0 * 12000.0 * 15e-6;
         assert!((w.monthly_usd.unwrap() - expect).abs() < 1e-6);
         assert!(w.notes[0].contains("99.9th percentile"), "{:?}", w.notes);

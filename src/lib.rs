@@ -9,8 +9,8 @@
 //!                                  ─> policy (evaluate) ─> findings ─> report ─> exit code
 //! ```
 
-pub mod dist;
 pub mod check;
+pub mod dist;
 pub mod economics;
 pub mod fsutil;
 pub mod policy;

@@ -120,13 +120,7 @@ impl Problems {
         });
     }
 
-    pub fn push_hint(
-        &mut self,
-        loc: Loc,
-        path: &str,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) {
+    pub fn push_hint(&mut self, loc: Loc, path: &str, message: impl Into<String>, hint: impl Into<String>) {
         self.items.push(Problem {
             span: Span::new(&self.file, loc, path),
             message: message.into(),

@@ -37,7 +37,10 @@ fn uncapped_month_is_users_days_interactions_times_call_cost() {
 #[test]
 fn a_daily_block_cap_cuts_each_user_day_to_the_cap() {
     // 15,000 tokens asked a day, 12,000 served: 4/5 of $3,150
-    let y = BASE.replace("model: primary}", "model: primary, limit: {daily_tokens: 12000, on_limit: block}}");
+    let y = BASE.replace(
+        "model: primary}",
+        "model: primary, limit: {daily_tokens: 12000, on_limit: block}}",
+    );
     assert!(close(typical(&model(&y)).cost, 2520.0));
 }
 
@@ -55,9 +58,15 @@ fn fallback_serves_the_excess_on_the_cheaper_model() {
 fn shrink_and_throttle_serve_documented_shares_of_the_excess() {
     // shrink: excess 1/5 of the day, output cut to half: 1/5 x (30 x 1,000 x 10 x ... )
     // per user-day the excess costs 0.2 x (10 x (0.003 + 0.0075)) = 0.021; shrunk: 0.2 x 10 x (0.003 + 0.00375) = 0.0135
-    let y = BASE.replace("model: primary}", "model: primary, limit: {daily_tokens: 12000, on_limit: shrink}}");
+    let y = BASE.replace(
+        "model: primary}",
+        "model: primary, limit: {daily_tokens: 12000, on_limit: shrink}}",
+    );
     assert!(close(typical(&model(&y)).cost, 2520.0 + 30_000.0 * 0.0135));
-    let y = BASE.replace("model: primary}", "model: primary, limit: {daily_tokens: 12000, on_limit: throttle, throttle_to: 0.25}}");
+    let y = BASE.replace(
+        "model: primary}",
+        "model: primary, limit: {daily_tokens: 12000, on_limit: throttle, throttle_to: 0.25}}",
+    );
     assert!(close(typical(&model(&y)).cost, 2520.0 + 0.25 * 630.0));
 }
 
@@ -71,7 +80,10 @@ fn a_monthly_cap_stops_each_user_when_the_month_is_used_up() {
 #[test]
 fn overage_is_billed_on_tokens_past_the_allowance() {
     // 15,000 served a day, 10,000 included: 5,000 x $0.02/1k = $0.10 a user-day
-    let y = BASE.replace("model: primary}", "model: primary, overage: {after_daily_tokens: 10000, usd_per_1k_tokens: 0.02}}");
+    let y = BASE.replace(
+        "model: primary}",
+        "model: primary, overage: {after_daily_tokens: 10000, usd_per_1k_tokens: 0.02}}",
+    );
     let t = typical(&model(&y));
     assert!(close(t.tiers[0].overage_revenue, 1000.0 * 30.0 * 0.10));
     assert!(close(t.revenue, 20_000.0 + 3000.0));
@@ -80,7 +92,10 @@ fn overage_is_billed_on_tokens_past_the_allowance() {
 #[test]
 fn power_users_multiply_their_share_of_demand() {
     // 10% of users at 5x: mean multiplier 0.9 + 0.5 = 1.4
-    let y = BASE.replace("interactions_per_active_day: 10}", "interactions_per_active_day: 10, power_users: {share: 0.1, multiplier: 5}}");
+    let y = BASE.replace(
+        "interactions_per_active_day: 10}",
+        "interactions_per_active_day: 10, power_users: {share: 0.1, multiplier: 5}}",
+    );
     assert!(close(typical(&model(&y)).cost, 3150.0 * 1.4));
     // with the 12,000 cap, normal users are cut to 12,000 and power users too
     let y = y.replace("model: primary}", "model: primary, limit: {daily_tokens: 12000}}");
@@ -93,7 +108,10 @@ fn active_share_and_cache_discount_apply() {
     let y = BASE
         .replace("active_share: 1", "active_share: 0.45")
         .replace("output_tokens: 500}", "output_tokens: 500, cached_input_share: 0.4}")
-        .replace("primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15}", "primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15, cached_input_usd_per_mtok: 0.3}");
+        .replace(
+            "primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15}",
+            "primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15, cached_input_usd_per_mtok: 0.3}",
+        );
     let per_call = 600.0 * 3e-6 + 400.0 * 0.3e-6 + 500.0 * 15e-6;
     assert!(close(typical(&model(&y)).cost, 1000.0 * 0.45 * 30.0 * 10.0 * per_call));
 }

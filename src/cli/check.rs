@@ -29,7 +29,10 @@ pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
         trials,
         threads: a.threads.map(|t| t as usize),
         confidence: 0.95,
-        progress: progress_ok && trials >= 50_000 && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+        progress: progress_ok
+            && trials >= 50_000
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("CI").is_none(),
     }
 }
 
@@ -46,7 +49,12 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
     let report = check::run(&req).map_err(Failure::Input)?;
     let text = match a.format {
         CheckFormat::Json => report::json(&report),
-        CheckFormat::Table => table::render(&report, table::Style { color: color && a.output.is_none() }),
+        CheckFormat::Table => table::render(
+            &report,
+            table::Style {
+                color: color && a.output.is_none(),
+            },
+        ),
     };
     match &a.output {
         Some(path) => costgate::fsutil::write_atomic(path, text.as_bytes())
@@ -67,10 +75,15 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
     for t in &mut model.tiers {
         match &mut t.customers {
             costgate::economics::Customers::Users(d) => *d = d.scaled(a.scale_users),
-            costgate::economics::Customers::Tenants { users_per_tenant, .. } => *users_per_tenant = users_per_tenant.scaled(a.scale_users),
+            costgate::economics::Customers::Tenants { users_per_tenant, .. } => {
+                *users_per_tenant = users_per_tenant.scaled(a.scale_users)
+            }
         }
     }
-    let opts = sim::Options { confidence: th.confidence, ..sim_options(&a.sim, false) };
+    let opts = sim::Options {
+        confidence: th.confidence,
+        ..sim_options(&a.sim, false)
+    };
     let users: f64 = costgate::sim::typical(&model).tiers.iter().map(|t| t.users).sum();
     let mut times = Vec::new();
     let mut p95 = 0.0;
@@ -87,7 +100,8 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         a.spec.display(),
         costgate::economics::fmt_count(users),
         opts.trials,
-        opts.threads.map_or_else(|| rayon::current_num_threads().to_string(), |t| t.to_string())
+        opts.threads
+            .map_or_else(|| rayon::current_num_threads().to_string(), |t| t.to_string())
     );
     println!(
         "wall time: median {:.3} s, min {:.3} s over {} runs · peak RSS {} · p95 month {}",

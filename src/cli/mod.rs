@@ -22,6 +22,8 @@ pub const EXIT_INTERNAL: i32 = 70;
 pub enum Failure {
     Usage(String),
     Input(Vec<Problem>),
+    /// A pricing source could not be reached (constructed by `--pricing` URLs).
+    #[allow(dead_code)]
     Unavailable(String),
     Internal(String),
 }
@@ -43,11 +45,17 @@ pub fn main() -> i32 {
         Err(e) => {
             use clap::error::ErrorKind;
             let code = match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
                 _ => EXIT_USAGE,
             };
             let _ = e.print();
-            return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { EXIT_USAGE } else { code };
+            return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                EXIT_USAGE
+            } else {
+                code
+            };
         }
     };
     let color = use_color(cli.color);
@@ -65,9 +73,15 @@ pub fn main() -> i32 {
             report_failure(&f, color);
             f.exit_code()
         }
-        Err(_) => {
-            eprintln!("costgate: internal error (a bug): please report it with the spec that caused it");
-            EXIT_INTERNAL
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            let f = Failure::Internal(format!("{what} (a bug: please report it with the spec that caused it)"));
+            report_failure(&f, color);
+            f.exit_code()
         }
     }
 }
@@ -76,12 +90,20 @@ fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+        }
     }
 }
 
 fn report_failure(f: &Failure, color: bool) {
-    let red = |s: &str| if color { format!("\x1b[1;31m{s}\x1b[0m") } else { s.to_string() };
+    let red = |s: &str| {
+        if color {
+            format!("\x1b[1;31m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
     match f {
         Failure::Usage(m) => eprintln!("{} {m}", red("error:")),
         Failure::Input(problems) => {
@@ -91,7 +113,11 @@ fn report_failure(f: &Failure, color: bool) {
             let files: std::collections::BTreeSet<&str> = problems.iter().map(|p| &*p.span.file).collect();
             eprintln!(
                 "costgate: {} in {}; nothing was checked",
-                if problems.len() == 1 { "1 problem".to_string() } else { format!("{} problems", problems.len()) },
+                if problems.len() == 1 {
+                    "1 problem".to_string()
+                } else {
+                    format!("{} problems", problems.len())
+                },
                 files.into_iter().collect::<Vec<_>>().join(", ")
             );
         }

@@ -17,7 +17,7 @@ use crate::spec::ValueKind;
 use crate::spec::node::{self, Node};
 use crate::spec::read::{self, MapReader, child, index};
 
-pub use rules::{Finding, Level, Rule, Verdict, evaluate, verdict_of, FeatureFacts};
+pub use rules::{FeatureFacts, Finding, Level, Rule, Verdict, evaluate, verdict_of};
 
 pub const POLICY_FILE: &str = "costgate.toml";
 
@@ -143,7 +143,10 @@ impl Policy {
     }
 
     pub fn level(&self, rule: Rule) -> Level {
-        self.levels.iter().find(|(r, _)| *r == rule).map_or(rule.default_level(), |(_, l)| *l)
+        self.levels
+            .iter()
+            .find(|(r, _)| *r == rule)
+            .map_or(rule.default_level(), |(_, l)| *l)
     }
 
     pub fn span(&self, loc: Loc, path: &str) -> Option<Span> {
@@ -189,23 +192,39 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 pub fn load_file(path: &Path) -> Result<Policy, Vec<Problem>> {
     let display = path.display().to_string();
     let file: Arc<str> = Arc::from(display.as_str());
-    let text = crate::spec::read_text(path)
-        .map_err(|m| vec![Problem { span: Span::new(&file, Loc::UNKNOWN, ""), message: m, hint: None }])?;
+    let text = crate::spec::read_text(path).map_err(|m| {
+        vec![Problem {
+            span: Span::new(&file, Loc::UNKNOWN, ""),
+            message: m,
+            hint: None,
+        }]
+    })?;
     load_str(&display, &text)
 }
 
 pub fn load_str(display: &str, text: &str) -> Result<Policy, Vec<Problem>> {
     let file: Arc<str> = Arc::from(display);
-    let root = node::parse_toml(text)
-        .map_err(|e| vec![Problem { span: Span::new(&file, e.loc, ""), message: e.message, hint: None }])?;
+    let root = node::parse_toml(text).map_err(|e| {
+        vec![Problem {
+            span: Span::new(&file, e.loc, ""),
+            message: e.message,
+            hint: None,
+        }]
+    })?;
     let mut p = Problems::new(&file);
-    let mut policy = Policy { path: Some(display.to_string()), file: Arc::clone(&file), ..Policy::default() };
+    let mut policy = Policy {
+        path: Some(display.to_string()),
+        file: Arc::clone(&file),
+        ..Policy::default()
+    };
     decode(&mut p, &root, &mut policy);
     if p.is_empty() { Ok(policy) } else { Err(p.into_vec()) }
 }
 
 fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
-    let Some(mut m) = MapReader::new(p, root, "") else { return };
+    let Some(mut m) = MapReader::new(p, root, "") else {
+        return;
+    };
     if let Some(n) = m.get("thresholds")
         && let Some(mut t) = MapReader::new(p, n, "thresholds")
     {
@@ -217,11 +236,17 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
             }
         }
         let mut overrides = Vec::new();
-        for (kind, name) in [(ValueKind::Revenue, "revenue"), (ValueKind::Retention, "retention"), (ValueKind::Engagement, "engagement")] {
+        for (kind, name) in [
+            (ValueKind::Revenue, "revenue"),
+            (ValueKind::Retention, "retention"),
+            (ValueKind::Engagement, "engagement"),
+        ] {
             let base = child("thresholds", name);
             match t.get(name) {
                 Some(v) => {
-                    let Some(mut o) = MapReader::new(p, v, &base) else { continue };
+                    let Some(mut o) = MapReader::new(p, v, &base) else {
+                        continue;
+                    };
                     let mut vals = Vec::new();
                     for key in THRESHOLD_KEYS {
                         if let Some(n) = o.get(key)
@@ -248,7 +273,9 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
         && let Some(r) = MapReader::new(p, n, "rules")
     {
         let keys: Vec<_> = r.keys().cloned().collect();
-        let crate::spec::node::Value::Map(entries) = &n.value else { unreachable!() };
+        let crate::spec::node::Value::Map(entries) = &n.value else {
+            unreachable!()
+        };
         for (k, v) in keys.iter().zip(entries.iter().map(|(_, v)| v)) {
             let path = child("rules", &k.name);
             let Some(rule) = Rule::from_code(&k.name) else {
@@ -258,7 +285,8 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
                     k.loc,
                     &path,
                     format!("unknown rule `{}`", k.name),
-                    crate::source::did_you_mean(&near).unwrap_or_else(|| "see `costgate rules` or the README's rule table".into()),
+                    crate::source::did_you_mean(&near)
+                        .unwrap_or_else(|| "see `costgate rules` or the README's rule table".into()),
                 );
                 continue;
             };
@@ -266,7 +294,12 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
                 p,
                 v,
                 &path,
-                &[("deny", Level::Deny), ("approve", Level::Approve), ("warn", Level::Warn), ("allow", Level::Allow)],
+                &[
+                    ("deny", Level::Deny),
+                    ("approve", Level::Approve),
+                    ("warn", Level::Warn),
+                    ("allow", Level::Allow),
+                ],
             ) {
                 policy.levels.push((rule, level));
             }
@@ -277,7 +310,9 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
     {
         for (i, it) in items.iter().enumerate() {
             let path = index("exceptions", i);
-            let Some(mut e) = MapReader::new(p, it, &path) else { continue };
+            let Some(mut e) = MapReader::new(p, it, &path) else {
+                continue;
+            };
             let rule = e.require(p, "rule", "the rule code it exempts").and_then(|v| {
                 let code = read::name(p, v, &child(&path, "rule"))?;
                 if Rule::from_code(&code).is_none() {
@@ -286,19 +321,36 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
                 }
                 Some(code)
             });
-            let feature = e.require(p, "feature", "the feature id it applies to").and_then(|v| read::name(p, v, &child(&path, "feature")));
-            let reason = e.require(p, "reason", "why the exception is acceptable").and_then(|v| read::name(p, v, &child(&path, "reason")));
-            let expires = e.require(p, "expires", "the date it stops applying, e.g. 2026-12-31").and_then(|v| {
-                let s = read::string(p, v, &child(&path, "expires"))?;
-                if s.parse::<jiff::civil::Date>().is_err() {
-                    p.push_hint(v.loc, &child(&path, "expires"), format!("`{s}` is not a date"), "write YYYY-MM-DD");
-                    return None;
-                }
-                Some(s)
-            });
+            let feature = e
+                .require(p, "feature", "the feature id it applies to")
+                .and_then(|v| read::name(p, v, &child(&path, "feature")));
+            let reason = e
+                .require(p, "reason", "why the exception is acceptable")
+                .and_then(|v| read::name(p, v, &child(&path, "reason")));
+            let expires = e
+                .require(p, "expires", "the date it stops applying, e.g. 2026-12-31")
+                .and_then(|v| {
+                    let s = read::string(p, v, &child(&path, "expires"))?;
+                    if s.parse::<jiff::civil::Date>().is_err() {
+                        p.push_hint(
+                            v.loc,
+                            &child(&path, "expires"),
+                            format!("`{s}` is not a date"),
+                            "write YYYY-MM-DD",
+                        );
+                        return None;
+                    }
+                    Some(s)
+                });
             e.finish(p);
             if let (Some(rule), Some(feature), Some(reason), Some(expires)) = (rule, feature, reason, expires) {
-                policy.exceptions.push(Exception { rule, feature, reason, expires, loc: it.loc });
+                policy.exceptions.push(Exception {
+                    rule,
+                    feature,
+                    reason,
+                    expires,
+                    loc: it.loc,
+                });
             }
         }
     }
@@ -329,11 +381,21 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
 fn threshold_value(p: &mut Problems, n: &Node, path: &str, key: &str) -> Option<f64> {
     let v = read::non_negative(p, n, path)?;
     if (key == "confidence" || key == "worst_case_quantile") && !(0.5..1.0).contains(&v) {
-        p.push_hint(n.loc, path, format!("`{v}` is not a percentile"), "use a share between 0.5 and 1, e.g. 0.95");
+        p.push_hint(
+            n.loc,
+            path,
+            format!("`{v}` is not a percentile"),
+            "use a share between 0.5 and 1, e.g. 0.95",
+        );
         return None;
     }
     if key == "max_infra_budget_share" && v > 1.0 {
-        p.push_hint(n.loc, path, format!("`{v}` is above 1"), "a share is a fraction: 0.15 means 15%");
+        p.push_hint(
+            n.loc,
+            path,
+            format!("`{v}` is above 1"),
+            "a share is a fraction: 0.15 means 15%",
+        );
         return None;
     }
     Some(v)
@@ -352,7 +414,11 @@ mod tests {
         .unwrap();
         assert_eq!(p.thresholds_for(Some(ValueKind::Revenue)).max_cost_revenue_ratio, 0.3);
         assert_eq!(p.thresholds_for(Some(ValueKind::Retention)).max_cost_revenue_ratio, 0.5);
-        assert_eq!(p.thresholds_for(Some(ValueKind::Engagement)).approval_cost_revenue_ratio, 0.05);
+        assert_eq!(
+            p.thresholds_for(Some(ValueKind::Engagement))
+                .approval_cost_revenue_ratio,
+            0.05
+        );
         assert_eq!(p.thresholds.p95_monthly_usd, 1000.0);
     }
 
@@ -364,7 +430,10 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(ps.len(), 3, "{ps:#?}");
-        assert_eq!((ps[0].span.line, ps[0].span.path.as_str()), (2, "thresholds.confidence"));
+        assert_eq!(
+            (ps[0].span.line, ps[0].span.path.as_str()),
+            (2, "thresholds.confidence")
+        );
         assert!(ps[1].hint.as_deref().unwrap().contains("unbounded-worst-case"));
         assert_eq!(ps[2].span.line, 5);
     }

@@ -209,7 +209,11 @@ pub fn pct(v: f64) -> String {
         return "∞".into();
     }
     let p = v * 100.0;
-    if p.abs() >= 10.0 { format!("{p:.0}%") } else { format!("{p:.1}%") }
+    if p.abs() >= 10.0 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
 }
 
 /// Evaluate every rule for one feature. Exceptions are applied; stale ones
@@ -217,9 +221,16 @@ pub fn pct(v: f64) -> String {
 pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> Vec<Finding> {
     let spec = f.spec;
     let th: Thresholds = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
-    let mut out = Out { policy, feature: spec.feature.id.clone(), findings: Vec::new() };
+    let mut out = Out {
+        policy,
+        feature: spec.feature.id.clone(),
+        findings: Vec::new(),
+    };
     let at = |loc, path: &str| Some(spec.span(loc, path));
-    let conf_label = format!("p{}", crate::economics::ordinal_pct(th.confidence).trim_end_matches("th"));
+    let conf_label = format!(
+        "p{}",
+        crate::economics::ordinal_pct(th.confidence).trim_end_matches("th")
+    );
 
     // --- unit economics present
     if spec.feature.value.is_none() {
@@ -235,7 +246,10 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
             out.push(
                 Rule::MissingUnitEconomics,
                 at(t.loc, &t.path),
-                format!("tier `{}` has no `price_usd_per_month`: its cost cannot be set against revenue", t.name),
+                format!(
+                    "tier `{}` has no `price_usd_per_month`: its cost cannot be set against revenue",
+                    t.name
+                ),
                 "add `price_usd_per_month` (0 for a free tier)",
             );
         }
@@ -260,16 +274,18 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
             }
         }
         Some(w) if w > th.worst_case_monthly_usd => {
-            let biggest = f
-                .worst
-                .tiers
-                .iter()
-                .zip(&spec.tiers)
-                .max_by(|a, b| a.0.monthly_usd.unwrap_or(0.0).total_cmp(&b.0.monthly_usd.unwrap_or(0.0)));
+            let biggest = f.worst.tiers.iter().zip(&spec.tiers).max_by(|a, b| {
+                a.0.monthly_usd
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.0.monthly_usd.unwrap_or(0.0))
+            });
             let (span, who) = match (&f.worst.bounded_by_breaker, biggest) {
                 (Some(b), _) => {
                     let br = spec.breakers.iter().find(|(n, _)| n == b).map(|(_, br)| br);
-                    (br.and_then(|br| at(br.limit.loc, &br.limit.path)), format!("the `{b}` breaker"))
+                    (
+                        br.and_then(|br| at(br.limit.loc, &br.limit.path)),
+                        format!("the `{b}` breaker"),
+                    )
                 }
                 (None, Some((_, t))) => (
                     t.limit.as_ref().map_or(at(t.loc, &t.path), |l| at(l.loc, &l.path)),
@@ -298,7 +314,11 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
             let hard = t.limit.as_ref().is_some_and(|l| l.on_limit == OnLimit::Block);
             if !hard {
                 let (loc, path, what) = match &t.limit {
-                    Some(l) => (l.on_limit_loc, format!("{}.on_limit", l.path), format!("its limit does `{}` instead of stopping", l.on_limit.as_str())),
+                    Some(l) => (
+                        l.on_limit_loc,
+                        format!("{}.on_limit", l.path),
+                        format!("its limit does `{}` instead of stopping", l.on_limit.as_str()),
+                    ),
                     None => (t.loc, t.path.clone(), "it has no limit".to_string()),
                 };
                 out.push(
@@ -335,7 +355,14 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
     };
     for t in &spec.tiers {
         if let Some(l) = &t.limit {
-            check_message(&mut out, &l.message, l.loc, &format!("{}.message", l.path), &format!("tier `{}`'s limit", t.name), true);
+            check_message(
+                &mut out,
+                &l.message,
+                l.loc,
+                &format!("{}.message", l.path),
+                &format!("tier `{}`'s limit", t.name),
+                true,
+            );
         }
         if let Some(b) = &t.tenant_budget {
             check_message(
@@ -349,7 +376,14 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
         }
     }
     for (name, b) in spec.breakers.iter() {
-        check_message(&mut out, &b.message, b.loc, &format!("{}.message", b.path), &format!("breaker `{name}`"), true);
+        check_message(
+            &mut out,
+            &b.message,
+            b.loc,
+            &format!("{}.message", b.path),
+            &format!("breaker `{name}`"),
+            true,
+        );
     }
 
     // --- figures against thresholds
@@ -359,17 +393,32 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
         Some(s) => s.ratio_samples.quantile(th.confidence),
         None => f.typical.cost_revenue_ratio.unwrap_or(f64::INFINITY),
     };
-    let basis = if sim.is_some() { format!("at {conf_label} of the simulated month") } else { "in the typical month".to_string() };
+    let basis = if sim.is_some() {
+        format!("at {conf_label} of the simulated month")
+    } else {
+        "in the typical month".to_string()
+    };
     if cost_at > th.p95_monthly_usd {
         out.push(
             Rule::P95OverBudget,
             at(spec.feature.loc, "feature"),
-            format!("the monthly cost {basis} is {}, above the policy's {}", usd(cost_at), usd(th.p95_monthly_usd)),
+            format!(
+                "the monthly cost {basis} is {}, above the policy's {}",
+                usd(cost_at),
+                usd(th.p95_monthly_usd)
+            ),
             "tighten per-user caps, lower tokens per interaction, cache more of the prompt, or use a cheaper model",
         )
-        .figure = Some(Figure { name: "p95_monthly_usd".into(), value: cost_at, threshold: th.p95_monthly_usd });
+        .figure = Some(Figure {
+            name: "p95_monthly_usd".into(),
+            value: cost_at,
+            threshold: th.p95_monthly_usd,
+        });
     }
-    let revenue_known = spec.tiers.iter().any(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0));
+    let revenue_known = spec
+        .tiers
+        .iter()
+        .any(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0));
     if revenue_known || ratio_at.is_finite() {
         let paying = spec
             .tiers
@@ -378,42 +427,79 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
             .map(|t| t.name.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let who = if paying.is_empty() { "its customers".to_string() } else { format!("what customers pay ({paying})") };
+        let who = if paying.is_empty() {
+            "its customers".to_string()
+        } else {
+            format!("what customers pay ({paying})")
+        };
         if ratio_at > th.max_cost_revenue_ratio {
             out.push(
                 Rule::CostRevenueOverMax,
                 at(spec.feature.loc, "feature"),
-                format!("{basis} the feature costs {} of {who}; the policy blocks above {}", pct(ratio_at), pct(th.max_cost_revenue_ratio)),
+                format!(
+                    "{basis} the feature costs {} of {who}; the policy blocks above {}",
+                    pct(ratio_at),
+                    pct(th.max_cost_revenue_ratio)
+                ),
                 "raise prices or overage, cap usage harder, or make each interaction cheaper",
             )
-            .figure = Some(Figure { name: "cost_revenue_ratio".into(), value: ratio_at, threshold: th.max_cost_revenue_ratio });
+            .figure = Some(Figure {
+                name: "cost_revenue_ratio".into(),
+                value: ratio_at,
+                threshold: th.max_cost_revenue_ratio,
+            });
         } else if ratio_at > th.approval_cost_revenue_ratio {
             out.push(
                 Rule::CostRevenueNeedsApproval,
                 at(spec.feature.loc, "feature"),
-                format!("{basis} the feature costs {} of {who}; policy asks for approval above {}", pct(ratio_at), pct(th.approval_cost_revenue_ratio)),
+                format!(
+                    "{basis} the feature costs {} of {who}; policy asks for approval above {}",
+                    pct(ratio_at),
+                    pct(th.approval_cost_revenue_ratio)
+                ),
                 "record an executive approval with `costgate approve`, or bring the ratio under the threshold",
             )
-            .figure = Some(Figure { name: "cost_revenue_ratio".into(), value: ratio_at, threshold: th.approval_cost_revenue_ratio });
+            .figure = Some(Figure {
+                name: "cost_revenue_ratio".into(),
+                value: ratio_at,
+                threshold: th.approval_cost_revenue_ratio,
+            });
         }
     }
     for u in f.unit_costs {
-        let t = spec.tiers.iter().find(|t| t.name == u.tier).expect("unit costs follow tiers");
+        let t = spec
+            .tiers
+            .iter()
+            .find(|t| t.name == u.tier)
+            .expect("unit costs follow tiers");
         match u.worst_call_usd {
             Some(w) if w > th.max_cost_per_call_usd => {
                 out.push(
                     Rule::CostPerCallOverMax,
                     at(spec.interaction.loc, "interaction"),
-                    format!("one call of tier `{}` on {} can cost {} at the limits, above the policy's {}", u.tier, u.model, usd(w), usd(th.max_cost_per_call_usd)),
+                    format!(
+                        "one call of tier `{}` on {} can cost {} at the limits, above the policy's {}",
+                        u.tier,
+                        u.model,
+                        usd(w),
+                        usd(th.max_cost_per_call_usd)
+                    ),
                     "lower `max_input_tokens` / `max_output_tokens`, or use a cheaper model for this tier",
                 )
-                .figure = Some(Figure { name: "max_cost_per_call_usd".into(), value: w, threshold: th.max_cost_per_call_usd });
+                .figure = Some(Figure {
+                    name: "max_cost_per_call_usd".into(),
+                    value: w,
+                    threshold: th.max_cost_per_call_usd,
+                });
             }
             None => {
                 out.push(
                     Rule::CostPerCallOverMax,
                     at(t.model_loc, &format!("{}.model", t.path)),
-                    format!("one call of tier `{}` has no cost ceiling: no token limits are set and {} publishes none", u.tier, u.model),
+                    format!(
+                        "one call of tier `{}` has no cost ceiling: no token limits are set and {} publishes none",
+                        u.tier, u.model
+                    ),
                     "set `interaction.max_input_tokens` and `max_output_tokens`",
                 );
             }
@@ -443,7 +529,11 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
                 ),
                 "cap usage, or agree a larger share of the infrastructure budget in the policy",
             )
-            .figure = Some(Figure { name: "infra_budget_share".into(), value: share, threshold: th.max_infra_budget_share });
+            .figure = Some(Figure {
+                name: "infra_budget_share".into(),
+                value: share,
+                threshold: th.max_infra_budget_share,
+            });
         }
     }
     if let Some(b) = &spec.feature.baseline {
@@ -476,7 +566,10 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
                 rule: Rule::StaleException,
                 level: policy.level(Rule::StaleException),
                 feature: spec.feature.id.clone(),
-                message: format!("the exception for `{}` expired on {}; it no longer applies", e.rule, e.expires),
+                message: format!(
+                    "the exception for `{}` expired on {}; it no longer applies",
+                    e.rule, e.expires
+                ),
                 help: "remove it, or renew it with a new expiry and reason".into(),
                 span,
                 figure: None,
@@ -529,10 +622,24 @@ pub fn generic_message(text: &str) -> Option<&'static str> {
     if BARE.contains(&trimmed) {
         return Some("it is a bare error that tells the user nothing they can act on");
     }
-    let has_figure = t.contains("{used}") || t.contains("{limit}") || t.contains("{remaining}") || t.contains("{percent}") || t.chars().any(|c| c.is_ascii_digit());
-    let has_reset = ["{reset}", "reset", "midnight", "tomorrow", "renew", "next month", "{resets_at}", "back at", "until"]
-        .iter()
-        .any(|w| t.contains(w));
+    let has_figure = t.contains("{used}")
+        || t.contains("{limit}")
+        || t.contains("{remaining}")
+        || t.contains("{percent}")
+        || t.chars().any(|c| c.is_ascii_digit());
+    let has_reset = [
+        "{reset}",
+        "reset",
+        "midnight",
+        "tomorrow",
+        "renew",
+        "next month",
+        "{resets_at}",
+        "back at",
+        "until",
+    ]
+    .iter()
+    .any(|w| t.contains(w));
     match (has_figure, has_reset) {
         (false, false) => Some("it gives neither the quota used nor when it resets"),
         (false, true) => Some("it does not say how much of what quota was used"),
@@ -556,14 +663,21 @@ mod tests {
             generic_message("You've used 90% of your daily AI quota (450/500 requests). Quota resets at midnight PST."),
             None
         );
-        assert_eq!(generic_message("You've used {used}/{limit} tokens today. It resets at {reset}."), None);
+        assert_eq!(
+            generic_message("You've used {used}/{limit} tokens today. It resets at {reset}."),
+            None
+        );
     }
 
     #[test]
     fn rule_codes_round_trip_and_are_kebab_case() {
         for r in Rule::ALL {
             assert_eq!(Rule::from_code(r.code()), Some(*r));
-            assert!(r.code().chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()));
+            assert!(
+                r.code()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())
+            );
         }
     }
 }

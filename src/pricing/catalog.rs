@@ -34,20 +34,34 @@ pub const FORMAT: &str = "costgate-prices/1";
 
 impl Catalog {
     pub fn new(name: impl Into<String>, checked: impl Into<String>, models: Vec<ModelPrice>) -> Self {
-        Catalog { name: name.into(), checked: checked.into(), models }
+        Catalog {
+            name: name.into(),
+            checked: checked.into(),
+            models,
+        }
     }
 
     /// Parse costgate's own TOML catalog format.
     pub fn parse_costgate(label: &str, text: &str) -> Result<Catalog, CatalogError> {
         let file: CatalogFile = toml::from_str(text).map_err(|e| {
-            let loc = e.span().map(|s| crate::source::Loc::from_offset(text, s.start)).unwrap_or_default();
-            CatalogError { line: loc.line, column: loc.column, message: e.message().to_string() }
+            let loc = e
+                .span()
+                .map(|s| crate::source::Loc::from_offset(text, s.start))
+                .unwrap_or_default();
+            CatalogError {
+                line: loc.line,
+                column: loc.column,
+                message: e.message().to_string(),
+            }
         })?;
         if file.format != FORMAT {
             return Err(CatalogError {
                 line: 1,
                 column: 1,
-                message: format!("unsupported catalog format `{}` (this costgate reads `{FORMAT}`)", file.format),
+                message: format!(
+                    "unsupported catalog format `{}` (this costgate reads `{FORMAT}`)",
+                    file.format
+                ),
             });
         }
         for m in &file.models {
@@ -72,7 +86,10 @@ impl Catalog {
     }
 
     pub fn info(&self) -> CatalogInfo {
-        CatalogInfo { name: self.name.clone(), checked: self.checked.clone() }
+        CatalogInfo {
+            name: self.name.clone(),
+            checked: self.checked.clone(),
+        }
     }
 
     pub fn models(&self) -> &[ModelPrice] {
@@ -91,9 +108,9 @@ impl Catalog {
     pub fn find(&self, name: &str) -> Option<&ModelPrice> {
         let wanted = name.trim().to_ascii_lowercase();
         let exact = |n: &str| {
-            self.models.iter().find(|m| {
-                m.id.eq_ignore_ascii_case(n) || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(n))
-            })
+            self.models
+                .iter()
+                .find(|m| m.id.eq_ignore_ascii_case(n) || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(n)))
         };
         if let Some(m) = exact(&wanted) {
             return Some(m);
@@ -160,10 +177,27 @@ mod tests {
     fn builtin_covers_the_required_families_with_sources() {
         let c = crate::pricing::builtin();
         for id in [
-            "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "o3", "o4-mini",
-            "claude-3-5-haiku", "claude-3-5-sonnet", "claude-3-7-sonnet", "claude-sonnet-4", "claude-opus-4",
-            "claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "gemini-2.0-flash",
-            "gemini-2.5-flash", "gemini-2.5-pro",
+            "gpt-4o",
+            "gpt-4o-mini",
+            "gpt-4.1",
+            "gpt-4.1-mini",
+            "gpt-4.1-nano",
+            "gpt-5",
+            "gpt-5-mini",
+            "o3",
+            "o4-mini",
+            "claude-3-5-haiku",
+            "claude-3-5-sonnet",
+            "claude-3-7-sonnet",
+            "claude-sonnet-4",
+            "claude-opus-4",
+            "claude-opus-4-1",
+            "claude-sonnet-4-5",
+            "claude-haiku-4-5",
+            "claude-opus-4-5",
+            "gemini-2.0-flash",
+            "gemini-2.5-flash",
+            "gemini-2.5-pro",
         ] {
             let m = c.find(id).unwrap_or_else(|| panic!("{id} missing"));
             assert!(m.source.starts_with("https://"), "{id} has no source");

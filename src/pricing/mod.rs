@@ -178,14 +178,21 @@ pub fn resolve(spec: &Spec, catalog: &Catalog) -> Result<PricedModels, Vec<Probl
                 p.push_hint(
                     m.loc,
                     &m.path,
-                    format!("unknown model `{}`: it is not in the price catalog ({}) and the spec gives no prices", m.name, catalog.info().name),
+                    format!(
+                        "unknown model `{}`: it is not in the price catalog ({}) and the spec gives no prices",
+                        m.name,
+                        catalog.info().name
+                    ),
                     hint,
                 );
             }
         }
     }
     if p.is_empty() {
-        Ok(PricedModels { catalog: catalog.info(), models })
+        Ok(PricedModels {
+            catalog: catalog.info(),
+            models,
+        })
     } else {
         Err(p.into_vec())
     }

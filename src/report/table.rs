@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use super::{CheckReport, FeatureReport};
 use crate::economics::fmt_count;
-use crate::policy::{Level, Verdict};
 use crate::policy::rules::{pct, usd};
+use crate::policy::{Level, Verdict};
 use crate::sim::Summary;
 
 /// ANSI styling, or none.
@@ -17,7 +17,11 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
     fn bold(&self, s: &str) -> String {
         self.paint("1", s)
@@ -51,7 +55,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(head: &[&str]) -> Self {
-        Table { head: head.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Table {
+            head: head.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -107,7 +114,11 @@ pub fn verdict_sentence(f: &FeatureReport) -> String {
         Verdict::Blocked => {
             let n = f.findings.iter().filter(|x| x.level == Level::Deny).count();
             let why = first(Level::Deny).map_or(String::new(), |x| x.message.clone());
-            if n > 1 { format!("Blocked: {why} (and {} more)", n - 1) } else { format!("Blocked: {why}") }
+            if n > 1 {
+                format!("Blocked: {why} (and {} more)", n - 1)
+            } else {
+                format!("Blocked: {why}")
+            }
         }
         Verdict::NeedsApproval => {
             let why = f
@@ -118,12 +129,22 @@ pub fn verdict_sentence(f: &FeatureReport) -> String {
             format!("Needs your approval: {why}")
         }
         Verdict::Pass => {
-            let approved = f.findings.iter().find(|x| x.approval.as_ref().is_some_and(|a| a.covered));
+            let approved = f
+                .findings
+                .iter()
+                .find(|x| x.approval.as_ref().is_some_and(|a| a.covered));
             match approved {
-                Some(a) => format!("Passes with a recorded approval: {}", a.approval.as_ref().map_or("", |x| x.note.as_str())),
+                Some(a) => format!(
+                    "Passes with a recorded approval: {}",
+                    a.approval.as_ref().map_or("", |x| x.note.as_str())
+                ),
                 None => {
                     let worst = f.worst_case.monthly_usd.map_or("unbounded".into(), usd);
-                    let p = f.simulation.as_ref().and_then(|s| s.cost.at_confidence).unwrap_or(f.typical.cost);
+                    let p = f
+                        .simulation
+                        .as_ref()
+                        .and_then(|s| s.cost.at_confidence)
+                        .unwrap_or(f.typical.cost);
                     format!(
                         "Passes: {} a month at p{:.0}, {} at worst, within policy",
                         usd(p),
@@ -138,14 +159,24 @@ pub fn verdict_sentence(f: &FeatureReport) -> String {
 
 fn sim_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 3] {
     match s {
-        Some(s) => [s.p50.map_or("—".into(), f), s.p95.map_or("—".into(), f), s.p99.map_or("—".into(), f)],
+        Some(s) => [
+            s.p50.map_or("—".into(), f),
+            s.p95.map_or("—".into(), f),
+            s.p99.map_or("—".into(), f),
+        ],
         None => ["—".into(), "—".into(), "—".into()],
     }
 }
 
 pub fn render_feature(f: &FeatureReport, style: Style) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{} {} {}", style.bold(&f.id), style.dim("·"), style.dim(&format!("{} ({})", f.name, f.file)));
+    let _ = writeln!(
+        o,
+        "{} {} {}",
+        style.bold(&f.id),
+        style.dim("·"),
+        style.dim(&format!("{} ({})", f.name, f.file))
+    );
     let _ = writeln!(o, "  {}  {}", style.verdict(f.verdict), verdict_sentence(f));
     o.push('\n');
 
@@ -161,15 +192,46 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
         f.worst_case.monthly_usd.map_or("unbounded".into(), usd),
     ]);
     let r = sim_cells(sim.map(|s| &s.revenue), usd);
-    t.row(vec!["revenue".into(), usd(f.typical.revenue), r[0].clone(), r[1].clone(), r[2].clone(), String::new()]);
+    t.row(vec![
+        "revenue".into(),
+        usd(f.typical.revenue),
+        r[0].clone(),
+        r[1].clone(),
+        r[2].clone(),
+        String::new(),
+    ]);
     let q = sim_cells(sim.map(|s| &s.cost_revenue_ratio), pct);
-    t.row(vec!["cost / revenue".into(), opt_pct(f.typical.cost_revenue_ratio), q[0].clone(), q[1].clone(), q[2].clone(), String::new()]);
+    t.row(vec![
+        "cost / revenue".into(),
+        opt_pct(f.typical.cost_revenue_ratio),
+        q[0].clone(),
+        q[1].clone(),
+        q[2].clone(),
+        String::new(),
+    ]);
     let m = sim_cells(sim.map(|s| &s.margin), usd);
-    t.row(vec!["margin".into(), usd(f.typical.margin), m[0].clone(), m[1].clone(), m[2].clone(), String::new()]);
+    t.row(vec![
+        "margin".into(),
+        usd(f.typical.margin),
+        m[0].clone(),
+        m[1].clone(),
+        m[2].clone(),
+        String::new(),
+    ]);
     o.push_str(&t.render("  ", style));
     o.push('\n');
 
-    let mut t = Table::new(&["tier", "users", "model", "per interaction", "worst", "cost p95", "revenue p95", "ratio p95", "hit a limit"]);
+    let mut t = Table::new(&[
+        "tier",
+        "users",
+        "model",
+        "per interaction",
+        "worst",
+        "cost p95",
+        "revenue p95",
+        "ratio p95",
+        "hit a limit",
+    ]);
     for (i, u) in f.unit_costs.iter().enumerate() {
         let ts = sim.map(|s| &s.tiers[i]);
         t.row(vec![
@@ -190,11 +252,22 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
         let capped: Vec<_> = s
             .tiers
             .iter()
-            .filter(|t| t.effects.users_hit_share > 0.0 || t.effects.user_days_blocked_share > 0.0 || t.effects.user_days_degraded_share > 0.0)
+            .filter(|t| {
+                t.effects.users_hit_share > 0.0
+                    || t.effects.user_days_blocked_share > 0.0
+                    || t.effects.user_days_degraded_share > 0.0
+            })
             .collect();
         if !capped.is_empty() {
             o.push('\n');
-            let mut t = Table::new(&["limits, per tier", "users hit", "days warned", "days degraded", "days blocked", "demand unserved"]);
+            let mut t = Table::new(&[
+                "limits, per tier",
+                "users hit",
+                "days warned",
+                "days degraded",
+                "days blocked",
+                "demand unserved",
+            ]);
             for x in capped {
                 let e = &x.effects;
                 t.row(vec![
@@ -241,7 +314,12 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
         }
     }
     if let Some(b) = &f.baseline {
-        notes.push(format!("{} vs {} for {}", usd(b.feature_mean_monthly_usd), usd(b.monthly_usd), b.name));
+        notes.push(format!(
+            "{} vs {} for {}",
+            usd(b.feature_mean_monthly_usd),
+            usd(b.monthly_usd),
+            b.name
+        ));
     }
     if let Some(sh) = f.budget_share.share_at_confidence {
         notes.push(format!("{} of the infrastructure budget", pct(sh)));
@@ -253,12 +331,25 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
         let _ = writeln!(o, "  {}", style.dim(&format!("note: {n}")));
     }
 
-    let shown: Vec<_> = f.findings.iter().filter(|x| x.level != Level::Allow || x.exception.is_some()).collect();
+    let shown: Vec<_> = f
+        .findings
+        .iter()
+        .filter(|x| x.level != Level::Allow || x.exception.is_some())
+        .collect();
     if !shown.is_empty() {
         o.push('\n');
         for x in shown {
-            let place = x.span.as_ref().map_or(String::new(), |s| format!(" {}", style.dim(&s.to_string())));
-            let _ = writeln!(o, "  {:<7} {}{}", style.level(x.level), style.bold(x.rule.code()), place);
+            let place = x
+                .span
+                .as_ref()
+                .map_or(String::new(), |s| format!(" {}", style.dim(&s.to_string())));
+            let _ = writeln!(
+                o,
+                "  {:<7} {}{}",
+                style.level(x.level),
+                style.bold(x.rule.code()),
+                place
+            );
             let _ = writeln!(o, "          {}", x.message);
             if let Some(e) = &x.exception {
                 let _ = writeln!(o, "          {}", style.dim(&format!("excepted by policy: {e}")));
@@ -287,7 +378,9 @@ pub fn render(r: &CheckReport, style: Style) -> String {
         count(Verdict::NeedsApproval),
         count(Verdict::Blocked)
     );
-    let pricing = r.features.first().map_or(String::new(), |f| format!("Prices: {} (checked {}). ", f.pricing.name, f.pricing.checked));
+    let pricing = r.features.first().map_or(String::new(), |f| {
+        format!("Prices: {} (checked {}). ", f.pricing.name, f.pricing.checked)
+    });
     let _ = writeln!(
         o,
         "{}",
@@ -303,5 +396,9 @@ pub fn render(r: &CheckReport, style: Style) -> String {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

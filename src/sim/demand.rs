@@ -65,7 +65,10 @@ impl Demand {
     }
 
     pub fn slot_of(&self, multiplier: f64) -> usize {
-        self.viral_multipliers.iter().position(|&m| m == multiplier).map_or(0, |i| i + 1)
+        self.viral_multipliers
+            .iter()
+            .position(|&m| m == multiplier)
+            .map_or(0, |i| i + 1)
     }
 
     fn multipliers(m: &Model) -> Vec<f64> {
@@ -106,7 +109,10 @@ impl Demand {
                 });
             }
         }
-        Demand { viral_multipliers: viral, classes }
+        Demand {
+            viral_multipliers: viral,
+            classes,
+        }
     }
 
     /// `size` samples per class, drawn from the spec's distributions.
@@ -121,7 +127,10 @@ impl Demand {
                 classes.push(pool.user_days(m, mult, size, &mut rng));
             }
         }
-        Demand { viral_multipliers: viral, classes }
+        Demand {
+            viral_multipliers: viral,
+            classes,
+        }
     }
 }
 
@@ -159,7 +168,10 @@ pub fn stochastic_round<R: Rng + ?Sized>(x: f64, rng: &mut R) -> f64 {
 pub fn draw_call<R: Rng + ?Sized>(m: &Model, rng: &mut R) -> (f64, f64) {
     let i = m.input_tokens.sample(rng);
     let o = m.output_tokens.sample(rng);
-    (m.max_input_tokens.map_or(i, |x| i.min(x)), m.max_output_tokens.map_or(o, |x| o.min(x)))
+    (
+        m.max_input_tokens.map_or(i, |x| i.min(x)),
+        m.max_output_tokens.map_or(o, |x| o.min(x)),
+    )
 }
 
 /// Draw one interaction's number of calls: a whole number in 1..=max_calls.
@@ -205,8 +217,8 @@ impl Pool {
             }
             p.tokens.push(t);
             p.out.push(o);
-            for k in 0..models {
-                p.cost[k].push(c[k]);
+            for (pk, ck) in p.cost.iter_mut().zip(c) {
+                pk.push(ck);
             }
         }
         let n = size as f64;
@@ -238,7 +250,11 @@ impl Pool {
             let exact = (n as usize).min(EXACT_INTERACTIONS);
             let rest = n - exact as f64;
             let (mut t, mut o) = (self.mean_tokens * rest, self.mean_out * rest);
-            let mut c: Vec<Parts> = self.mean_cost.iter().map(|x| [x[0] * rest, x[1] * rest, x[2] * rest]).collect();
+            let mut c: Vec<Parts> = self
+                .mean_cost
+                .iter()
+                .map(|x| [x[0] * rest, x[1] * rest, x[2] * rest])
+                .collect();
             for _ in 0..exact {
                 let j = (rng.next_u64() % pool_n as u64) as usize;
                 t += self.tokens[j];
@@ -385,7 +401,11 @@ pub fn user_day(st: &DayStats, cap: Option<&CapModel>, r: f64, c: f64) -> UserDa
     use crate::spec::OnLimit;
     let within = (1.0 - r) * combine(&st.sp_p, c);
     let Some(cap) = cap else {
-        return UserDay { cost: combine(&st.sp_p, c), served_tokens: st.sp_tok, ..UserDay::default() };
+        return UserDay {
+            cost: combine(&st.sp_p, c),
+            served_tokens: st.sp_tok,
+            ..UserDay::default()
+        };
     };
     let past_tok = r * st.sp_tok + st.ex_tok;
     match cap.on_limit {

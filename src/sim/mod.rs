@@ -34,7 +34,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: DEFAULT_SEED, trials: DEFAULT_TRIALS, threads: None, confidence: 0.95, progress: false }
+        Options {
+            seed: DEFAULT_SEED,
+            trials: DEFAULT_TRIALS,
+            threads: None,
+            confidence: 0.95,
+            progress: false,
+        }
     }
 }
 
@@ -111,7 +117,11 @@ impl Sorted {
         let v = &self.0;
         let n = v.len() as f64;
         let mean = v.iter().sum::<f64>() / n;
-        let var = if n > 1.0 { v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+        let var = if n > 1.0 {
+            v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            0.0
+        };
         Summary {
             mean: finite(mean),
             mean_se: finite((var / n).sqrt()),
@@ -221,7 +231,10 @@ pub fn simulate(model: &Model, opts: &Options) -> SimResult {
     };
     let months: Vec<Month> = match opts.threads {
         Some(n) => {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build().expect("thread pool");
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .expect("thread pool");
             pool.install(|| collect(trials, opts.progress, &run))
         }
         None => collect(trials, opts.progress, &run),
@@ -238,7 +251,11 @@ fn collect(trials: usize, progress: bool, run: &(dyn Fn(usize) -> Month + Sync))
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        let out = (0..trials).into_par_iter().progress_with(bar.clone()).map(run).collect();
+        let out = (0..trials)
+            .into_par_iter()
+            .progress_with(bar.clone())
+            .map(run)
+            .collect();
         bar.finish_and_clear();
         out
     } else {

@@ -10,7 +10,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::demand::{DayStats, Demand, Samples, UserDay, stream, user_day, STREAM_PANEL};
+use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day};
 use crate::dist::{Dist, norm_inv, open01};
 use crate::economics::{Customers, Effect, Model, WorstCase};
 use crate::spec::OnLimit;
@@ -117,7 +117,11 @@ impl<'m> Engine<'m> {
 
     /// The Monte Carlo engine, its tables drawn from `seed`.
     pub fn sampled(model: &'m Model, seed: u64) -> Self {
-        Self::build(model, Demand::sampled(model, super::demand::CLASS_SAMPLES, seed), Some(seed))
+        Self::build(
+            model,
+            Demand::sampled(model, super::demand::CLASS_SAMPLES, seed),
+            Some(seed),
+        )
     }
 
     fn build(model: &'m Model, demand: Demand, seed: Option<u64>) -> Self {
@@ -170,9 +174,10 @@ impl<'m> Engine<'m> {
                 .iter()
                 .map(|t| match &t.customers {
                     Customers::Users(d) => TierDraw::Users(d.central()),
-                    Customers::Tenants { tenants, users_per_tenant } => {
-                        TierDraw::Tenants(vec![users_per_tenant.central(); tenants.central().round() as usize])
-                    }
+                    Customers::Tenants {
+                        tenants,
+                        users_per_tenant,
+                    } => TierDraw::Tenants(vec![users_per_tenant.central(); tenants.central().round() as usize]),
                 })
                 .collect(),
             active: m.active_share.central(),
@@ -192,7 +197,10 @@ impl<'m> Engine<'m> {
             .iter()
             .map(|t| match &t.customers {
                 Customers::Users(d) => TierDraw::Users(count(d, rng)),
-                Customers::Tenants { tenants, users_per_tenant } => {
+                Customers::Tenants {
+                    tenants,
+                    users_per_tenant,
+                } => {
                     let n = count(tenants, rng).round() as usize;
                     TierDraw::Tenants((0..n).map(|_| count(users_per_tenant, rng)).collect())
                 }
@@ -214,9 +222,17 @@ impl<'m> Engine<'m> {
                 Effect::Loop { hours, .. } => open01(rng) * (days * 24.0 - hours).max(0.0),
                 _ => (open01(rng) * days).floor().min(days - 1.0) * 24.0,
             };
-            events.push(Event { scenario: i, start_hour });
+            events.push(Event {
+                scenario: i,
+                start_hour,
+            });
         }
-        Draw { customers, active, cached, events }
+        Draw {
+            customers,
+            active,
+            cached,
+            events,
+        }
     }
 
     /// Evaluate one month. `noise` adds the spread that a finite number of
@@ -257,7 +273,11 @@ impl<'m> Engine<'m> {
                         *p *= multiplier;
                     }
                 }
-                Effect::Loop { calls_per_hour, hours, tier } => loops.push((tier, e.start_hour, hours, calls_per_hour)),
+                Effect::Loop {
+                    calls_per_hour,
+                    hours,
+                    tier,
+                } => loops.push((tier, e.start_hour, hours, calls_per_hour)),
             }
         }
 
@@ -266,7 +286,9 @@ impl<'m> Engine<'m> {
         // share of users and user-days it hits.
         let mut monthly: Vec<Option<MonthlyCut>> = vec![None; nt];
         for (ti, t) in m.tiers.iter().enumerate() {
-            let Some(cap_m) = t.cap.as_ref().and_then(|c| c.monthly_tokens) else { continue };
+            let Some(cap_m) = t.cap.as_ref().and_then(|c| c.monthly_tokens) else {
+                continue;
+            };
             monthly[ti] = Some(match &self.panels[ti] {
                 Some(panel) => self.panel_month(ti, panel, cap_m, a, &slot, &power),
                 None => self.fluid_month(ti, cap_m, a, &slot),
@@ -354,7 +376,11 @@ impl<'m> Engine<'m> {
                             total += x;
                         }
                         let demand_cost = n_act * cost;
-                        let kept = if demand_cost > 0.0 { (total / demand_cost).min(1.0) } else { 1.0 };
+                        let kept = if demand_cost > 0.0 {
+                            (total / demand_cost).min(1.0)
+                        } else {
+                            1.0
+                        };
                         day_served[ti] = served * kept;
                         tm.unserved_tokens += served * (1.0 - kept);
                         day_overage[ti] = n_act * overage_tok * kept;
@@ -380,7 +406,8 @@ impl<'m> Engine<'m> {
                 let tokens = cph * (hi - lo) * self.loop_call_tokens;
                 let out_tokens = cph * (hi - lo) * self.loop_call_out;
                 let price = &m.prices[t.model];
-                let per_tok = price.call_cost(m.typical_input(), m.typical_output(), c) / self.loop_call_tokens.max(1e-300);
+                let per_tok =
+                    price.call_cost(m.typical_input(), m.typical_output(), c) / self.loop_call_tokens.max(1e-300);
                 let mut allowance = f64::INFINITY;
                 if let Some(cap) = &t.cap {
                     if let Some(dl) = cap.daily_tokens {
@@ -404,7 +431,8 @@ impl<'m> Engine<'m> {
                         OnLimit::Block => {}
                         OnLimit::Fallback => {
                             let fb = &m.prices[t.fallback.unwrap_or(t.model)];
-                            cost += past * fb.call_cost(m.typical_input(), m.typical_output(), c) / self.loop_call_tokens.max(1e-300);
+                            cost += past * fb.call_cost(m.typical_input(), m.typical_output(), c)
+                                / self.loop_call_tokens.max(1e-300);
                             served += past;
                         }
                         OnLimit::Shrink => {
@@ -425,9 +453,15 @@ impl<'m> Engine<'m> {
                 let tm = &mut out.tiers[ti];
                 tm.demand_tokens += tokens;
                 tm.unserved_tokens += tokens - served;
-                if let (Some(b), Some(row)) = (&t.budget, tenant_day.get_mut(ti)) {
-                    if let Some(first) = row.first_mut() {
-                        let left = if b.block { (b.monthly_usd - tenant_spend[ti][0] - *first).max(0.0) } else { f64::INFINITY };
+                if let (Some(b), Some(row)) = (&t.budget, tenant_day.get_mut(ti))
+                    && let Some(first) = row.first_mut()
+                {
+                    {
+                        let left = if b.block {
+                            (b.monthly_usd - tenant_spend[ti][0] - *first).max(0.0)
+                        } else {
+                            f64::INFINITY
+                        };
                         let add = cost.min(left);
                         *first += add;
                         day_cost[ti] += add;
@@ -553,7 +587,11 @@ impl<'m> Engine<'m> {
         }
         let p = self.model.power_share;
         let daily = self.users_hit_daily(ti, a, slot, &vec![p; days]);
-        MonthlyCut { r, hit_days, users_hit: daily.max((1.0 - p) * hit_users[0] + p * hit_users[1]) }
+        MonthlyCut {
+            r,
+            hit_days,
+            users_hit: daily.max((1.0 - p) * hit_users[0] + p * hit_users[1]),
+        }
     }
 
     fn panel_month(&self, ti: usize, panel: &Panel, cap_m: f64, a: f64, slot: &[usize], power: &[f64]) -> MonthlyCut {
@@ -606,7 +644,11 @@ impl<'m> Engine<'m> {
                 }
             }
         }
-        MonthlyCut { r, hit_days, users_hit: hit_users as f64 / PANEL_USERS as f64 }
+        MonthlyCut {
+            r,
+            hit_days,
+            users_hit: hit_users as f64 / PANEL_USERS as f64,
+        }
     }
 }
 

@@ -17,9 +17,21 @@ struct Range {
     what: &'static str,
 }
 
-const COUNT: Range = Range { lo: 0.0, hi: f64::INFINITY, what: "a count" };
-const SHARE: Range = Range { lo: 0.0, hi: 1.0, what: "a share" };
-const AT_LEAST_ONE: Range = Range { lo: 1.0, hi: f64::INFINITY, what: "a count of at least 1" };
+const COUNT: Range = Range {
+    lo: 0.0,
+    hi: f64::INFINITY,
+    what: "a count",
+};
+const SHARE: Range = Range {
+    lo: 0.0,
+    hi: 1.0,
+    what: "a share",
+};
+const AT_LEAST_ONE: Range = Range {
+    lo: 1.0,
+    hi: f64::INFINITY,
+    what: "a count of at least 1",
+};
 
 pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
     let mut p = Problems::new(file);
@@ -64,10 +76,18 @@ fn decode_root(p: &mut Problems, file: &Arc<str>, root: &Node) -> Option<Spec> {
         .require(p, "feature", "describe the feature: id, name, owner, value")
         .and_then(|n| feature(p, n, "feature"));
     let models = m
-        .require(p, "models", "name the models the tiers use, e.g. `primary: claude-sonnet-4-5`")
+        .require(
+            p,
+            "models",
+            "name the models the tiers use, e.g. `primary: claude-sonnet-4-5`",
+        )
         .and_then(|n| models(p, n, "models"));
     let interaction = m
-        .require(p, "interaction", "describe one interaction: calls, input_tokens, output_tokens")
+        .require(
+            p,
+            "interaction",
+            "describe one interaction: calls, input_tokens, output_tokens",
+        )
         .and_then(|n| interaction(p, n, "interaction"));
     let usage = m
         .require(p, "usage", "describe usage: active_share, interactions_per_active_day")
@@ -106,7 +126,11 @@ fn show(n: &Node) -> String {
 }
 
 fn num(p: &mut Problems, n: &Node, path: &str, check: fn(&mut Problems, &Node, &str) -> Option<f64>) -> Option<Num> {
-    check(p, n, path).map(|value| Num { value, loc: n.loc, path: path.to_string() })
+    check(p, n, path).map(|value| Num {
+        value,
+        loc: n.loc,
+        path: path.to_string(),
+    })
 }
 
 fn opt_num(
@@ -122,21 +146,35 @@ fn opt_num(
 }
 
 fn text(p: &mut Problems, n: &Node, path: &str) -> Option<Text> {
-    read::string(p, n, path).map(|t| Text { text: t, loc: n.loc, path: path.to_string() })
+    read::string(p, n, path).map(|t| Text {
+        text: t,
+        loc: n.loc,
+        path: path.to_string(),
+    })
 }
 
 // ------------------------------------------------------------ feature ----
 
 fn feature(p: &mut Problems, n: &Node, path: &str) -> Option<Feature> {
     let mut m = MapReader::new(p, n, path)?;
-    let id = m.require(p, "id", "a short kebab-case id, e.g. `support-assistant`").and_then(|v| {
-        let id = read::name(p, v, &child(path, "id"))?;
-        if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-            p.push_hint(v.loc, &child(path, "id"), format!("`{id}` is not a valid id"), "use letters, digits, `-`, `_` or `.`");
-            return None;
-        }
-        Some(id)
-    });
+    let id = m
+        .require(p, "id", "a short kebab-case id, e.g. `support-assistant`")
+        .and_then(|v| {
+            let id = read::name(p, v, &child(path, "id"))?;
+            if !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+            {
+                p.push_hint(
+                    v.loc,
+                    &child(path, "id"),
+                    format!("`{id}` is not a valid id"),
+                    "use letters, digits, `-`, `_` or `.`",
+                );
+                return None;
+            }
+            Some(id)
+        });
     let name = match m.get("name") {
         Some(v) => read::name(p, v, &child(path, "name")),
         None => id.clone(),
@@ -170,7 +208,11 @@ fn value_def(p: &mut Problems, n: &Node, path: &str) -> Option<ValueDef> {
             p,
             v,
             &child(path, "kind"),
-            &[("revenue", ValueKind::Revenue), ("retention", ValueKind::Retention), ("engagement", ValueKind::Engagement)],
+            &[
+                ("revenue", ValueKind::Revenue),
+                ("retention", ValueKind::Retention),
+                ("engagement", ValueKind::Engagement),
+            ],
         )
     });
     let unit = m.get("unit").and_then(|v| read::name(p, v, &child(path, "unit")));
@@ -196,14 +238,21 @@ fn baseline(p: &mut Problems, n: &Node, path: &str) -> Option<Baseline> {
         .require(p, "monthly_usd", "what the non-AI way costs per month, in USD")
         .and_then(|v| num(p, v, &child(path, "monthly_usd"), read::non_negative));
     m.finish(p);
-    Some(Baseline { name: name?, monthly_usd: monthly? })
+    Some(Baseline {
+        name: name?,
+        monthly_usd: monthly?,
+    })
 }
 
 // ------------------------------------------------------------- models ----
 
 fn models(p: &mut Problems, n: &Node, path: &str) -> Option<Vec<ModelDef>> {
     let Value::Map(entries) = &n.value else {
-        p.push(n.loc, path, format!("expected a mapping of model keys to names, found {}", n.value.kind()));
+        p.push(
+            n.loc,
+            path,
+            format!("expected a mapping of model keys to names, found {}", n.value.kind()),
+        );
         return None;
     };
     if entries.is_empty() {
@@ -303,7 +352,12 @@ fn quantity(p: &mut Problems, n: &Node, path: &str, range: Range) -> Option<Quan
             return None;
         }
     };
-    Some(Quantity { dist, path: path.to_string(), loc: n.loc, origin })
+    Some(Quantity {
+        dist,
+        path: path.to_string(),
+        loc: n.loc,
+        origin,
+    })
 }
 
 fn in_range(p: &mut Problems, loc: Loc, path: &str, v: f64, r: Range) -> Option<()> {
@@ -331,11 +385,17 @@ fn dist_form(p: &mut Problems, m: &mut MapReader, path: &str, r: Range) -> Optio
         p.push_hint(
             m.loc,
             path,
-            if count == 0 { "no distribution given".to_string() } else { "mixes several distribution forms".to_string() },
+            if count == 0 {
+                "no distribution given".to_string()
+            } else {
+                "mixes several distribution forms".to_string()
+            },
             "use exactly one of {p50, p95}, {low, mode, high}, {mean, sd} or {samples: [...]}",
         );
         // Mark the known keys as used so they are not also reported as unknown.
-        for k in ["p50", "p95", "low", "mode", "high", "shape", "mean", "sd", "min", "max", "samples"] {
+        for k in [
+            "p50", "p95", "low", "mode", "high", "shape", "mean", "sd", "min", "max", "samples",
+        ] {
             m.get(k);
         }
         return None;
@@ -353,11 +413,21 @@ fn dist_form(p: &mut Problems, m: &mut MapReader, path: &str, r: Range) -> Optio
         let ((p50, l50), (p95, l95)) = (p50?, p95?);
         in_range(p, l50, &m.child_path("p50"), p50, r)?;
         if p50 <= 0.0 {
-            p.push_hint(l50, &m.child_path("p50"), "a lognormal needs p50 above zero", "use a number for a quantity that is always zero");
+            p.push_hint(
+                l50,
+                &m.child_path("p50"),
+                "a lognormal needs p50 above zero",
+                "use a number for a quantity that is always zero",
+            );
             return None;
         }
         if p95 < p50 {
-            p.push_hint(l95, &m.child_path("p95"), format!("p95 ({p95}) is below p50 ({p50})"), "p95 is the value 95% of draws stay under: it is at least p50");
+            p.push_hint(
+                l95,
+                &m.child_path("p95"),
+                format!("p95 ({p95}) is below p50 ({p50})"),
+                "p95 is the value 95% of draws stay under: it is at least p50",
+            );
             return None;
         }
         let max = max.map(|x| x.min(r.hi)).or(r.hi.is_finite().then_some(r.hi));
@@ -373,16 +443,28 @@ fn dist_form(p: &mut Problems, m: &mut MapReader, path: &str, r: Range) -> Optio
         let low = field(p, m, "low");
         let mode = field(p, m, "mode");
         let high = field(p, m, "high");
-        let shape = m.get("shape").map(|n| read::word(p, n, &m.child_path("shape"), &[("triangular", false), ("pert", true)]));
+        let shape = m
+            .get("shape")
+            .map(|n| read::word(p, n, &m.child_path("shape"), &[("triangular", false), ("pert", true)]));
         let ((low, ll), (mode, lm), (high, lh)) = (low?, mode?, high?);
         in_range(p, ll, &m.child_path("low"), low, r)?;
         in_range(p, lh, &m.child_path("high"), high, r)?;
         if low > mode {
-            p.push_hint(lm, &m.child_path("mode"), format!("low ({low}) is above mode ({mode})"), "order them low <= mode <= high");
+            p.push_hint(
+                lm,
+                &m.child_path("mode"),
+                format!("low ({low}) is above mode ({mode})"),
+                "order them low <= mode <= high",
+            );
             return None;
         }
         if mode > high {
-            p.push_hint(lm, &m.child_path("mode"), format!("mode ({mode}) is above high ({high})"), "order them low <= mode <= high");
+            p.push_hint(
+                lm,
+                &m.child_path("mode"),
+                format!("mode ({mode}) is above high ({high})"),
+                "order them low <= mode <= high",
+            );
             return None;
         }
         return match shape {
@@ -408,7 +490,12 @@ fn dist_form(p: &mut Problems, m: &mut MapReader, path: &str, r: Range) -> Optio
             p.push(m.loc, path, format!("min ({lo}) is above max ({hi})"));
             return None;
         }
-        return Some(Dist::Normal { mean, sd, min: lo, max: hi });
+        return Some(Dist::Normal {
+            mean,
+            sd,
+            min: lo,
+            max: hi,
+        });
     }
     let n = m.get("samples")?;
     let spath = m.child_path("samples");
@@ -446,29 +533,50 @@ fn interaction(p: &mut Problems, n: &Node, path: &str) -> Option<Interaction> {
     let mut m = MapReader::new(p, n, path)?;
     let calls = opt_quantity(p, &mut m, "calls", AT_LEAST_ONE);
     let input = m
-        .require(p, "input_tokens", "input tokens per LLM call, e.g. {p50: 1800, p95: 6000}")
+        .require(
+            p,
+            "input_tokens",
+            "input tokens per LLM call, e.g. {p50: 1800, p95: 6000}",
+        )
         .and_then(|v| quantity(p, v, &child(path, "input_tokens"), COUNT));
     let output = m
-        .require(p, "output_tokens", "output tokens per LLM call, e.g. {p50: 350, p95: 1100}")
+        .require(
+            p,
+            "output_tokens",
+            "output tokens per LLM call, e.g. {p50: 350, p95: 1100}",
+        )
         .and_then(|v| quantity(p, v, &child(path, "output_tokens"), COUNT));
     let cached = opt_quantity(p, &mut m, "cached_input_share", SHARE);
     let max_calls = opt_num(p, &mut m, "max_calls", read::positive);
     let max_in = opt_num(p, &mut m, "max_input_tokens", read::positive);
     let max_out = opt_num(p, &mut m, "max_output_tokens", read::positive);
     m.finish(p);
-    let calls = calls.ok()?.unwrap_or_else(|| Quantity::default_fixed(1.0, &child(path, "calls")));
-    let cached = cached.ok()?.unwrap_or_else(|| Quantity::default_fixed(0.0, &child(path, "cached_input_share")));
+    let calls = calls
+        .ok()?
+        .unwrap_or_else(|| Quantity::default_fixed(1.0, &child(path, "calls")));
+    let cached = cached
+        .ok()?
+        .unwrap_or_else(|| Quantity::default_fixed(0.0, &child(path, "cached_input_share")));
     let (max_calls, max_in, max_out) = (max_calls.ok()?, max_in.ok()?, max_out.ok()?);
     // A limit below the typical value is a contradiction worth stopping on.
     let mut ok = true;
-    for (q, lim, name) in [(&calls, &max_calls, "max_calls"), (input.as_ref()?, &max_in, "max_input_tokens"), (output.as_ref()?, &max_out, "max_output_tokens")] {
+    for (q, lim, name) in [
+        (&calls, &max_calls, "max_calls"),
+        (input.as_ref()?, &max_in, "max_input_tokens"),
+        (output.as_ref()?, &max_out, "max_output_tokens"),
+    ] {
         if let Some(l) = lim
             && q.central() > l.value
         {
             p.push_hint(
                 l.loc,
                 &l.path,
-                format!("{name} ({}) is below the typical value of `{}` ({})", l.value, q.path, q.central()),
+                format!(
+                    "{name} ({}) is below the typical value of `{}` ({})",
+                    l.value,
+                    q.path,
+                    q.central()
+                ),
                 "an enforced limit below the typical use would cut every interaction",
             );
             ok = false;
@@ -477,7 +585,11 @@ fn interaction(p: &mut Problems, n: &Node, path: &str) -> Option<Interaction> {
     if let Some(l) = &max_calls
         && l.value.fract() != 0.0
     {
-        p.push(l.loc, &l.path, format!("max_calls must be a whole number, found {}", l.value));
+        p.push(
+            l.loc,
+            &l.path,
+            format!("max_calls must be a whole number, found {}", l.value),
+        );
         ok = false;
     }
     if !ok {
@@ -502,7 +614,11 @@ fn usage(p: &mut Problems, n: &Node, path: &str) -> Option<Usage> {
     let days = match m.get("days") {
         Some(v) => read::whole(p, v, &child(path, "days"), 1).and_then(|d| {
             if d > 366 {
-                p.push(v.loc, &child(path, "days"), format!("{d} days is more than a year; a month is simulated"));
+                p.push(
+                    v.loc,
+                    &child(path, "days"),
+                    format!("{d} days is more than a year; a month is simulated"),
+                );
                 None
             } else {
                 Some(d as u32)
@@ -511,10 +627,18 @@ fn usage(p: &mut Problems, n: &Node, path: &str) -> Option<Usage> {
         None => Some(30),
     };
     let active = m
-        .require(p, "active_share", "the share of users active on a day, e.g. {low: 0.3, mode: 0.45, high: 0.7}")
+        .require(
+            p,
+            "active_share",
+            "the share of users active on a day, e.g. {low: 0.3, mode: 0.45, high: 0.7}",
+        )
         .and_then(|v| quantity(p, v, &child(path, "active_share"), SHARE));
     let ipd = m
-        .require(p, "interactions_per_active_day", "interactions per active user per day, e.g. {p50: 3, p95: 14}")
+        .require(
+            p,
+            "interactions_per_active_day",
+            "interactions per active user per day, e.g. {p50: 3, p95: 14}",
+        )
         .and_then(|v| quantity(p, v, &child(path, "interactions_per_active_day"), COUNT));
     let power = match m.get("power_users") {
         None => Some(None),
@@ -536,10 +660,17 @@ fn power_users(p: &mut Problems, n: &Node, path: &str) -> Option<PowerUsers> {
         .require(p, "share", "the share of users who are power users, e.g. 0.02")
         .and_then(|v| num(p, v, &child(path, "share"), read::share));
     let mult = m
-        .require(p, "multiplier", "how many times a typical user's interactions a power user makes")
+        .require(
+            p,
+            "multiplier",
+            "how many times a typical user's interactions a power user makes",
+        )
         .and_then(|v| num(p, v, &child(path, "multiplier"), read::positive));
     m.finish(p);
-    Some(PowerUsers { share: share?, multiplier: mult? })
+    Some(PowerUsers {
+        share: share?,
+        multiplier: mult?,
+    })
 }
 
 // -------------------------------------------------------------- tiers ----
@@ -547,7 +678,12 @@ fn power_users(p: &mut Problems, n: &Node, path: &str) -> Option<PowerUsers> {
 fn tiers(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<Vec<Tier>> {
     let items = read::seq(p, n, path)?;
     if items.is_empty() {
-        p.push_hint(n.loc, path, "no tiers are defined", "list at least one tier of customers");
+        p.push_hint(
+            n.loc,
+            path,
+            "no tiers are defined",
+            "list at least one tier of customers",
+        );
         return None;
     }
     let mut out = Vec::new();
@@ -558,7 +694,12 @@ fn tiers(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<
         match tier(p, it, &tp, models) {
             Some(t) => {
                 if !seen.insert(t.name.clone()) {
-                    p.push_hint(t.loc, &child(&tp, "name"), format!("duplicate tier name `{}`", t.name), "give every tier its own name");
+                    p.push_hint(
+                        t.loc,
+                        &child(&tp, "name"),
+                        format!("duplicate tier name `{}`", t.name),
+                        "give every tier its own name",
+                    );
                     ok = false;
                 }
                 out.push(t);
@@ -586,7 +727,9 @@ fn model_key(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Opt
 
 fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<Tier> {
     let mut m = MapReader::new(p, n, path)?;
-    let name = m.require(p, "name", "a tier name such as `free` or `pro`").and_then(|v| read::name(p, v, &child(path, "name")));
+    let name = m
+        .require(p, "name", "a tier name such as `free` or `pro`")
+        .and_then(|v| read::name(p, v, &child(path, "name")));
     let users = opt_quantity(p, &mut m, "users", COUNT);
     let tenants = opt_quantity(p, &mut m, "tenants", COUNT);
     let upt = opt_quantity(p, &mut m, "users_per_tenant", COUNT);
@@ -596,7 +739,12 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
         Some(v) => model_key(p, v, &child(path, "model"), models),
         None if models.len() == 1 => Some(models[0].key.clone()),
         None => {
-            p.push_hint(m.loc, path, "missing required field `model`", "name the key under `models:` this tier uses");
+            p.push_hint(
+                m.loc,
+                path,
+                "missing required field `model`",
+                "name the key under `models:` this tier uses",
+            );
             None
         }
     };
@@ -616,23 +764,46 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
     let (users, tenants, upt) = (users.ok()?, tenants.ok()?, upt.ok()?);
     let audience = match (users, tenants, upt) {
         (Some(users), None, None) => Audience::Users { users },
-        (None, Some(tenants), Some(users_per_tenant)) => Audience::Tenants { tenants, users_per_tenant },
+        (None, Some(tenants), Some(users_per_tenant)) => Audience::Tenants {
+            tenants,
+            users_per_tenant,
+        },
         (None, Some(_), None) => {
-            p.push_hint(n.loc, path, "`tenants` needs `users_per_tenant`", "e.g. users_per_tenant: {p50: 400, p95: 1500}");
+            p.push_hint(
+                n.loc,
+                path,
+                "`tenants` needs `users_per_tenant`",
+                "e.g. users_per_tenant: {p50: 400, p95: 1500}",
+            );
             return None;
         }
         (None, None, _) => {
-            p.push_hint(n.loc, path, "the tier has no customers", "give `users` or `tenants` with `users_per_tenant`");
+            p.push_hint(
+                n.loc,
+                path,
+                "the tier has no customers",
+                "give `users` or `tenants` with `users_per_tenant`",
+            );
             return None;
         }
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            p.push_hint(n.loc, path, "the tier gives both `users` and `tenants`", "a tier is either individual users or tenants");
+            p.push_hint(
+                n.loc,
+                path,
+                "the tier gives both `users` and `tenants`",
+                "a tier is either individual users or tenants",
+            );
             return None;
         }
     };
     let budget = budget?;
     if budget.is_some() && !matches!(audience, Audience::Tenants { .. }) {
-        p.push_hint(n.loc, &child(path, "tenant_budget"), "`tenant_budget` needs a tier of tenants", "give `tenants` and `users_per_tenant`, or use `limit` for individual users");
+        p.push_hint(
+            n.loc,
+            &child(path, "tenant_budget"),
+            "`tenant_budget` needs a tier of tenants",
+            "give `tenants` and `users_per_tenant`, or use `limit` for individual users",
+        );
         return None;
     }
     Some(Tier {
@@ -660,7 +831,12 @@ fn limit(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<
             p,
             v,
             &child(path, "on_limit"),
-            &[("block", OnLimit::Block), ("fallback", OnLimit::Fallback), ("shrink", OnLimit::Shrink), ("throttle", OnLimit::Throttle)],
+            &[
+                ("block", OnLimit::Block),
+                ("fallback", OnLimit::Fallback),
+                ("shrink", OnLimit::Shrink),
+                ("throttle", OnLimit::Throttle),
+            ],
         ),
         None => Some(OnLimit::Block),
     };
@@ -675,7 +851,12 @@ fn limit(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<
     let (daily, monthly, warn) = (daily.ok()?, monthly.ok()?, warn.ok()?);
     let (on, fb) = (on?, fb?);
     if daily.is_none() && monthly.is_none() {
-        p.push_hint(n.loc, path, "the limit sets no cap", "give `daily_tokens`, `monthly_tokens` or both");
+        p.push_hint(
+            n.loc,
+            path,
+            "the limit sets no cap",
+            "give `daily_tokens`, `monthly_tokens` or both",
+        );
         return None;
     }
     if on == OnLimit::Fallback && fb.is_none() {
@@ -709,13 +890,24 @@ fn limit(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<
 fn overage(p: &mut Problems, n: &Node, path: &str) -> Option<Overage> {
     let mut m = MapReader::new(p, n, path)?;
     let after = m
-        .require(p, "after_daily_tokens", "tokens per user-day included before overage is billed")
+        .require(
+            p,
+            "after_daily_tokens",
+            "tokens per user-day included before overage is billed",
+        )
         .and_then(|v| num(p, v, &child(path, "after_daily_tokens"), read::non_negative));
     let rate = m
-        .require(p, "usd_per_1k_tokens", "what the customer pays per 1,000 tokens past the allowance")
+        .require(
+            p,
+            "usd_per_1k_tokens",
+            "what the customer pays per 1,000 tokens past the allowance",
+        )
         .and_then(|v| num(p, v, &child(path, "usd_per_1k_tokens"), read::non_negative));
     m.finish(p);
-    Some(Overage { after_daily_tokens: after?, usd_per_1k_tokens: rate? })
+    Some(Overage {
+        after_daily_tokens: after?,
+        usd_per_1k_tokens: rate?,
+    })
 }
 
 fn tenant_budget(p: &mut Problems, n: &Node, path: &str) -> Option<TenantBudget> {
@@ -738,7 +930,12 @@ fn tenant_budget(p: &mut Problems, n: &Node, path: &str) -> Option<TenantBudget>
         }
     };
     let on = match m.get("on_limit") {
-        Some(v) => read::word(p, v, &child(path, "on_limit"), &[("notify", OnBudget::Notify), ("block", OnBudget::Block)]),
+        Some(v) => read::word(
+            p,
+            v,
+            &child(path, "on_limit"),
+            &[("notify", OnBudget::Notify), ("block", OnBudget::Block)],
+        ),
         None => Some(OnBudget::Notify),
     };
     let message = m.get("message").map(|v| text(p, v, &child(path, "message")));
@@ -760,8 +957,12 @@ fn tenant_budget(p: &mut Problems, n: &Node, path: &str) -> Option<TenantBudget>
 
 fn breakers(p: &mut Problems, n: &Node, path: &str) -> Option<Breakers> {
     let mut m = MapReader::new(p, n, path)?;
-    let feature = m.get("feature_daily_usd").map(|v| breaker(p, v, &child(path, "feature_daily_usd")));
-    let global = m.get("global_daily_usd").map(|v| breaker(p, v, &child(path, "global_daily_usd")));
+    let feature = m
+        .get("feature_daily_usd")
+        .map(|v| breaker(p, v, &child(path, "feature_daily_usd")));
+    let global = m
+        .get("global_daily_usd")
+        .map(|v| breaker(p, v, &child(path, "global_daily_usd")));
     m.finish(p);
     let lift = |b: Option<Option<Breaker>>| -> Result<Option<Breaker>, ()> {
         match b {
@@ -770,7 +971,10 @@ fn breakers(p: &mut Problems, n: &Node, path: &str) -> Option<Breakers> {
             Some(None) => Err(()),
         }
     };
-    Some(Breakers { feature_daily_usd: lift(feature).ok()?, global_daily_usd: lift(global).ok()? })
+    Some(Breakers {
+        feature_daily_usd: lift(feature).ok()?,
+        global_daily_usd: lift(global).ok()?,
+    })
 }
 
 fn breaker(p: &mut Problems, n: &Node, path: &str) -> Option<Breaker> {
@@ -779,7 +983,12 @@ fn breaker(p: &mut Problems, n: &Node, path: &str) -> Option<Breaker> {
         .require(p, "limit", "the daily spend in USD at which the breaker trips")
         .and_then(|v| num(p, v, &child(path, "limit"), read::positive));
     let on = match m.get("on_trip") {
-        Some(v) => read::word(p, v, &child(path, "on_trip"), &[("block", OnTrip::Block), ("throttle", OnTrip::Throttle)]),
+        Some(v) => read::word(
+            p,
+            v,
+            &child(path, "on_trip"),
+            &[("block", OnTrip::Block), ("throttle", OnTrip::Throttle)],
+        ),
         None => Some(OnTrip::Block),
     };
     let factor = opt_num(p, &mut m, "factor", read::share);
@@ -788,7 +997,12 @@ fn breaker(p: &mut Problems, n: &Node, path: &str) -> Option<Breaker> {
     let on = on?;
     let factor = factor.ok()?;
     if on == OnTrip::Throttle && factor.is_none() {
-        p.push_hint(n.loc, &child(path, "factor"), "`on_trip: throttle` needs `factor`", "the share of demand still served in slow mode, e.g. 0.5");
+        p.push_hint(
+            n.loc,
+            &child(path, "factor"),
+            "`on_trip: throttle` needs `factor`",
+            "the share of demand still served in slow mode, e.g. 0.5",
+        );
         return None;
     }
     Some(Breaker {
@@ -822,7 +1036,9 @@ fn scenarios(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<V
 
 fn scenario(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<Scenario> {
     let mut m = MapReader::new(p, n, path)?;
-    let name = m.require(p, "name", "a name such as `viral`").and_then(|v| read::name(p, v, &child(path, "name")));
+    let name = m
+        .require(p, "name", "a name such as `viral`")
+        .and_then(|v| read::name(p, v, &child(path, "name")));
     let chance = m
         .require(p, "chance", "the chance it happens in a month, e.g. 0.1")
         .and_then(|v| read::share(p, v, &child(path, "chance")));
@@ -835,21 +1051,32 @@ fn scenario(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<Sc
     let present: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
     let effect = match present.as_slice() {
         ["usage_multiplier"] => {
-            let mult = m.get("usage_multiplier").and_then(|v| read::positive(p, v, &child(path, "usage_multiplier")));
+            let mult = m
+                .get("usage_multiplier")
+                .and_then(|v| read::positive(p, v, &child(path, "usage_multiplier")));
             let days = match m.get("days") {
                 Some(v) => read::whole(p, v, &child(path, "days"), 1),
                 None => Some(1),
             };
-            Some(ScenarioEffect::Viral { usage_multiplier: mult?, days: days? as u32 })
+            Some(ScenarioEffect::Viral {
+                usage_multiplier: mult?,
+                days: days? as u32,
+            })
         }
         ["power_share"] => m
             .get("power_share")
             .and_then(|v| read::share(p, v, &child(path, "power_share")))
             .map(|s| ScenarioEffect::PowerUserDiscovery { power_share: s }),
         ["calls_per_hour"] => {
-            let cph = m.get("calls_per_hour").and_then(|v| read::positive(p, v, &child(path, "calls_per_hour")));
+            let cph = m
+                .get("calls_per_hour")
+                .and_then(|v| read::positive(p, v, &child(path, "calls_per_hour")));
             let hours = m
-                .require(p, "hours_until_detected", "how long the loop runs before someone stops it")
+                .require(
+                    p,
+                    "hours_until_detected",
+                    "how long the loop runs before someone stops it",
+                )
                 .and_then(|v| read::positive(p, v, &child(path, "hours_until_detected")));
             let tier = match m.get("tier") {
                 None => Some(None),
@@ -858,12 +1085,21 @@ fn scenario(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<Sc
                         Some(Some(t))
                     } else {
                         let names: Vec<&str> = tiers.iter().map(|x| x.name.as_str()).collect();
-                        p.push_hint(v.loc, &child(path, "tier"), format!("no tier is named `{t}`"), format!("tiers: {}", names.join(", ")));
+                        p.push_hint(
+                            v.loc,
+                            &child(path, "tier"),
+                            format!("no tier is named `{t}`"),
+                            format!("tiers: {}", names.join(", ")),
+                        );
                         None
                     }
                 }),
             };
-            Some(ScenarioEffect::RunawayLoop { calls_per_hour: cph?, hours_until_detected: hours?, tier: tier? })
+            Some(ScenarioEffect::RunawayLoop {
+                calls_per_hour: cph?,
+                hours_until_detected: hours?,
+                tier: tier?,
+            })
         }
         ["price_multiplier"] => m
             .get("price_multiplier")
@@ -879,12 +1115,22 @@ fn scenario(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<Sc
             None
         }
         _ => {
-            p.push_hint(n.loc, path, format!("the scenario mixes effects: {}", present.join(", ")), "write one scenario per effect");
+            p.push_hint(
+                n.loc,
+                path,
+                format!("the scenario mixes effects: {}", present.join(", ")),
+                "write one scenario per effect",
+            );
             None
         }
     };
     m.finish(p);
-    Some(Scenario { name: name?, chance: chance?, effect: effect?, loc: n.loc })
+    Some(Scenario {
+        name: name?,
+        chance: chance?,
+        effect: effect?,
+        loc: n.loc,
+    })
 }
 
 #[cfg(test)]

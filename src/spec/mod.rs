@@ -5,8 +5,8 @@
 //! file, line, column and field path. Model names are resolved against the
 //! price catalog later, by [`crate::pricing::resolve`].
 
-pub mod node;
 mod decode;
+pub mod node;
 pub mod read;
 
 use std::sync::Arc;
@@ -35,7 +35,10 @@ pub enum Origin {
 
 impl Origin {
     pub fn at(loc: Loc) -> Self {
-        Origin::Spec { line: loc.line, column: loc.column }
+        Origin::Spec {
+            line: loc.line,
+            column: loc.column,
+        }
     }
 
     pub fn label(&self) -> &'static str {
@@ -423,6 +426,9 @@ pub fn read_text(path: &std::path::Path) -> Result<String, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())
+        format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
     })
 }

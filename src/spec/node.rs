@@ -135,9 +135,7 @@ impl<'de> Visitor<'de> for YamlVisitor {
         Ok(Value::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        i64::try_from(v)
-            .map(Value::Int)
-            .or(Ok(Value::Float(v as f64)))
+        i64::try_from(v).map(Value::Int).or(Ok(Value::Float(v as f64)))
     }
     fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
         Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
@@ -238,9 +236,7 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
 fn too_large(len: usize) -> ParseError {
     ParseError {
         loc: Loc::new(1, 1),
-        message: format!(
-            "the file is {len} bytes; costgate reads at most {MAX_INPUT_BYTES} bytes"
-        ),
+        message: format!("the file is {len} bytes; costgate reads at most {MAX_INPUT_BYTES} bytes"),
     }
 }
 
@@ -267,12 +263,7 @@ pub fn parse_toml(text: &str) -> Result<Node, ParseError> {
     convert_table(text, root, Loc::from_offset(text, span.start), 0)
 }
 
-fn convert_table(
-    text: &str,
-    table: toml::de::DeTable<'_>,
-    loc: Loc,
-    depth: usize,
-) -> Result<Node, ParseError> {
+fn convert_table(text: &str, table: toml::de::DeTable<'_>, loc: Loc, depth: usize) -> Result<Node, ParseError> {
     if depth > MAX_DEPTH {
         return Err(ParseError {
             loc,
@@ -293,11 +284,7 @@ fn convert_table(
     })
 }
 
-fn convert_value(
-    text: &str,
-    v: toml::Spanned<toml::de::DeValue<'_>>,
-    depth: usize,
-) -> Result<Node, ParseError> {
+fn convert_value(text: &str, v: toml::Spanned<toml::de::DeValue<'_>>, depth: usize) -> Result<Node, ParseError> {
     use toml::de::DeValue;
     let loc = Loc::from_offset(text, v.span().start);
     if depth > MAX_DEPTH {
@@ -310,7 +297,12 @@ fn convert_value(
         DeValue::String(s) => Value::Str(s.into_owned()),
         DeValue::Integer(i) => {
             let raw = i.as_str().replace('_', "");
-            match i64::from_str_radix(raw.trim_start_matches("0x").trim_start_matches("0o").trim_start_matches("0b"), i.radix()) {
+            match i64::from_str_radix(
+                raw.trim_start_matches("0x")
+                    .trim_start_matches("0o")
+                    .trim_start_matches("0b"),
+                i.radix(),
+            ) {
                 Ok(n) => Value::Int(n),
                 Err(_) => {
                     return Err(ParseError {

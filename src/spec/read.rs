@@ -135,7 +135,12 @@ pub fn number(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
 pub fn non_negative(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
     let v = number(p, node, path)?;
     if v < 0.0 {
-        p.push_hint(node.loc, path, format!("`{v}` is negative"), "use zero or a positive number");
+        p.push_hint(
+            node.loc,
+            path,
+            format!("`{v}` is negative"),
+            "use zero or a positive number",
+        );
         return None;
     }
     Some(v)
@@ -145,7 +150,12 @@ pub fn non_negative(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
 pub fn positive(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
     let v = number(p, node, path)?;
     if v <= 0.0 {
-        p.push_hint(node.loc, path, format!("`{v}` must be above zero"), "use a positive number");
+        p.push_hint(
+            node.loc,
+            path,
+            format!("`{v}` must be above zero"),
+            "use a positive number",
+        );
         return None;
     }
     Some(v)
