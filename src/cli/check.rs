@@ -37,6 +37,10 @@ pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
 }
 
 pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
+    if std::env::var_os("COSTGATE_TEST_PANIC").is_some() {
+        // Test hook (tests/cli.rs): a bug must become exit 70, not a crash.
+        panic!("COSTGATE_TEST_PANIC is set");
+    }
     let policy = load_policy(a.policy.as_deref(), &a.paths)?;
     let catalog = costgate::pricing::builtin();
     let req = Request {
