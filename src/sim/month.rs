@@ -354,8 +354,9 @@ impl<'m> Engine<'m> {
                 let served = n_act * mix(|u| u.served_tokens);
                 let mut noise_of = |n_users: f64| -> f64 {
                     match noise.as_deref_mut() {
-                        Some(rng) if per_user_var > 0.0 => (n_users * per_user_var).sqrt() * norm_inv(open01(rng)),
-                        _ => 0.0,
+                        // Always draw, so trials keep common random numbers across specs.
+                        Some(rng) => (n_users * per_user_var).sqrt() * norm_inv(open01(rng)),
+                        None => 0.0,
                     }
                 };
                 match (&draw.customers[ti], &t.budget) {

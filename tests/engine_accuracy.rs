@@ -1,0 +1,190 @@
+//! The fast Monte Carlo engine against the slow, obviously-correct
+//! brute-force simulator (every user, every day, every interaction, every
+//! call), and against closed forms.
+//!
+//! Paired design: for each trial both simulators get the same shared draw
+//! (user counts, active share, scenarios and their timing), so the only
+//! differences are how each handles the per-user variation. The engine must
+//! agree on the mean, p50 and p95 within 1%. Each test also asserts that the
+//! standard error of the paired mean difference is below 0.25%, so the 1%
+//! tolerance is at least a four-standard-error bound: a correct engine fails
+//! it less than once in 15,000 runs, and a bias of 1% or more cannot hide in
+//! the noise.
+
+use costgate::economics::Model;
+use costgate::sim::demand::stream;
+use costgate::sim::month::Engine;
+use costgate::sim::{Options, Sorted, brute, simulate};
+
+const SEED: u64 = 7;
+
+fn model(yaml: &str) -> Model {
+    let spec = costgate::spec::load_str("t.yaml", yaml).unwrap_or_else(|p| panic!("{p:#?}"));
+    let priced = costgate::pricing::resolve(&spec, &costgate::pricing::builtin()).unwrap();
+    Model::new(&spec, &priced, 0.999)
+}
+
+struct Paired {
+    fast: Vec<f64>,
+    slow: Vec<f64>,
+}
+
+fn paired(m: &Model, trials: usize) -> Paired {
+    let engine = Engine::sampled(m, SEED);
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    for i in 0..trials {
+        let mut rng = stream(SEED, i as u64);
+        let draw = engine.draw(&mut rng);
+        fast.push(engine.month(&draw, Some(&mut rng)).cost);
+        let mut brng = stream(SEED ^ 0xB007, i as u64);
+        slow.push(brute::month(m, &draw, &mut brng).cost);
+    }
+    Paired { fast, slow }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn assert_agree(name: &str, p: &Paired) {
+    let n = p.fast.len() as f64;
+    let diffs: Vec<f64> = p.fast.iter().zip(&p.slow).map(|(f, s)| f - s).collect();
+    let md = mean(&diffs);
+    let sd = (diffs.iter().map(|d| (d - md).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let ms = mean(&p.slow);
+    let se_rel = sd / n.sqrt() / ms;
+    assert!(se_rel < 0.0025, "{name}: paired SE {:.3}% too large for a 1% test", se_rel * 100.0);
+    let rel = |a: f64, b: f64| (a - b).abs() / b;
+    let (fs, ss) = (Sorted::new(p.fast.clone()), Sorted::new(p.slow.clone()));
+    let checks = [
+        ("mean", mean(&p.fast), ms),
+        ("p50", fs.quantile(0.5), ss.quantile(0.5)),
+        ("p95", fs.quantile(0.95), ss.quantile(0.95)),
+    ];
+    for (what, f, s) in checks {
+        assert!(rel(f, s) < 0.01, "{name}: {what} fast {f:.2} vs brute force {s:.2} ({:+.2}%)", (f / s - 1.0) * 100.0);
+    }
+}
+
+const BASE: &str = "costgate: 1
+feature: {id: f, value: {kind: revenue}}
+models:
+  primary: claude-sonnet-4-5
+  fallback: claude-haiku-4-5
+interaction:
+  calls: {p50: 1, p95: 3}
+  input_tokens: {p50: 1800, p95: 6000}
+  output_tokens: {p50: 350, p95: 1100}
+  cached_input_share: 0.4
+  max_calls: 4
+  max_input_tokens: 16000
+  max_output_tokens: 2048
+usage:
+  active_share: {low: 0.3, mode: 0.45, high: 0.7}
+  interactions_per_active_day: {p50: 3, p95: 14}
+  power_users: {share: 0.05, multiplier: 5}
+tiers:
+  - name: pro
+    users: {low: 2000, mode: 4000, high: 6000}
+    price_usd_per_month: 50
+    model: primary
+";
+
+#[test]
+fn no_caps() {
+    assert_agree("no caps", &paired(&model(BASE), 200));
+}
+
+#[test]
+fn binding_daily_block_cap() {
+    let y = BASE.replace("    model: primary\n", "    model: primary\n    limit: {daily_tokens: 15000, on_limit: block}\n");
+    let m = model(&y);
+    // the cap must actually bind for the test to mean anything
+    let uncapped = costgate::sim::typical(&model(BASE)).cost;
+    assert!(costgate::sim::typical(&m).cost < uncapped);
+    assert_agree("daily block cap", &paired(&m, 200));
+}
+
+#[test]
+fn fallback_cap_with_overage_and_a_monthly_cap() {
+    let y = BASE.replace(
+        "    model: primary\n",
+        "    model: primary\n    limit: {daily_tokens: 15000, monthly_tokens: 120000, on_limit: fallback, fallback_model: fallback}\n",
+    );
+    assert_agree("fallback + monthly cap", &paired(&model(&y), 200));
+}
+
+#[test]
+fn scenarios_tenant_budgets_and_breakers() {
+    let y = format!(
+        "{}  - name: ent\n    tenants: 4\n    users_per_tenant: {{p50: 600, p95: 1500}}\n    price_usd_per_month: 20000\n    model: primary\n    tenant_budget: {{monthly_usd: 1500, on_limit: block}}\nbreakers:\n  global_daily_usd: {{limit: 900, on_trip: block}}\nscenarios:\n  - {{name: viral, chance: 0.5, usage_multiplier: 4, days: 3}}\n  - {{name: discovery, chance: 0.5, power_share: 0.2}}\n  - {{name: prices, chance: 0.5, price_multiplier: 1.5}}\n",
+        BASE.replace("    model: primary\n", "    model: primary\n    limit: {daily_tokens: 30000, on_limit: shrink}\n")
+    );
+    assert_agree("scenarios, tenants, breakers", &paired(&model(&y), 200));
+}
+
+#[test]
+fn lognormal_mean_matches_its_closed_form() {
+    // No caps, one call of fixed size: the month's mean is
+    // users x active x days x E[interactions] x cost of a call, and
+    // E[interactions] = p50 x exp(sigma^2 / 2).
+    let y = "costgate: 1
+feature: {id: f, value: {kind: revenue}}
+models: {primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15}}
+interaction: {input_tokens: 1000, output_tokens: 500, max_calls: 1}
+usage: {active_share: 0.5, interactions_per_active_day: {p50: 3, p95: 14}}
+tiers:
+  - {name: pro, users: 10000, price_usd_per_month: 20, model: primary}
+";
+    let sigma = (14.0f64 / 3.0).ln() / costgate::dist::Z95;
+    let expect = 10_000.0 * 0.5 * 30.0 * 3.0 * (sigma * sigma / 2.0).exp() * 0.0105;
+    let r = simulate(&model(y), &Options { trials: 4000, ..Options::default() });
+    let (m, se) = (r.cost.mean.unwrap(), r.cost.mean_se.unwrap());
+    // The table's own sampling error is below 0.1% (32,768 stratified draws);
+    // allow 4 standard errors of the trials' mean on top.
+    assert!((m - expect).abs() < 4.0 * se + 0.001 * expect, "mean {m:.2} vs closed form {expect:.2} (se {se:.2})");
+}
+
+#[test]
+fn a_certain_viral_spike_multiplies_the_mean_by_57_over_30() {
+    let base = "costgate: 1
+feature: {id: f, value: {kind: revenue}}
+models: {primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15}}
+interaction: {input_tokens: {p50: 1000, p95: 3000}, output_tokens: 500, max_calls: 1}
+usage: {active_share: {low: 0.3, mode: 0.4, high: 0.6}, interactions_per_active_day: {p50: 3, p95: 14}}
+tiers:
+  - {name: pro, users: {low: 5000, mode: 8000, high: 9000}, price_usd_per_month: 20, model: primary}
+";
+    let viral = format!("{base}scenarios:\n  - {{name: viral, chance: 1, usage_multiplier: 10, days: 3}}\n");
+    let opts = Options { trials: 3000, ..Options::default() };
+    let a = simulate(&model(base), &opts).cost.mean.unwrap();
+    let b = simulate(&model(&viral), &opts).cost.mean.unwrap();
+    // Same seed, same draws of the shared quantities: the ratio is exact up
+    // to the demand tables' sampling error (< 0.2% for the x10 class) and
+    // the finite-users term (mean zero, < 0.05% here).
+    let ratio = b / a;
+    assert!((ratio - 57.0 / 30.0).abs() < 0.005 * 57.0 / 30.0, "ratio {ratio} vs {}", 57.0 / 30.0);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_whatever_the_thread_count() {
+    let m = model(BASE);
+    let run = |threads| {
+        let r = simulate(&m, &Options { trials: 1500, threads: Some(threads), ..Options::default() });
+        serde_json::to_string(&r).unwrap()
+    };
+    let one = run(1);
+    assert_eq!(one, run(3));
+    assert_eq!(one, run(8));
+    let other = simulate(&m, &Options { trials: 1500, seed: 8, ..Options::default() });
+    assert_ne!(one, serde_json::to_string(&other).unwrap());
+}
+
+#[test]
+fn standard_errors_shrink_with_the_square_root_of_trials() {
+    let m = model(BASE);
+    let se = |n| simulate(&m, &Options { trials: n, ..Options::default() }).cost.mean_se.unwrap();
+    let ratio = se(500) / se(8000);
+    // sqrt(16) = 4; the estimate of a standard error itself varies by ~1/sqrt(2n)
+    assert!((3.4..4.7).contains(&ratio), "{ratio}");
+}
