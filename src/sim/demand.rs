@@ -294,8 +294,10 @@ pub struct DayStats {
     pub p_warn: f64,
     /// Mean tokens past the overage allowance (with nothing cut monthly).
     pub overage_tokens: f64,
-    /// Mean squared cost at base prices and `cached` (for the spread that
-    /// a finite number of users adds).
+    /// Mean and mean squared cost of a user-day at base prices, the central
+    /// cached share and no monthly cut (for the spread that a finite number
+    /// of users adds; rescaled to a trial's conditions).
+    pub cost_ref: f64,
     pub cost_sq: f64,
 }
 
@@ -357,6 +359,7 @@ impl DayStats {
             if let Some(after) = overage_after {
                 st.overage_tokens += (one.served_tokens - after).max(0.0);
             }
+            st.cost_ref += one.cost;
             st.cost_sq += one.cost * one.cost;
         }
         let k = 1.0 / n;
@@ -369,6 +372,7 @@ impl DayStats {
             &mut st.p_hit,
             &mut st.p_warn,
             &mut st.overage_tokens,
+            &mut st.cost_ref,
             &mut st.cost_sq,
         ] {
             *v *= k;

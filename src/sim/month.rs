@@ -331,9 +331,19 @@ impl<'m> Engine<'m> {
                 let u1 = user_day(s1, cap, r1, c);
                 let mix = |f: fn(&UserDay) -> f64| (1.0 - p) * f(&u0) + p * f(&u1);
                 let cost = mix(|u| u.cost) * pm[d];
-                let var1 = ((1.0 - p) * s0.cost_sq + p * s1.cost_sq) * pm[d] * pm[d];
+                // E[x²] of a user-day under today's conditions: the table's,
+                // rescaled by how today's mean compares with the table's.
+                let sq = |st: &DayStats, u: &UserDay| {
+                    if st.cost_ref > 0.0 { st.cost_sq * (u.cost / st.cost_ref).powi(2) } else { 0.0 }
+                };
+                let var1 = ((1.0 - p) * sq(s0, &u0) + p * sq(s1, &u1)) * pm[d] * pm[d];
                 let mean1 = cost;
-                let per_user_var = (a * var1 - (a * mean1).powi(2)).max(0.0);
+                // E[x²] − E[x]² cancels to rounding noise when every user-day is
+                // alike; below that noise there is no spread to add.
+                let per_user_var = match a * var1 - (a * mean1).powi(2) {
+                    v if v > 1e-9 * (a * mean1).powi(2) => v,
+                    _ => 0.0,
+                };
                 let hit = (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1);
                 let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
                 let overage_tok = ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1))
@@ -537,16 +547,8 @@ impl<'m> Engine<'m> {
                     Some(mc) => mc.users_hit,
                     None => self.users_hit_daily(ti, a, &slot, &power),
                 };
-            // A trial never exceeds the deterministic worst case (the bound
-            // holds by construction; this guards the finite-users spread).
-            if let Some(w) = self.worst.tiers[ti].monthly_usd {
-                tm.cost = tm.cost.min(w);
-            }
         }
         out.cost = out.tiers.iter().map(|t| t.cost).sum();
-        if let Some(w) = self.worst.monthly_usd {
-            out.cost = out.cost.min(w);
-        }
         out.revenue = out.tiers.iter().map(TierMonth::revenue).sum();
         out
     }
