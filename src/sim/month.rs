@@ -11,7 +11,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day};
-use crate::dist::{Dist, norm_inv, open01};
+use rand_distr::Distribution;
+
+use crate::dist::{Dist, open01};
 use crate::economics::{Customers, Effect, Model, WorstCase};
 use crate::spec::OnLimit;
 
@@ -334,7 +336,11 @@ impl<'m> Engine<'m> {
                 // E[x²] of a user-day under today's conditions: the table's,
                 // rescaled by how today's mean compares with the table's.
                 let sq = |st: &DayStats, u: &UserDay| {
-                    if st.cost_ref > 0.0 { st.cost_sq * (u.cost / st.cost_ref).powi(2) } else { 0.0 }
+                    if st.cost_ref > 0.0 {
+                        st.cost_sq * (u.cost / st.cost_ref).powi(2)
+                    } else {
+                        0.0
+                    }
                 };
                 let var1 = ((1.0 - p) * sq(s0, &u0) + p * sq(s1, &u1)) * pm[d] * pm[d];
                 let mean1 = cost;
@@ -365,7 +371,10 @@ impl<'m> Engine<'m> {
                 let mut noise_of = |n_users: f64| -> f64 {
                     match noise.as_deref_mut() {
                         // Always draw, so trials keep common random numbers across specs.
-                        Some(rng) => (n_users * per_user_var).sqrt() * norm_inv(open01(rng)),
+                        Some(rng) => {
+                            let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+                            (n_users * per_user_var).sqrt() * z
+                        }
                         None => 0.0,
                     }
                 };
