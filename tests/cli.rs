@@ -9,7 +9,9 @@ use predicates::prelude::*;
 
 fn costgate() -> Command {
     let mut c = Command::cargo_bin("costgate").unwrap();
-    c.env_remove("GITHUB_ACTIONS").env_remove("GITHUB_STEP_SUMMARY").env("COSTGATE_TODAY", "2026-11-28");
+    c.env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("COSTGATE_TODAY", "2026-11-28");
     c
 }
 
@@ -109,12 +111,20 @@ fn the_most_severe_verdict_wins_over_several_specs() {
         .assert()
         .code(2)
         .stdout(predicate::str::is_empty());
-    costgate().args(["check", "--trials", "300", "--quiet"]).arg(example("")).assert().code(1);
+    costgate()
+        .args(["check", "--trials", "300", "--quiet"])
+        .arg(example(""))
+        .assert()
+        .code(1);
 }
 
 #[test]
 fn exit_64_on_bad_flags() {
-    costgate().args(["check", "--trials", "many"]).assert().code(64).stderr(predicate::str::contains("--trials"));
+    costgate()
+        .args(["check", "--trials", "many"])
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("--trials"));
     costgate().args(["check", "--no-such-flag"]).assert().code(64);
     costgate().args(["frobnicate"]).assert().code(64);
     costgate().assert().code(64);
@@ -146,7 +156,11 @@ fn exit_70_on_an_internal_error() {
 
 #[test]
 fn a_missing_path_is_invalid_input() {
-    costgate().args(["check", "no/such/spec.yaml"]).assert().code(65).stderr(predicate::str::contains("no such file"));
+    costgate()
+        .args(["check", "no/such/spec.yaml"])
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains("no such file"));
 }
 
 #[test]
@@ -163,7 +177,11 @@ fn output_goes_to_a_file_atomically() {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["features"][0]["id"], "tiered-assistant");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
 }
 
 #[test]
@@ -172,7 +190,12 @@ fn a_failed_run_writes_no_report() {
     let spec = dir.path().join("bad.yaml");
     std::fs::write(&spec, VALID.replace("costgate: 1", "costgate: 7")).unwrap();
     let out = dir.path().join("report.json");
-    costgate().args(["check", "--format", "json", "--output"]).arg(&out).arg(&spec).assert().code(65);
+    costgate()
+        .args(["check", "--format", "json", "--output"])
+        .arg(&out)
+        .arg(&spec)
+        .assert()
+        .code(65);
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
@@ -216,61 +239,75 @@ fn the_policy_used_is_named() {
 
 #[test]
 fn negative_numbers() {
-    bad("t.yaml", &VALID.replace("price_usd_per_month: 50", "price_usd_per_month: -5"), &[
-        "t.yaml:21:26",
-        "tiers[0].price_usd_per_month",
-        "negative",
-    ]);
+    bad(
+        "t.yaml",
+        &VALID.replace("price_usd_per_month: 50", "price_usd_per_month: -5"),
+        &["t.yaml:21:26", "tiers[0].price_usd_per_month", "negative"],
+    );
 }
 
 #[test]
 fn non_finite_numbers() {
-    bad("t.yaml", &VALID.replace("daily_tokens: 100000", "daily_tokens: .nan"), &[
-        "t.yaml:24:21",
-        "tiers[0].limit.daily_tokens",
-        "not a finite number",
-    ]);
-    bad("t.yaml", &VALID.replace("max_calls: 4", "max_calls: .inf"), &["t.yaml:12:14", "interaction.max_calls"]);
+    bad(
+        "t.yaml",
+        &VALID.replace("daily_tokens: 100000", "daily_tokens: .nan"),
+        &["t.yaml:24:21", "tiers[0].limit.daily_tokens", "not a finite number"],
+    );
+    bad(
+        "t.yaml",
+        &VALID.replace("max_calls: 4", "max_calls: .inf"),
+        &["t.yaml:12:14", "interaction.max_calls"],
+    );
 }
 
 #[test]
 fn shares_outside_zero_to_one() {
-    bad("t.yaml", &VALID.replace("high: 0.7}", "high: 1.7}"), &[
-        "t.yaml:16:",
-        "usage.active_share.high",
-        "between 0 and 1",
-    ]);
+    bad(
+        "t.yaml",
+        &VALID.replace("high: 0.7}", "high: 1.7}"),
+        &["t.yaml:16:", "usage.active_share.high", "between 0 and 1"],
+    );
 }
 
 #[test]
 fn p95_below_p50() {
-    bad("t.yaml", &VALID.replace("{p50: 350, p95: 1100}", "{p50: 350, p95: 110}"), &[
-        "t.yaml:11:",
-        "interaction.output_tokens.p95",
-        "p95 (110) is below p50 (350)",
-    ]);
+    bad(
+        "t.yaml",
+        &VALID.replace("{p50: 350, p95: 1100}", "{p50: 350, p95: 110}"),
+        &[
+            "t.yaml:11:",
+            "interaction.output_tokens.p95",
+            "p95 (110) is below p50 (350)",
+        ],
+    );
 }
 
 #[test]
 fn low_mode_high_out_of_order() {
-    bad("t.yaml", &VALID.replace("{low: 200, mode: 400, high: 800}", "{low: 500, mode: 400, high: 800}"), &[
-        "t.yaml:20:",
-        "tiers[0].users.mode",
-        "low (500) is above mode (400)",
-    ]);
-    bad("t.yaml", &VALID.replace("{low: 200, mode: 400, high: 800}", "{low: 200, mode: 900, high: 800}"), &[
-        "mode (900) is above high (800)",
-    ]);
+    bad(
+        "t.yaml",
+        &VALID.replace("{low: 200, mode: 400, high: 800}", "{low: 500, mode: 400, high: 800}"),
+        &["t.yaml:20:", "tiers[0].users.mode", "low (500) is above mode (400)"],
+    );
+    bad(
+        "t.yaml",
+        &VALID.replace("{low: 200, mode: 400, high: 800}", "{low: 200, mode: 900, high: 800}"),
+        &["mode (900) is above high (800)"],
+    );
 }
 
 #[test]
 fn unknown_model_names_the_closest() {
-    bad("t.yaml", &VALID.replace("primary: claude-sonnet-4-5", "primary: claude-sonet-4.5"), &[
-        "t.yaml:6:12",
-        "models.primary",
-        "unknown model `claude-sonet-4.5`",
-        "claude-sonnet-4.5",
-    ]);
+    bad(
+        "t.yaml",
+        &VALID.replace("primary: claude-sonnet-4-5", "primary: claude-sonet-4.5"),
+        &[
+            "t.yaml:6:12",
+            "models.primary",
+            "unknown model `claude-sonet-4.5`",
+            "claude-sonnet-4.5",
+        ],
+    );
 }
 
 #[test]
@@ -278,7 +315,11 @@ fn undefined_fallback_model() {
     bad(
         "t.yaml",
         &VALID.replace("on_limit: block", "on_limit: fallback\n      fallback_model: cheaper"),
-        &["t.yaml:26:23", "tiers[0].limit.fallback_model", "`cheaper` is not defined under `models:`"],
+        &[
+            "t.yaml:26:23",
+            "tiers[0].limit.fallback_model",
+            "`cheaper` is not defined under `models:`",
+        ],
     );
 }
 
@@ -290,35 +331,50 @@ fn duplicate_tier_names() {
 
 #[test]
 fn on_limit_values_that_do_not_exist() {
-    bad("t.yaml", &VALID.replace("on_limit: block", "on_limit: blok"), &[
-        "t.yaml:25:17",
-        "tiers[0].limit.on_limit",
-        "did you mean `block`?",
-    ]);
+    bad(
+        "t.yaml",
+        &VALID.replace("on_limit: block", "on_limit: blok"),
+        &["t.yaml:25:17", "tiers[0].limit.on_limit", "did you mean `block`?"],
+    );
 }
 
 #[test]
 fn unknown_fields_are_typos() {
-    bad("t.yaml", &VALID.replace("max_calls: 4", "max_call: 4"), &[
-        "t.yaml:12:3",
-        "interaction.max_call",
-        "unknown field",
-        "did you mean `max_calls`?",
-    ]);
+    bad(
+        "t.yaml",
+        &VALID.replace("max_calls: 4", "max_call: 4"),
+        &[
+            "t.yaml:12:3",
+            "interaction.max_call",
+            "unknown field",
+            "did you mean `max_calls`?",
+        ],
+    );
 }
 
 #[test]
 fn another_format_version() {
-    bad("t.yaml", &VALID.replace("costgate: 1", "costgate: 2"), &["t.yaml:1:11", "unsupported spec format version 2"]);
+    bad(
+        "t.yaml",
+        &VALID.replace("costgate: 1", "costgate: 2"),
+        &["t.yaml:1:11", "unsupported spec format version 2"],
+    );
 }
 
 #[test]
 fn every_problem_of_every_file_in_one_run() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.yaml"), VALID.replace("max_calls: 4", "max_calls: -1")).unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        VALID.replace("max_calls: 4", "max_calls: -1"),
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("b.yaml"),
-        VALID.replace("id: t", "id: u").replace("high: 0.7}", "high: 2}").replace("on_limit: block", "on_limit: x"),
+        VALID
+            .replace("id: t", "id: u")
+            .replace("high: 0.7}", "high: 2}")
+            .replace("on_limit: block", "on_limit: x"),
     )
     .unwrap();
     let a = costgate().arg("check").arg(dir.path()).assert().code(65);
@@ -331,17 +387,26 @@ fn every_problem_of_every_file_in_one_run() {
 
 #[test]
 fn yaml_syntax_errors_point_at_the_place() {
-    bad("t.yaml", &VALID.replace("  max_calls: 4", "  max_calls: [4"), &["t.yaml:", "invalid YAML"]);
+    bad(
+        "t.yaml",
+        &VALID.replace("  max_calls: 4", "  max_calls: [4"),
+        &["t.yaml:", "invalid YAML"],
+    );
 }
 
 #[test]
 fn toml_specs_and_their_errors() {
     let toml = std::fs::read_to_string(example("consumer-chat.toml")).unwrap();
-    bad("c.toml", &toml.replace("price_usd_per_month = 8", "price_usd_per_month = -8"), &[
-        "c.toml:48:23",
-        "tiers[1].price_usd_per_month",
-    ]);
-    bad("c.toml", &toml.replace("[usage]", "[usage\n"), &["c.toml:", "invalid TOML"]);
+    bad(
+        "c.toml",
+        &toml.replace("price_usd_per_month = 8", "price_usd_per_month = -8"),
+        &["c.toml:48:23", "tiers[1].price_usd_per_month"],
+    );
+    bad(
+        "c.toml",
+        &toml.replace("[usage]", "[usage\n"),
+        &["c.toml:", "invalid TOML"],
+    );
 }
 
 #[test]
@@ -349,13 +414,17 @@ fn hostile_yaml_is_refused_quickly() {
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
         let p = i - 1;
-        bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     let start = std::time::Instant::now();
     check_text("bomb.yaml", &bomb).code(65);
     check_text("deep.yaml", &("[".repeat(100_000) + &"]".repeat(100_000))).code(65);
     let huge = format!("{VALID}# {}\n", "x".repeat(9 * 1024 * 1024));
-    check_text("huge.yaml", &huge).code(65).stderr(predicate::str::contains("at most"));
+    check_text("huge.yaml", &huge)
+        .code(65)
+        .stderr(predicate::str::contains("at most"));
     assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
 }
 
@@ -364,5 +433,10 @@ fn not_utf8_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bin.yaml");
     std::fs::write(&p, [0xff, 0xfe, 0x00, 0x41]).unwrap();
-    costgate().arg("check").arg(&p).assert().code(65).stderr(predicate::str::contains("not UTF-8"));
+    costgate()
+        .arg("check")
+        .arg(&p)
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains("not UTF-8"));
 }

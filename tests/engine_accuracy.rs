@@ -53,7 +53,11 @@ fn assert_agree(name: &str, p: &Paired) {
     let sd = (diffs.iter().map(|d| (d - md).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     let ms = mean(&p.slow);
     let se_rel = sd / n.sqrt() / ms;
-    assert!(se_rel < 0.0025, "{name}: paired SE {:.3}% too large for a 1% test", se_rel * 100.0);
+    assert!(
+        se_rel < 0.0025,
+        "{name}: paired SE {:.3}% too large for a 1% test",
+        se_rel * 100.0
+    );
     let rel = |a: f64, b: f64| (a - b).abs() / b;
     let (fs, ss) = (Sorted::new(p.fast.clone()), Sorted::new(p.slow.clone()));
     let checks = [
@@ -62,7 +66,11 @@ fn assert_agree(name: &str, p: &Paired) {
         ("p95", fs.quantile(0.95), ss.quantile(0.95)),
     ];
     for (what, f, s) in checks {
-        assert!(rel(f, s) < 0.01, "{name}: {what} fast {f:.2} vs brute force {s:.2} ({:+.2}%)", (f / s - 1.0) * 100.0);
+        assert!(
+            rel(f, s) < 0.01,
+            "{name}: {what} fast {f:.2} vs brute force {s:.2} ({:+.2}%)",
+            (f / s - 1.0) * 100.0
+        );
     }
 }
 
@@ -97,7 +105,10 @@ fn no_caps() {
 
 #[test]
 fn binding_daily_block_cap() {
-    let y = BASE.replace("    model: primary\n", "    model: primary\n    limit: {daily_tokens: 15000, on_limit: block}\n");
+    let y = BASE.replace(
+        "    model: primary\n",
+        "    model: primary\n    limit: {daily_tokens: 15000, on_limit: block}\n",
+    );
     let m = model(&y);
     // the cap must actually bind for the test to mean anything
     let uncapped = costgate::sim::typical(&model(BASE)).cost;
@@ -118,7 +129,10 @@ fn fallback_cap_with_overage_and_a_monthly_cap() {
 fn scenarios_tenant_budgets_and_breakers() {
     let y = format!(
         "{}  - name: ent\n    tenants: 4\n    users_per_tenant: {{p50: 600, p95: 1500}}\n    price_usd_per_month: 20000\n    model: primary\n    tenant_budget: {{monthly_usd: 1500, on_limit: block}}\nbreakers:\n  global_daily_usd: {{limit: 900, on_trip: block}}\nscenarios:\n  - {{name: viral, chance: 0.5, usage_multiplier: 4, days: 3}}\n  - {{name: discovery, chance: 0.5, power_share: 0.2}}\n  - {{name: prices, chance: 0.5, price_multiplier: 1.5}}\n",
-        BASE.replace("    model: primary\n", "    model: primary\n    limit: {daily_tokens: 30000, on_limit: shrink}\n")
+        BASE.replace(
+            "    model: primary\n",
+            "    model: primary\n    limit: {daily_tokens: 30000, on_limit: shrink}\n"
+        )
     );
     assert_agree("scenarios, tenants, breakers", &paired(&model(&y), 200));
 }
@@ -138,11 +152,20 @@ tiers:
 ";
     let sigma = (14.0f64 / 3.0).ln() / costgate::dist::Z95;
     let expect = 10_000.0 * 0.5 * 30.0 * 3.0 * (sigma * sigma / 2.0).exp() * 0.0105;
-    let r = simulate(&model(y), &Options { trials: 4000, ..Options::default() });
+    let r = simulate(
+        &model(y),
+        &Options {
+            trials: 4000,
+            ..Options::default()
+        },
+    );
     let (m, se) = (r.cost.mean.unwrap(), r.cost.mean_se.unwrap());
     // The table's own sampling error is below 0.1% (32,768 stratified draws);
     // allow 4 standard errors of the trials' mean on top.
-    assert!((m - expect).abs() < 4.0 * se + 0.001 * expect, "mean {m:.2} vs closed form {expect:.2} (se {se:.2})");
+    assert!(
+        (m - expect).abs() < 4.0 * se + 0.001 * expect,
+        "mean {m:.2} vs closed form {expect:.2} (se {se:.2})"
+    );
 }
 
 #[test]
@@ -156,34 +179,66 @@ tiers:
   - {name: pro, users: {low: 5000, mode: 8000, high: 9000}, price_usd_per_month: 20, model: primary}
 ";
     let viral = format!("{base}scenarios:\n  - {{name: viral, chance: 1, usage_multiplier: 10, days: 3}}\n");
-    let opts = Options { trials: 3000, ..Options::default() };
+    let opts = Options {
+        trials: 3000,
+        ..Options::default()
+    };
     let a = simulate(&model(base), &opts).cost.mean.unwrap();
     let b = simulate(&model(&viral), &opts).cost.mean.unwrap();
     // Same seed, same draws of the shared quantities: the ratio is exact up
     // to the demand tables' sampling error (< 0.2% for the x10 class) and
     // the finite-users term (mean zero, < 0.05% here).
     let ratio = b / a;
-    assert!((ratio - 57.0 / 30.0).abs() < 0.005 * 57.0 / 30.0, "ratio {ratio} vs {}", 57.0 / 30.0);
+    assert!(
+        (ratio - 57.0 / 30.0).abs() < 0.005 * 57.0 / 30.0,
+        "ratio {ratio} vs {}",
+        57.0 / 30.0
+    );
 }
 
 #[test]
 fn the_same_seed_gives_the_same_bytes_whatever_the_thread_count() {
     let m = model(BASE);
     let run = |threads| {
-        let r = simulate(&m, &Options { trials: 1500, threads: Some(threads), ..Options::default() });
+        let r = simulate(
+            &m,
+            &Options {
+                trials: 1500,
+                threads: Some(threads),
+                ..Options::default()
+            },
+        );
         serde_json::to_string(&r).unwrap()
     };
     let one = run(1);
     assert_eq!(one, run(3));
     assert_eq!(one, run(8));
-    let other = simulate(&m, &Options { trials: 1500, seed: 8, ..Options::default() });
+    let other = simulate(
+        &m,
+        &Options {
+            trials: 1500,
+            seed: 8,
+            ..Options::default()
+        },
+    );
     assert_ne!(one, serde_json::to_string(&other).unwrap());
 }
 
 #[test]
 fn standard_errors_shrink_with_the_square_root_of_trials() {
     let m = model(BASE);
-    let se = |n| simulate(&m, &Options { trials: n, ..Options::default() }).cost.mean_se.unwrap();
+    let se = |n| {
+        simulate(
+            &m,
+            &Options {
+                trials: n,
+                ..Options::default()
+            },
+        )
+        .cost
+        .mean_se
+        .unwrap()
+    };
     let ratio = se(500) / se(8000);
     // sqrt(16) = 4; the estimate of a standard error itself varies by ~1/sqrt(2n)
     assert!((3.4..4.7).contains(&ratio), "{ratio}");

@@ -42,33 +42,45 @@ fn params() -> impl Strategy<Value = Params> {
         (1.0f64..2.5, 1.0f64..3.0, 2u32..6),
         (100.0f64..4000.0, 1.0f64..4.0),
         (50.0f64..800.0, 1.0f64..4.0),
-        proptest::option::of((2000u32..80_000, prop_oneof![Just("block"), Just("fallback"), Just("shrink"), Just("throttle")])),
+        proptest::option::of((
+            2000u32..80_000,
+            prop_oneof![Just("block"), Just("fallback"), Just("shrink"), Just("throttle")],
+        )),
         proptest::option::of(50_000u32..800_000),
         proptest::option::of((1u32..6, 50u32..2000, any::<bool>())),
         proptest::option::of((50u32..3000, any::<bool>())),
         proptest::option::of((0.0f64..1.0, 1.5f64..10.0)),
-        (proptest::option::of((0.0f64..1.0, 1.1f64..2.0)), (0.0f64..0.1, 1.5f64..6.0)),
+        (
+            proptest::option::of((0.0f64..1.0, 1.1f64..2.0)),
+            (0.0f64..0.1, 1.5f64..6.0),
+        ),
     )
-        .prop_map(|(u, a, i, c, inp, out, cap, monthly, tenants, breaker, viral, (prices, power))| Params {
-            users: u,
-            active: a,
-            ipd: i,
-            calls: c,
-            input: inp,
-            output: out,
-            cap,
-            monthly,
-            tenants,
-            breaker,
-            viral,
-            prices,
-            power,
-        })
+        .prop_map(
+            |(u, a, i, c, inp, out, cap, monthly, tenants, breaker, viral, (prices, power))| Params {
+                users: u,
+                active: a,
+                ipd: i,
+                calls: c,
+                input: inp,
+                output: out,
+                cap,
+                monthly,
+                tenants,
+                breaker,
+                viral,
+                prices,
+                power,
+            },
+        )
 }
 
 fn yaml(p: &Params, user_scale: f64, price_scale: f64, with_cap: bool) -> String {
     let (lo, m, h) = p.users;
-    let (lo, m, h) = (lo as f64 * user_scale, (lo + m) as f64 * user_scale, (lo + m + h) as f64 * user_scale);
+    let (lo, m, h) = (
+        lo as f64 * user_scale,
+        (lo + m) as f64 * user_scale,
+        (lo + m + h) as f64 * user_scale,
+    );
     let (a, da) = p.active;
     let calls_p95 = p.calls.0 * p.calls.1;
     let mut limit = String::new();
@@ -138,9 +150,13 @@ tiers:
     }
     let mut sc = Vec::new();
     if let Some((chance, mult)) = p.viral {
-        sc.push(format!("  - {{name: v, chance: {chance}, usage_multiplier: {mult}, days: 3}}"));
+        sc.push(format!(
+            "  - {{name: v, chance: {chance}, usage_multiplier: {mult}, days: 3}}"
+        ));
         sc.push(format!("  - {{name: d, chance: {chance}, power_share: 0.2}}"));
-        sc.push(format!("  - {{name: l, chance: {chance}, calls_per_hour: 600, hours_until_detected: 5}}"));
+        sc.push(format!(
+            "  - {{name: l, chance: {chance}, calls_per_hour: 600, hours_until_detected: 5}}"
+        ));
     }
     if let Some((chance, mult)) = p.prices {
         sc.push(format!("  - {{name: p, chance: {chance}, price_multiplier: {mult}}}"));
@@ -167,7 +183,14 @@ fn expected_costs(m: &Model) -> Vec<f64> {
 }
 
 fn mean_and_se(m: &Model) -> (f64, f64) {
-    let r = simulate(m, &Options { trials: TRIALS, seed: 11, ..Options::default() });
+    let r = simulate(
+        m,
+        &Options {
+            trials: TRIALS,
+            seed: 11,
+            ..Options::default()
+        },
+    );
     (r.cost.mean.unwrap(), r.cost.mean_se.unwrap())
 }
 

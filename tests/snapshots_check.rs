@@ -16,7 +16,11 @@ fn report(spec: &str) -> costgate::report::CheckReport {
         paths: vec![PathBuf::from("specs").join(spec)],
         policy: &policy,
         catalog: &catalog,
-        sim: Options { trials: 2000, threads: Some(2), ..Options::default() },
+        sim: Options {
+            trials: 2000,
+            threads: Some(2),
+            ..Options::default()
+        },
         today: "2026-11-28".parse().unwrap(),
     };
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
@@ -25,7 +29,10 @@ fn report(spec: &str) -> costgate::report::CheckReport {
 
 #[test]
 fn table_of_the_tiered_example() {
-    insta::assert_snapshot!(table::render(&report("tiered-assistant.yaml"), table::Style { color: false }));
+    insta::assert_snapshot!(table::render(
+        &report("tiered-assistant.yaml"),
+        table::Style { color: false }
+    ));
 }
 
 #[test]

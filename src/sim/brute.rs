@@ -44,7 +44,11 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
                     *p *= multiplier;
                 }
             }
-            Effect::Loop { calls_per_hour, hours, tier } => loops.push((tier, e.start_hour, hours, calls_per_hour)),
+            Effect::Loop {
+                calls_per_hour,
+                hours,
+                tier,
+            } => loops.push((tier, e.start_hour, hours, calls_per_hour)),
         }
     }
 
@@ -61,20 +65,35 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         match d {
             TierDraw::Users(n) => {
                 for _ in 0..n.round() as usize {
-                    users.push(User { tier: ti, tenant: usize::MAX, class_u: open01(rng), month_tokens: 0.0, hit: false });
+                    users.push(User {
+                        tier: ti,
+                        tenant: usize::MAX,
+                        class_u: open01(rng),
+                        month_tokens: 0.0,
+                        hit: false,
+                    });
                 }
             }
             TierDraw::Tenants(v) => {
                 for (j, n) in v.iter().enumerate() {
                     for _ in 0..n.round() as usize {
-                        users.push(User { tier: ti, tenant: j, class_u: open01(rng), month_tokens: 0.0, hit: false });
+                        users.push(User {
+                            tier: ti,
+                            tenant: j,
+                            class_u: open01(rng),
+                            month_tokens: 0.0,
+                            hit: false,
+                        });
                     }
                 }
             }
         }
     }
     // The loop client of each loop: the first user of its tier.
-    let loop_user: Vec<Option<usize>> = loops.iter().map(|(t, ..)| users.iter().position(|u| u.tier == *t)).collect();
+    let loop_user: Vec<Option<usize>> = loops
+        .iter()
+        .map(|(t, ..)| users.iter().position(|u| u.tier == *t))
+        .collect();
 
     let mut out = Month {
         tiers: vec![TierMonth::default(); nt],
@@ -100,8 +119,12 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         let mut tenant_day: Vec<Vec<f64>> = tenant_spend.iter().map(|v| vec![0.0; v.len()]).collect();
         for (ui, u) in users.iter_mut().enumerate() {
             let t = &m.tiers[u.tier];
-            let is_loop_client: Vec<usize> =
-                loop_user.iter().enumerate().filter(|(_, lu)| **lu == Some(ui)).map(|(li, _)| li).collect();
+            let is_loop_client: Vec<usize> = loop_user
+                .iter()
+                .enumerate()
+                .filter(|(_, lu)| **lu == Some(ui))
+                .map(|(li, _)| li)
+                .collect();
             let active = open01(rng) < draw.active;
             if !active && is_loop_client.is_empty() {
                 continue;
@@ -149,7 +172,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             let cap = t.cap.as_ref();
             let daily = cap.and_then(|c| c.daily_tokens).unwrap_or(f64::INFINITY);
             let within_daily = tokens.min(daily);
-            let room = cap.and_then(|c| c.monthly_tokens).map_or(f64::INFINITY, |mt| (mt - u.month_tokens).max(0.0));
+            let room = cap
+                .and_then(|c| c.monthly_tokens)
+                .map_or(f64::INFINITY, |mt| (mt - u.month_tokens).max(0.0));
             let within = within_daily.min(room);
             u.month_tokens += within;
             if within < tokens {
@@ -189,7 +214,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             }
             tm.unserved_tokens += tokens - served;
             cost *= pm[d];
-            let overage = t.overage.map_or(0.0, |(after, rate)| (served - after).max(0.0) * rate / 1000.0);
+            let overage = t
+                .overage
+                .map_or(0.0, |(after, rate)| (served - after).max(0.0) * rate / 1000.0);
             if u.tenant != usize::MAX
                 && let Some(b) = &t.budget
             {
