@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::economics::{Model, unit_costs, worst_case};
 use crate::policy::{self, FeatureFacts, Policy, Verdict, evaluate, verdict_of};
 use crate::pricing::{Catalog, resolve};
-use crate::report::{Assumption, BaselineReport, BudgetShare, CheckReport, FeatureReport, ModelInfo, ValueReport};
+use crate::report::{Assumption, BaselineReport, Breach, BudgetShare, CheckReport, FeatureReport, ModelInfo, ValueReport};
 use crate::sim::{self, Options};
 use crate::source::{Loc, Problem, Span};
 use crate::spec::{self, Audience, Spec};
@@ -169,6 +169,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         feature_mean_monthly_usd: mean_cost,
         difference_usd: mean_cost - b.monthly_usd.value,
     });
+    let breach_probabilities = simulation.as_ref().map_or_else(Vec::new, |s| breaches(s, &th));
     FeatureReport {
         file: spec.file.to_string(),
         id: spec.feature.id.clone(),
@@ -205,10 +206,32 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
                 None
             },
         },
+        breach_probabilities,
         thresholds: th,
         assumptions: assumptions(spec),
         findings,
     }
+}
+
+/// The share of simulated months beyond each threshold of the policy.
+fn breaches(sim: &sim::SimResult, th: &crate::policy::Thresholds) -> Vec<Breach> {
+    let cost = |name: &str, value: f64| Breach {
+        threshold: name.to_string(),
+        value,
+        probability: sim.cost_samples.share_above(value),
+    };
+    let ratio = |name: &str, value: f64| Breach {
+        threshold: name.to_string(),
+        value,
+        probability: sim.ratio_samples.share_above(value),
+    };
+    vec![
+        cost("worst_case_monthly_usd", th.worst_case_monthly_usd),
+        cost("p95_monthly_usd", th.p95_monthly_usd),
+        ratio("approval_cost_revenue_ratio", th.approval_cost_revenue_ratio),
+        ratio("max_cost_revenue_ratio", th.max_cost_revenue_ratio),
+        cost("infra_budget_share", th.infra_monthly_budget_usd * th.max_infra_budget_share),
+    ]
 }
 
 /// Interactions served in the typical month.

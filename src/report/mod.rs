@@ -45,6 +45,8 @@ pub struct FeatureReport {
     pub value: Option<ValueReport>,
     pub baseline: Option<BaselineReport>,
     pub budget_share: BudgetShare,
+    /// Per threshold, the share of simulated months that break it.
+    pub breach_probabilities: Vec<Breach>,
     pub thresholds: Thresholds,
     pub assumptions: Vec<Assumption>,
     pub findings: Vec<Finding>,
@@ -79,6 +81,16 @@ pub struct BaselineReport {
     pub monthly_usd: f64,
     pub feature_mean_monthly_usd: f64,
     pub difference_usd: f64,
+}
+
+/// How likely the simulated month breaks a threshold of the policy.
+#[derive(Clone, Debug, Serialize)]
+pub struct Breach {
+    /// The policy threshold's name.
+    pub threshold: String,
+    pub value: f64,
+    /// Share of simulated months beyond it.
+    pub probability: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]

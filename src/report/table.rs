@@ -303,6 +303,28 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
                 b.mean_days_tripped
             );
         }
+        for x in &s.scenarios {
+            let with = x.cost_at_confidence_with.map_or("—".into(), usd);
+            let without = x.cost_at_confidence_without.map_or("—".into(), usd);
+            let _ = writeln!(
+                o,
+                "  scenario {} ({} a month): p{:.0} {} when it happens, {} when not",
+                x.scenario,
+                pct(x.chance),
+                s.confidence * 100.0,
+                with,
+                without
+            );
+        }
+        let risky: Vec<String> = f
+            .breach_probabilities
+            .iter()
+            .filter(|b| b.probability > 0.0)
+            .map(|b| format!("{} {}", b.threshold, pct(b.probability)))
+            .collect();
+        if !risky.is_empty() {
+            let _ = writeln!(o, "  chance a month breaks: {}", risky.join(" · "));
+        }
     }
     let mut notes = Vec::new();
     if let Some(v) = &f.value {
