@@ -306,7 +306,13 @@ pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
         .iter()
         .map(|l| analyse(l, req.policy, &req.sim, req.today))
         .collect();
-    let verdict = features.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Pass);
+    let portfolio = crate::portfolio::judge(&features, req.policy);
+    let verdict = features
+        .iter()
+        .map(|f| f.verdict)
+        .chain(portfolio.as_ref().map(|p| p.verdict))
+        .max()
+        .unwrap_or(Verdict::Pass);
     Ok(CheckReport {
         schema_version: crate::report::SCHEMA_VERSION,
         costgate_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -317,5 +323,6 @@ pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
         verdict,
         exit_code: verdict.exit_code(),
         features,
+        portfolio,
     })
 }

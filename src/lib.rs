@@ -14,6 +14,7 @@ pub mod dist;
 pub mod economics;
 pub mod fsutil;
 pub mod policy;
+pub mod portfolio;
 pub mod pricing;
 pub mod report;
 pub mod sim;

@@ -53,6 +53,17 @@ impl Default for Thresholds {
     }
 }
 
+/// `[portfolio]`: one AI budget for every feature a run covers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PortfolioPolicy {
+    /// The features' months at `confidence`, added up, must stay under this.
+    pub monthly_budget_usd: Option<f64>,
+    pub infra_monthly_budget_usd: Option<f64>,
+    pub max_infra_budget_share: Option<f64>,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
 /// A threshold value and where it was set (for messages).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Set {
@@ -98,6 +109,8 @@ pub struct Policy {
     pub pricing_source: Option<String>,
     /// Pinned snapshot older than this many days is a finding.
     pub max_pin_age_days: Option<f64>,
+    /// The budget every feature checked together is judged against.
+    pub portfolio: Option<PortfolioPolicy>,
     #[serde(skip)]
     pub file: Arc<str>,
 }
@@ -113,6 +126,7 @@ impl Default for Policy {
             approvals: ApprovalPolicy::default(),
             pricing_source: None,
             max_pin_age_days: None,
+            portfolio: None,
             file: Arc::from("built-in policy"),
         }
     }
@@ -374,6 +388,35 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
             policy.max_pin_age_days = read::positive(p, v, "pricing.max_age_days");
         }
         a.finish(p);
+    }
+    if let Some(n) = m.get("portfolio")
+        && let Some(mut a) = MapReader::new(p, n, "portfolio")
+    {
+        let mut pf = PortfolioPolicy {
+            monthly_budget_usd: None,
+            infra_monthly_budget_usd: None,
+            max_infra_budget_share: None,
+            loc: n.loc,
+        };
+        if let Some(v) = a.get("monthly_budget_usd") {
+            pf.monthly_budget_usd = read::positive(p, v, "portfolio.monthly_budget_usd");
+        }
+        if let Some(v) = a.get("infra_monthly_budget_usd") {
+            pf.infra_monthly_budget_usd = read::positive(p, v, "portfolio.infra_monthly_budget_usd");
+        }
+        if let Some(v) = a.get("max_infra_budget_share") {
+            pf.max_infra_budget_share = read::share(p, v, "portfolio.max_infra_budget_share");
+        }
+        if pf.monthly_budget_usd.is_none() && pf.max_infra_budget_share.is_none() && p.is_empty() {
+            p.push_hint(
+                n.loc,
+                "portfolio",
+                "the portfolio sets no budget",
+                "give `monthly_budget_usd`, or `max_infra_budget_share` (with `infra_monthly_budget_usd` or the thresholds' one)",
+            );
+        }
+        a.finish(p);
+        policy.portfolio = Some(pf);
     }
     m.finish(p);
 }

@@ -27,6 +27,8 @@ pub struct CheckReport {
     pub verdict: Verdict,
     pub exit_code: i32,
     pub features: Vec<FeatureReport>,
+    /// Every feature of the run added up (several features, or a `[portfolio]` policy).
+    pub portfolio: Option<crate::portfolio::PortfolioReport>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -391,6 +391,10 @@ pub fn render(r: &CheckReport, style: Style) -> String {
         o.push_str(&render_feature(f, style));
         o.push('\n');
     }
+    if let Some(p) = &r.portfolio {
+        o.push_str(&render_portfolio(p, style));
+        o.push('\n');
+    }
     let count = |v: Verdict| r.features.iter().filter(|f| f.verdict == v).count();
     let _ = writeln!(
         o,
@@ -415,6 +419,42 @@ pub fn render(r: &CheckReport, style: Style) -> String {
         ))
     );
     o
+}
+
+/// Every feature of the run added up, with each one's share.
+pub fn render_portfolio(p: &crate::portfolio::PortfolioReport, style: Style) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} {}", style.bold("portfolio"), style.dim(&format!("· {} features", p.features)));
+    let _ = writeln!(o, "  {}  {}", style.verdict(p.verdict), portfolio_sentence(p));
+    o.push('\n');
+    let mut t = Table::new(&["feature", "month at policy percentile", "share"]);
+    for s in &p.shares {
+        t.row(vec![s.feature.clone(), usd(s.at_confidence_monthly_usd), pct(s.share)]);
+    }
+    t.row(vec!["total".into(), usd(p.at_confidence_monthly_usd), "100%".into()]);
+    o.push_str(&t.render("  ", style));
+    for x in &p.findings {
+        let place = x.span.as_ref().map_or(String::new(), |s| format!(" {}", style.dim(&s.to_string())));
+        let _ = writeln!(o, "\n  {:<7} {}{}", style.level(x.level), style.bold(x.rule.code()), place);
+        let _ = writeln!(o, "          {}", x.message);
+        let _ = writeln!(o, "          {}", style.dim(&format!("fix: {}", x.help)));
+    }
+    o
+}
+
+fn portfolio_sentence(p: &crate::portfolio::PortfolioReport) -> String {
+    let worst = p.worst_case_monthly_usd.map_or("unbounded".to_string(), usd);
+    let budget = match (p.monthly_budget_usd, p.infra_budget_share) {
+        (Some(b), _) => format!(" against a budget of {}", usd(b)),
+        (None, Some(s)) => format!(", {} of the infrastructure budget", pct(s)),
+        _ => String::new(),
+    };
+    format!(
+        "{} a month on average, {} with every feature at its policy percentile{budget}; {} at worst",
+        usd(p.mean_monthly_usd),
+        usd(p.at_confidence_monthly_usd),
+        worst
+    )
 }
 
 fn plural(n: usize, word: &str) -> String {

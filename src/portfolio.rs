@@ -1,0 +1,139 @@
+//! The portfolio: every feature a run covers, added up against one AI budget.
+//!
+//! One feature eating 40% of the infrastructure budget is how the trouble in
+//! DESIGN.md started; the portfolio is where finance sees all of them at once.
+//! The features' months at the policy's percentile are added up: that reads
+//! their bad months as coinciding (a viral week lifts every feature of the
+//! product), the cautious reading for a budget.
+
+use serde::Serialize;
+
+use crate::policy::rules::{Finding, Rule, Verdict, pct, usd, verdict_of};
+use crate::policy::Policy;
+use crate::report::FeatureReport;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PortfolioReport {
+    pub features: usize,
+    /// The features' mean months added up.
+    pub mean_monthly_usd: f64,
+    /// The features' months at the policy's percentile added up.
+    pub at_confidence_monthly_usd: f64,
+    /// `None` when any feature's worst case is unbounded.
+    pub worst_case_monthly_usd: Option<f64>,
+    pub monthly_budget_usd: Option<f64>,
+    /// Share of the infrastructure budget, when one is known.
+    pub infra_budget_share: Option<f64>,
+    /// Each feature's part, largest first.
+    pub shares: Vec<FeatureShare>,
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FeatureShare {
+    pub feature: String,
+    pub at_confidence_monthly_usd: f64,
+    pub share: f64,
+}
+
+fn at_confidence(f: &FeatureReport) -> f64 {
+    f.simulation.as_ref().and_then(|s| s.cost.at_confidence).unwrap_or(f.typical.cost)
+}
+
+/// Judge the features together: `None` for a single feature with no
+/// `[portfolio]` in the policy.
+pub fn judge(features: &[FeatureReport], policy: &Policy) -> Option<PortfolioReport> {
+    if features.is_empty() || (features.len() < 2 && policy.portfolio.is_none()) {
+        return None;
+    }
+    let total: f64 = features.iter().map(at_confidence).sum();
+    let mean: f64 = features
+        .iter()
+        .map(|f| f.simulation.as_ref().and_then(|s| s.cost.mean).unwrap_or(f.typical.cost))
+        .sum();
+    let worst: Option<f64> = features.iter().map(|f| f.worst_case.monthly_usd).sum();
+    let mut shares: Vec<FeatureShare> = features
+        .iter()
+        .map(|f| FeatureShare {
+            feature: f.id.clone(),
+            at_confidence_monthly_usd: at_confidence(f),
+            share: if total > 0.0 { at_confidence(f) / total } else { 0.0 },
+        })
+        .collect();
+    shares.sort_by(|a, b| b.share.total_cmp(&a.share).then_with(|| a.feature.cmp(&b.feature)));
+    let pf = policy.portfolio.as_ref();
+    let infra = pf
+        .and_then(|p| p.infra_monthly_budget_usd)
+        .unwrap_or(policy.thresholds.infra_monthly_budget_usd);
+    let infra_share = (infra > 0.0).then(|| total / infra);
+    let top = |n: usize| -> String {
+        shares
+            .iter()
+            .take(n)
+            .map(|s| format!("{} {} ({})", s.feature, usd(s.at_confidence_monthly_usd), pct(s.share)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let span = pf.and_then(|p| policy.span(p.loc, "portfolio"));
+    let mut findings = Vec::new();
+    let level = policy.level(Rule::PortfolioOverBudget);
+    let mut push = |message: String, value: f64, threshold: f64, name: &str| {
+        findings.push(Finding {
+            rule: Rule::PortfolioOverBudget,
+            level,
+            feature: "portfolio".into(),
+            message,
+            help: "cap or cheapen the features that contribute most, or agree a larger AI budget in the policy".into(),
+            span: span.clone(),
+            figure: Some(crate::policy::rules::Figure { name: name.into(), value, threshold }),
+            exception: None,
+            approval: None,
+        });
+    };
+    if let Some(budget) = pf.and_then(|p| p.monthly_budget_usd)
+        && total > budget
+    {
+        push(
+            format!(
+                "the {} features checked cost {} a month together at their policy percentile, above the portfolio budget of {}; most of it: {}",
+                features.len(),
+                usd(total),
+                usd(budget),
+                top(3)
+            ),
+            total,
+            budget,
+            "portfolio.monthly_budget_usd",
+        );
+    }
+    if let (Some(max), Some(share)) = (pf.and_then(|p| p.max_infra_budget_share), infra_share)
+        && share > max
+    {
+        push(
+            format!(
+                "the {} features checked take {} of the {} infrastructure budget together (portfolio limit {}); most of it: {}",
+                features.len(),
+                pct(share),
+                usd(infra),
+                pct(max),
+                top(3)
+            ),
+            share,
+            max,
+            "portfolio.max_infra_budget_share",
+        );
+    }
+    let verdict = verdict_of(&findings);
+    Some(PortfolioReport {
+        features: features.len(),
+        mean_monthly_usd: mean,
+        at_confidence_monthly_usd: total,
+        worst_case_monthly_usd: worst,
+        monthly_budget_usd: pf.and_then(|p| p.monthly_budget_usd),
+        infra_budget_share: infra_share,
+        shares,
+        findings,
+        verdict,
+    })
+}
