@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use crate::economics::{Model, unit_costs, worst_case};
 use crate::policy::{self, FeatureFacts, Policy, Verdict, evaluate, verdict_of};
 use crate::pricing::{Catalog, resolve};
-use crate::report::{Assumption, BaselineReport, Breach, BudgetShare, CheckReport, FeatureReport, ModelInfo, ValueReport};
+use crate::report::{
+    Assumption, BaselineReport, Breach, BudgetShare, CheckReport, FeatureReport, ModelInfo, ValueReport,
+};
 use crate::sim::{self, Options};
 use crate::source::{Loc, Problem, Span};
 use crate::spec::{self, Audience, Spec};
@@ -230,7 +232,10 @@ fn breaches(sim: &sim::SimResult, th: &crate::policy::Thresholds) -> Vec<Breach>
         cost("p95_monthly_usd", th.p95_monthly_usd),
         ratio("approval_cost_revenue_ratio", th.approval_cost_revenue_ratio),
         ratio("max_cost_revenue_ratio", th.max_cost_revenue_ratio),
-        cost("infra_budget_share", th.infra_monthly_budget_usd * th.max_infra_budget_share),
+        cost(
+            "infra_budget_share",
+            th.infra_monthly_budget_usd * th.max_infra_budget_share,
+        ),
     ]
 }
 

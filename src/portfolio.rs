@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::policy::rules::{Finding, Rule, Verdict, pct, usd, verdict_of};
 use crate::policy::Policy;
+use crate::policy::rules::{Finding, Rule, Verdict, pct, usd, verdict_of};
 use crate::report::FeatureReport;
 
 #[derive(Clone, Debug, Serialize)]
@@ -38,7 +38,10 @@ pub struct FeatureShare {
 }
 
 fn at_confidence(f: &FeatureReport) -> f64 {
-    f.simulation.as_ref().and_then(|s| s.cost.at_confidence).unwrap_or(f.typical.cost)
+    f.simulation
+        .as_ref()
+        .and_then(|s| s.cost.at_confidence)
+        .unwrap_or(f.typical.cost)
 }
 
 /// Judge the features together: `None` for a single feature with no
@@ -50,7 +53,12 @@ pub fn judge(features: &[FeatureReport], policy: &Policy) -> Option<PortfolioRep
     let total: f64 = features.iter().map(at_confidence).sum();
     let mean: f64 = features
         .iter()
-        .map(|f| f.simulation.as_ref().and_then(|s| s.cost.mean).unwrap_or(f.typical.cost))
+        .map(|f| {
+            f.simulation
+                .as_ref()
+                .and_then(|s| s.cost.mean)
+                .unwrap_or(f.typical.cost)
+        })
         .sum();
     let worst: Option<f64> = features.iter().map(|f| f.worst_case.monthly_usd).sum();
     let mut shares: Vec<FeatureShare> = features
@@ -86,7 +94,11 @@ pub fn judge(features: &[FeatureReport], policy: &Policy) -> Option<PortfolioRep
             message,
             help: "cap or cheapen the features that contribute most, or agree a larger AI budget in the policy".into(),
             span: span.clone(),
-            figure: Some(crate::policy::rules::Figure { name: name.into(), value, threshold }),
+            figure: Some(crate::policy::rules::Figure {
+                name: name.into(),
+                value,
+                threshold,
+            }),
             exception: None,
             approval: None,
         });

@@ -36,7 +36,12 @@ fn the_portfolio_adds_up_every_feature_with_its_share() {
         .map(|f| f["simulation"]["cost"]["at_confidence"].as_f64().unwrap())
         .sum();
     assert!((total - sum).abs() < 1e-6 * total);
-    let shares: f64 = p["shares"].as_array().unwrap().iter().map(|s| s["share"].as_f64().unwrap()).sum();
+    let shares: f64 = p["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["share"].as_f64().unwrap())
+        .sum();
     assert!((shares - 1.0).abs() < 1e-9);
     // largest first
     assert_eq!(p["shares"][0]["feature"], "enterprise-copilot");
@@ -45,15 +50,24 @@ fn the_portfolio_adds_up_every_feature_with_its_share() {
 
 #[test]
 fn a_portfolio_over_budget_blocks_and_names_the_biggest_contributors() {
-    let passing = [specs().join("tiered-assistant.yaml"), specs().join("consumer-chat.toml")];
+    let passing = [
+        specs().join("tiered-assistant.yaml"),
+        specs().join("consumer-chat.toml"),
+    ];
     let (code, v) = run("[portfolio]\nmonthly_budget_usd = 5000\n", &passing);
     assert_eq!(code, 1);
     let f = &v["portfolio"]["findings"][0];
     assert_eq!(f["rule"], "portfolio-over-budget");
     assert_eq!(f["level"], "deny");
     let msg = f["message"].as_str().unwrap();
-    assert!(msg.contains("tiered-assistant") && msg.contains("consumer-chat"), "{msg}");
-    assert!(msg.find("tiered-assistant").unwrap() < msg.find("consumer-chat").unwrap(), "{msg}");
+    assert!(
+        msg.contains("tiered-assistant") && msg.contains("consumer-chat"),
+        "{msg}"
+    );
+    assert!(
+        msg.find("tiered-assistant").unwrap() < msg.find("consumer-chat").unwrap(),
+        "{msg}"
+    );
     assert!(f["span"]["line"].as_u64().unwrap() == 1);
     // the same features under a budget they fit pass
     let (code, v) = run("[portfolio]\nmonthly_budget_usd = 50000\n", &passing);
@@ -63,13 +77,19 @@ fn a_portfolio_over_budget_blocks_and_names_the_biggest_contributors() {
 
 #[test]
 fn an_infra_share_limit_is_judged_on_the_sum() {
-    let passing = [specs().join("tiered-assistant.yaml"), specs().join("consumer-chat.toml")];
+    let passing = [
+        specs().join("tiered-assistant.yaml"),
+        specs().join("consumer-chat.toml"),
+    ];
     let (code, v) = run(
         "[portfolio]\ninfra_monthly_budget_usd = 100000\nmax_infra_budget_share = 0.05\n",
         &passing,
     );
     assert_eq!(code, 1, "{}", v["portfolio"]);
-    assert_eq!(v["portfolio"]["findings"][0]["figure"]["name"], "portfolio.max_infra_budget_share");
+    assert_eq!(
+        v["portfolio"]["findings"][0]["figure"]["name"],
+        "portfolio.max_infra_budget_share"
+    );
 }
 
 #[test]

@@ -424,7 +424,12 @@ pub fn render(r: &CheckReport, style: Style) -> String {
 /// Every feature of the run added up, with each one's share.
 pub fn render_portfolio(p: &crate::portfolio::PortfolioReport, style: Style) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{} {}", style.bold("portfolio"), style.dim(&format!("· {} features", p.features)));
+    let _ = writeln!(
+        o,
+        "{} {}",
+        style.bold("portfolio"),
+        style.dim(&format!("· {} features", p.features))
+    );
     let _ = writeln!(o, "  {}  {}", style.verdict(p.verdict), portfolio_sentence(p));
     o.push('\n');
     let mut t = Table::new(&["feature", "month at policy percentile", "share"]);
@@ -434,8 +439,17 @@ pub fn render_portfolio(p: &crate::portfolio::PortfolioReport, style: Style) -> 
     t.row(vec!["total".into(), usd(p.at_confidence_monthly_usd), "100%".into()]);
     o.push_str(&t.render("  ", style));
     for x in &p.findings {
-        let place = x.span.as_ref().map_or(String::new(), |s| format!(" {}", style.dim(&s.to_string())));
-        let _ = writeln!(o, "\n  {:<7} {}{}", style.level(x.level), style.bold(x.rule.code()), place);
+        let place = x
+            .span
+            .as_ref()
+            .map_or(String::new(), |s| format!(" {}", style.dim(&s.to_string())));
+        let _ = writeln!(
+            o,
+            "\n  {:<7} {}{}",
+            style.level(x.level),
+            style.bold(x.rule.code()),
+            place
+        );
         let _ = writeln!(o, "          {}", x.message);
         let _ = writeln!(o, "          {}", style.dim(&format!("fix: {}", x.help)));
     }
