@@ -138,6 +138,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
             typical: &typical,
             worst: &worst,
             sim: simulation.as_ref(),
+            pricing: &l.priced.catalog,
         },
         policy,
         today,

@@ -44,6 +44,9 @@ pub enum Command {
     /// Check unit-economics specs against the policy; the exit status is the verdict.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Price catalogs: list models, show a model's prices, pin a snapshot.
+    #[command(after_help = EXIT_CODES)]
+    Pricing(PricingArgs),
     /// List the rule codes with their default levels.
     Rules,
     /// Run the simulation benchmark (speed and memory) on a spec.
@@ -80,12 +83,85 @@ pub struct CheckArgs {
     /// Print nothing; only the exit status tells.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Price catalog: a file, an https:// URL or `builtin` (default: the pinned
+    /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
     #[command(flatten)]
     pub sim: SimArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PricingArgs {
+    #[command(subcommand)]
+    pub command: PricingCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PricingCommand {
+    /// List the models of the catalog in effect, with their prices per million tokens.
+    List(PricingListArgs),
+    /// Show every price of one model, per million tokens, with its source and date.
+    Show(PricingShowArgs),
+    /// Read a catalog and pin it as costgate-prices.lock.toml at the repository root
+    /// (or in the current folder outside a repository); print what changed since the last pin.
+    Update(PricingUpdateArgs),
+}
+
+/// Which catalog a `pricing` command reads.
+#[derive(Debug, Args)]
+pub struct PricingSourceArgs {
+    /// Price catalog: a file, an https:// URL or `builtin` (default: the pinned
+    /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
+    /// Policy file (default: costgate.toml found by walking up from the current folder).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PricingListArgs {
+    /// Only this provider's models (`openai`, `anthropic`, `google`, ...).
+    #[arg(long)]
+    pub provider: Option<String>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub source: PricingSourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PricingShowArgs {
+    /// The model, as a spec would name it (`claude-sonnet-4-5`, `gemini/gemini-2.5-pro`, ...).
+    pub model: String,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub source: PricingSourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PricingUpdateArgs {
+    /// The catalog to pin: a file, an https:// URL or `builtin` (default: the policy's `[pricing] source`).
+    #[arg(long, value_name = "SOURCE")]
+    pub from: Option<String>,
+    /// Pin only these providers' models (repeatable).
+    #[arg(long)]
+    pub provider: Vec<String>,
+    /// Policy file (default: costgate.toml found by walking up from the current folder).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
     Table,
     Json,
 }

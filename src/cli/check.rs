@@ -42,7 +42,15 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         panic!("COSTGATE_TEST_PANIC is set");
     }
     let policy = load_policy(a.policy.as_deref(), &a.paths)?;
-    let catalog = costgate::pricing::builtin();
+    let root = a.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let (catalog, pricing) = super::pricing::load_catalog(a.pricing.as_deref(), &policy, root)?;
+    if let Some(url) = pricing.live_url()
+        && !a.quiet
+    {
+        eprintln!(
+            "note: prices read from {url} today; `costgate pricing update` pins them so every run of a commit prices the same"
+        );
+    }
     let req = Request {
         paths: a.paths.clone(),
         policy: &policy,

@@ -3,6 +3,7 @@
 
 mod args;
 mod check;
+mod pricing;
 
 use std::io::IsTerminal;
 
@@ -22,8 +23,7 @@ pub const EXIT_INTERNAL: i32 = 70;
 pub enum Failure {
     Usage(String),
     Input(Vec<Problem>),
-    /// A pricing source could not be reached (constructed by `--pricing` URLs).
-    #[allow(dead_code)]
+    /// A pricing source could not be reached (`--pricing` URLs).
     Unavailable(String),
     Internal(String),
 }
@@ -61,6 +61,7 @@ pub fn main() -> i32 {
     let color = use_color(cli.color);
     let result = std::panic::catch_unwind(|| match &cli.command {
         Command::Check(a) => check::run(a, color),
+        Command::Pricing(a) => pricing::run(a),
         Command::Rules => {
             rules();
             Ok(0)

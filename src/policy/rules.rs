@@ -162,6 +162,8 @@ pub struct FeatureFacts<'a> {
     pub typical: &'a Typical,
     pub worst: &'a WorstCase,
     pub sim: Option<&'a SimResult>,
+    /// The catalog that priced the spec (a pinned snapshot's age is judged).
+    pub pricing: &'a crate::pricing::CatalogInfo,
 }
 
 struct Out<'a> {
@@ -551,6 +553,22 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
                 "check that the value it adds justifies costing more than the non-AI way; cap or cheapen it otherwise",
             );
         }
+    }
+
+    // --- pinned prices fresh enough
+    if let (Some(max), Some(file)) = (policy.max_pin_age_days, &f.pricing.pinned)
+        && let Ok(checked) = f.pricing.checked.parse::<jiff::civil::Date>()
+        && let Ok(age) = today.since(checked).map(|s| s.get_days())
+        && f64::from(age) > max
+    {
+        out.push(
+            Rule::StalePricing,
+            Some(Span::new(&std::sync::Arc::from(file.as_str()), crate::source::Loc::UNKNOWN, "checked")),
+            format!(
+                "the pinned price snapshot {file} was checked on {checked}, {age} days ago: older than the {max} days `pricing.max_age_days` allows"
+            ),
+            "run `costgate pricing update` to pin current prices, and review the changes it prints",
+        );
     }
 
     // --- exceptions

@@ -1,14 +1,27 @@
 //! A price catalog and the lookup of model names as people write them.
+//!
+//! A catalog holds the prices in force on one day (`as_of`) and the dated
+//! changes that sources announce for later days. [`Catalog::in_force_on`]
+//! moves a catalog to another day: the changes due by then take effect and
+//! the later ones stay announced.
 
-use serde::Deserialize;
+use std::fmt::Write as _;
 
-use super::{CatalogInfo, ModelPrice};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::{AnnouncedChange, CatalogInfo, LongContext, ModelPrice, PriceDelta, Prices};
 
 #[derive(Clone, Debug)]
 pub struct Catalog {
     name: String,
     checked: String,
+    source: String,
     models: Vec<ModelPrice>,
+    changes: Vec<PriceChange>,
+    as_of: Option<Date>,
+    notes: Vec<String>,
+    pinned: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +32,59 @@ pub struct CatalogError {
     pub message: String,
 }
 
+/// A price a source announces for a later day: from `starts` on, the model
+/// (`provider`, `id`) is billed at these prices.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceChange {
+    pub id: String,
+    #[serde(default)]
+    pub provider: String,
+    /// YYYY-MM-DD, the first day the new prices apply.
+    pub starts: String,
+    pub input_usd_per_mtok: f64,
+    pub output_usd_per_mtok: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_usd_per_mtok: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_usd_per_mtok: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<LongContext>,
+}
+
+impl PriceChange {
+    pub fn new(id: &str, provider: &str, starts: Date, p: Prices) -> Self {
+        PriceChange {
+            id: id.to_string(),
+            provider: provider.to_string(),
+            starts: starts.to_string(),
+            input_usd_per_mtok: p.input_usd_per_mtok,
+            output_usd_per_mtok: p.output_usd_per_mtok,
+            cached_input_usd_per_mtok: p.cached_input_usd_per_mtok,
+            cache_write_usd_per_mtok: p.cache_write_usd_per_mtok,
+            above: p.above,
+        }
+    }
+
+    pub fn prices(&self) -> Prices {
+        Prices {
+            input_usd_per_mtok: self.input_usd_per_mtok,
+            output_usd_per_mtok: self.output_usd_per_mtok,
+            cached_input_usd_per_mtok: self.cached_input_usd_per_mtok,
+            cache_write_usd_per_mtok: self.cache_write_usd_per_mtok,
+            above: self.above.clone(),
+        }
+    }
+
+    fn starts_on(&self) -> Option<Date> {
+        self.starts.parse().ok()
+    }
+
+    fn is_for(&self, m: &ModelPrice) -> bool {
+        self.id == m.id && self.provider == m.provider
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
@@ -27,7 +93,11 @@ struct CatalogFile {
     name: Option<String>,
     checked: String,
     #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
     models: Vec<ModelPrice>,
+    #[serde(default)]
+    changes: Vec<PriceChange>,
 }
 
 pub const FORMAT: &str = "costgate-prices/1";
@@ -37,8 +107,38 @@ impl Catalog {
         Catalog {
             name: name.into(),
             checked: checked.into(),
+            source: String::new(),
             models,
+            changes: Vec::new(),
+            as_of: None,
+            notes: Vec::new(),
+            pinned: None,
         }
+    }
+
+    /// Where the catalog was read from (a path or URL); empty for the built-in one.
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = source.into();
+        self
+    }
+
+    /// Dated changes the source announces (applied by [`Catalog::in_force_on`]).
+    pub fn with_changes(mut self, mut changes: Vec<PriceChange>) -> Self {
+        changes.sort_by(|a, b| a.starts.cmp(&b.starts));
+        self.changes = changes;
+        self
+    }
+
+    /// What an importer approximated or left out, in sentences for people.
+    pub fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
+    }
+
+    /// Mark the catalog as read from the pinned snapshot at `file`.
+    pub fn pinned_at(mut self, file: impl Into<String>) -> Self {
+        self.pinned = Some(file.into());
+        self
     }
 
     /// Parse costgate's own TOML catalog format.
@@ -54,46 +154,182 @@ impl Catalog {
                 message: e.message().to_string(),
             }
         })?;
+        let at = |needle: &str| {
+            let offset = text.find(needle).unwrap_or(0);
+            let loc = crate::source::Loc::from_offset(text, offset);
+            (loc.line, loc.column)
+        };
+        let fail = |needle: &str, message: String| {
+            let (line, column) = at(needle);
+            Err(CatalogError { line, column, message })
+        };
         if file.format != FORMAT {
-            return Err(CatalogError {
-                line: 1,
-                column: 1,
-                message: format!(
+            return fail(
+                "format",
+                format!(
                     "unsupported catalog format `{}` (this costgate reads `{FORMAT}`)",
                     file.format
                 ),
-            });
+            );
+        }
+        if file.checked.parse::<Date>().is_err() {
+            return fail(
+                "checked",
+                format!("`checked = \"{}\"` is not a date (YYYY-MM-DD)", file.checked),
+            );
         }
         for m in &file.models {
-            let bad = [m.input_usd_per_mtok, m.output_usd_per_mtok]
-                .into_iter()
-                .chain(m.cached_input_usd_per_mtok)
-                .chain(m.cache_write_usd_per_mtok)
-                .any(|v| !v.is_finite() || v < 0.0);
-            if bad {
-                return Err(CatalogError {
-                    line: 0,
-                    column: 0,
-                    message: format!("model `{}` has a negative or non-finite price", m.id),
-                });
+            if !m.prices().is_valid() {
+                return fail(
+                    &format!("\"{}\"", m.id),
+                    format!("model `{}` has a negative or non-finite price", m.id),
+                );
+            }
+        }
+        for c in &file.changes {
+            let needle = format!("\"{}\"", c.starts);
+            if c.starts_on().is_none() {
+                return fail(
+                    &needle,
+                    format!(
+                        "change of `{}`: `starts = \"{}\"` is not a date (YYYY-MM-DD)",
+                        c.id, c.starts
+                    ),
+                );
+            }
+            if !c.prices().is_valid() {
+                return fail(
+                    &needle,
+                    format!("change of `{}` has a negative or non-finite price", c.id),
+                );
+            }
+            if !file.models.iter().any(|m| c.is_for(m)) {
+                return fail(
+                    &needle,
+                    format!(
+                        "change of `{}` (provider `{}`) names no model of the catalog",
+                        c.id, c.provider
+                    ),
+                );
+            }
+        }
+        let mut changes = file.changes;
+        changes.sort_by(|a, b| a.starts.cmp(&b.starts));
+        let mut models = file.models;
+        if let Some(src) = &file.source {
+            for m in models.iter_mut().filter(|m| m.source.is_empty()) {
+                m.source = src.clone();
             }
         }
         Ok(Catalog {
             name: file.name.unwrap_or_else(|| label.to_string()),
             checked: file.checked,
-            models: file.models,
+            source: file.source.unwrap_or_default(),
+            models,
+            changes,
+            as_of: None,
+            notes: Vec::new(),
+            pinned: None,
         })
     }
 
-    pub fn info(&self) -> CatalogInfo {
-        CatalogInfo {
-            name: self.name.clone(),
-            checked: self.checked.clone(),
+    /// The catalog as it prices on `day`: changes due by then take effect,
+    /// later ones stay announced.
+    pub fn in_force_on(&self, day: Date) -> Catalog {
+        let mut c = self.clone();
+        c.as_of = Some(day);
+        let (due, later): (Vec<PriceChange>, Vec<PriceChange>) = std::mem::take(&mut c.changes)
+            .into_iter()
+            .partition(|ch| ch.starts_on().is_some_and(|s| s <= day));
+        for ch in &due {
+            if let Some(m) = c.models.iter_mut().find(|m| ch.is_for(m)) {
+                m.set_prices(ch.prices());
+            }
         }
+        c.changes = later;
+        c
+    }
+
+    pub fn info(&self) -> CatalogInfo {
+        let name = match (&self.pinned, self.source.is_empty()) {
+            (Some(file), true) => format!("pinned snapshot {file} ({})", self.name),
+            (Some(file), false) => format!("pinned snapshot {file} ({} from {})", self.name, self.source),
+            (None, false) if self.source != self.name => format!("{} from {}", self.name, self.source),
+            _ => self.name.clone(),
+        };
+        CatalogInfo {
+            name,
+            checked: self.checked.clone(),
+            source: self.source.clone(),
+            pinned: self.pinned.clone(),
+            announced_changes: Vec::new(),
+        }
+    }
+
+    /// The catalog's own name (`LiteLLM`, `genai-prices`, `costgate built-in`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn checked(&self) -> &str {
+        &self.checked
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn pinned(&self) -> Option<&str> {
+        self.pinned.as_deref()
+    }
+
+    /// The day the prices are in force for, when the catalog was moved to one.
+    pub fn as_of(&self) -> Option<Date> {
+        self.as_of
+    }
+
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     pub fn models(&self) -> &[ModelPrice] {
         &self.models
+    }
+
+    /// Dated changes not yet in force, earliest first.
+    pub fn changes(&self) -> &[PriceChange] {
+        &self.changes
+    }
+
+    /// Announced changes to `model` that start after `from` and no later than `to`.
+    pub fn announced_changes(&self, model: &ModelPrice, from: Date, to: Date) -> Vec<AnnouncedChange> {
+        let mut current = model.prices();
+        let mut out = Vec::new();
+        for ch in self.changes.iter().filter(|c| c.is_for(model)) {
+            let Some(starts) = ch.starts_on() else { continue };
+            let next = ch.prices();
+            if starts > from && starts <= to {
+                let prices = PriceDelta::between(&current, &next);
+                if !prices.is_empty() {
+                    out.push(AnnouncedChange {
+                        model: model.id.clone(),
+                        provider: model.provider.clone(),
+                        starts: ch.starts.clone(),
+                        prices,
+                    });
+                }
+            }
+            current = next;
+        }
+        out
+    }
+
+    /// Keep only the models of these providers (and their changes).
+    pub fn retain_providers(&mut self, providers: &[String]) {
+        self.models
+            .retain(|m| providers.iter().any(|p| same_provider(p, &m.provider)));
+        let models = &self.models;
+        self.changes.retain(|c| models.iter().any(|m| c.is_for(m)));
     }
 
     /// Every id and alias (for suggestions).
@@ -103,32 +339,191 @@ impl Catalog {
             .flat_map(|m| std::iter::once(m.id.as_str()).chain(m.aliases.iter().map(String::as_str)))
     }
 
-    /// Find a model by id or alias, ignoring case, a `provider/` prefix, and a
-    /// date suffix (`-20250929`, `-2024-08-06`) or `-latest`.
+    /// Find a model by id or alias, ignoring case, `provider/` prefixes, and
+    /// a version suffix (`-20250929`, `-2024-08-06`, `@20250929`, `-latest`).
+    ///
+    /// Where several providers sell a model under one name, the provider
+    /// written in the prefix wins (`azure/gpt-4o`, `gemini/gemini-2.5-pro`);
+    /// without one, the first in catalog order does (importers put the
+    /// model's own vendor first).
     pub fn find(&self, name: &str) -> Option<&ModelPrice> {
-        let wanted = name.trim().to_ascii_lowercase();
-        let exact = |n: &str| {
+        let wanted = name.trim();
+        let named = |n: &str| -> Vec<&ModelPrice> {
             self.models
                 .iter()
-                .find(|m| m.id.eq_ignore_ascii_case(n) || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(n)))
+                .filter(|m| m.id.eq_ignore_ascii_case(n) || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(n)))
+                .collect()
         };
-        if let Some(m) = exact(&wanted) {
-            return Some(m);
+        // every segment before the last may name a provider
+        let providers: Vec<&str> = wanted
+            .rsplit_once('/')
+            .map_or(Vec::new(), |(p, _)| p.split('/').collect());
+        let mut rest = wanted;
+        let mut fallback = None;
+        loop {
+            if !rest.is_empty() {
+                for n in [rest, strip_version_suffix(rest)] {
+                    let found = named(n);
+                    let Some(first) = found.first() else { continue };
+                    if providers.is_empty() {
+                        return Some(first);
+                    }
+                    if let Some(m) = found
+                        .iter()
+                        .find(|m| providers.iter().any(|p| same_provider(p, &m.provider)))
+                    {
+                        return Some(m);
+                    }
+                    fallback.get_or_insert(*first);
+                }
+            }
+            match rest.split_once('/') {
+                Some((_, r)) => rest = r,
+                None => return fallback,
+            }
         }
-        let unprefixed = wanted.rsplit_once('/').map_or(wanted.as_str(), |(_, n)| n);
-        if let Some(m) = exact(unprefixed) {
-            return Some(m);
+    }
+
+    /// The catalog in costgate's TOML format, models in catalog order;
+    /// `header` lines become comments at the top.
+    pub fn to_toml(&self, header: &[String]) -> String {
+        let mut o = String::new();
+        for h in header {
+            for line in h.split('\n') {
+                if line.is_empty() {
+                    o.push_str("#\n");
+                } else {
+                    let _ = writeln!(o, "# {line}");
+                }
+            }
         }
-        let undated = strip_version_suffix(unprefixed);
-        exact(undated)
+        if !header.is_empty() {
+            o.push('\n');
+        }
+        let _ = writeln!(o, "format = {}", tq(FORMAT));
+        let _ = writeln!(o, "name = {}", tq(&self.name));
+        let _ = writeln!(o, "checked = {}", tq(&self.checked));
+        if !self.source.is_empty() {
+            let _ = writeln!(o, "source = {}", tq(&self.source));
+        }
+        for m in &self.models {
+            o.push_str("\n[[models]]\n");
+            let _ = writeln!(o, "id = {}", tq(&m.id));
+            let _ = writeln!(o, "provider = {}", tq(&m.provider));
+            if !m.aliases.is_empty() {
+                let list: Vec<String> = m.aliases.iter().map(|a| tq(a)).collect();
+                let _ = writeln!(o, "aliases = [{}]", list.join(", "));
+            }
+            write_prices(&mut o, &m.prices_without_above());
+            if let Some(v) = m.context_window {
+                let _ = writeln!(o, "context_window = {}", num(v));
+            }
+            if let Some(v) = m.max_output_tokens {
+                let _ = writeln!(o, "max_output_tokens = {}", num(v));
+            }
+            // a model's source is written only where it is not the catalog's
+            if m.source != self.source || self.source.is_empty() {
+                let _ = writeln!(o, "source = {}", tq(&m.source));
+            }
+            if let Some(lc) = &m.above {
+                o.push_str("[models.above]\n");
+                write_above(&mut o, lc);
+            }
+        }
+        for c in &self.changes {
+            o.push_str("\n[[changes]]\n");
+            let _ = writeln!(o, "id = {}", tq(&c.id));
+            let _ = writeln!(o, "provider = {}", tq(&c.provider));
+            let _ = writeln!(o, "starts = {}", tq(&c.starts));
+            let mut p = c.prices();
+            let above = p.above.take();
+            write_prices(&mut o, &p);
+            if let Some(lc) = &above {
+                o.push_str("[changes.above]\n");
+                write_above(&mut o, lc);
+            }
+        }
+        o
     }
 }
 
+fn write_prices(o: &mut String, p: &Prices) {
+    let _ = writeln!(o, "input_usd_per_mtok = {}", num(p.input_usd_per_mtok));
+    let _ = writeln!(o, "output_usd_per_mtok = {}", num(p.output_usd_per_mtok));
+    if let Some(v) = p.cached_input_usd_per_mtok {
+        let _ = writeln!(o, "cached_input_usd_per_mtok = {}", num(v));
+    }
+    if let Some(v) = p.cache_write_usd_per_mtok {
+        let _ = writeln!(o, "cache_write_usd_per_mtok = {}", num(v));
+    }
+}
+
+fn write_above(o: &mut String, lc: &LongContext) {
+    let _ = writeln!(o, "threshold_tokens = {}", num(lc.threshold_tokens));
+    let _ = writeln!(o, "input_usd_per_mtok = {}", num(lc.input_usd_per_mtok));
+    let _ = writeln!(o, "output_usd_per_mtok = {}", num(lc.output_usd_per_mtok));
+    if let Some(v) = lc.cached_input_usd_per_mtok {
+        let _ = writeln!(o, "cached_input_usd_per_mtok = {}", num(v));
+    }
+    if let Some(v) = lc.cache_write_usd_per_mtok {
+        let _ = writeln!(o, "cache_write_usd_per_mtok = {}", num(v));
+    }
+}
+
+/// A TOML string literal.
+fn tq(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// A TOML number: integers stay integers, other values print in the
+/// shortest form that reads back to the same f64.
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The provider family a name belongs to, so that `gemini/`, `vertex_ai/`
+/// and `google` compare equal, as do `bedrock` and `aws`.
+pub fn provider_family(p: &str) -> String {
+    let l = p.trim().to_ascii_lowercase();
+    let f = match l.as_str() {
+        "gemini" | "google" | "vertex" | "vertex_ai" | "vertexai" | "google-gla" | "google-vertex" => "google",
+        s if s.starts_with("vertex_ai") => "google",
+        "bedrock" | "bedrock_converse" | "aws" | "amazon" => "aws",
+        "xai" | "x-ai" | "grok" => "x-ai",
+        "azure" | "azure_ai" | "azure-openai" => "azure",
+        "mistral" | "mistralai" => "mistral",
+        "together" | "together_ai" | "together-ai" | "togetherai" => "together",
+        "fireworks" | "fireworks_ai" | "fireworks-ai" => "fireworks",
+        "moonshot" | "moonshotai" => "moonshotai",
+        "zhipu" | "zhipuai" => "zhipuai",
+        "openai" | "text-completion-openai" | "chatgpt" => "openai",
+        "anthropic" | "claude" => "anthropic",
+        _ => return l,
+    };
+    f.to_string()
+}
+
+pub fn same_provider(a: &str, b: &str) -> bool {
+    provider_family(a) == provider_family(b)
+}
+
 /// `claude-sonnet-4-5-20250929` -> `claude-sonnet-4-5`; `gpt-4o-2024-08-06`
-/// -> `gpt-4o`; `x-latest` -> `x`.
+/// -> `gpt-4o`; `claude-sonnet-4-5@20250929` -> `claude-sonnet-4-5`;
+/// `x-latest` -> `x`.
 pub fn strip_version_suffix(name: &str) -> &str {
     if let Some(s) = name.strip_suffix("-latest") {
         return s;
+    }
+    if let Some((base, v)) = name.rsplit_once('@')
+        && !base.is_empty()
+        && !v.is_empty()
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return base;
     }
     let bytes = name.as_bytes();
     let n = bytes.len();
@@ -161,8 +556,10 @@ mod tests {
             "claude-sonnet-4-5",
             "anthropic/claude-sonnet-4-5",
             "claude-sonnet-4-5-20250929",
+            "claude-sonnet-4-5@20250929",
             "Claude-Sonnet-4-5",
             "gemini/gemini-2.5-pro",
+            "vertex_ai/gemini-2.5-pro",
             "gpt-4o-2024-08-06",
             "openai/gpt-4o",
             "claude-3-5-haiku-latest",
@@ -171,6 +568,44 @@ mod tests {
         }
         assert_eq!(c.find("gpt-4o-mini").unwrap().id, "gpt-4o-mini");
         assert!(c.find("gpt-7").is_none());
+        assert!(c.find("anthropic/").is_none());
+    }
+
+    #[test]
+    fn the_provider_written_picks_among_resellers() {
+        let m = |id: &str, provider: &str, input: f64| ModelPrice {
+            id: id.into(),
+            provider: provider.into(),
+            aliases: Vec::new(),
+            input_usd_per_mtok: input,
+            output_usd_per_mtok: 1.0,
+            cached_input_usd_per_mtok: None,
+            cache_write_usd_per_mtok: None,
+            context_window: None,
+            max_output_tokens: None,
+            above: None,
+            source: String::new(),
+        };
+        let c = Catalog::new(
+            "t",
+            "2026-01-01",
+            vec![
+                m("gpt-4o", "openai", 2.5),
+                m("gpt-4o", "azure", 2.75),
+                m("anthropic/claude-sonnet-4.5", "openrouter", 3.3),
+                m("claude-sonnet-4.5", "anthropic", 3.0),
+            ],
+        );
+        assert_eq!(c.find("gpt-4o").unwrap().provider, "openai");
+        assert_eq!(c.find("azure/gpt-4o").unwrap().provider, "azure");
+        assert_eq!(c.find("azure/gpt-4o-2024-08-06").unwrap().provider, "azure");
+        // a provider the catalog does not have: the first seller still prices it
+        assert_eq!(c.find("bedrock/gpt-4o").unwrap().provider, "openai");
+        assert_eq!(c.find("anthropic/claude-sonnet-4.5").unwrap().provider, "anthropic");
+        assert_eq!(
+            c.find("openrouter/anthropic/claude-sonnet-4.5").unwrap().provider,
+            "openrouter"
+        );
     }
 
     #[test]
@@ -211,7 +646,74 @@ mod tests {
     fn version_suffixes_strip() {
         assert_eq!(strip_version_suffix("claude-haiku-4-5-20251001"), "claude-haiku-4-5");
         assert_eq!(strip_version_suffix("gpt-4o-2024-08-06"), "gpt-4o");
+        assert_eq!(
+            strip_version_suffix("claude-3-5-sonnet-v2@20241022"),
+            "claude-3-5-sonnet-v2"
+        );
         assert_eq!(strip_version_suffix("o3"), "o3");
         assert_eq!(strip_version_suffix("gpt-4.1-mini"), "gpt-4.1-mini");
+    }
+
+    #[test]
+    fn toml_round_trips_with_changes() {
+        let text = r#"format = "costgate-prices/1"
+name = "t"
+checked = "2026-08-01"
+source = "https://example.test/p.json"
+
+[[models]]
+id = "m"
+provider = "p"
+aliases = ["m-1", "quote\"d"]
+input_usd_per_mtok = 2
+output_usd_per_mtok = 10.5
+cached_input_usd_per_mtok = 0.2
+context_window = 1000000
+source = "x"
+[models.above]
+threshold_tokens = 200000
+input_usd_per_mtok = 4
+output_usd_per_mtok = 15.75
+
+[[changes]]
+id = "m"
+provider = "p"
+starts = "2026-09-01"
+input_usd_per_mtok = 3
+output_usd_per_mtok = 15
+"#;
+        let c = Catalog::parse_costgate("t", text).unwrap();
+        let again = Catalog::parse_costgate("t", &c.to_toml(&["a header".into()])).unwrap();
+        assert_eq!(c.models(), again.models());
+        assert_eq!(c.changes(), again.changes());
+        assert_eq!(again.source(), "https://example.test/p.json");
+        assert!(c.to_toml(&["h".into()]).starts_with("# h\n\nformat = "));
+
+        let before = c.in_force_on("2026-08-31".parse().unwrap());
+        assert_eq!(before.find("m").unwrap().input_usd_per_mtok, 2.0);
+        assert_eq!(before.changes().len(), 1);
+        let m = before.find("m").unwrap().clone();
+        let ann = before.announced_changes(&m, "2026-08-31".parse().unwrap(), "2026-09-30".parse().unwrap());
+        assert_eq!(ann.len(), 1);
+        assert_eq!(ann[0].starts, "2026-09-01");
+        let after = c.in_force_on("2026-09-01".parse().unwrap());
+        let m = after.find("m").unwrap();
+        assert_eq!((m.input_usd_per_mtok, m.output_usd_per_mtok), (3.0, 15.0));
+        // the change replaces every price: no long-context price was announced
+        assert!(m.above.is_none() && m.cached_input_usd_per_mtok.is_none());
+        assert!(after.changes().is_empty());
+    }
+
+    #[test]
+    fn bad_catalog_files_say_where() {
+        let e = Catalog::parse_costgate("t", "format = \"costgate-prices/1\"\nchecked = \"soon\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 1));
+        let e = Catalog::parse_costgate(
+            "t",
+            "format = \"costgate-prices/1\"\nchecked = \"2026-01-01\"\n[[changes]]\nid = \"x\"\nstarts = \"2026-02-01\"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("names no model"), "{e}");
+        assert_eq!(e.line, 5);
     }
 }

@@ -1,10 +1,18 @@
 //! Model prices: the catalog, name resolution, and the price of a call.
 //!
-//! The built-in catalog is embedded in the binary (no network). A spec can
-//! also carry its own prices for a model. An unknown model is an error that
-//! names the closest known models; nothing is ever priced at $0 by default.
+//! The built-in catalog is embedded in the binary (no network). A run can
+//! price from another catalog instead (`--pricing`): costgate's own TOML,
+//! LiteLLM's JSON or genai-prices' JSON, from a file or a URL ([`source`]),
+//! or from a pinned snapshot ([`pin`]). A spec can also carry its own prices
+//! for a model. An unknown model is an error that names the closest known
+//! models; nothing is ever priced at $0 by default.
 
 mod catalog;
+pub mod genai;
+pub mod http;
+pub mod litellm;
+pub mod pin;
+pub mod source;
 
 use std::sync::Arc;
 
@@ -13,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::source::{Problem, Problems, closest, did_you_mean};
 use crate::spec::{CustomPrices, Spec};
 
-pub use catalog::{Catalog, CatalogError};
+pub use catalog::{Catalog, CatalogError, FORMAT, PriceChange, provider_family, same_provider, strip_version_suffix};
 
 /// Long-context pricing: when one request's input exceeds `threshold_tokens`,
 /// every token of that request is billed at these rates.
@@ -98,6 +106,32 @@ impl ModelPrice {
         r.input.max(r.output).max(r.cached_input)
     }
 
+    /// The prices alone (what a dated change replaces).
+    pub fn prices(&self) -> Prices {
+        Prices {
+            input_usd_per_mtok: self.input_usd_per_mtok,
+            output_usd_per_mtok: self.output_usd_per_mtok,
+            cached_input_usd_per_mtok: self.cached_input_usd_per_mtok,
+            cache_write_usd_per_mtok: self.cache_write_usd_per_mtok,
+            above: self.above.clone(),
+        }
+    }
+
+    fn prices_without_above(&self) -> Prices {
+        Prices {
+            above: None,
+            ..self.prices()
+        }
+    }
+
+    pub fn set_prices(&mut self, p: Prices) {
+        self.input_usd_per_mtok = p.input_usd_per_mtok;
+        self.output_usd_per_mtok = p.output_usd_per_mtok;
+        self.cached_input_usd_per_mtok = p.cached_input_usd_per_mtok;
+        self.cache_write_usd_per_mtok = p.cache_write_usd_per_mtok;
+        self.above = p.above;
+    }
+
     fn from_custom(key: &str, c: &CustomPrices) -> Self {
         ModelPrice {
             id: key.to_string(),
@@ -112,6 +146,164 @@ impl ModelPrice {
             above: None,
             source: "prices given in the spec".into(),
         }
+    }
+}
+
+/// Every price of a model at one time, in USD per million tokens.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Prices {
+    pub input_usd_per_mtok: f64,
+    pub output_usd_per_mtok: f64,
+    pub cached_input_usd_per_mtok: Option<f64>,
+    pub cache_write_usd_per_mtok: Option<f64>,
+    pub above: Option<LongContext>,
+}
+
+impl Prices {
+    /// Every price finite and not negative; a long-context threshold above zero.
+    pub fn is_valid(&self) -> bool {
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        let base = ok(self.input_usd_per_mtok)
+            && ok(self.output_usd_per_mtok)
+            && self.cached_input_usd_per_mtok.is_none_or(ok)
+            && self.cache_write_usd_per_mtok.is_none_or(ok);
+        let above = self.above.as_ref().is_none_or(|lc| {
+            lc.threshold_tokens.is_finite()
+                && lc.threshold_tokens > 0.0
+                && ok(lc.input_usd_per_mtok)
+                && ok(lc.output_usd_per_mtok)
+                && lc.cached_input_usd_per_mtok.is_none_or(ok)
+                && lc.cache_write_usd_per_mtok.is_none_or(ok)
+        });
+        base && above
+    }
+}
+
+/// One price that differs between two sets of prices.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PriceDelta {
+    /// `input`, `output`, `cached input`, `cache write`, `long-context threshold`,
+    /// `long-context input`, ...
+    pub price: String,
+    /// `usd_per_mtok`, or `tokens` for the long-context threshold.
+    pub unit: &'static str,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+}
+
+impl PriceDelta {
+    /// Every price that differs from `old` to `new`.
+    pub fn between(old: &Prices, new: &Prices) -> Vec<PriceDelta> {
+        let mut out = Vec::new();
+        let mut cmp = |price: &str, unit: &'static str, from: Option<f64>, to: Option<f64>| {
+            if from != to {
+                out.push(PriceDelta {
+                    price: price.to_string(),
+                    unit,
+                    from,
+                    to,
+                });
+            }
+        };
+        const USD: &str = "usd_per_mtok";
+        cmp("input", USD, Some(old.input_usd_per_mtok), Some(new.input_usd_per_mtok));
+        cmp(
+            "output",
+            USD,
+            Some(old.output_usd_per_mtok),
+            Some(new.output_usd_per_mtok),
+        );
+        cmp(
+            "cached input",
+            USD,
+            old.cached_input_usd_per_mtok,
+            new.cached_input_usd_per_mtok,
+        );
+        cmp(
+            "cache write",
+            USD,
+            old.cache_write_usd_per_mtok,
+            new.cache_write_usd_per_mtok,
+        );
+        let (a, b) = (old.above.as_ref(), new.above.as_ref());
+        cmp(
+            "long-context threshold",
+            "tokens",
+            a.map(|l| l.threshold_tokens),
+            b.map(|l| l.threshold_tokens),
+        );
+        cmp(
+            "long-context input",
+            USD,
+            a.map(|l| l.input_usd_per_mtok),
+            b.map(|l| l.input_usd_per_mtok),
+        );
+        cmp(
+            "long-context output",
+            USD,
+            a.map(|l| l.output_usd_per_mtok),
+            b.map(|l| l.output_usd_per_mtok),
+        );
+        cmp(
+            "long-context cached input",
+            USD,
+            a.and_then(|l| l.cached_input_usd_per_mtok),
+            b.and_then(|l| l.cached_input_usd_per_mtok),
+        );
+        cmp(
+            "long-context cache write",
+            USD,
+            a.and_then(|l| l.cache_write_usd_per_mtok),
+            b.and_then(|l| l.cache_write_usd_per_mtok),
+        );
+        out
+    }
+
+    /// `input $2.00 → $3.00`, `cached input none → $0.30`.
+    pub fn describe(&self) -> String {
+        let v = |x: Option<f64>| match (x, self.unit) {
+            (None, _) => "none".to_string(),
+            (Some(x), "tokens") => format!("{} tokens", crate::economics::fmt_count(x)),
+            (Some(x), _) => usd_per_mtok(x),
+        };
+        format!("{} {} → {}", self.price, v(self.from), v(self.to))
+    }
+}
+
+/// A price in USD per million tokens, with at least two decimals and as
+/// many more as the price has (`$2.50`, `$0.075`, `$0.0375`).
+pub fn usd_per_mtok(x: f64) -> String {
+    let two = format!("{x:.2}");
+    if two.parse::<f64>().is_ok_and(|r| (r - x).abs() < 1e-12) {
+        return format!("${two}");
+    }
+    let mut s = format!("{x:.8}");
+    while s.ends_with('0') {
+        s.pop();
+    }
+    format!("${s}")
+}
+
+/// A price change a source announced for a later day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AnnouncedChange {
+    pub model: String,
+    pub provider: String,
+    /// YYYY-MM-DD, the first day the new prices apply.
+    pub starts: String,
+    pub prices: Vec<PriceDelta>,
+}
+
+impl AnnouncedChange {
+    /// `claude-sonnet-5 (anthropic) from 2026-09-01: input $2.00 → $3.00, output $10.00 → $15.00`
+    pub fn describe(&self) -> String {
+        let prices: Vec<String> = self.prices.iter().map(PriceDelta::describe).collect();
+        let provider = if self.provider.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.provider)
+        };
+        format!("{}{provider} from {}: {}", self.model, self.starts, prices.join(", "))
     }
 }
 
@@ -132,10 +324,24 @@ pub struct PricedModel {
 }
 
 /// What catalog priced a run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CatalogInfo {
+    /// For people: `costgate built-in`, `LiteLLM from <url>`,
+    /// `pinned snapshot <file> (LiteLLM from <url>)`.
     pub name: String,
+    /// The day the prices were checked against their source (for a pinned
+    /// snapshot: the day it was pinned).
     pub checked: String,
+    /// The path or URL the catalog was read from (empty: built in).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// The pinned snapshot file the prices came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<String>,
+    /// Price changes the catalog announces for the spec's models inside the
+    /// simulated month (the run prices at the rates in force on its date).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub announced_changes: Vec<AnnouncedChange>,
 }
 
 impl PricedModels {
@@ -189,10 +395,21 @@ pub fn resolve(spec: &Spec, catalog: &Catalog) -> Result<PricedModels, Vec<Probl
         }
     }
     if p.is_empty() {
-        Ok(PricedModels {
-            catalog: catalog.info(),
-            models,
-        })
+        let mut info = catalog.info();
+        if let Some(day) = catalog.as_of() {
+            // the simulated month: the run's date and the `usage.days - 1` after it
+            let last = day
+                .checked_add(jiff::Span::new().days(i64::from(spec.usage.days.max(1)) - 1))
+                .unwrap_or(day);
+            for m in &models {
+                for c in catalog.announced_changes(&m.price, day, last) {
+                    if !info.announced_changes.contains(&c) {
+                        info.announced_changes.push(c);
+                    }
+                }
+            }
+        }
+        Ok(PricedModels { catalog: info, models })
     } else {
         Err(p.into_vec())
     }

@@ -418,6 +418,20 @@ pub fn render(r: &CheckReport, style: Style) -> String {
             fmt_count(r.trials as f64)
         ))
     );
+    // price changes the catalog announces inside the simulated month
+    let mut announced: Vec<&crate::pricing::AnnouncedChange> = Vec::new();
+    for c in r.features.iter().flat_map(|f| &f.pricing.announced_changes) {
+        if !announced.contains(&c) {
+            announced.push(c);
+        }
+    }
+    for c in announced {
+        let _ = writeln!(
+            o,
+            "Announced price change inside the simulated month: {} (per million tokens; this run prices at today's rates).",
+            c.describe()
+        );
+    }
     o
 }
 

@@ -1,0 +1,431 @@
+//! Which catalog prices a run (`--pricing`, the pinned snapshot, the
+//! policy's source, the built-in catalog), and `costgate pricing
+//! list|show|update`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use costgate::economics::fmt_count;
+use costgate::policy::Policy;
+use costgate::pricing::http::HttpOptions;
+use costgate::pricing::source::{self as psource, LoadError, Source};
+use costgate::pricing::{Catalog, ModelPrice, pin, same_provider, usd_per_mtok};
+use costgate::source::{Loc, Problem, Span, closest, did_you_mean};
+
+use super::{
+    Failure, ListFormat, PricingArgs, PricingCommand, PricingListArgs, PricingShowArgs, PricingUpdateArgs, today,
+};
+
+/// Where the prices of a run came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `--pricing SOURCE`.
+    Flag(Source),
+    /// The pinned snapshot found above the specs.
+    Pinned(PathBuf),
+    /// `[pricing] source` of the policy (nothing pinned).
+    Policy(Source),
+    /// Nothing named or pinned.
+    Builtin,
+}
+
+/// What priced a run, for output.
+#[derive(Clone, Debug)]
+pub struct PricingInfo {
+    pub origin: Origin,
+    /// `pinned snapshot costgate-prices.lock.toml (LiteLLM from https://...)`.
+    pub description: String,
+}
+
+impl PricingInfo {
+    /// The URL the prices were downloaded from on this run, if they were.
+    pub fn live_url(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Flag(Source::Url(u)) | Origin::Policy(Source::Url(u)) => Some(u),
+            _ => None,
+        }
+    }
+}
+
+/// The catalog for a run whose specs are at `root` (a spec file or folder):
+/// `--pricing SOURCE` if given; else the pinned snapshot found walking up
+/// from `root` to the repository root; else the policy's `[pricing] source`;
+/// else the built-in catalog. Prices are those in force today
+/// (`COSTGATE_TODAY`); later announced changes stay on the catalog.
+pub fn load_catalog(
+    source: Option<&str>,
+    policy: &Policy,
+    root: &Path,
+) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
+    let day = today()?;
+    let done = |c: Catalog, origin: Origin| {
+        let description = c.info().name;
+        Ok((Arc::new(c), PricingInfo { origin, description }))
+    };
+    if let Some(s) = source {
+        let src = Source::parse(s, None).map_err(Failure::Usage)?;
+        let c = load_source(&src, day, true)?;
+        return done(c, Origin::Flag(src));
+    }
+    if let Some(path) = pin::discover(root) {
+        let c = pin::load(&path, &display(&path)).map_err(Failure::Input)?;
+        return done(c.in_force_on(day), Origin::Pinned(path));
+    }
+    if let Some(s) = &policy.pricing_source {
+        let src = policy_source(policy, s)?;
+        let c = load_source(&src, day, true)?;
+        return done(c, Origin::Policy(src));
+    }
+    done(costgate::pricing::builtin().in_force_on(day), Origin::Builtin)
+}
+
+/// The policy's `[pricing] source`, a relative path taken from the policy's folder.
+fn policy_source(policy: &Policy, s: &str) -> Result<Source, Failure> {
+    let base = policy.path.as_deref().map(Path::new).and_then(Path::parent);
+    Source::parse(s, base).map_err(|m| {
+        Failure::Input(vec![Problem {
+            span: Span::new(&policy.file, Loc::UNKNOWN, "pricing.source"),
+            message: m,
+            hint: None,
+        }])
+    })
+}
+
+/// Load `src`; `pin_hint`: an unreachable source suggests pinning it.
+fn load_source(src: &Source, day: jiff::civil::Date, pin_hint: bool) -> Result<Catalog, Failure> {
+    let http = HttpOptions::from_env().map_err(Failure::Usage)?;
+    psource::load(src, day, &http).map_err(|e| match e {
+        LoadError::Usage(m) => Failure::Usage(m),
+        LoadError::Invalid(p) => Failure::Input(p),
+        LoadError::Unavailable(m) if pin_hint => Failure::Unavailable(format!(
+            "{m}\n  hint: once it is up, `costgate pricing update --from {}` pins a snapshot so that checks do not depend on it",
+            src.label()
+        )),
+        LoadError::Unavailable(m) => Failure::Unavailable(m),
+    })
+}
+
+/// A path as the user would write it: relative to the current folder when below it.
+fn display(p: &Path) -> String {
+    let cwd = std::env::current_dir().ok().and_then(|d| std::fs::canonicalize(d).ok());
+    match cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()) {
+        Some(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+        _ => p.display().to_string(),
+    }
+}
+
+fn cwd() -> Result<PathBuf, Failure> {
+    std::env::current_dir().map_err(|e| Failure::Usage(format!("cannot read the current folder: {e}")))
+}
+
+pub fn run(a: &PricingArgs) -> Result<i32, Failure> {
+    match &a.command {
+        PricingCommand::List(a) => list(a),
+        PricingCommand::Show(a) => show(a),
+        PricingCommand::Update(a) => update(a),
+    }
+}
+
+fn catalog_for(pricing: Option<&str>, policy: Option<&Path>) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
+    let here = cwd()?;
+    let policy = super::check::load_policy(policy, std::slice::from_ref(&here))?;
+    load_catalog(pricing, &policy, &here)
+}
+
+fn list(a: &PricingListArgs) -> Result<i32, Failure> {
+    let (cat, info) = catalog_for(a.source.pricing.as_deref(), a.source.policy.as_deref())?;
+    let models: Vec<&ModelPrice> = cat
+        .models()
+        .iter()
+        .filter(|m| a.provider.as_deref().is_none_or(|p| same_provider(p, &m.provider)))
+        .collect();
+    if models.is_empty()
+        && let Some(p) = &a.provider
+    {
+        let mut providers: Vec<&str> = cat.models().iter().map(|m| m.provider.as_str()).collect();
+        providers.sort();
+        providers.dedup();
+        let near = closest(p, providers.iter().copied(), 3);
+        return Err(Failure::Usage(format!(
+            "no model of provider `{p}` in {}; {}",
+            info.description,
+            did_you_mean(&near).unwrap_or_else(|| format!("its providers are: {}", providers.join(", ")))
+        )));
+    }
+    match a.format {
+        ListFormat::Json => {
+            let v = serde_json::json!({
+                "catalog": cat.info(),
+                "models": models,
+                "changes": cat.changes().iter().filter(|c| models.iter().any(|m| m.id == c.id && m.provider == c.provider)).collect::<Vec<_>>(),
+                "notes": cat.notes(),
+            });
+            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+        }
+        ListFormat::Table => print!("{}", list_table(&cat, &models)),
+    }
+    Ok(0)
+}
+
+fn list_table(cat: &Catalog, models: &[&ModelPrice]) -> String {
+    let head = [
+        "model",
+        "provider",
+        "input",
+        "output",
+        "cached in",
+        "cache write",
+        "long context (input / output)",
+        "context",
+    ];
+    let rows: Vec<[String; 8]> = models
+        .iter()
+        .map(|m| {
+            let opt = |v: Option<f64>| v.map_or("-".into(), usd_per_mtok);
+            [
+                m.id.clone(),
+                m.provider.clone(),
+                usd_per_mtok(m.input_usd_per_mtok),
+                usd_per_mtok(m.output_usd_per_mtok),
+                opt(m.cached_input_usd_per_mtok),
+                opt(m.cache_write_usd_per_mtok),
+                m.above.as_ref().map_or("-".into(), |lc| {
+                    format!(
+                        "> {}: {} / {}",
+                        fmt_count(lc.threshold_tokens),
+                        usd_per_mtok(lc.input_usd_per_mtok),
+                        usd_per_mtok(lc.output_usd_per_mtok)
+                    )
+                }),
+                m.context_window.map_or("-".into(), fmt_count),
+            ]
+        })
+        .collect();
+    let mut width = head.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut o = String::new();
+    let line = |o: &mut String, cells: &[String]| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(width).enumerate() {
+            // names left, prices right
+            if i < 2 {
+                let _ = write!(s, "{c:<w$}  ");
+            } else {
+                let _ = write!(s, "{c:>w$}  ");
+            }
+        }
+        o.push_str(s.trim_end());
+        o.push('\n');
+    };
+    line(&mut o, &head.map(String::from));
+    for r in &rows {
+        line(&mut o, r);
+    }
+    let info = cat.info();
+    let _ = writeln!(
+        o,
+        "\n{} · USD per million tokens · {} (checked {})",
+        plural(models.len(), "model"),
+        info.name,
+        info.checked
+    );
+    o
+}
+
+fn plural(n: usize, w: &str) -> String {
+    if n == 1 { format!("1 {w}") } else { format!("{n} {w}s") }
+}
+
+fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
+    let (cat, info) = catalog_for(a.source.pricing.as_deref(), a.source.policy.as_deref())?;
+    let Some(m) = cat.find(&a.model) else {
+        let near = closest(&a.model, cat.names(), 3);
+        return Err(Failure::Usage(format!(
+            "unknown model `{}`: it is not in {}; {}",
+            a.model,
+            info.description,
+            did_you_mean(&near).unwrap_or_else(|| "see `costgate pricing list`".into())
+        )));
+    };
+    let changes: Vec<_> = cat
+        .changes()
+        .iter()
+        .filter(|c| c.id == m.id && c.provider == m.provider)
+        .collect();
+    let announced = cat
+        .as_of()
+        .map(|d| cat.announced_changes(m, d, jiff::civil::date(9999, 12, 31)))
+        .unwrap_or_default();
+    match a.format {
+        ListFormat::Json => {
+            let v = serde_json::json!({
+                "requested": a.model,
+                "model": m,
+                "catalog": cat.info(),
+                "changes": changes,
+                "announced_changes": announced,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+        }
+        ListFormat::Table => {
+            let mut o = String::new();
+            let provider = if m.provider.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", m.provider)
+            };
+            let _ = writeln!(o, "{}{provider}", m.id);
+            if !m.id.eq_ignore_ascii_case(a.model.trim()) {
+                let _ = writeln!(o, "  `{}` resolves to this model", a.model.trim());
+            }
+            if !m.aliases.is_empty() {
+                let _ = writeln!(o, "  also known as: {}", m.aliases.join(", "));
+            }
+            let _ = writeln!(o, "  USD per million tokens:");
+            let row = |o: &mut String, what: &str, v: Option<f64>| {
+                if let Some(v) = v {
+                    let _ = writeln!(o, "    {what:<14} {}", usd_per_mtok(v));
+                }
+            };
+            row(&mut o, "input", Some(m.input_usd_per_mtok));
+            row(&mut o, "output", Some(m.output_usd_per_mtok));
+            row(&mut o, "cached input", m.cached_input_usd_per_mtok);
+            row(&mut o, "cache write", m.cache_write_usd_per_mtok);
+            if m.cached_input_usd_per_mtok.is_none() {
+                let _ = writeln!(o, "    (no cache price: cached input is billed at the input price)");
+            }
+            if let Some(lc) = &m.above {
+                let _ = writeln!(
+                    o,
+                    "  above {} input tokens, every token of the request:",
+                    fmt_count(lc.threshold_tokens)
+                );
+                row(&mut o, "input", Some(lc.input_usd_per_mtok));
+                row(&mut o, "output", Some(lc.output_usd_per_mtok));
+                row(&mut o, "cached input", lc.cached_input_usd_per_mtok);
+                row(&mut o, "cache write", lc.cache_write_usd_per_mtok);
+            }
+            let mut limits = Vec::new();
+            if let Some(c) = m.context_window {
+                limits.push(format!("context window {} tokens", fmt_count(c)));
+            }
+            if let Some(c) = m.max_output_tokens {
+                limits.push(format!("max output {} tokens", fmt_count(c)));
+            }
+            if !limits.is_empty() {
+                let _ = writeln!(o, "  {}", limits.join(", "));
+            }
+            for c in &announced {
+                let prices: Vec<String> = c.prices.iter().map(|p| p.describe()).collect();
+                let _ = writeln!(o, "  announced from {}: {}", c.starts, prices.join(", "));
+            }
+            if !m.source.is_empty() {
+                let _ = writeln!(o, "  source: {}", m.source);
+            }
+            let _ = writeln!(o, "  catalog: {} (checked {})", info.description, cat.checked());
+            print!("{o}");
+        }
+    }
+    Ok(0)
+}
+
+fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
+    let here = cwd()?;
+    let policy = super::check::load_policy(a.policy.as_deref(), std::slice::from_ref(&here))?;
+    let src = match (&a.from, &policy.pricing_source) {
+        (Some(s), _) => Source::parse(s, None).map_err(Failure::Usage)?,
+        (None, Some(s)) => policy_source(&policy, s)?,
+        (None, None) => {
+            return Err(Failure::Usage(
+                "name the catalog to pin: `costgate pricing update --from SOURCE` (a file, an https:// URL or `builtin`), or set `[pricing] source` in costgate.toml".into(),
+            ));
+        }
+    };
+    let day = today()?;
+    // everything is read and checked before the old snapshot is touched
+    let mut new = load_source(&src, day, false)?;
+    if !a.provider.is_empty() {
+        new.retain_providers(&a.provider);
+        if new.models().is_empty() {
+            return Err(Failure::Usage(format!(
+                "no model of provider {} in {}",
+                a.provider.join(", "),
+                src.label()
+            )));
+        }
+    }
+    let target = pin::target(&here);
+    let shown = display(&target);
+    let old = if target.is_file() {
+        match pin::load(&target, &shown) {
+            Ok(c) => Some(c),
+            Err(p) => {
+                eprintln!(
+                    "warning: the previous snapshot cannot be read, so no changes are listed: {}",
+                    p[0]
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    costgate::fsutil::write_atomic(&target, pin::render(&new).as_bytes())
+        .map_err(|e| Failure::Usage(format!("cannot write {shown}: {e}")))?;
+
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Pinned {} from {} to {shown} (checked {}).",
+        plural(new.models().len(), "model"),
+        if new.source().is_empty() {
+            new.name().to_string()
+        } else {
+            format!("{} {}", new.name(), new.source())
+        },
+        new.checked()
+    );
+    match &old {
+        None => {
+            let _ = writeln!(o, "No earlier snapshot: every price is new.");
+        }
+        Some(old) => {
+            let d = pin::diff(&old.in_force_on(day), &new);
+            if d.is_empty() {
+                let _ = writeln!(o, "No price changed since the last pin (checked {}).", old.checked());
+            } else {
+                let _ = writeln!(o, "Changes since the last pin (checked {}):", old.checked());
+                for (model, deltas) in &d.changed {
+                    let prices: Vec<String> = deltas.iter().map(|p| p.describe()).collect();
+                    let _ = writeln!(o, "  {model}: {}", prices.join(", "));
+                }
+                if !d.added.is_empty() {
+                    let _ = writeln!(o, "  added {}: {}", plural(d.added.len(), "model"), d.added.join(", "));
+                }
+                if !d.removed.is_empty() {
+                    let _ = writeln!(
+                        o,
+                        "  removed {}: {}",
+                        plural(d.removed.len(), "model"),
+                        d.removed.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    for m in new.models() {
+        for c in new.announced_changes(m, day, jiff::civil::date(9999, 12, 31)) {
+            let _ = writeln!(o, "Announced: {}", c.describe());
+        }
+    }
+    for n in new.notes() {
+        let _ = writeln!(o, "Note: {n}");
+    }
+    print!("{o}");
+    Ok(0)
+}

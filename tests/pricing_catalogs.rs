@@ -1,0 +1,287 @@
+//! The two public catalogs teams keep current, read completely from the
+//! copies in ../shared/data, and the built-in catalog checked against them.
+
+use costgate::pricing::source::{Format, parse_detected};
+use costgate::pricing::{Catalog, ModelPrice, builtin, resolve, same_provider};
+
+const LITELLM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/litellm-prices-2026-07.json"
+);
+const GENAI: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/genai-prices-v2-slim-2026-08.json"
+);
+
+fn day(s: &str) -> jiff::civil::Date {
+    s.parse().unwrap()
+}
+
+fn read(path: &str, on: &str) -> (Catalog, Format) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    parse_detected(path, &bytes, day(on)).unwrap_or_else(|p| panic!("{p:#?}"))
+}
+
+fn litellm() -> Catalog {
+    let (c, f) = read(LITELLM, "2026-08-21");
+    assert_eq!(f, Format::LiteLlm);
+    c
+}
+
+fn genai() -> Catalog {
+    let (c, f) = read(GENAI, "2026-08-21");
+    assert_eq!(f, Format::GenaiPrices);
+    c
+}
+
+fn prices(m: &ModelPrice) -> (f64, f64, Option<f64>, Option<f64>) {
+    (
+        m.input_usd_per_mtok,
+        m.output_usd_per_mtok,
+        m.cached_input_usd_per_mtok,
+        m.cache_write_usd_per_mtok,
+    )
+}
+
+fn cliff(m: &ModelPrice) -> (f64, f64, f64, Option<f64>, Option<f64>) {
+    let lc = m
+        .above
+        .as_ref()
+        .unwrap_or_else(|| panic!("{} has no long-context price", m.id));
+    (
+        lc.threshold_tokens,
+        lc.input_usd_per_mtok,
+        lc.output_usd_per_mtok,
+        lc.cached_input_usd_per_mtok,
+        lc.cache_write_usd_per_mtok,
+    )
+}
+
+#[test]
+fn litellm_is_read_completely() {
+    let c = litellm();
+    // 218 entries: 166 `chat` and 23 `responses` models; 29 embedding,
+    // image, audio, completion and realtime entries are skipped
+    assert_eq!(c.models().len(), 189);
+    assert!(
+        c.notes()[0].starts_with("skipped 29 entries that are not chat models"),
+        "{:?}",
+        c.notes()
+    );
+    assert!(c.find("text-embedding-3-large").is_none());
+    assert!(c.find("o3-pro").is_some(), "responses-only models are chat models");
+    assert_eq!(c.info().checked, "2026-08-21");
+    assert!(c.changes().is_empty(), "LiteLLM has no dated prices");
+
+    let gpt4o = c.find("gpt-4o").unwrap();
+    assert_eq!(prices(gpt4o), (2.5, 10.0, Some(1.25), None));
+    assert_eq!(gpt4o.context_window, Some(128_000.0));
+    assert!(gpt4o.above.is_none());
+
+    let sonnet = c.find("anthropic/claude-sonnet-4-5").unwrap();
+    assert_eq!(prices(sonnet), (3.0, 15.0, Some(0.3), Some(3.75)));
+    assert_eq!(cliff(sonnet), (200_000.0, 6.0, 22.5, Some(0.6), Some(7.5)));
+
+    // the 272k cliff
+    let g = c.find("gpt-5.4").unwrap();
+    assert_eq!(prices(g), (2.5, 15.0, Some(0.25), None));
+    assert_eq!(cliff(g), (272_000.0, 5.0, 22.5, Some(0.5), None));
+
+    // gemini-2.5-pro: a long-context cache price but no base cache-write price
+    let gem = c.find("gemini/gemini-2.5-pro").unwrap();
+    assert_eq!(gem.provider, "vertex_ai-language-models");
+    assert_eq!(prices(gem), (1.25, 10.0, Some(0.125), None));
+    assert_eq!(cliff(gem), (200_000.0, 2.5, 15.0, Some(0.25), Some(0.25)));
+
+    for m in c.models() {
+        assert!(m.prices().is_valid(), "{}", m.id);
+    }
+    // the source lists one chat model with a zero output price; it is read as written
+    let free: Vec<&str> = c
+        .models()
+        .iter()
+        .filter(|m| m.output_usd_per_mtok == 0.0)
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(free, ["deepseek-v3-2-251201"]);
+}
+
+#[test]
+fn genai_prices_is_read_completely() {
+    let c = genai();
+    // 1,309 models of 36 providers; 39 have no input and output token price
+    // in force (embeddings, image and audio models)
+    assert_eq!(c.models().len(), 1270);
+    assert!(c.notes()[0].starts_with("skipped 39 models"), "{:?}", c.notes());
+
+    let gpt4o = c.find("gpt-4o").unwrap();
+    assert_eq!(
+        gpt4o.provider, "openai",
+        "the vendor wins over resellers of the same name"
+    );
+    assert_eq!(prices(gpt4o), (2.5, 10.0, Some(1.25), None));
+    assert_eq!(c.find("o3-mini").unwrap().provider, "openai");
+    assert_eq!(c.find("azure/o3-mini").unwrap().provider, "azure");
+
+    let sonnet = c.find("claude-sonnet-4-5-20250929").unwrap();
+    assert_eq!(
+        (sonnet.id.as_str(), sonnet.provider.as_str()),
+        ("claude-sonnet-4-5", "anthropic")
+    );
+    assert_eq!(prices(sonnet), (3.0, 15.0, Some(0.3), Some(3.75)));
+    assert_eq!(cliff(sonnet), (200_000.0, 6.0, 22.5, Some(0.6), Some(7.5)));
+    // aliases from the source's match rules
+    assert_eq!(c.find("claude-sonnet-4.5").unwrap().id, "claude-sonnet-4-5");
+    // Gemini 1.5's 128k tier
+    assert_eq!(cliff(c.find("gemini-1.5-pro").unwrap()).0, 128_000.0);
+
+    for m in c.models() {
+        assert!(m.prices().is_valid(), "{}/{}", m.provider, m.id);
+    }
+}
+
+#[test]
+fn genai_prices_in_force_follow_the_run_date() {
+    // o3's 80% cut of 2025-06-10
+    let (before, _) = read(GENAI, "2025-06-09");
+    assert_eq!(prices(before.find("openai/o3").unwrap()).0, 10.0);
+    assert_eq!(prices(genai().find("openai/o3").unwrap()).0, 2.0);
+
+    // claude-sonnet-5: promotional prices until 2026-08-31, announced back up from 2026-09-01
+    let c = genai();
+    let s5 = c.find("claude-sonnet-5").unwrap();
+    assert_eq!(prices(s5), (2.0, 10.0, Some(0.2), Some(2.5)));
+    let changes: Vec<(&str, &str, &str)> = c
+        .changes()
+        .iter()
+        .map(|ch| (ch.provider.as_str(), ch.id.as_str(), ch.starts.as_str()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("anthropic", "claude-sonnet-5", "2026-09-01"),
+            ("aws", "global.anthropic.claude-sonnet-5-v1:0", "2026-09-01"),
+            ("aws", "regional.anthropic.claude-sonnet-5-v1:0", "2026-09-01"),
+            ("openrouter", "anthropic/claude-sonnet-5", "2026-09-01"),
+            ("google", "gemini-3.6-flash", "2027-01-01"),
+            ("google", "gemini-3.7-flash", "2027-01-01"),
+        ]
+    );
+    // the same catalog moved past the date prices at the new rates
+    let later = c.in_force_on(day("2026-09-02"));
+    assert_eq!(
+        prices(later.find("claude-sonnet-5").unwrap()),
+        (3.0, 15.0, Some(0.3), Some(3.75))
+    );
+    assert_eq!(later.changes().len(), 2);
+
+    // DeepSeek's peak price applies all day (costgate cannot know the hour)
+    assert_eq!(prices(c.find("deepseek-chat").unwrap()).0, 0.27);
+}
+
+const SPEC: &str = "costgate: 1
+feature: {id: f, value: {kind: revenue}}
+models:
+  primary: anthropic/claude-sonnet-5
+  cheap: gpt-4o-mini
+interaction: {input_tokens: 1000, output_tokens: 500}
+usage: {days: 30, active_share: 1, interactions_per_active_day: 10}
+tiers:
+  - {name: pro, users: 1000, price_usd_per_month: 20, model: primary}
+";
+
+#[test]
+fn announced_changes_inside_the_simulated_month_are_reported() {
+    let spec = costgate::spec::load_str("t.yaml", SPEC).unwrap_or_else(|p| panic!("{p:#?}"));
+    let c = genai();
+    let priced = resolve(&spec, &c).unwrap();
+    assert_eq!(priced.get("primary").input_usd_per_mtok, 2.0, "priced at today's rate");
+    let ann = &priced.catalog.announced_changes;
+    assert_eq!(ann.len(), 1, "{ann:#?}");
+    assert_eq!(
+        (ann[0].model.as_str(), ann[0].starts.as_str()),
+        ("claude-sonnet-5", "2026-09-01")
+    );
+    assert_eq!(
+        ann[0].describe(),
+        "claude-sonnet-5 (anthropic) from 2026-09-01: input $2.00 → $3.00, output $10.00 → $15.00, cached input $0.20 → $0.30, cache write $2.50 → $3.75"
+    );
+    // a month that ends before the change: nothing to report
+    let early = c.in_force_on(day("2026-07-01"));
+    assert!(resolve(&spec, &early).unwrap().catalog.announced_changes.is_empty());
+    // a month that starts after it: already in force
+    let after = resolve(&spec, &c.in_force_on(day("2026-09-01"))).unwrap();
+    assert!(after.catalog.announced_changes.is_empty());
+    assert_eq!(after.get("primary").input_usd_per_mtok, 3.0);
+}
+
+#[test]
+fn unknown_names_list_the_closest_known_ones() {
+    let spec = costgate::spec::load_str("t.yaml", &SPEC.replace("anthropic/claude-sonnet-5", "claude-sonet-4-5"))
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+    let p = resolve(&spec, &litellm()).unwrap_err();
+    assert_eq!(p.len(), 1);
+    assert!(p[0].message.contains("unknown model `claude-sonet-4-5`"), "{}", p[0]);
+    assert!(p[0].message.contains("LiteLLM"), "{}", p[0]);
+    assert!(
+        p[0].hint.as_deref().unwrap().contains("`claude-sonnet-4-5`"),
+        "{:?}",
+        p[0].hint
+    );
+}
+
+/// Where the built-in catalog knowingly differs from one source, and why.
+/// Each entry must still be a real disagreement (so a fixed one is removed).
+const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[(
+    "gemini-2.0-flash-lite",
+    "LiteLLM",
+    "LiteLLM's entry is Vertex AI's, with a context-cache price; the Gemini API page the built-in entry cites \
+     publishes none for 2.0 Flash-Lite, and genai-prices agrees: cached tokens are billed at the input price",
+)];
+
+/// Every price the built-in catalog claims, checked against the two public
+/// catalogs wherever they list the same model for the same vendor.
+#[test]
+fn the_builtin_catalog_agrees_with_litellm_and_genai_prices() {
+    let b = builtin();
+    let sources = [("LiteLLM", litellm()), ("genai-prices", genai())];
+    let mut compared = 0;
+    let mut disagreements = Vec::new();
+    for m in b.models() {
+        for (name, cat) in &sources {
+            let names = std::iter::once(&m.id).chain(&m.aliases);
+            let found = names
+                .filter_map(|n| cat.find(&format!("{}/{n}", m.provider)))
+                .find(|o| same_provider(&o.provider, &m.provider));
+            let Some(o) = found else { continue };
+            compared += 1;
+            let known = KNOWN_DIFFERENCES.iter().any(|(id, src, _)| *id == m.id && src == name);
+            if known {
+                assert_ne!(
+                    prices(o),
+                    prices(m),
+                    "{} now agrees with {name}: drop it from KNOWN_DIFFERENCES",
+                    m.id
+                );
+                continue;
+            }
+            if prices(o) != prices(m) {
+                disagreements.push(format!(
+                    "{} vs {name} `{}`: built-in {:?}, {name} {:?}",
+                    m.id,
+                    o.id,
+                    prices(m),
+                    prices(o)
+                ));
+            }
+            if let (Some(a), Some(b)) = (&m.above, &o.above)
+                && (a.threshold_tokens, a.input_usd_per_mtok, a.output_usd_per_mtok)
+                    != (b.threshold_tokens, b.input_usd_per_mtok, b.output_usd_per_mtok)
+            {
+                disagreements.push(format!("{} long context vs {name}: {a:?} / {b:?}", m.id));
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    assert!(compared >= 40, "only {compared} comparisons: names no longer line up");
+}
