@@ -5,8 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -33,7 +32,8 @@ enum Reply {
 /// `replies` in turn and stops after the last one (or after 15 s).
 struct Server {
     addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
+    /// The head (request line and headers) of every request received.
+    requests: Arc<Mutex<Vec<String>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -42,8 +42,8 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
-        let hits = Arc::new(AtomicUsize::new(0));
-        let h = Arc::clone(&hits);
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&requests);
         let thread = std::thread::spawn(move || {
             let give_up = Instant::now() + Duration::from_secs(15);
             for reply in replies {
@@ -55,9 +55,9 @@ impl Server {
                     }
                 };
                 let Some(mut s) = stream else { return };
-                h.fetch_add(1, Ordering::SeqCst);
                 s.set_nonblocking(false).unwrap();
-                read_request(&mut s);
+                let head = read_request(&mut s);
+                seen.lock().unwrap().push(head);
                 match reply {
                     // hold the connection open without blocking the next one
                     Reply::Silent(d) => drop(std::thread::spawn(move || {
@@ -70,7 +70,7 @@ impl Server {
         });
         Server {
             addr,
-            hits,
+            requests,
             thread: Some(thread),
         }
     }
@@ -80,7 +80,11 @@ impl Server {
     }
 
     fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
+        self.requests.lock().unwrap().len()
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
     }
 
     /// Wait for the server thread to end (it has answered every reply).
@@ -91,23 +95,21 @@ impl Server {
     }
 }
 
-fn read_request(s: &mut TcpStream) {
+/// The request's head, read up to the blank line.
+fn read_request(s: &mut TcpStream) -> String {
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
+        if !buf[0].is_ascii_uppercase() {
+            break; // not HTTP (a TLS handshake): answer at once
+        }
     }
-    let head = String::from_utf8_lossy(&buf);
-    assert!(head.starts_with("GET "), "{head}");
-    assert!(
-        head.to_ascii_lowercase()
-            .contains(&format!("user-agent: costgate/{}", env!("CARGO_PKG_VERSION"))),
-        "{head}"
-    );
+    String::from_utf8_lossy(&buf).to_string()
 }
 
 fn answer(s: &mut TcpStream, reply: Reply) {
@@ -148,6 +150,12 @@ fn a_good_catalog_downloads() {
     let srv = Server::start(vec![Reply::Ok(catalog())]);
     let body = fetch(&srv.url("/prices.json"), &quick()).unwrap();
     assert_eq!(body, catalog());
+    let head = srv.requests().remove(0).to_ascii_lowercase();
+    assert!(head.starts_with("get /prices.json http/1.1\r\n"), "{head}");
+    assert!(
+        head.contains(&format!("\r\nuser-agent: costgate/{}\r\n", env!("CARGO_PKG_VERSION"))),
+        "{head}"
+    );
     srv.stop();
 }
 
@@ -410,6 +418,51 @@ fn failed_updates_exit_69_or_65_and_leave_the_pin_alone() {
     update(65, &[&url, "$[\"gpt-x\"].input_cost_per_token", "the string \"cheap\""]);
     update(65, &[&url, "larger than 100000 bytes", "COSTGATE_HTTP_MAX_BYTES"]);
     update(69, &["redirected to http://prices.invalid/p.json", "refused"]);
+    srv.stop();
+}
+
+#[test]
+fn https_goes_through_the_proxy_the_environment_names() {
+    // The "proxy" is this test's loopback server: it sees the tunnel request
+    // for the https host and refuses it, so nothing leaves the machine.
+    let proxy = Server::start(vec![Reply::Status(403, "Forbidden")]);
+    let dir = tempfile::tempdir().unwrap();
+    costgate(dir.path())
+        .env("HTTPS_PROXY", proxy.url(""))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .args(["pricing", "list", "--pricing", "https://prices.invalid/p.json"])
+        .assert()
+        .code(69)
+        .stderr(predicate::str::contains(
+            "cannot fetch prices from https://prices.invalid/p.json",
+        ));
+    let requests = proxy.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].starts_with("CONNECT prices.invalid:443 "),
+        "{}",
+        requests[0]
+    );
+    proxy.stop();
+}
+
+#[test]
+fn a_tls_handshake_that_fails_is_unavailable_not_a_crash() {
+    // https:// to a server that speaks plain HTTP: rustls rejects the answer
+    let srv = Server::start(vec![Reply::Status(400, "Bad Request")]);
+    let url = format!("https://{}/p.json", srv.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let a = costgate(dir.path())
+        .args(["pricing", "list", "--pricing", &url])
+        .assert()
+        .code(69)
+        .stderr(predicate::str::contains(format!("cannot fetch prices from {url}: ")));
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(srv.requests()[0].as_bytes()[0] == 0x16, "a TLS handshake record");
     srv.stop();
 }
 

@@ -148,6 +148,8 @@ pub fn fetch(url: &str, opts: &HttpOptions) -> Result<Vec<u8>, FetchError> {
     };
     let client = client(&parsed, opts).map_err(unavailable)?;
     let start = Instant::now();
+    // why the first and the latest attempts failed, where they were retried
+    let mut first = String::new();
     let mut last = String::new();
     for attempt in 1..=opts.attempts.max(1) {
         if attempt > 1 {
@@ -168,6 +170,9 @@ pub fn fetch(url: &str, opts: &HttpOptions) -> Result<Vec<u8>, FetchError> {
             Err(e) if e.is_redirect() => return Err(unavailable(describe(&e))),
             Err(e) if e.is_connect() => {
                 last = describe(&e);
+                if first.is_empty() {
+                    first.clone_from(&last);
+                }
                 continue;
             }
             Err(e) if e.is_timeout() => {
@@ -178,6 +183,9 @@ pub fn fetch(url: &str, opts: &HttpOptions) -> Result<Vec<u8>, FetchError> {
         let status = resp.status();
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             last = format!("the server answered HTTP {status}");
+            if first.is_empty() {
+                first.clone_from(&last);
+            }
             continue;
         }
         if !status.is_success() {
@@ -216,6 +224,11 @@ pub fn fetch(url: &str, opts: &HttpOptions) -> Result<Vec<u8>, FetchError> {
     let tries = opts.attempts.max(1);
     Err(unavailable(if last.is_empty() {
         format!("gave up after {}", secs(opts.deadline))
+    } else if first != last {
+        format!(
+            "{last} (tried {tries} times over {}; the first attempt: {first})",
+            secs(start.elapsed())
+        )
     } else {
         format!("{last} (tried {tries} times over {})", secs(start.elapsed()))
     }))
@@ -250,10 +263,9 @@ fn describe(e: &reqwest::Error) -> String {
         }
         parts.push(s);
     }
-    // the innermost causes say the most ("Connection refused (os error 111)")
-    parts.reverse();
-    parts.truncate(2);
-    parts.join(": ")
+    // the innermost causes say the most: "tcp connect error: Connection refused (os error 111)"
+    let keep = parts.len().saturating_sub(2);
+    parts[keep..].join(": ")
 }
 
 #[cfg(test)]
