@@ -120,6 +120,14 @@ fn show_gives_every_price_of_a_model_as_written_in_a_spec() {
         .stderr(predicate::str::contains("unknown model `claude-sonet-4.5`"))
         .stderr(predicate::str::contains("did you mean `claude-sonnet-4.5`"));
 
+    costgate(dir.path())
+        .args(["pricing", "list", "--provider", "anthropic", "--pricing", GENAI])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "Announced: claude-sonnet-5 (anthropic) from 2026-09-01: input $2.00 → $3.00",
+        ));
+
     // a source's announced change is shown with the model
     costgate(dir.path())
         .args(["pricing", "show", "claude-sonnet-5", "--pricing", GENAI])

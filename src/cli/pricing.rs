@@ -234,6 +234,13 @@ fn list_table(cat: &Catalog, models: &[&ModelPrice]) -> String {
         info.name,
         info.checked
     );
+    if let Some(day) = cat.as_of() {
+        for m in models {
+            for c in cat.announced_changes(m, day, jiff::civil::date(9999, 12, 31)) {
+                let _ = writeln!(o, "Announced: {}", c.describe());
+            }
+        }
+    }
     o
 }
 

@@ -154,6 +154,8 @@ pub fn import(root: &Map<String, Value>, source: &str, p: &mut Problems) -> Impo
             source: entry_source,
         });
     }
+    // by name, whatever order the JSON map keeps: pins diff cleanly
+    models.sort_by(|a, b| a.id.cmp(&b.id));
     let mut notes = Vec::new();
     if !skipped.is_empty() {
         let total: usize = skipped.values().sum();
