@@ -384,6 +384,13 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     };
     costgate::fsutil::write_atomic(&target, pin::render(&new).as_bytes())
         .map_err(|e| Failure::Usage(format!("cannot write {shown}: {e}")))?;
+    // the temporary file it was renamed from is private (0600); the snapshot
+    // is a file of the repository, readable like the others
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644));
+    }
 
     let mut o = String::new();
     let _ = writeln!(
