@@ -166,6 +166,12 @@ fn update_prints_what_changed_since_the_last_pin() {
         .args(["pricing", "update", "--from", "old.json"])
         .assert()
         .code(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(d.join("costgate-prices.lock.toml")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+    }
     let pin = std::fs::read_to_string(d.join("costgate-prices.lock.toml")).unwrap();
     assert!(
         pin.contains("format = \"costgate-prices/1\"") && pin.contains("id = \"gpt-gone\""),
