@@ -304,6 +304,22 @@ pub fn describe_dist(d: &crate::dist::Dist) -> String {
     }
 }
 
+/// A report with no feature (a git ref before the first spec).
+pub fn empty_report(req: &Request) -> CheckReport {
+    CheckReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        costgate_version: env!("CARGO_PKG_VERSION").to_string(),
+        policy: req.policy.describe(),
+        seed: req.sim.seed,
+        trials: req.sim.trials,
+        today: req.today.to_string(),
+        verdict: Verdict::Pass,
+        exit_code: 0,
+        features: Vec::new(),
+        portfolio: None,
+    }
+}
+
 /// Run a whole check.
 pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
     let files = spec_files(&req.paths)?;

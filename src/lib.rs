@@ -10,9 +10,11 @@
 //! ```
 
 pub mod check;
+pub mod diff;
 pub mod dist;
 pub mod economics;
 pub mod fsutil;
+pub mod gitref;
 pub mod policy;
 pub mod portfolio;
 pub mod pricing;

@@ -47,6 +47,9 @@ pub enum Command {
     /// Price catalogs: list models, show a model's prices, pin a snapshot.
     #[command(after_help = EXIT_CODES)]
     Pricing(PricingArgs),
+    /// What a change does to each feature's cost: two spec files or folders, or the specs now against a git ref.
+    #[command(after_help = EXIT_CODES)]
+    Diff(DiffArgs),
     /// List the rule codes with their default levels.
     Rules,
     /// Run the simulation benchmark (speed and memory) on a spec.
@@ -87,8 +90,47 @@ pub struct CheckArgs {
     /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
     #[arg(long, value_name = "SOURCE")]
     pub pricing: Option<String>,
+    /// Compare with the specs, policy and pinned prices at this git ref (see --fail-on).
+    #[arg(long, value_name = "REF")]
+    pub baseline_ref: Option<String>,
+    /// `any` deny finding blocks; `new`: only deny findings the --baseline-ref did not have.
+    #[arg(long, value_enum, default_value_t = FailOn::Any, requires_if("new", "baseline_ref"))]
+    pub fail_on: FailOn,
     #[command(flatten)]
     pub sim: SimArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Any,
+    New,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// BASE HEAD (two spec files or folders), or with --base-ref the spec paths to compare (default: specs).
+    pub paths: Vec<PathBuf>,
+    /// Compare PATHs with the same paths at this git ref.
+    #[arg(long, value_name = "REF")]
+    pub base_ref: Option<String>,
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Price catalog for both sides (default: each side's pinned snapshot, else built-in).
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Markdown,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -36,29 +36,115 @@ pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
     }
 }
 
-pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
-    if std::env::var_os("COSTGATE_TEST_PANIC").is_some() {
-        // Test hook (tests/cli.rs): a bug must become exit 70, not a crash.
-        panic!("COSTGATE_TEST_PANIC is set");
-    }
-    let policy = load_policy(a.policy.as_deref(), &a.paths)?;
-    let root = a.paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let (catalog, pricing) = super::pricing::load_catalog(a.pricing.as_deref(), &policy, root)?;
-    if let Some(url) = pricing.live_url()
-        && !a.quiet
+/// Check `paths` with the policy and prices they resolve to: the one
+/// pipeline behind `check`, `diff`, `report` and `comment`. With
+/// `allow_empty`, a folder without specs is an empty report (a base ref
+/// before the first spec), not an error.
+pub fn produce(
+    paths: &[PathBuf],
+    policy: Option<&Path>,
+    pricing: Option<&str>,
+    sim: &SimArgs,
+    quiet: bool,
+    allow_empty: bool,
+) -> Result<costgate::report::CheckReport, Failure> {
+    let policy = load_policy(policy, paths)?;
+    let root = paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let (catalog, info) = super::pricing::load_catalog(pricing, &policy, root)?;
+    if let Some(url) = info.live_url()
+        && !quiet
     {
         eprintln!(
             "note: prices read from {url} today; `costgate pricing update` pins them so every run of a commit prices the same"
         );
     }
+    let paths: Vec<PathBuf> = if allow_empty {
+        paths
+            .iter()
+            .filter(|p| check::spec_files(std::slice::from_ref(p)).is_ok())
+            .cloned()
+            .collect()
+    } else {
+        paths.to_vec()
+    };
     let req = Request {
-        paths: a.paths.clone(),
+        paths,
         policy: &policy,
         catalog: &catalog,
-        sim: sim_options(&a.sim, !a.quiet),
+        sim: sim_options(sim, !quiet),
         today: today()?,
     };
-    let report = check::run(&req).map_err(Failure::Input)?;
+    if req.paths.is_empty() {
+        return Ok(check::empty_report(&req));
+    }
+    check::run(&req).map_err(Failure::Input)
+}
+
+/// The same paths at a git ref, checked.
+pub fn produce_at_ref(
+    rev: &str,
+    paths: &[PathBuf],
+    policy: Option<&Path>,
+    pricing: Option<&str>,
+    sim: &SimArgs,
+) -> Result<costgate::report::CheckReport, Failure> {
+    let first = paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let top = costgate::gitref::toplevel(first).map_err(Failure::Usage)?;
+    let rel: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| costgate::gitref::relative(&top, p))
+        .collect::<Result<_, _>>()
+        .map_err(Failure::Usage)?;
+    let snap = costgate::gitref::snapshot(&top, rev, &rel).map_err(Failure::Usage)?;
+    produce(&snap.paths, policy, pricing, sim, true, true)
+}
+
+pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
+    if std::env::var_os("COSTGATE_TEST_PANIC").is_some() {
+        // Test hook (tests/cli.rs): a bug must become exit 70, not a crash.
+        panic!("COSTGATE_TEST_PANIC is set");
+    }
+    let mut report = produce(
+        &a.paths,
+        a.policy.as_deref(),
+        a.pricing.as_deref(),
+        &a.sim,
+        a.quiet,
+        false,
+    )?;
+    if let Some(rev) = &a.baseline_ref {
+        let base = produce_at_ref(rev, &a.paths, a.policy.as_deref(), a.pricing.as_deref(), &a.sim)?;
+        let new = costgate::diff::new_denials(&base, &report).len();
+        let pre: usize = report
+            .features
+            .iter()
+            .flat_map(|f| &f.findings)
+            .filter(|f| f.level == costgate::policy::Level::Deny)
+            .count()
+            - new;
+        if a.fail_on == super::FailOn::New && report.verdict == costgate::policy::Verdict::Blocked && new == 0 {
+            // Only deny findings the base already had: they do not block.
+            let approvals = report.features.iter().flat_map(|f| &f.findings).any(|f| {
+                f.level == costgate::policy::Level::Approve && !f.approval.as_ref().is_some_and(|x| x.covered)
+            });
+            report.verdict = if approvals {
+                costgate::policy::Verdict::NeedsApproval
+            } else {
+                costgate::policy::Verdict::Pass
+            };
+            report.exit_code = report.verdict.exit_code();
+        }
+        if !a.quiet {
+            eprintln!(
+                "baseline {rev}: {new} deny finding(s) new, {pre} already there{}",
+                if a.fail_on == super::FailOn::New {
+                    " (not blocking with --fail-on new)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     let text = match a.format {
         CheckFormat::Json => report::json(&report),
         CheckFormat::Table => table::render(

@@ -3,6 +3,7 @@
 
 mod args;
 mod check;
+mod diff;
 mod pricing;
 
 use std::io::IsTerminal;
@@ -62,6 +63,7 @@ pub fn main() -> i32 {
     let result = std::panic::catch_unwind(|| match &cli.command {
         Command::Check(a) => check::run(a, color),
         Command::Pricing(a) => pricing::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Rules => {
             rules();
             Ok(0)

@@ -1,0 +1,59 @@
+//! `costgate diff`: what a change does to each feature's cost.
+
+use std::path::PathBuf;
+
+use costgate::diff::{compare, render_json, render_markdown, render_table};
+
+use super::check::{produce, produce_at_ref};
+use super::{DiffArgs, DiffFormat, Failure};
+
+pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
+    let (base, head, labels) = match &a.base_ref {
+        Some(rev) => {
+            let paths = if a.paths.is_empty() {
+                vec![PathBuf::from("specs")]
+            } else {
+                a.paths.clone()
+            };
+            let head = produce(&paths, a.policy.as_deref(), a.pricing.as_deref(), &a.sim, true, false)?;
+            let base = produce_at_ref(rev, &paths, a.policy.as_deref(), a.pricing.as_deref(), &a.sim)?;
+            (base, head, (rev.clone(), "working tree".to_string()))
+        }
+        None => {
+            let [b, h] = a.paths.as_slice() else {
+                return Err(Failure::Usage(
+                    "give BASE and HEAD (two spec files or folders), or --base-ref REF [PATH...]".into(),
+                ));
+            };
+            let base = produce(
+                std::slice::from_ref(b),
+                a.policy.as_deref(),
+                a.pricing.as_deref(),
+                &a.sim,
+                true,
+                true,
+            )?;
+            let head = produce(
+                std::slice::from_ref(h),
+                a.policy.as_deref(),
+                a.pricing.as_deref(),
+                &a.sim,
+                true,
+                false,
+            )?;
+            (base, head, (b.display().to_string(), h.display().to_string()))
+        }
+    };
+    let d = compare(&base, &head, &labels.0, &labels.1);
+    let text = match a.format {
+        DiffFormat::Table => render_table(&d),
+        DiffFormat::Markdown => render_markdown(&d),
+        DiffFormat::Json => render_json(&d),
+    };
+    match &a.output {
+        Some(p) => costgate::fsutil::write_atomic(p, text.as_bytes())
+            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", p.display())))?,
+        None => print!("{text}"),
+    }
+    Ok(0)
+}

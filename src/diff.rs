@@ -1,0 +1,403 @@
+//! What a change does to each feature's cost: two check reports compared.
+//!
+//! Features are matched by id. For each: the typical, p95 (the policy's
+//! percentile) and worst-case month and the cost/revenue ratio, before and
+//! after, with the change in money and percent; features added and removed;
+//! findings new, resolved and unchanged (a finding is the same when its rule,
+//! feature and field path are).
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::policy::rules::{Finding, Level, Verdict, pct, usd};
+use crate::report::{CheckReport, FeatureReport};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DiffReport {
+    pub schema_version: u32,
+    pub base: String,
+    pub head: String,
+    pub features: Vec<FeatureDiff>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// The head's verdict.
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FeatureDiff {
+    pub feature: String,
+    pub name: String,
+    pub verdict_before: Verdict,
+    pub verdict_after: Verdict,
+    pub typical: Change,
+    pub at_confidence: Change,
+    pub worst_case: Change,
+    pub cost_revenue_ratio: Change,
+    pub findings_new: Vec<Finding>,
+    pub findings_resolved: Vec<Finding>,
+    pub findings_unchanged: Vec<Finding>,
+}
+
+/// A figure before and after; `None` is "not defined" (unbounded, no revenue).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Change {
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    pub delta: Option<f64>,
+    /// Relative change (0.1 = +10%); `None` when `before` is zero or undefined.
+    pub delta_share: Option<f64>,
+}
+
+impl Change {
+    pub fn new(before: Option<f64>, after: Option<f64>) -> Self {
+        let delta = match (before, after) {
+            (Some(b), Some(a)) => Some(a - b),
+            _ => None,
+        };
+        let delta_share = match (before, delta) {
+            (Some(b), Some(d)) if b != 0.0 => Some(d / b),
+            _ => None,
+        };
+        Change {
+            before,
+            after,
+            delta,
+            delta_share,
+        }
+    }
+}
+
+fn at_confidence(f: &FeatureReport) -> f64 {
+    f.simulation
+        .as_ref()
+        .and_then(|s| s.cost.at_confidence)
+        .unwrap_or(f.typical.cost)
+}
+
+fn ratio_at_confidence(f: &FeatureReport) -> Option<f64> {
+    match &f.simulation {
+        Some(s) => s.cost_revenue_ratio.at_confidence,
+        None => f.typical.cost_revenue_ratio,
+    }
+}
+
+/// The identity of a finding across two runs.
+pub fn finding_key(f: &Finding) -> (String, String, String) {
+    (
+        f.rule.code().to_string(),
+        f.feature.clone(),
+        f.span.as_ref().map(|s| s.path.clone()).unwrap_or_default(),
+    )
+}
+
+fn split_findings(before: &[Finding], after: &[Finding]) -> (Vec<Finding>, Vec<Finding>, Vec<Finding>) {
+    let shown = |f: &&Finding| f.level != Level::Allow;
+    let bk: Vec<_> = before.iter().filter(shown).map(finding_key).collect();
+    let ak: Vec<_> = after.iter().filter(shown).map(finding_key).collect();
+    let new = after
+        .iter()
+        .filter(shown)
+        .filter(|f| !bk.contains(&finding_key(f)))
+        .cloned()
+        .collect();
+    let resolved = before
+        .iter()
+        .filter(shown)
+        .filter(|f| !ak.contains(&finding_key(f)))
+        .cloned()
+        .collect();
+    let same = after
+        .iter()
+        .filter(shown)
+        .filter(|f| bk.contains(&finding_key(f)))
+        .cloned()
+        .collect();
+    (new, resolved, same)
+}
+
+pub fn compare(base: &CheckReport, head: &CheckReport, base_label: &str, head_label: &str) -> DiffReport {
+    let mut features = Vec::new();
+    for h in &head.features {
+        let Some(b) = base.features.iter().find(|b| b.id == h.id) else {
+            continue;
+        };
+        let (new, resolved, same) = split_findings(&b.findings, &h.findings);
+        features.push(FeatureDiff {
+            feature: h.id.clone(),
+            name: h.name.clone(),
+            verdict_before: b.verdict,
+            verdict_after: h.verdict,
+            typical: Change::new(Some(b.typical.cost), Some(h.typical.cost)),
+            at_confidence: Change::new(Some(at_confidence(b)), Some(at_confidence(h))),
+            worst_case: Change::new(b.worst_case.monthly_usd, h.worst_case.monthly_usd),
+            cost_revenue_ratio: Change::new(ratio_at_confidence(b), ratio_at_confidence(h)),
+            findings_new: new,
+            findings_resolved: resolved,
+            findings_unchanged: same,
+        });
+    }
+    let added = head
+        .features
+        .iter()
+        .filter(|h| !base.features.iter().any(|b| b.id == h.id))
+        .map(|h| h.id.clone())
+        .collect();
+    let removed = base
+        .features
+        .iter()
+        .filter(|b| !head.features.iter().any(|h| h.id == b.id))
+        .map(|b| b.id.clone())
+        .collect();
+    DiffReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        base: base_label.to_string(),
+        head: head_label.to_string(),
+        features,
+        added,
+        removed,
+        verdict: head.verdict,
+    }
+}
+
+/// Deny findings of `head` that `base` did not have (for `--fail-on new`).
+pub fn new_denials<'a>(base: &CheckReport, head: &'a CheckReport) -> Vec<&'a Finding> {
+    let base_keys: Vec<_> = base
+        .features
+        .iter()
+        .flat_map(|f| &f.findings)
+        .map(finding_key)
+        .collect();
+    head.features
+        .iter()
+        .flat_map(|f| &f.findings)
+        .filter(|f| f.level == Level::Deny && !base_keys.contains(&finding_key(f)))
+        .collect()
+}
+
+fn money(v: Option<f64>) -> String {
+    v.map_or("unbounded".into(), usd)
+}
+
+fn ratio(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), pct)
+}
+
+fn signed_money(c: &Change) -> String {
+    match (c.delta, c.delta_share) {
+        (Some(d), Some(s)) if d != 0.0 => format!(
+            "{}{} ({}{})",
+            if d > 0.0 { "+" } else { "" },
+            usd(d),
+            if s > 0.0 { "+" } else { "" },
+            pct(s)
+        ),
+        (Some(d), None) if d != 0.0 => format!("{}{}", if d > 0.0 { "+" } else { "" }, usd(d)),
+        (Some(_), _) => "no change".into(),
+        (None, _) if c.before == c.after => "no change".into(),
+        (None, _) => "—".into(),
+    }
+}
+
+fn signed_points(c: &Change) -> String {
+    match c.delta {
+        Some(d) if d.abs() > 0.0 => format!("{}{:.1} pts", if d > 0.0 { "+" } else { "" }, d * 100.0),
+        Some(_) => "no change".into(),
+        None => "—".into(),
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::NeedsApproval => "needs approval",
+        Verdict::Blocked => "blocked",
+    }
+}
+
+/// Escape text for a Markdown table cell.
+pub fn md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '&' => o.push_str("&amp;"),
+            '\n' | '\r' => o.push(' '),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+pub fn render_markdown(d: &DiffReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "### costgate: cost change of this pull request\n");
+    if d.features.is_empty() && d.added.is_empty() && d.removed.is_empty() {
+        let _ = writeln!(o, "No AI feature specs changed.");
+        return o;
+    }
+    if !d.features.is_empty() {
+        let _ = writeln!(
+            o,
+            "| feature | verdict | typical month | p95 month | worst case | cost / revenue (p95) |"
+        );
+        let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- |");
+        for f in &d.features {
+            let _ = writeln!(
+                o,
+                "| {} | {} → **{}** | {} → {} ({}) | {} → {} ({}) | {} → {} ({}) | {} → {} ({}) |",
+                md(&f.feature),
+                verdict_word(f.verdict_before),
+                verdict_word(f.verdict_after),
+                usd(f.typical.before.unwrap_or(0.0)),
+                usd(f.typical.after.unwrap_or(0.0)),
+                signed_money(&f.typical),
+                usd(f.at_confidence.before.unwrap_or(0.0)),
+                usd(f.at_confidence.after.unwrap_or(0.0)),
+                signed_money(&f.at_confidence),
+                money(f.worst_case.before),
+                money(f.worst_case.after),
+                signed_money(&f.worst_case),
+                ratio(f.cost_revenue_ratio.before),
+                ratio(f.cost_revenue_ratio.after),
+                signed_points(&f.cost_revenue_ratio),
+            );
+        }
+        o.push('\n');
+    }
+    for id in &d.added {
+        let _ = writeln!(o, "- **added**: `{}`", md(id));
+    }
+    for id in &d.removed {
+        let _ = writeln!(o, "- **removed**: `{}`", md(id));
+    }
+    for f in &d.features {
+        for x in &f.findings_new {
+            let _ = writeln!(
+                o,
+                "- 🆕 **{}** `{}` ({}): {}",
+                x.level.as_str(),
+                x.rule.code(),
+                md(&f.feature),
+                md(&x.message)
+            );
+        }
+        for x in &f.findings_resolved {
+            let _ = writeln!(
+                o,
+                "- ✅ resolved `{}` ({}): {}",
+                x.rule.code(),
+                md(&f.feature),
+                md(&x.message)
+            );
+        }
+        if !f.findings_unchanged.is_empty() {
+            let codes: Vec<String> = f
+                .findings_unchanged
+                .iter()
+                .map(|x| format!("`{}`", x.rule.code()))
+                .collect();
+            let _ = writeln!(o, "- unchanged ({}): {}", md(&f.feature), codes.join(", "));
+        }
+    }
+    o
+}
+
+pub fn render_table(d: &DiffReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} → {}", d.base, d.head);
+    for f in &d.features {
+        let _ = writeln!(
+            o,
+            "\n{}: {} → {}",
+            f.feature,
+            verdict_word(f.verdict_before),
+            verdict_word(f.verdict_after)
+        );
+        let rows = [
+            (
+                "typical month",
+                usd(f.typical.before.unwrap_or(0.0)),
+                usd(f.typical.after.unwrap_or(0.0)),
+                signed_money(&f.typical),
+            ),
+            (
+                "p95 month",
+                usd(f.at_confidence.before.unwrap_or(0.0)),
+                usd(f.at_confidence.after.unwrap_or(0.0)),
+                signed_money(&f.at_confidence),
+            ),
+            (
+                "worst case",
+                money(f.worst_case.before),
+                money(f.worst_case.after),
+                signed_money(&f.worst_case),
+            ),
+            (
+                "cost / revenue",
+                ratio(f.cost_revenue_ratio.before),
+                ratio(f.cost_revenue_ratio.after),
+                signed_points(&f.cost_revenue_ratio),
+            ),
+        ];
+        let mut t = crate::report::table::Table::new(&["", "before", "after", "change"]);
+        for (a, b, c, e) in rows {
+            t.row(vec![a.into(), b, c, e]);
+        }
+        o.push_str(&t.render("  ", crate::report::table::Style { color: false }));
+        for x in &f.findings_new {
+            let _ = writeln!(
+                o,
+                "  new       {:<7} {}: {}",
+                x.level.as_str(),
+                x.rule.code(),
+                x.message
+            );
+        }
+        for x in &f.findings_resolved {
+            let _ = writeln!(o, "  resolved  {:<7} {}", x.level.as_str(), x.rule.code());
+        }
+        for x in &f.findings_unchanged {
+            let _ = writeln!(o, "  unchanged {:<7} {}", x.level.as_str(), x.rule.code());
+        }
+    }
+    for id in &d.added {
+        let _ = writeln!(o, "\nadded: {id}");
+    }
+    for id in &d.removed {
+        let _ = writeln!(o, "\nremoved: {id}");
+    }
+    o
+}
+
+pub fn render_json(d: &DiffReport) -> String {
+    let mut s = serde_json::to_string_pretty(d).expect("diffs serialise");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_compute_money_and_percent() {
+        let c = Change::new(Some(100.0), Some(125.0));
+        assert_eq!(c.delta, Some(25.0));
+        assert_eq!(c.delta_share, Some(0.25));
+        assert_eq!(signed_money(&c), "+$25.00 (+25%)");
+        let u = Change::new(Some(100.0), None);
+        assert_eq!(u.delta, None);
+        assert_eq!(signed_money(&u), "—");
+        assert_eq!(signed_money(&Change::new(None, None)), "no change");
+    }
+
+    #[test]
+    fn markdown_cells_are_escaped() {
+        assert_eq!(md("<script>|x*"), "\\<script\\>\\|x\\*");
+    }
+}
