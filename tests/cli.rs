@@ -216,6 +216,19 @@ fn no_color_and_color_always() {
 }
 
 #[test]
+fn the_policy_is_found_for_a_bare_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("costgate.toml"), "[thresholds]\np95_monthly_usd = 10\n").unwrap();
+    std::fs::write(dir.path().join("t.yaml"), VALID).unwrap();
+    costgate()
+        .current_dir(dir.path())
+        .args(["check", "--trials", "100", "t.yaml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("costgate.toml"));
+}
+
+#[test]
 fn the_policy_used_is_named() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("costgate.toml"), "[thresholds]\np95_monthly_usd = 10\n").unwrap();

@@ -198,6 +198,8 @@ fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
 /// Find `costgate.toml` in `start` or a folder above it.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let start = if start.is_file() { start.parent()? } else { start };
+    // `spec.yaml`'s parent is the empty path: the current folder.
+    let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
     let abs = std::fs::canonicalize(start).ok()?;
     abs.ancestors().map(|d| d.join(POLICY_FILE)).find(|p| p.is_file())
 }
@@ -447,6 +449,17 @@ fn threshold_value(p: &mut Problems, n: &Node, path: &str, key: &str) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discovery_walks_up_from_a_spec() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(POLICY_FILE), "").unwrap();
+        std::fs::create_dir(d.path().join("specs")).unwrap();
+        std::fs::write(d.path().join("specs/a.yaml"), "").unwrap();
+        let want = std::fs::canonicalize(d.path().join(POLICY_FILE)).unwrap();
+        assert_eq!(discover(&d.path().join("specs/a.yaml")), Some(want.clone()));
+        assert_eq!(discover(&d.path().join("specs")), Some(want));
+    }
 
     #[test]
     fn overrides_apply_per_value_kind() {
