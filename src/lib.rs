@@ -14,6 +14,7 @@ pub mod diff;
 pub mod dist;
 pub mod economics;
 pub mod fsutil;
+pub mod github;
 pub mod gitref;
 pub mod policy;
 pub mod portfolio;

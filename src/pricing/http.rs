@@ -114,7 +114,7 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// The reqwest builder for `url`: timeouts, redirect rule, proxies, agent.
-fn client(url: &Url, opts: &HttpOptions) -> Result<reqwest::blocking::Client, String> {
+pub fn client(url: &Url, opts: &HttpOptions) -> Result<reqwest::blocking::Client, String> {
     // reqwest is built without a crypto provider: install ring (once).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut b = reqwest::blocking::Client::builder()
@@ -244,7 +244,7 @@ fn secs(d: Duration) -> String {
 }
 
 /// A reqwest error's causes, without the URL it repeats.
-fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(c) = cur {

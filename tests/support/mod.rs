@@ -1,0 +1,2 @@
+//! Test helpers shared by integration tests.
+pub mod fake_github;
