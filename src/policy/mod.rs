@@ -199,7 +199,11 @@ fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let start = if start.is_file() { start.parent()? } else { start };
     // `spec.yaml`'s parent is the empty path: the current folder.
-    let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
+    let start = if start.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        start
+    };
     let abs = std::fs::canonicalize(start).ok()?;
     abs.ancestors().map(|d| d.join(POLICY_FILE)).find(|p| p.is_file())
 }
