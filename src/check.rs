@@ -88,6 +88,8 @@ fn problem_at(p: &Path, msg: &str) -> Problem {
 pub struct Loaded {
     pub spec: Spec,
     pub priced: crate::pricing::PricedModels,
+    /// The spec's approval record (`<spec>.approval.toml`), if there is one.
+    pub approval: Option<crate::approval::Record>,
 }
 
 /// Load and price every spec; all problems of all files, or nothing.
@@ -97,9 +99,16 @@ pub fn load_all(files: &[PathBuf], catalog: &Catalog) -> Result<Vec<Loaded>, Vec
     for f in files {
         match spec::load_file(f) {
             Err(p) => problems.extend(p),
-            Ok(s) => match resolve(&s, catalog) {
-                Err(p) => problems.extend(p),
-                Ok(priced) => loaded.push(Loaded { spec: s, priced }),
+            Ok(s) => match (resolve(&s, catalog), crate::approval::Record::load_for(f)) {
+                (Ok(priced), Ok(approval)) => loaded.push(Loaded {
+                    spec: s,
+                    priced,
+                    approval,
+                }),
+                (priced, approval) => {
+                    problems.extend(priced.err().unwrap_or_default());
+                    problems.extend(approval.err().unwrap_or_default());
+                }
             },
         }
     }
@@ -131,7 +140,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         ..sim_opts.clone()
     };
     let simulation = (opts.trials > 0).then(|| sim::simulate(&model, &opts));
-    let findings = evaluate(
+    let mut findings = evaluate(
         &FeatureFacts {
             spec,
             unit_costs: &units,
@@ -143,6 +152,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         policy,
         today,
     );
+    let approval = crate::approval::apply(spec, &l.priced, l.approval.as_ref(), &mut findings, policy, today);
     let verdict = verdict_of(&findings);
     let interactions = typical_interactions(&model, spec);
     let mean_cost = simulation.as_ref().and_then(|s| s.cost.mean).unwrap_or(typical.cost);
@@ -213,6 +223,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         thresholds: th,
         assumptions: assumptions(spec),
         findings,
+        approval,
     }
 }
 

@@ -9,6 +9,7 @@
 //!                                  ─> policy (evaluate) ─> findings ─> report ─> exit code
 //! ```
 
+pub mod approval;
 pub mod check;
 pub mod diff;
 pub mod dist;

@@ -50,6 +50,12 @@ pub enum Command {
     /// What a change does to each feature's cost: two spec files or folders, or the specs now against a git ref.
     #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
+    /// Write the report an executive reads and signs (HTML), or the same in Markdown or JSON.
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
+    /// Record an executive's approval of a spec's `approve` findings, bound to its figures.
+    #[command(after_help = APPROVE_HELP)]
+    Approve(ApproveArgs),
     /// List the rule codes with their default levels.
     Rules,
     /// Run the simulation benchmark (speed and memory) on a spec.
@@ -78,8 +84,9 @@ pub struct CheckArgs {
     /// Policy file (default: costgate.toml found by walking up from the first spec, else built-in defaults).
     #[arg(long)]
     pub policy: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
-    pub format: CheckFormat,
+    /// Output format (default: table; under GitHub Actions the table and annotations on the spec lines).
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
     /// Write the report to this file (atomically) instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
@@ -135,8 +142,94 @@ pub enum DiffFormat {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
+    /// Readable terminal tables.
     Table,
+    /// The full result, versioned (`schema_version`).
     Json,
+    /// The report in GitHub Flavored Markdown (a PR comment, the job summary).
+    Markdown,
+    /// JUnit XML: a test suite per feature, a test case per rule.
+    Junit,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the spec lines.
+    Github,
+}
+
+pub const REPORT_HELP: &str = "\
+The HTML report is one self-contained file (no script, no external request),
+readable on a laptop and printable to PDF. Exit status: 0 when the report was
+written, whatever the verdict (use `costgate check` to gate); 64 usage error;
+65 invalid input; 70 internal error.";
+
+pub const APPROVE_HELP: &str = "\
+The approval is written atomically to `<spec>.approval.toml` beside the spec
+(the spec is not touched). `costgate check` then lets the approved findings
+through until --expires, while each approved figure is not worse by more than
+`[approvals] max_drift` of the policy (default 5%). It never covers `deny`.
+
+Exit status:
+  0   recorded
+  64  usage error: bad flags, an expiry in the past, or a spec that needs no approval
+  65  invalid input: a spec, policy or price catalog that cannot be read or validated
+  70  internal error";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For executives: one self-contained file with charts, printable to PDF.
+    Html,
+    /// The same content in GitHub Flavored Markdown.
+    Markdown,
+    /// The full result, as `check --format json`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Spec files or folders of specs.
+    #[arg(default_value = "specs")]
+    pub paths: Vec<PathBuf>,
+    /// Policy file (default: costgate.toml found by walking up from the first spec, else built-in defaults).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Price catalog: a file, an https:// URL or `builtin` (default: the pinned
+    /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The spec whose `approve` findings are approved.
+    pub spec: PathBuf,
+    /// Who approves (a name or an email).
+    #[arg(long)]
+    pub by: String,
+    /// Why launching at these economics is acceptable.
+    #[arg(long)]
+    pub reason: String,
+    /// The last day the approval covers (YYYY-MM-DD).
+    #[arg(long)]
+    pub expires: String,
+    /// The approver's role (CFO, VP Finance, ...).
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Policy file (default: costgate.toml found by walking up from the spec, else built-in defaults).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Price catalog: a file, an https:// URL or `builtin` (default: the pinned
+    /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
+    #[command(flatten)]
+    pub sim: SimArgs,
 }
 
 #[derive(Debug, Args)]

@@ -145,14 +145,16 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
             );
         }
     }
-    let text = match a.format {
+    let style = table::Style {
+        color: color && a.output.is_none(),
+    };
+    let text = match a.format.unwrap_or(CheckFormat::Table) {
         CheckFormat::Json => report::json(&report),
-        CheckFormat::Table => table::render(
-            &report,
-            table::Style {
-                color: color && a.output.is_none(),
-            },
-        ),
+        CheckFormat::Table => table::render(&report, style),
+        CheckFormat::Markdown => report::markdown::render(&report),
+        CheckFormat::Junit => report::junit::render(&report),
+        CheckFormat::Sarif => report::sarif::render(&report),
+        CheckFormat::Github => report::github::render(&report),
     };
     match &a.output {
         Some(path) => costgate::fsutil::write_atomic(path, text.as_bytes())
@@ -160,7 +162,33 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         None if !a.quiet => print!("{text}"),
         None => {}
     }
+    // Under GitHub Actions the findings also go on the spec lines of the PR,
+    // unless a format was asked for explicitly.
+    if a.format.is_none() && !a.quiet && std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        print!("{}", report::github::annotations(&report));
+    }
+    append_step_summary(&report);
     Ok(report.exit_code)
+}
+
+/// When `$GITHUB_STEP_SUMMARY` names a file, append the Markdown summary to
+/// it. A summary that cannot be written does not change the verdict.
+fn append_step_summary(report: &report::CheckReport) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let md = report::markdown::render(report);
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, md.as_bytes()));
+    if let Err(e) = written {
+        eprintln!(
+            "warning: cannot append the summary to $GITHUB_STEP_SUMMARY ({}): {e}",
+            std::path::Path::new(&path).display()
+        );
+    }
 }
 
 pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {

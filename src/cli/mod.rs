@@ -1,10 +1,12 @@
 //! Wiring from flags to the library, and the one place that turns errors
 //! into messages and exit codes.
 
+mod approve;
 mod args;
 mod check;
 mod diff;
 mod pricing;
+mod report;
 
 use std::io::IsTerminal;
 
@@ -64,6 +66,8 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a, color),
         Command::Pricing(a) => pricing::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Approve(a) => approve::run(a),
         Command::Rules => {
             rules();
             Ok(0)

@@ -1,6 +1,12 @@
 //! The result of a check, and its renderers. Renderers take the same
 //! [`CheckReport`] and never recompute: every figure comes from one place.
 
+pub mod doc;
+pub mod github;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use serde::Serialize;
@@ -52,6 +58,8 @@ pub struct FeatureReport {
     pub thresholds: Thresholds,
     pub assumptions: Vec<Assumption>,
     pub findings: Vec<Finding>,
+    /// What an approval of this run binds to, and the approval on file.
+    pub approval: crate::approval::ApprovalReport,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -377,6 +377,9 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
                 let _ = writeln!(o, "          {}", style.dim(&format!("excepted by policy: {e}")));
             } else if let Some(a) = &x.approval {
                 let _ = writeln!(o, "          {}", style.dim(&format!("approval: {}", a.note)));
+                if !a.covered {
+                    let _ = writeln!(o, "          {}", style.dim(&format!("fix: {}", x.help)));
+                }
             } else {
                 let _ = writeln!(o, "          {}", style.dim(&format!("fix: {}", x.help)));
             }

@@ -1,0 +1,649 @@
+//! Exec approvals bound to the numbers.
+//!
+//! When a feature's figures pass an `approve`-level threshold, launching it is
+//! a business decision. `costgate approve` records that decision in an
+//! approval record beside the spec (`<spec>.approval.toml`): who approved,
+//! their role, when, until when, why, and a fingerprint of what was approved:
+//! the spec's economic inputs, the prices used and the figures that needed
+//! approval, those two kept in clear in the record so a reviewer reads them.
+//!
+//! A later run lets an `approve` finding through while the record has not
+//! expired and the finding's figure is not worse than approved by more than
+//! the policy's `[approvals] max_drift`; otherwise the finding says why the
+//! approval no longer covers it. An approval never covers a `deny` finding.
+//! See `docs/approvals.md`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::policy::rules::ApprovalState;
+use crate::policy::rules::{pct, usd};
+use crate::policy::{Finding, Level, Policy};
+use crate::pricing::PricedModels;
+use crate::source::{Loc, Problem, Span};
+use crate::spec::Spec;
+
+/// Version of the approval record format.
+pub const FORMAT: u32 = 1;
+
+/// The suffix that replaces a spec's extension to name its approval record.
+pub const SUFFIX: &str = ".approval.toml";
+
+/// Where the approval record of a spec is kept: beside it, with the spec's
+/// extension replaced (`specs/chat.yaml` -> `specs/chat.approval.toml`).
+pub fn record_path(spec_file: &Path) -> PathBuf {
+    let stem = spec_file
+        .file_stem()
+        .map_or_else(|| "spec".to_string(), |s| s.to_string_lossy().to_string());
+    spec_file.with_file_name(format!("{stem}{SUFFIX}"))
+}
+
+/// One figure that needed approval, as it was approved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovedFigure {
+    /// The rule code of the finding.
+    pub rule: String,
+    /// The figure's name (`cost_revenue_ratio`, ...); absent for a finding
+    /// without a figure, which is then bound to its message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// The finding as it read when approved (for the reviewer).
+    pub message: String,
+}
+
+impl ApprovedFigure {
+    fn of(f: &Finding) -> Self {
+        ApprovedFigure {
+            rule: f.rule.code().to_string(),
+            name: f.figure.as_ref().map(|x| x.name.clone()),
+            value: f.figure.as_ref().map(|x| x.value),
+            threshold: f.figure.as_ref().map(|x| x.threshold),
+            message: f.message.clone(),
+        }
+    }
+
+    /// The value as people read it (`31%`, `$18,838`).
+    pub fn shown(&self) -> String {
+        match (&self.name, self.value) {
+            (Some(n), Some(v)) => fmt_figure(n, v),
+            _ => "as it read then".to_string(),
+        }
+    }
+}
+
+/// A model price that went into the figures, in USD per million tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceUsed {
+    /// The key under `models:` in the spec.
+    pub model: String,
+    /// The model the key resolved to.
+    pub id: String,
+    pub input_usd_per_mtok: f64,
+    pub output_usd_per_mtok: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_usd_per_mtok: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_usd_per_mtok: Option<f64>,
+    /// Long-context pricing: above this many input tokens a request is billed
+    /// at the `long_*` rates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_context_threshold_tokens: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_input_usd_per_mtok: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_output_usd_per_mtok: Option<f64>,
+}
+
+/// What the figures were computed from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    /// SHA-256 of the spec's economic inputs: the spec as data, without its
+    /// comments, layout, display names and user-facing messages.
+    pub spec_sha256: String,
+    pub prices: Vec<PriceUsed>,
+}
+
+/// An approval record, as kept in `<spec>.approval.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub format: u32,
+    /// The feature id it approves.
+    pub feature: String,
+    /// The spec file it belongs to (its name, beside the record).
+    pub spec: String,
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    pub reason: String,
+    /// YYYY-MM-DD.
+    pub approved_on: String,
+    /// The last day it covers (YYYY-MM-DD).
+    pub expires: String,
+    /// `sha256:` of the feature id, the inputs and the figures.
+    pub fingerprint: String,
+    pub costgate_version: String,
+    /// The policy the figures were judged by.
+    pub policy: String,
+    pub seed: u64,
+    pub trials: u64,
+    pub figures: Vec<ApprovedFigure>,
+    pub inputs: Inputs,
+}
+
+impl Record {
+    /// "cfo@example.com (CFO)".
+    pub fn who(&self) -> String {
+        match &self.role {
+            Some(r) if !r.is_empty() => format!("{} ({r})", self.by),
+            _ => self.by.clone(),
+        }
+    }
+
+    /// The fingerprint its own contents give; differs from `fingerprint` when
+    /// the record was edited by hand.
+    pub fn computed_fingerprint(&self) -> String {
+        fingerprint(&self.feature, &self.inputs, &self.figures)
+    }
+
+    /// The record as TOML, with a header that says what it is.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).expect("approval records serialise");
+        format!(
+            "# costgate approval record: written by `costgate approve`; review it like code.\n\
+             # It lets the `approve` findings listed under [[figures]] through `costgate check`\n\
+             # until `expires`, while each figure is not worse than approved by more than the\n\
+             # policy's [approvals] max_drift. It never covers a `deny` finding.\n\
+             # Editing it by hand breaks its fingerprint; record a new one instead.\n\n{body}"
+        )
+    }
+
+    pub fn parse(display: &str, text: &str) -> Result<Record, Vec<Problem>> {
+        let file: Arc<str> = Arc::from(display);
+        let problem = |loc: Loc, message: String, hint: Option<String>| {
+            vec![Problem {
+                span: Span::new(&file, loc, ""),
+                message,
+                hint,
+            }]
+        };
+        let r: Record = toml::from_str(text).map_err(|e| {
+            let loc = e.span().map_or(Loc::UNKNOWN, |s| Loc::from_offset(text, s.start));
+            problem(
+                loc,
+                format!("not a valid approval record: {}", e.message()),
+                Some("record it again with `costgate approve`".into()),
+            )
+        })?;
+        if r.format != FORMAT {
+            return Err(problem(
+                Loc::UNKNOWN,
+                format!(
+                    "approval record format {} is not the one this costgate reads ({FORMAT})",
+                    r.format
+                ),
+                Some("record it again with this costgate's `costgate approve`".into()),
+            ));
+        }
+        for (what, s) in [("approved_on", &r.approved_on), ("expires", &r.expires)] {
+            if s.parse::<jiff::civil::Date>().is_err() {
+                return Err(problem(
+                    Loc::UNKNOWN,
+                    format!("`{what} = \"{s}\"` is not a date"),
+                    Some("write YYYY-MM-DD".into()),
+                ));
+            }
+        }
+        Ok(r)
+    }
+
+    /// Read the record of a spec, if there is one.
+    pub fn load_for(spec_file: &Path) -> Result<Option<Record>, Vec<Problem>> {
+        let path = record_path(spec_file);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let display = path.display().to_string();
+        let text = crate::spec::read_text(&path).map_err(|m| {
+            vec![Problem {
+                span: Span::new(&Arc::from(display.as_str()), Loc::UNKNOWN, ""),
+                message: m,
+                hint: None,
+            }]
+        })?;
+        Record::parse(&display, &text).map(Some)
+    }
+}
+
+/// Format a figure by its name: `*_usd` in dollars, ratios and shares in percent.
+pub fn fmt_figure(name: &str, v: f64) -> String {
+    if name.ends_with("_usd") { usd(v) } else { pct(v) }
+}
+
+/// A drift as people read it: `5%`, `2.5%`.
+pub fn fmt_drift(d: f64) -> String {
+    let p = d * 100.0;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p}%")
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of what in a spec moves the numbers. The spec is taken as data
+/// (comments and layout are gone already), and what does not change a
+/// figure is left out: where each value sits, its provenance label, the
+/// feature's display name and owner, and the messages users are shown.
+pub fn spec_inputs_sha256(spec: &Spec) -> String {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for k in ["line", "column", "origin", "message", "loc"] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(spec).expect("specs serialise");
+    if let serde_json::Value::Object(m) = &mut v {
+        m.remove("file");
+        if let Some(serde_json::Value::Object(f)) = m.get_mut("feature") {
+            f.remove("name");
+            f.remove("owner");
+        }
+    }
+    strip(&mut v);
+    sha256_hex(v.to_string().as_bytes())
+}
+
+/// The prices a run used, in the spec's model order.
+pub fn prices_used(priced: &PricedModels) -> Vec<PriceUsed> {
+    priced
+        .models
+        .iter()
+        .map(|m| {
+            let p = &m.price;
+            PriceUsed {
+                model: m.key.clone(),
+                id: p.id.clone(),
+                input_usd_per_mtok: p.input_usd_per_mtok,
+                output_usd_per_mtok: p.output_usd_per_mtok,
+                cached_input_usd_per_mtok: p.cached_input_usd_per_mtok,
+                cache_write_usd_per_mtok: p.cache_write_usd_per_mtok,
+                long_context_threshold_tokens: p.above.as_ref().map(|a| a.threshold_tokens),
+                long_input_usd_per_mtok: p.above.as_ref().map(|a| a.input_usd_per_mtok),
+                long_output_usd_per_mtok: p.above.as_ref().map(|a| a.output_usd_per_mtok),
+            }
+        })
+        .collect()
+}
+
+/// The fingerprint of an approval: SHA-256 over the feature id, the inputs
+/// and the figures (rule, name, value, threshold; not the wording).
+pub fn fingerprint(feature: &str, inputs: &Inputs, figures: &[ApprovedFigure]) -> String {
+    let figs: Vec<_> = figures
+        .iter()
+        .map(|f| serde_json::json!([f.rule, f.name, f.value, f.threshold]))
+        .collect();
+    let doc = serde_json::json!({
+        "format": FORMAT,
+        "feature": feature,
+        "spec_sha256": inputs.spec_sha256,
+        "prices": inputs.prices,
+        "figures": figs,
+    });
+    format!("sha256:{}", sha256_hex(doc.to_string().as_bytes()))
+}
+
+/// The first 12 hex digits, for display.
+pub fn short(fingerprint: &str) -> &str {
+    let hex = fingerprint.strip_prefix("sha256:").unwrap_or(fingerprint);
+    &hex[..hex.len().min(12)]
+}
+
+/// What a run knows of the approval of one feature: what an approval of this
+/// run would bind to, and the record on file, if any.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApprovalReport {
+    /// Where the approval record of the spec is, or would be, kept.
+    pub file: String,
+    /// The fingerprint an approval of this run would carry.
+    pub fingerprint: String,
+    /// The figures an approval of this run would bind (the `approve` findings).
+    pub figures: Vec<ApprovedFigure>,
+    pub inputs: Inputs,
+    /// `[approvals] max_drift` of the policy.
+    pub max_drift: f64,
+    /// The record on file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordStatus>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordStatus {
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    pub reason: String,
+    pub approved_on: String,
+    pub expires: String,
+    pub fingerprint: String,
+    pub figures: Vec<ApprovedFigure>,
+    pub expired: bool,
+    /// The record's fingerprint matches this run's: nothing changed.
+    pub matches: bool,
+    /// The record's fingerprint does not match its own contents.
+    pub edited: bool,
+}
+
+/// The approval a run would record for these findings.
+pub fn binding(spec: &Spec, priced: &PricedModels, findings: &[Finding]) -> (Inputs, Vec<ApprovedFigure>, String) {
+    let inputs = Inputs {
+        spec_sha256: spec_inputs_sha256(spec),
+        prices: prices_used(priced),
+    };
+    let figures: Vec<ApprovedFigure> = findings
+        .iter()
+        .filter(|f| f.level == Level::Approve)
+        .map(ApprovedFigure::of)
+        .collect();
+    let fp = fingerprint(&spec.feature.id, &inputs, &figures);
+    (inputs, figures, fp)
+}
+
+/// Judge the `approve` findings of a feature against its approval record:
+/// each gets an [`ApprovalState`] saying whether the record covers it and
+/// why, or why not. Call between `evaluate` and `verdict_of`.
+pub fn apply(
+    spec: &Spec,
+    priced: &PricedModels,
+    record: Option<&Record>,
+    findings: &mut [Finding],
+    policy: &Policy,
+    today: jiff::civil::Date,
+) -> ApprovalReport {
+    let (inputs, figures, fp) = binding(spec, priced, findings);
+    let drift = policy.approvals.max_drift;
+    let mut report = ApprovalReport {
+        file: record_path(Path::new(&*spec.file)).display().to_string(),
+        fingerprint: fp.clone(),
+        figures,
+        inputs,
+        max_drift: drift,
+        record: None,
+    };
+    let Some(rec) = record else {
+        return report;
+    };
+    let expires: Option<jiff::civil::Date> = rec.expires.parse().ok();
+    let expired = expires.is_none_or(|d| d < today);
+    let edited = rec.computed_fingerprint() != rec.fingerprint;
+    let matches = !edited && rec.fingerprint == fp;
+    report.record = Some(RecordStatus {
+        by: rec.by.clone(),
+        role: rec.role.clone(),
+        reason: rec.reason.clone(),
+        approved_on: rec.approved_on.clone(),
+        expires: rec.expires.clone(),
+        fingerprint: rec.fingerprint.clone(),
+        figures: rec.figures.clone(),
+        expired,
+        matches,
+        edited,
+    });
+    let by = format!("{} on {}", rec.who(), rec.approved_on);
+    // Why the record as a whole cannot cover anything, if so.
+    let void = if rec.feature != spec.feature.id {
+        Some(format!(
+            "the approval record {} is for feature `{}`, not `{}`",
+            report.file, rec.feature, spec.feature.id
+        ))
+    } else if edited {
+        Some(format!(
+            "the approval by {by} was changed after it was recorded (its contents no longer match its fingerprint {}); record it again with `costgate approve`",
+            short(&rec.fingerprint)
+        ))
+    } else if expired {
+        Some(format!(
+            "the approval by {by} expired on {}; record a new one with `costgate approve`",
+            rec.expires
+        ))
+    } else {
+        None
+    };
+    let mut seen: Vec<(&'static str, usize)> = Vec::new();
+    for f in findings.iter_mut() {
+        match f.level {
+            Level::Approve => {}
+            Level::Deny => {
+                // Say so where the record approved the same figure.
+                let name = f.figure.as_ref().map(|x| x.name.as_str());
+                if let Some(a) = rec.figures.iter().find(|a| name.is_some() && a.name.as_deref() == name) {
+                    f.approval = Some(ApprovalState {
+                        covered: false,
+                        note: format!(
+                            "approved at {} by {by}, but an approval never covers a `deny` finding",
+                            a.shown()
+                        ),
+                    });
+                }
+                continue;
+            }
+            _ => continue,
+        }
+        let code = f.rule.code();
+        let k = match seen.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                seen.push((code, 1));
+                0
+            }
+        };
+        let state = match &void {
+            Some(why) => ApprovalState {
+                covered: false,
+                note: why.clone(),
+            },
+            None => judge(f, rec, k, &by, drift, matches),
+        };
+        f.approval = Some(state);
+    }
+    report
+}
+
+/// Whether the `k`-th finding of its rule is covered by the record.
+fn judge(f: &Finding, rec: &Record, k: usize, by: &str, drift: f64, matches: bool) -> ApprovalState {
+    let code = f.rule.code();
+    let Some(a) = rec.figures.iter().filter(|a| a.rule == code).nth(k) else {
+        let n = rec.figures.iter().filter(|a| a.rule == code).count();
+        let note = if n == 0 {
+            let covers: Vec<&str> = rec.figures.iter().map(|a| a.rule.as_str()).collect();
+            format!(
+                "the approval by {by} does not cover `{code}` (it covers: {})",
+                if covers.is_empty() {
+                    "nothing".into()
+                } else {
+                    covers.join(", ")
+                }
+            )
+        } else {
+            format!(
+                "the approval by {by} covers {n} finding(s) of `{code}`; this run has more: {}",
+                f.message
+            )
+        };
+        return ApprovalState { covered: false, note };
+    };
+    let until = format!("until {}", rec.expires);
+    match (&f.figure, &a.name, a.value) {
+        (Some(now), Some(name), Some(then)) if *name == now.name => {
+            let allowed = then * (1.0 + drift);
+            if now.value <= allowed {
+                let changed = if matches {
+                    String::new()
+                } else {
+                    format!(
+                        "; the spec, its prices or the figures changed since, within the {} drift the policy allows",
+                        fmt_drift(drift)
+                    )
+                };
+                ApprovalState {
+                    covered: true,
+                    note: format!(
+                        "approved at {} by {by}, {until}; now {}{changed}",
+                        a.shown(),
+                        fmt_figure(name, now.value)
+                    ),
+                }
+            } else {
+                ApprovalState {
+                    covered: false,
+                    note: format!(
+                        "approved at {} by {by}; now {}, worse by more than the {} drift the policy allows (at most {})",
+                        a.shown(),
+                        fmt_figure(name, now.value),
+                        fmt_drift(drift),
+                        fmt_figure(name, allowed)
+                    ),
+                }
+            }
+        }
+        _ if a.name.is_none() && f.figure.is_none() && a.message == f.message => ApprovalState {
+            covered: true,
+            note: format!("approved by {by}, {until}"),
+        },
+        _ => ApprovalState {
+            covered: false,
+            note: format!(
+                "the approval by {by} was for a different finding of `{code}` (\"{}\"); record a new one",
+                a.message
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Rule;
+    use crate::policy::rules::Figure;
+
+    fn finding(value: f64) -> Finding {
+        Finding {
+            rule: Rule::CostRevenueNeedsApproval,
+            level: Level::Approve,
+            feature: "f".into(),
+            message: "m".into(),
+            help: "h".into(),
+            span: None,
+            figure: Some(Figure {
+                name: "cost_revenue_ratio".into(),
+                value,
+                threshold: 0.2,
+            }),
+            exception: None,
+            approval: None,
+        }
+    }
+
+    fn record(value: f64) -> Record {
+        let inputs = Inputs {
+            spec_sha256: "x".into(),
+            prices: vec![],
+        };
+        let figures = vec![ApprovedFigure::of(&finding(value))];
+        Record {
+            format: FORMAT,
+            feature: "f".into(),
+            spec: "f.yaml".into(),
+            by: "cfo@example.com".into(),
+            role: Some("CFO".into()),
+            reason: "r".into(),
+            approved_on: "2026-11-28".into(),
+            expires: "2027-02-28".into(),
+            fingerprint: fingerprint("f", &inputs, &figures),
+            costgate_version: "0".into(),
+            policy: "p".into(),
+            seed: 1,
+            trials: 1,
+            figures,
+            inputs,
+        }
+    }
+
+    #[test]
+    fn drift_bounds_what_an_approval_covers() {
+        let rec = record(0.30);
+        let by = "cfo@example.com (CFO) on 2026-11-28";
+        let ok = judge(&finding(0.31), &rec, 0, by, 0.05, false);
+        assert!(ok.covered, "{ok:?}");
+        assert!(
+            ok.note
+                .starts_with("approved at 30% by cfo@example.com (CFO) on 2026-11-28, until 2027-02-28; now 31%")
+        );
+        let bad = judge(&finding(0.38), &rec, 0, by, 0.05, false);
+        assert!(!bad.covered);
+        assert_eq!(
+            bad.note,
+            "approved at 30% by cfo@example.com (CFO) on 2026-11-28; now 38%, worse by more than the 5% drift the policy allows (at most 32%)"
+        );
+        // no drift: not a hair above
+        assert!(!judge(&finding(0.3000001), &rec, 0, by, 0.0, false).covered);
+        assert!(judge(&finding(0.30), &rec, 0, by, 0.0, true).covered);
+        // a second finding of the rule is not covered by the first approval
+        assert!(!judge(&finding(0.30), &rec, 1, by, 0.05, true).covered);
+    }
+
+    #[test]
+    fn records_round_trip_and_detect_hand_edits() {
+        let rec = record(0.3123456789);
+        let text = rec.to_toml();
+        let back = Record::parse("f.approval.toml", &text).unwrap();
+        assert_eq!(back, rec);
+        assert_eq!(back.computed_fingerprint(), back.fingerprint);
+        let edited = text.replace("value = 0.3123456789", "value = 0.5");
+        assert_ne!(edited, text);
+        let e = Record::parse("f.approval.toml", &edited).unwrap();
+        assert_ne!(e.computed_fingerprint(), e.fingerprint);
+        let err = Record::parse("f.approval.toml", "format = 1\nfeature = 3\n").unwrap_err();
+        assert_eq!(err[0].span.line, 2, "{err:?}");
+    }
+
+    #[test]
+    fn record_path_sits_beside_the_spec() {
+        assert_eq!(
+            record_path(Path::new("specs/chat.yaml")),
+            PathBuf::from("specs/chat.approval.toml")
+        );
+        assert!(!crate::check::is_spec_name("chat.approval.toml"));
+    }
+
+    #[test]
+    fn figures_format_by_unit() {
+        assert_eq!(fmt_figure("cost_revenue_ratio", 0.314), "31%");
+        assert_eq!(fmt_figure("p95_monthly_usd", 18838.2), "$18,838");
+        assert_eq!(fmt_drift(0.05), "5%");
+        assert_eq!(fmt_drift(0.025), "2.5%");
+    }
+}

@@ -1,0 +1,130 @@
+//! `costgate approve`: record an executive's approval of a spec's `approve`
+//! findings, bound to the figures that needed it.
+
+use costgate::approval::{self, Record};
+use costgate::check::{self, Loaded};
+use costgate::policy::Level;
+
+use super::check::{load_policy, sim_options};
+use super::{ApproveArgs, Failure, today};
+
+fn required(flag: &str, v: &str, what: &str) -> Result<String, Failure> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(Failure::Usage(format!("{flag} is empty: {what}")));
+    }
+    Ok(v.to_string())
+}
+
+pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
+    let today = today()?;
+    let by = required("--by", &a.by, "say who approves")?;
+    let reason = required(
+        "--reason",
+        &a.reason,
+        "say why launching at these economics is acceptable",
+    )?;
+    let expires: jiff::civil::Date = a
+        .expires
+        .trim()
+        .parse()
+        .map_err(|_| Failure::Usage(format!("--expires `{}` is not a date: write YYYY-MM-DD", a.expires)))?;
+    if expires < today {
+        return Err(Failure::Usage(format!(
+            "--expires {expires} is in the past (today is {today}): an approval has to cover today at least"
+        )));
+    }
+    let role = a
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(String::from);
+
+    let policy = load_policy(a.policy.as_deref(), std::slice::from_ref(&a.spec))?;
+    // Priced as `check` prices it, so the approval binds the same figures.
+    let (catalog, _) = super::pricing::load_catalog(a.pricing.as_deref(), &policy, &a.spec)?;
+    let spec = costgate::spec::load_file(&a.spec).map_err(Failure::Input)?;
+    let priced = costgate::pricing::resolve(&spec, &catalog).map_err(Failure::Input)?;
+    // Judge the spec afresh: an approval on file does not change what needs one.
+    let loaded = Loaded {
+        spec,
+        priced,
+        approval: None,
+    };
+    let sim = sim_options(&a.sim, true);
+    let f = check::analyse(&loaded, &policy, &sim, today);
+    let file = a.spec.display().to_string();
+    if f.approval.figures.is_empty() {
+        return Err(Failure::Usage(format!(
+            "{file} needs no approval: it has no `approve` finding under {} (verdict: {}); nothing was recorded",
+            policy.describe(),
+            costgate::report::doc::verdict_label(f.verdict).to_lowercase()
+        )));
+    }
+    let record = Record {
+        format: approval::FORMAT,
+        feature: f.id.clone(),
+        spec: a
+            .spec
+            .file_name()
+            .map_or_else(|| file.clone(), |n| n.to_string_lossy().to_string()),
+        by,
+        role,
+        reason,
+        approved_on: today.to_string(),
+        expires: expires.to_string(),
+        fingerprint: f.approval.fingerprint.clone(),
+        costgate_version: env!("CARGO_PKG_VERSION").to_string(),
+        policy: policy.describe(),
+        seed: sim.seed,
+        trials: sim.trials as u64,
+        figures: f.approval.figures.clone(),
+        inputs: f.approval.inputs.clone(),
+    };
+    let path = approval::record_path(&a.spec);
+    let previous = Record::load_for(&a.spec).ok().flatten();
+    costgate::fsutil::write_atomic(&path, record.to_toml().as_bytes())
+        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+
+    println!(
+        "Recorded the approval of `{}` by {}, until {}, in {}.",
+        f.id,
+        record.who(),
+        record.expires,
+        path.display()
+    );
+    for x in &record.figures {
+        let th = match (&x.name, x.threshold) {
+            (Some(n), Some(t)) => format!(" (approval above {})", approval::fmt_figure(n, t)),
+            _ => String::new(),
+        };
+        println!(
+            "  {}: {} {}{th}",
+            x.rule,
+            x.name.as_deref().unwrap_or("finding"),
+            x.shown()
+        );
+    }
+    println!("  fingerprint {}", record.fingerprint);
+    if let Some(p) = previous {
+        println!(
+            "  replaces the approval by {} of {} (until {})",
+            p.who(),
+            p.approved_on,
+            p.expires
+        );
+    }
+    println!(
+        "`costgate check` lets these findings through until {} while each figure stays within {} of what was approved.",
+        record.expires,
+        approval::fmt_drift(policy.approvals.max_drift)
+    );
+    let deny = f.findings.iter().filter(|x| x.level == Level::Deny).count();
+    if deny > 0 {
+        eprintln!(
+            "note: {file} is also blocked by {deny} `deny` finding(s); an approval never covers those, so `costgate check` fails until they are fixed."
+        );
+    }
+    Ok(0)
+}

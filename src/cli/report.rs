@@ -1,0 +1,32 @@
+//! `costgate report`: the document an executive reads and signs.
+
+use costgate::report;
+
+use super::check::produce;
+use super::{Failure, ReportArgs, ReportFormat};
+
+pub fn run(a: &ReportArgs) -> Result<i32, Failure> {
+    // The same run as `check`: same policy, prices and simulation.
+    let r = produce(
+        &a.paths,
+        a.policy.as_deref(),
+        a.pricing.as_deref(),
+        &a.sim,
+        false,
+        false,
+    )?;
+    let text = match a.format {
+        ReportFormat::Html => report::html::render(&r),
+        ReportFormat::Markdown => report::markdown::render(&r),
+        ReportFormat::Json => report::json(&r),
+    };
+    match &a.output {
+        Some(path) => {
+            costgate::fsutil::write_atomic(path, text.as_bytes())
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("costgate: wrote {} ({}).", path.display(), report::doc::tally(&r));
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}

@@ -1,0 +1,241 @@
+//! `costgate approve` and what `check` makes of the approval afterwards, as a
+//! user meets them: each case in its own folder, the date fixed with
+//! COSTGATE_TODAY, a small simulation for speed.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const TRIALS: &str = "300";
+
+fn costgate(today: &str) -> Command {
+    let mut c = Command::cargo_bin("costgate").unwrap();
+    c.env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("COSTGATE_TODAY", today);
+    c
+}
+
+/// A folder with one example spec and a policy beside it.
+fn workspace(example: &str, policy: &str) -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs").join(example);
+    let spec = d.path().join(example);
+    std::fs::copy(from, &spec).unwrap();
+    std::fs::write(d.path().join("costgate.toml"), policy).unwrap();
+    (d, spec)
+}
+
+fn check(spec: &Path, today: &str) -> assert_cmd::assert::Assert {
+    costgate(today).args(["check", "--trials", TRIALS]).arg(spec).assert()
+}
+
+fn approve(spec: &Path, today: &str, expires: &str) -> assert_cmd::assert::Assert {
+    costgate(today)
+        .args([
+            "approve",
+            "--trials",
+            TRIALS,
+            "--by",
+            "cfo@example.com",
+            "--role",
+            "CFO",
+        ])
+        .args([
+            "--reason",
+            "Keeps our largest workspaces; revisit after Q1",
+            "--expires",
+            expires,
+        ])
+        .arg(spec)
+        .assert()
+}
+
+const POLICY: &str = "[approvals]\nmax_drift = 0.05\n";
+
+#[test]
+fn an_approval_lets_the_spec_through_and_leaves_the_spec_alone() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    let before = std::fs::read(&spec).unwrap();
+    check(&spec, "2026-11-28")
+        .code(2)
+        .stdout(predicate::str::contains("NEEDS APPROVAL"));
+    approve(&spec, "2026-11-28", "2027-02-28")
+        .code(0)
+        .stdout(predicate::str::contains(
+            "Recorded the approval of `support-assistant` by cfo@example.com (CFO), until 2027-02-28",
+        ))
+        .stdout(predicate::str::contains(
+            "cost-revenue-needs-approval: cost_revenue_ratio",
+        ))
+        .stdout(predicate::str::contains("within 5% of what was approved"));
+    assert_eq!(std::fs::read(&spec).unwrap(), before, "the spec is not touched");
+
+    let record = std::fs::read_to_string(spec.with_file_name("support-assistant.approval.toml")).unwrap();
+    for want in [
+        "by = \"cfo@example.com\"",
+        "role = \"CFO\"",
+        "approved_on = \"2026-11-28\"",
+        "expires = \"2027-02-28\"",
+        "fingerprint = \"sha256:",
+        "rule = \"cost-revenue-needs-approval\"",
+        "name = \"cost_revenue_ratio\"",
+        "spec_sha256 = ",
+        "id = \"claude-sonnet-4-5\"",
+        "input_usd_per_mtok = 3.0",
+    ] {
+        assert!(record.contains(want), "{want} missing from:\n{record}");
+    }
+    // no temporary file is left beside it
+    let names: Vec<String> = std::fs::read_dir(spec.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+
+    check(&spec, "2026-12-15")
+        .code(0)
+        .stdout(predicate::str::contains("Passes with a recorded approval"))
+        .stdout(predicate::str::contains(
+            "by cfo@example.com (CFO) on 2026-11-28, until 2027-02-28",
+        ));
+    // the report shows the approval in its sign-off block
+    costgate("2026-12-15")
+        .args(["report", "--format", "markdown", "--trials", TRIALS])
+        .arg(&spec)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("| approved by | cfo@example.com |"))
+        .stdout(predicate::str::contains("exactly the ones approved"));
+}
+
+#[test]
+fn a_spec_that_costs_more_than_approved_needs_approval_again() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2027-02-28").code(0);
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let dearer = text.replace(
+        "output_tokens: {p50: 400, p95: 1200}",
+        "output_tokens: {p50: 600, p95: 1800}",
+    );
+    assert_ne!(dearer, text);
+    std::fs::write(&spec, dearer).unwrap();
+    check(&spec, "2026-12-01")
+        .code(2)
+        .stdout(predicate::str::contains("NEEDS APPROVAL"))
+        .stdout(predicate::str::is_match(
+            r"approval: approved at \d+% by cfo@example\.com \(CFO\) on 2026-11-28; now \d+%, worse by more than the 5% drift the policy allows \(at most \d+%\)",
+        ).unwrap());
+}
+
+#[test]
+fn a_cheaper_spec_stays_covered_and_says_it_changed() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2027-02-28").code(0);
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("max_calls: 6", "max_calls: 5")).unwrap();
+    check(&spec, "2026-12-01")
+        .code(0)
+        .stdout(predicate::str::contains("changed since, within the 5% drift"));
+}
+
+#[test]
+fn an_expired_approval_no_longer_covers() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2026-12-31").code(0);
+    check(&spec, "2026-12-31").code(0);
+    check(&spec, "2027-01-01").code(2).stdout(predicate::str::contains(
+        "the approval by cfo@example.com (CFO) on 2026-11-28 expired on 2026-12-31",
+    ));
+}
+
+#[test]
+fn a_hand_edited_approval_does_not_cover() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2027-02-28").code(0);
+    let path = spec.with_file_name("support-assistant.approval.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited: String = text
+        .lines()
+        .map(|l| if l.starts_with("value = ") { "value = 0.9" } else { l })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&path, edited).unwrap();
+    check(&spec, "2026-12-01")
+        .code(2)
+        .stdout(predicate::str::contains("was changed after it was recorded"));
+}
+
+#[test]
+fn a_drift_of_zero_means_exactly_as_approved() {
+    let (_d, spec) = workspace("support-assistant.yaml", "[approvals]\nmax_drift = 0\n");
+    approve(&spec, "2026-11-28", "2027-02-28").code(0);
+    // the same run: the same figures
+    check(&spec, "2026-12-01").code(0);
+    // a hair dearer: not covered without drift
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace("cached_input_share: 0.3", "cached_input_share: 0.28"),
+    )
+    .unwrap();
+    check(&spec, "2026-12-01")
+        .code(2)
+        .stdout(predicate::str::contains("worse by more than the 0% drift"));
+    // the same edit under the default drift is still covered
+    std::fs::write(spec.with_file_name("costgate.toml"), "").unwrap();
+    check(&spec, "2026-12-01")
+        .code(0)
+        .stdout(predicate::str::contains("within the 5% drift"));
+}
+
+#[test]
+fn approving_what_needs_no_approval_or_an_expiry_in_the_past_is_a_usage_error() {
+    let (_d, spec) = workspace("consumer-chat.toml", POLICY);
+    approve(&spec, "2026-11-28", "2027-02-28")
+        .code(64)
+        .stderr(predicate::str::contains("needs no approval"))
+        .stderr(predicate::str::contains("nothing was recorded"));
+    assert!(!spec.with_file_name("consumer-chat.approval.toml").exists());
+
+    let (_d2, spec) = workspace("support-assistant.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2026-11-27")
+        .code(64)
+        .stderr(predicate::str::contains("--expires 2026-11-27 is in the past"));
+    approve(&spec, "2026-11-28", "next spring")
+        .code(64)
+        .stderr(predicate::str::contains("is not a date"));
+    costgate("2026-11-28")
+        .args(["approve", "--by", " ", "--reason", "r", "--expires", "2027-01-01"])
+        .arg(&spec)
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("--by is empty"));
+    assert!(!spec.with_file_name("support-assistant.approval.toml").exists());
+}
+
+#[test]
+fn an_approval_never_covers_a_deny_finding() {
+    let (_d, spec) = workspace("enterprise-copilot.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2027-02-28")
+        .code(0)
+        .stderr(predicate::str::contains("an approval never covers those"));
+    check(&spec, "2026-12-01")
+        .code(1)
+        .stdout(predicate::str::contains("BLOCKED"));
+}
+
+#[test]
+fn an_unreadable_approval_record_is_invalid_input() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    std::fs::write(
+        spec.with_file_name("support-assistant.approval.toml"),
+        "format = 1\nby = [\n",
+    )
+    .unwrap();
+    check(&spec, "2026-12-01")
+        .code(65)
+        .stderr(predicate::str::contains("support-assistant.approval.toml"))
+        .stderr(predicate::str::contains("not a valid approval record"));
+}
