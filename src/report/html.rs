@@ -533,7 +533,7 @@ a { color: #1d4ed8; }
   body { background: #fff; font-size: 12.5px; }
   main { max-width: none; padding: 0; }
   .feature + .feature { break-before: page; border-top: none; margin-top: 0; padding-top: 0; }
-  section, figure, .kpis, .finding, .signoff, tr { break-inside: avoid; }
+  figure, .kpis, .verdict, .finding, .signoff, .table-wrap, tr { break-inside: avoid; }
   h3 { break-after: avoid; }
   .table-wrap { overflow: visible; }
 }
