@@ -223,6 +223,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         thresholds: th,
         assumptions: assumptions(spec),
         findings,
+        limits: crate::report::limits::of(spec),
         approval,
     }
 }

@@ -982,11 +982,39 @@ fn limits(f: &FeatureReport) -> Section {
     if !notes.is_empty() {
         blocks.push(Block::Bullets(notes));
     }
+    blocks.extend(limit_messages(f));
     Section {
         title: "What the limits do to users".into(),
         blocks,
         fold: false,
     }
+}
+
+/// The limits and what each tells the users it stops.
+fn limit_messages(f: &FeatureReport) -> Vec<Block> {
+    if f.limits.is_empty() {
+        return vec![Block::Para(text(
+            "The spec sets no per-user cap, tenant budget or breaker.",
+        ))];
+    }
+    let mut t = Table::text(&["limit", "applies to", "at the limit", "what users are told"]);
+    for l in &f.limits {
+        t.rows.push(vec![
+            text(&l.limit),
+            ticks(&l.applies_to),
+            ticks(&l.at_limit),
+            match &l.message {
+                Some(m) => text(format!("“{m}”")),
+                None => vec![Inline::Strong("no message".into())],
+            },
+        ]);
+    }
+    vec![
+        Block::Para(text(
+            "The limits as designed, and the words users see when they meet one:",
+        )),
+        Block::Table(t),
+    ]
 }
 
 fn value(f: &FeatureReport, conf: &str) -> Section {

@@ -5,6 +5,7 @@ pub mod doc;
 pub mod github;
 pub mod html;
 pub mod junit;
+pub mod limits;
 pub mod markdown;
 pub mod sarif;
 pub mod table;
@@ -58,6 +59,8 @@ pub struct FeatureReport {
     pub thresholds: Thresholds,
     pub assumptions: Vec<Assumption>,
     pub findings: Vec<Finding>,
+    /// Every per-user cap, tenant budget and breaker, and what it tells users.
+    pub limits: Vec<limits::LimitInfo>,
     /// What an approval of this run binds to, and the approval on file.
     pub approval: crate::approval::ApprovalReport,
 }

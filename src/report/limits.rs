@@ -1,0 +1,87 @@
+//! The limits a spec sets and what each tells the users it stops: the
+//! designed failure mode, shown beside what the limits do to users.
+
+use serde::Serialize;
+
+use crate::economics::fmt_count;
+use crate::policy::rules::{pct, usd};
+use crate::spec::{OnBudget, OnLimit, OnTrip, Spec};
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LimitInfo {
+    /// Whom it applies to: a tier, its tenants, or the whole feature.
+    pub applies_to: String,
+    /// The limit: "20,000 tokens a day", "$300 a month per tenant".
+    pub limit: String,
+    /// What happens at it, in words.
+    pub at_limit: String,
+    /// What the users are told, as the spec writes it.
+    pub message: Option<String>,
+}
+
+fn at_cap(on: OnLimit, fallback: Option<&str>, shrink_to: f64, throttle_to: f64) -> String {
+    match on {
+        OnLimit::Block => "blocked until it resets".into(),
+        OnLimit::Fallback => format!("served by `{}`", fallback.unwrap_or("the fallback model")),
+        OnLimit::Shrink => format!("answers cut to {} of their length", pct(shrink_to)),
+        OnLimit::Throttle => format!("slowed to {} of the demand", pct(throttle_to)),
+    }
+}
+
+/// Every per-user cap, tenant budget and breaker of a spec.
+pub fn of(spec: &Spec) -> Vec<LimitInfo> {
+    let mut v = Vec::new();
+    for t in &spec.tiers {
+        if let Some(l) = &t.limit {
+            let mut caps = Vec::new();
+            if let Some(d) = &l.daily_tokens {
+                caps.push(format!("{} tokens a day", fmt_count(d.value)));
+            }
+            if let Some(m) = &l.monthly_tokens {
+                caps.push(format!("{} tokens a month", fmt_count(m.value)));
+            }
+            let mut limit = caps.join(", ");
+            if let Some(w) = &l.warn_at {
+                limit.push_str(&format!("; warned at {}", pct(w.value)));
+            }
+            v.push(LimitInfo {
+                applies_to: format!("each `{}` user", t.name),
+                limit,
+                at_limit: at_cap(l.on_limit, l.fallback_model.as_deref(), l.shrink_to, l.throttle_to),
+                message: l.message.as_ref().map(|m| m.text.clone()),
+            });
+        }
+        if let Some(b) = &t.tenant_budget {
+            let alerts: Vec<String> = b.alerts.iter().map(|a| pct(*a)).collect();
+            v.push(LimitInfo {
+                applies_to: format!("each `{}` tenant", t.name),
+                limit: format!(
+                    "{} a month{}",
+                    usd(b.monthly_usd.value),
+                    if alerts.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; alerts at {}", alerts.join(", "))
+                    }
+                ),
+                at_limit: match b.on_limit {
+                    OnBudget::Block => "the tenant's AI stops for the month".into(),
+                    OnBudget::Notify => "alerts only; service goes on".into(),
+                },
+                message: b.message.as_ref().map(|m| m.text.clone()),
+            });
+        }
+    }
+    for (name, b) in spec.breakers.iter() {
+        v.push(LimitInfo {
+            applies_to: format!("breaker `{name}`"),
+            limit: format!("{} a day", usd(b.limit.value)),
+            at_limit: match b.on_trip {
+                OnTrip::Block => "everyone is stopped for the day".into(),
+                OnTrip::Throttle => format!("slow mode: {} of the demand served", pct(b.factor)),
+            },
+            message: b.message.as_ref().map(|m| m.text.clone()),
+        });
+    }
+    v
+}
