@@ -640,6 +640,41 @@ mod tests {
     }
 
     #[test]
+    fn the_inputs_hash_follows_the_economics_not_the_layout() {
+        let base = "costgate: 1
+feature: {id: f, name: A, owner: x, value: {kind: revenue}}
+models: {primary: claude-sonnet-4-5}
+interaction: {input_tokens: 1000, output_tokens: 500, max_calls: 2, max_input_tokens: 4000, max_output_tokens: 1000}
+usage: {active_share: 1, interactions_per_active_day: 10}
+tiers:
+  - {name: pro, users: 1000, price_usd_per_month: 20, model: primary, limit: {daily_tokens: 9000, on_limit: block, message: \"m\"}}
+";
+        let h = |y: &str| spec_inputs_sha256(&crate::spec::load_str("s.yaml", y).unwrap());
+        let same = [
+            format!("# a comment\n\n{base}"),
+            base.replace("name: A, owner: x", "name: Another name, owner: team-b"),
+            base.replace("message: \"m\"", "message: \"reworded\""),
+        ];
+        for y in &same {
+            assert_eq!(h(y), h(base), "{y}");
+        }
+        // the same spec as TOML-flavoured YAML blocks
+        let blocky = base.replace(
+            "interaction: {input_tokens: 1000, output_tokens: 500, max_calls: 2, max_input_tokens: 4000, max_output_tokens: 1000}",
+            "interaction:\n  input_tokens: 1000\n  output_tokens: 500\n  max_calls: 2\n  max_input_tokens: 4000\n  max_output_tokens: 1000",
+        );
+        assert_eq!(h(&blocky), h(base));
+        for y in [
+            base.replace("input_tokens: 1000,", "input_tokens: 1100,"),
+            base.replace("daily_tokens: 9000", "daily_tokens: 9001"),
+            base.replace("price_usd_per_month: 20", "price_usd_per_month: 19"),
+            base.replace("{primary: claude-sonnet-4-5}", "{primary: claude-haiku-4-5}"),
+        ] {
+            assert_ne!(h(&y), h(base), "{y}");
+        }
+    }
+
+    #[test]
     fn figures_format_by_unit() {
         assert_eq!(fmt_figure("cost_revenue_ratio", 0.314), "31%");
         assert_eq!(fmt_figure("p95_monthly_usd", 18838.2), "$18,838");

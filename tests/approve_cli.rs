@@ -94,6 +94,20 @@ fn an_approval_lets_the_spec_through_and_leaves_the_spec_alone() {
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
 
+    // the report a CFO signs shows the fingerprint the record carries
+    let out = costgate("2026-11-28")
+        .args(["report", "--format", "json", "--trials", TRIALS])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fp = v["features"][0]["approval"]["fingerprint"].as_str().unwrap();
+    assert!(
+        record.contains(&format!("fingerprint = \"{fp}\"")),
+        "{fp} not in the record"
+    );
+    assert_eq!(v["features"][0]["approval"]["record"]["matches"], true);
+
     check(&spec, "2026-12-15")
         .code(0)
         .stdout(predicate::str::contains("Passes with a recorded approval"))
