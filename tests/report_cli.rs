@@ -142,3 +142,26 @@ fn a_summary_that_cannot_be_written_does_not_change_the_verdict() {
         .code(2)
         .stderr(predicate::str::contains("cannot append the summary"));
 }
+
+#[test]
+fn absolute_spec_paths_are_reported_relative_to_the_working_directory() {
+    let abs = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/support-assistant.yaml");
+    costgate()
+        .args(["check", "--trials", "200", "--format", "github"])
+        .arg(&abs)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "::warning file=specs/support-assistant.yaml,line=14,col=3,",
+        ));
+    let out = costgate()
+        .args(["check", "--trials", "200", "--format", "sarif"])
+        .arg(&abs)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "specs/support-assistant.yaml"
+    );
+}

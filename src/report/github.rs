@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::CheckReport;
+use super::sarif::display_path;
 use crate::policy::{Finding, Level};
 
 /// Escape the message of a workflow command.
@@ -63,13 +64,13 @@ pub fn annotations(r: &CheckReport) -> String {
             let mut props = Vec::new();
             match &x.span {
                 Some(s) => {
-                    props.push(format!("file={}", escape_property(&s.file)));
+                    props.push(format!("file={}", escape_property(&display_path(&s.file))));
                     if s.line > 0 {
                         props.push(format!("line={}", s.line));
                         props.push(format!("col={}", s.column.max(1)));
                     }
                 }
-                None => props.push(format!("file={}", escape_property(&f.file))),
+                None => props.push(format!("file={}", escape_property(&display_path(&f.file)))),
             }
             props.push(format!("title={}", escape_property(&title)));
             let _ = writeln!(o, "::{cmd} {}::{}", props.join(","), escape_data(&message));

@@ -33,6 +33,17 @@ fn pascal(code: &str) -> String {
         .collect()
 }
 
+/// A path as CI tools want it: relative to the current directory (normally
+/// the repository root) when it lies under it, with `/` separators.
+pub fn display_path(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let rel = match std::env::current_dir() {
+        Ok(cwd) if p.is_absolute() => p.strip_prefix(&cwd).unwrap_or(p),
+        _ => p,
+    };
+    rel.to_string_lossy().replace('\\', "/")
+}
+
 /// A URI reference for a path: relative paths stay relative (to the
 /// directory costgate ran in, normally the repository root), absolute ones
 /// become `file://` URIs; characters URIs do not allow are percent-encoded.
@@ -86,7 +97,7 @@ fn result(f: &FeatureReport, x: &Finding, k: usize) -> Value {
         Some(s) => (s.file.to_string(), None),
         None => (f.file.clone(), None),
     };
-    let mut physical = json!({"artifactLocation": {"uri": uri(&file)}});
+    let mut physical = json!({"artifactLocation": {"uri": uri(&display_path(&file))}});
     if let Some(r) = region {
         physical["region"] = r;
     }
