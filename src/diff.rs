@@ -11,6 +11,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::policy::rules::{Finding, Level, Verdict, pct, usd};
+use crate::report::markdown::escape as md;
 use crate::report::{CheckReport, FeatureReport};
 
 #[derive(Clone, Debug, Serialize)]
@@ -216,23 +217,6 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-/// Escape text for a Markdown table cell.
-pub fn md(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' => {
-                o.push('\\');
-                o.push(c);
-            }
-            '&' => o.push_str("&amp;"),
-            '\n' | '\r' => o.push(' '),
-            _ => o.push(c),
-        }
-    }
-    o
-}
-
 pub fn render_markdown(d: &DiffReport) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "### costgate: cost change of this pull request\n");
@@ -398,6 +382,6 @@ mod tests {
 
     #[test]
     fn markdown_cells_are_escaped() {
-        assert_eq!(md("<script>|x*"), "\\<script\\>\\|x\\*");
+        assert_eq!(md("<script>|x*"), "&lt;script&gt;\\|x\\*");
     }
 }

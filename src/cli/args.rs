@@ -56,6 +56,9 @@ pub enum Command {
     /// Record an executive's approval of a spec's `approve` findings, bound to its figures.
     #[command(after_help = APPROVE_HELP)]
     Approve(ApproveArgs),
+    /// Post the report as one pull-request comment that updates itself (GitHub).
+    #[command(after_help = EXIT_CODES)]
+    Comment(CommentArgs),
     /// List the rule codes with their default levels.
     Rules,
     /// Run the simulation benchmark (speed and memory) on a spec.
@@ -131,6 +134,59 @@ pub struct DiffArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    #[command(subcommand)]
+    pub target: CommentTarget,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommentTarget {
+    /// Post or update costgate's comment on a GitHub pull request. The token
+    /// comes from GITHUB_TOKEN (never a flag) and is never printed. Exits with
+    /// the gate's verdict once the comment is posted; 69 when GitHub cannot be
+    /// reached or refuses.
+    #[command(after_help = EXIT_CODES)]
+    Github(CommentGithubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommentGithubArgs {
+    /// Spec files or folders.
+    #[arg(default_value = "specs")]
+    pub paths: Vec<PathBuf>,
+    /// The pull request's number.
+    #[arg(long)]
+    pub pr: u64,
+    /// owner/name (default: GITHUB_REPOSITORY).
+    #[arg(long, env = "GITHUB_REPOSITORY")]
+    pub repo: Option<String>,
+    /// The API's base URL (default: GITHUB_API_URL, else https://api.github.com).
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    pub api_url: String,
+    /// Add what the pull request changes against this git ref.
+    #[arg(long, value_name = "REF")]
+    pub base_ref: Option<String>,
+    #[arg(long, value_enum, default_value_t = CommentBehavior::Update)]
+    pub behavior: CommentBehavior,
+    /// Leave the comment alone when its text would not change.
+    #[arg(long)]
+    pub skip_if_unchanged: bool,
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CommentBehavior {
+    Update,
+    New,
+    DeleteAndNew,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

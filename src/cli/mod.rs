@@ -4,6 +4,7 @@
 mod approve;
 mod args;
 mod check;
+mod comment;
 mod diff;
 mod pricing;
 mod report;
@@ -66,6 +67,7 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a, color),
         Command::Pricing(a) => pricing::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Comment(a) => comment::run(a),
         Command::Report(a) => report::run(a),
         Command::Approve(a) => approve::run(a),
         Command::Rules => {
