@@ -184,6 +184,21 @@ fn costs_more_than_baseline() {
 }
 
 #[test]
+fn paying_users_blocked() {
+    // a tight hard cap on the paying tier: most of its active days end blocked
+    let y = GOOD.replace("      daily_tokens: 100000\n", "      daily_tokens: 3000\n");
+    let fs = findings(&y);
+    let f = one(&fs, Rule::PayingUsersBlocked);
+    assert_eq!(f.level, Level::Warn);
+    assert!(f.message.contains("paying tier `pro`"), "{}", f.message);
+    assert_eq!(line(f), 30, "points at the limit");
+    let fig = f.figure.as_ref().unwrap();
+    assert!(fig.value > 0.05 && fig.threshold == 0.05, "{fig:?}");
+    // the free tier is as tightly capped in GOOD's terms without a finding
+    assert!(fs.iter().filter(|f| f.rule == Rule::PayingUsersBlocked).count() == 1);
+}
+
+#[test]
 fn missing_call_limit() {
     assert_eq!(
         one(&findings(&GOOD.replace("  max_calls: 2\n", "")), Rule::MissingCallLimit).level,

@@ -31,6 +31,8 @@ pub struct Thresholds {
     pub max_cost_per_call_usd: f64,
     pub infra_monthly_budget_usd: f64,
     pub max_infra_budget_share: f64,
+    /// Largest share of a paying tier's active user-days that limits may block.
+    pub max_paying_blocked_share: f64,
     /// The percentile read as the "expected worst" month.
     pub confidence: f64,
     /// Where a count with no upper end is read for the worst case.
@@ -47,6 +49,7 @@ impl Default for Thresholds {
             max_cost_per_call_usd: 2.0,
             infra_monthly_budget_usd: 250_000.0,
             max_infra_budget_share: 0.15,
+            max_paying_blocked_share: 0.05,
             confidence: 0.95,
             worst_case_quantile: 0.999,
         }
@@ -168,7 +171,7 @@ impl Policy {
     }
 }
 
-const THRESHOLD_KEYS: [&str; 9] = [
+const THRESHOLD_KEYS: [&str; 10] = [
     "worst_case_monthly_usd",
     "p95_monthly_usd",
     "approval_cost_revenue_ratio",
@@ -176,6 +179,7 @@ const THRESHOLD_KEYS: [&str; 9] = [
     "max_cost_per_call_usd",
     "infra_monthly_budget_usd",
     "max_infra_budget_share",
+    "max_paying_blocked_share",
     "confidence",
     "worst_case_quantile",
 ];
@@ -189,6 +193,7 @@ fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
         "max_cost_per_call_usd" => t.max_cost_per_call_usd = v,
         "infra_monthly_budget_usd" => t.infra_monthly_budget_usd = v,
         "max_infra_budget_share" => t.max_infra_budget_share = v,
+        "max_paying_blocked_share" => t.max_paying_blocked_share = v,
         "confidence" => t.confidence = v,
         "worst_case_quantile" => t.worst_case_quantile = v,
         _ => unreachable!("threshold keys are validated"),
@@ -438,7 +443,7 @@ fn threshold_value(p: &mut Problems, n: &Node, path: &str, key: &str) -> Option<
         );
         return None;
     }
-    if key == "max_infra_budget_share" && v > 1.0 {
+    if (key == "max_infra_budget_share" || key == "max_paying_blocked_share") && v > 1.0 {
         p.push_hint(
             n.loc,
             path,

@@ -76,6 +76,7 @@ rules! {
     InfraBudgetShare = "infra-budget-share", Deny, "The month at the policy's confidence takes more than `max_infra_budget_share` of `infra_monthly_budget_usd`.";
     CostsMoreThanBaseline = "costs-more-than-baseline", Warn, "The feature costs more per month than the non-AI way of doing the job (`feature.baseline`).";
     MissingCallLimit = "missing-call-limit", Warn, "No `interaction.max_calls`: one interaction's worst case has no ceiling.";
+    PayingUsersBlocked = "paying-users-blocked", Warn, "Limits block more than `max_paying_blocked_share` of a paying tier's active user-days: the cap protects the budget by turning customers away.";
     StaleException = "stale-exception", Warn, "A policy exception has expired; it no longer applies.";
     UnusedException = "unused-exception", Warn, "A policy exception matches no finding of the feature it names.";
     StalePricing = "stale-pricing", Warn, "The pinned price snapshot is older than `pricing.max_age_days`.";
@@ -506,6 +507,35 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
                 );
             }
             _ => {}
+        }
+    }
+    if let Some(s) = sim {
+        for (t, ts) in spec.tiers.iter().zip(&s.tiers) {
+            let paying = t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0);
+            let blocked = ts.effects.user_days_blocked_share;
+            if paying && blocked > th.max_paying_blocked_share {
+                let (loc, path) = match &t.limit {
+                    Some(l) => (l.loc, l.path.clone()),
+                    None => (t.loc, t.path.clone()),
+                };
+                out.push(
+                    Rule::PayingUsersBlocked,
+                    at(loc, &path),
+                    format!(
+                        "limits block {} of the active days of paying tier `{}` ({} of its users hit a limit in a month); policy allows {}",
+                        pct(blocked),
+                        t.name,
+                        pct(ts.effects.users_hit_share),
+                        pct(th.max_paying_blocked_share)
+                    ),
+                    "raise the cap, or degrade instead of blocking (`on_limit: fallback`, `shrink` or `throttle`, or overage billing) so paying users keep working",
+                )
+                .figure = Some(Figure {
+                    name: "max_paying_blocked_share".into(),
+                    value: blocked,
+                    threshold: th.max_paying_blocked_share,
+                });
+            }
         }
     }
     if spec.interaction.max_calls.is_none() {
