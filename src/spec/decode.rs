@@ -17,6 +17,9 @@ struct Range {
     what: &'static str,
 }
 
+/// Tenants of one tier the engine will simulate one by one.
+const MAX_TENANTS: f64 = 100_000.0;
+
 const COUNT: Range = Range {
     lo: 0.0,
     hi: f64::INFINITY,
@@ -764,10 +767,23 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
     let (users, tenants, upt) = (users.ok()?, tenants.ok()?, upt.ok()?);
     let audience = match (users, tenants, upt) {
         (Some(users), None, None) => Audience::Users { users },
-        (None, Some(tenants), Some(users_per_tenant)) => Audience::Tenants {
-            tenants,
-            users_per_tenant,
-        },
+        (None, Some(tenants), Some(users_per_tenant)) => {
+            // Tenants are simulated one by one (their budgets are theirs).
+            let most = tenants.dist.worst(0.999);
+            if most > MAX_TENANTS {
+                p.push_hint(
+                    tenants.loc,
+                    &tenants.path,
+                    format!("up to {most:.0} tenants: costgate simulates at most {MAX_TENANTS:.0} tenants a tier"),
+                    "model a population this large as `users`, with a per-user `limit`",
+                );
+                return None;
+            }
+            Audience::Tenants {
+                tenants,
+                users_per_tenant,
+            }
+        }
         (None, Some(_), None) => {
             p.push_hint(
                 n.loc,
@@ -1180,6 +1196,17 @@ tiers:
         assert_eq!(ps.len(), 1, "{ps:?}");
         assert_eq!(ps[0].span.path, "tiers[0].price_usd_per_mnth");
         assert!(ps[0].hint.as_deref().unwrap().contains("price_usd_per_month"));
+    }
+
+    #[test]
+    fn tenant_counts_are_bounded() {
+        let y = MIN.replace(
+            "{name: pro, users: 1000,",
+            "{name: pro, tenants: 5000000, users_per_tenant: 3,",
+        );
+        let ps = problems(&y);
+        assert_eq!(ps[0].span.path, "tiers[0].tenants");
+        assert!(ps[0].message.contains("at most 100000 tenants"), "{}", ps[0].message);
     }
 
     #[test]
