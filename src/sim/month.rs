@@ -313,6 +313,8 @@ impl<'m> Engine<'m> {
             .collect();
         let mut loop_used: Vec<f64> = vec![0.0; loops.len()];
 
+        // Users of each tier in this trial (a tenant tier's sum, once).
+        let tier_users: Vec<f64> = draw.customers.iter().map(TierDraw::users).collect();
         for d in 0..days {
             let mut day_cost = vec![0.0f64; nt];
             let mut day_served = vec![0.0f64; nt];
@@ -355,7 +357,7 @@ impl<'m> Engine<'m> {
                 let overage_tok = ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1))
                     * t.overage.map_or(0.0, |o| o.1 / 1000.0);
                 let tm = &mut out.tiers[ti];
-                let users = draw.customers[ti].users();
+                let users = tier_users[ti];
                 let n_act = users * a;
                 day_active[ti] = n_act;
                 tm.user_days += n_act;

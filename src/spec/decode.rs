@@ -17,8 +17,10 @@ struct Range {
     what: &'static str,
 }
 
-/// Tenants of one tier the engine will simulate one by one.
+/// Tenants of one tier the engine draws one by one.
 const MAX_TENANTS: f64 = 100_000.0;
+/// Tenants of one tier whose budgets the engine follows day by day.
+const MAX_BUDGETED_TENANTS: f64 = 2_000.0;
 
 const COUNT: Range = Range {
     lo: 0.0,
@@ -768,13 +770,19 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
     let audience = match (users, tenants, upt) {
         (Some(users), None, None) => Audience::Users { users },
         (None, Some(tenants), Some(users_per_tenant)) => {
-            // Tenants are simulated one by one (their budgets are theirs).
+            // Tenants with budgets are simulated one by one, every day of
+            // every trial (each budget is its own); others are drawn one by one.
+            let (max, why) = if matches!(budget, Some(Some(_))) {
+                (MAX_BUDGETED_TENANTS, "tenants with a `tenant_budget`")
+            } else {
+                (MAX_TENANTS, "tenants")
+            };
             let most = tenants.dist.worst(0.999);
-            if most > MAX_TENANTS {
+            if most > max {
                 p.push_hint(
                     tenants.loc,
                     &tenants.path,
-                    format!("up to {most:.0} tenants: costgate simulates at most {MAX_TENANTS:.0} tenants a tier"),
+                    format!("up to {most:.0} tenants: costgate simulates at most {max:.0} {why} a tier"),
                     "model a population this large as `users`, with a per-user `limit`",
                 );
                 return None;
