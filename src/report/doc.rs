@@ -150,7 +150,11 @@ pub struct Chart {
     /// Share of the simulated months in each bin.
     pub bins: Vec<f64>,
     pub markers: Vec<Marker>,
+    /// What the chart shows.
     pub caption: String,
+    /// How to read the drawing's lines (the HTML chart; Markdown lists the
+    /// markers instead).
+    pub legend: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -664,7 +668,14 @@ fn x_range(max_sample: f64, markers: &[Marker]) -> f64 {
     if hi <= 0.0 { 1.0 } else { hi * 1.06 }
 }
 
-fn chart(title: String, unit: Unit, values: &[f64], markers: Vec<Marker>, caption: String) -> Option<Chart> {
+fn chart(
+    title: String,
+    unit: Unit,
+    values: &[f64],
+    markers: Vec<Marker>,
+    caption: String,
+    legend: String,
+) -> Option<Chart> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if finite.is_empty() || max.is_nan() {
@@ -682,6 +693,7 @@ fn chart(title: String, unit: Unit, values: &[f64], markers: Vec<Marker>, captio
         bins: histogram(&finite, x_max, bins),
         markers,
         caption,
+        legend,
     })
 }
 
@@ -728,9 +740,12 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
             MarkerKind::Policy,
         ));
         let caption = format!(
-            "Monthly AI cost over {} simulated months (seed {}). Solid lines: the simulated p50 and {conf}, and the deterministic worst case. Dashed: the policy's limits.",
+            "Monthly AI cost over {} simulated months (seed {}).",
             fmt_count(s.trials as f64),
             s.seed,
+        );
+        let legend = format!(
+            "Solid lines: the simulated p50 and {conf}, and the deterministic worst case. Dashed: the policy's limits."
         );
         if let Some(c) = chart(
             "How the monthly cost is spread".into(),
@@ -738,6 +753,7 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
             s.cost_samples.values(),
             markers,
             caption,
+            legend,
         ) {
             blocks.push(Block::Chart(c));
         }
@@ -817,12 +833,20 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
         ));
         let values = s.ratio_samples.values();
         if values.iter().any(|v| v.is_finite() && *v > 0.0) {
-            let caption = format!(
-                "AI cost as a share of revenue, per simulated month. Dashed: above {} the policy asks for an executive's approval; above {} it blocks.",
+            let caption = "AI cost as a share of revenue, per simulated month.".to_string();
+            let legend = format!(
+                "Dashed: above {} the policy asks for an executive's approval; above {} it blocks.",
                 pct(th.approval_cost_revenue_ratio),
                 pct(th.max_cost_revenue_ratio)
             );
-            if let Some(c) = chart("Cost against revenue".into(), Unit::Share, values, markers, caption) {
+            if let Some(c) = chart(
+                "Cost against revenue".into(),
+                Unit::Share,
+                values,
+                markers,
+                caption,
+                legend,
+            ) {
                 blocks.push(Block::Chart(c));
             }
         }

@@ -225,7 +225,7 @@ fn chart(c: &Chart) -> String {
         .filter(|m| m.value > c.x_max)
         .map(|m| format!("{} {}", escape(&m.label), escape(&m.shown)))
         .collect();
-    let _ = write!(o, "<p class=\"caption\">{}", escape(&c.caption));
+    let _ = write!(o, "<p class=\"caption\">{} {}", escape(&c.caption), escape(&c.legend));
     if !off.is_empty() {
         let _ = write!(o, " Beyond the right edge: {}.", off.join(", "));
     }
