@@ -14,7 +14,7 @@ use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, us
 use rand_distr::Distribution;
 
 use crate::dist::{Dist, open01};
-use crate::economics::{Customers, Effect, Model, WorstCase};
+use crate::economics::{Customers, Effect, Model};
 use crate::spec::OnLimit;
 
 /// Panel users per tier with a monthly cap.
@@ -96,7 +96,6 @@ pub struct Engine<'m> {
     /// [tier][class] at the central cached share.
     stats: Vec<Vec<DayStats>>,
     panels: Vec<Option<Panel>>,
-    pub worst: WorstCase,
     /// Typical tokens and cost parts of one call (for runaway loops).
     loop_call_tokens: f64,
     loop_call_out: f64,
@@ -161,7 +160,6 @@ impl<'m> Engine<'m> {
             demand,
             stats,
             panels,
-            worst: crate::economics::worst_case(model),
             loop_call_tokens: model.typical_input() + model.typical_output(),
             loop_call_out: model.typical_output(),
         }
@@ -315,12 +313,17 @@ impl<'m> Engine<'m> {
 
         // Users of each tier in this trial (a tenant tier's sum, once).
         let tier_users: Vec<f64> = draw.customers.iter().map(TierDraw::users).collect();
+        // Per-day buffers, reused across the month's days.
+        let mut day_cost = vec![0.0f64; nt];
+        let mut day_served = vec![0.0f64; nt];
+        let mut day_overage = vec![0.0f64; nt];
+        let mut day_active = vec![0.0f64; nt];
+        // Each budgeted tenant's spend today (every entry is written each day).
+        let mut tenant_day: Vec<Vec<f64>> = tenant_spend.clone();
         for d in 0..days {
-            let mut day_cost = vec![0.0f64; nt];
-            let mut day_served = vec![0.0f64; nt];
-            let mut day_overage = vec![0.0f64; nt];
-            let mut day_active = vec![0.0f64; nt];
-            let mut tenant_day: Vec<Vec<f64>> = vec![Vec::new(); nt];
+            for v in [&mut day_cost, &mut day_served, &mut day_overage, &mut day_active] {
+                v.fill(0.0);
+            }
             for (ti, t) in m.tiers.iter().enumerate() {
                 let p = power[d];
                 let k0 = self.demand.class(slot[d], false);
@@ -383,7 +386,6 @@ impl<'m> Engine<'m> {
                 match (&draw.customers[ti], &t.budget) {
                     (TierDraw::Tenants(tenants), Some(b)) => {
                         let mut total = 0.0;
-                        let mut row = Vec::with_capacity(tenants.len());
                         for (j, &u) in tenants.iter().enumerate() {
                             let mut x = (u * a * cost + noise_of(u)).max(0.0);
                             if b.block {
@@ -394,7 +396,7 @@ impl<'m> Engine<'m> {
                                     x = left;
                                 }
                             }
-                            row.push(x);
+                            tenant_day[ti][j] = x;
                             total += x;
                         }
                         let demand_cost = n_act * cost;
@@ -406,7 +408,6 @@ impl<'m> Engine<'m> {
                         day_served[ti] = served * kept;
                         tm.unserved_tokens += served * (1.0 - kept);
                         day_overage[ti] = n_act * overage_tok * kept;
-                        tenant_day[ti] = row;
                         day_cost[ti] = total;
                     }
                     _ => {
@@ -568,8 +569,7 @@ impl<'m> Engine<'m> {
     /// a fresh chance.
     fn users_hit_daily(&self, ti: usize, a: f64, slot: &[usize], power: &[f64]) -> f64 {
         let mut miss = [1.0f64, 1.0];
-        for (d, &s) in slot.iter().enumerate() {
-            let _ = d;
+        for &s in slot {
             for (k, mk) in miss.iter_mut().enumerate() {
                 *mk *= 1.0 - a * self.stats[ti][self.demand.class(s, k == 1)].p_hit;
             }
