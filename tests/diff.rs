@@ -226,3 +226,34 @@ fn a_bad_ref_is_a_usage_error() {
         .stderr(predicates::str::contains("not a commit"));
     costgate(&root).args(["diff", "specs"]).assert().code(64);
 }
+
+#[test]
+fn a_mistyped_base_folder_is_an_error_not_an_empty_base() {
+    let (_d, root) = repo();
+    costgate(&root)
+        .args(["diff", "spces", "specs", "--trials", "100"])
+        .assert()
+        .code(65)
+        .stderr(predicates::str::contains("no such file or folder"));
+    // an existing folder without specs is an empty base: everything is added
+    std::fs::create_dir(root.join("empty")).unwrap();
+    let v = json(
+        &costgate(&root)
+            .args(["diff", "empty", "specs", "--format", "json", "--trials", "100"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["added"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_base_ref_outside_a_git_repository_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("specs")).unwrap();
+    std::fs::write(dir.path().join("specs/t.yaml"), example("tiered-assistant.yaml")).unwrap();
+    costgate(dir.path())
+        .args(["diff", "--base-ref", "main", "specs"])
+        .assert()
+        .code(64)
+        .stderr(predicates::str::contains("git"));
+}

@@ -58,10 +58,12 @@ pub fn produce(
             "note: prices read from {url} today; `costgate pricing update` pins them so every run of a commit prices the same"
         );
     }
+    // A folder that exists but holds no spec is empty, not an error, when
+    // allowed; a path that does not exist is still a mistake.
     let paths: Vec<PathBuf> = if allow_empty {
         paths
             .iter()
-            .filter(|p| check::spec_files(std::slice::from_ref(p)).is_ok())
+            .filter(|p| !p.is_dir() || check::spec_files(std::slice::from_ref(p)).is_ok())
             .cloned()
             .collect()
     } else {
