@@ -105,12 +105,6 @@ pub enum Effect {
     },
 }
 
-impl TierModel {
-    pub fn is_tenants(&self) -> bool {
-        matches!(self.customers, Customers::Tenants { .. })
-    }
-}
-
 impl Model {
     /// Build the model from a validated spec and its resolved prices.
     pub fn new(spec: &Spec, priced: &PricedModels, worst_case_quantile: f64) -> Model {
