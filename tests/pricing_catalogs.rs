@@ -1,16 +1,16 @@
 //! The two public catalogs teams keep current, read completely from the
-//! copies in ../shared/data, and the built-in catalog checked against them.
+//! copies in fixtures/catalogs, and the built-in catalog checked against them.
 
 use costgate::pricing::source::{Format, parse_detected};
 use costgate::pricing::{Catalog, ModelPrice, builtin, resolve, same_provider};
 
 const LITELLM: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/litellm-prices-2026-07.json"
+    "/fixtures/catalogs/litellm-prices-2026-07.json"
 );
 const GENAI: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/genai-prices-v2-slim-2026-08.json"
+    "/fixtures/catalogs/genai-prices-v2-slim-2026-08.json"
 );
 
 fn day(s: &str) -> jiff::civil::Date {

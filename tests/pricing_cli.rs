@@ -8,7 +8,7 @@ use predicates::prelude::*;
 
 const GENAI: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/genai-prices-v2-slim-2026-08.json"
+    "/fixtures/catalogs/genai-prices-v2-slim-2026-08.json"
 );
 
 fn costgate(dir: &Path) -> Command {

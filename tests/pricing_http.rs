@@ -15,7 +15,7 @@ use predicates::prelude::*;
 
 const LITELLM: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/litellm-prices-2026-07.json"
+    "/fixtures/catalogs/litellm-prices-2026-07.json"
 );
 
 /// What the server does with one connection.
