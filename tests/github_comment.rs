@@ -164,7 +164,8 @@ fn a_rate_limit_waits_for_retry_after_then_goes_on() {
 
 #[test]
 fn rate_limits_say_rate_limited_not_permissions_and_the_wait_is_bounded() {
-    let cases: [(u16, &[(&str, &str)], &str); 4] = [
+    type Case<'a> = (u16, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         // primary limit exhausted, reset far away
         (
             403,

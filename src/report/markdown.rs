@@ -441,7 +441,8 @@ mod tests {
             "&lt;script&gt;alert(1)&lt;/script&gt;"
         );
         assert_eq!(escape("a|b *c* [x](y) @team"), "a\\|b \\*c\\* \\[x\\](y) @\u{2060}team");
-        assert_eq!(escape("line\nbreak"), "line break");
+        // a line break from input shows as `\n` (the backslash escaped for Markdown)
+        assert_eq!(escape("line\nbreak"), "line\\\\nbreak");
         assert_eq!(escape("cfo@example.com"), "cfo@example.com");
         assert_eq!(code_span("a`b", false), "``a`b``");
         assert_eq!(code_span("a|b", true), "`a\\|b`");
