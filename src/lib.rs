@@ -24,3 +24,4 @@ pub mod report;
 pub mod sim;
 pub mod source;
 pub mod spec;
+pub mod untrusted;

@@ -4,6 +4,7 @@
 use costgate::approval::{self, Record};
 use costgate::check::{self, Loaded};
 use costgate::policy::Level;
+use costgate::untrusted::clean;
 
 use super::check::{load_policy, sim_options};
 use super::{ApproveArgs, Failure, today};
@@ -90,7 +91,7 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
     println!(
         "Recorded the approval of `{}` by {}, until {}, in {}.",
         f.id,
-        record.who(),
+        clean(&record.who()),
         record.expires,
         path.display()
     );
@@ -110,9 +111,9 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
     if let Some(p) = previous {
         println!(
             "  replaces the approval by {} of {} (until {})",
-            p.who(),
-            p.approved_on,
-            p.expires
+            clean(&p.who()),
+            clean(&p.approved_on),
+            clean(&p.expires)
         );
     }
     println!(

@@ -164,7 +164,13 @@ pub struct CommentGithubArgs {
     #[arg(long, env = "GITHUB_REPOSITORY")]
     pub repo: Option<String>,
     /// The API's base URL (default: GITHUB_API_URL, else https://api.github.com).
-    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    /// Credentials in it are never shown (`--help` hides the variable's value).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        hide_env_values = true,
+        default_value = "https://api.github.com"
+    )]
     pub api_url: String,
     /// Add what the pull request changes against this git ref.
     #[arg(long, value_name = "REF")]

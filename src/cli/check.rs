@@ -55,7 +55,8 @@ pub fn produce(
         && !quiet
     {
         eprintln!(
-            "note: prices read from {url} today; `costgate pricing update` pins them so every run of a commit prices the same"
+            "note: prices read from {} today; `costgate pricing update` pins them so every run of a commit prices the same",
+            costgate::untrusted::redact_url(url)
         );
     }
     // A folder that exists but holds no spec is empty, not an error, when
@@ -138,7 +139,8 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         }
         if !a.quiet {
             eprintln!(
-                "baseline {rev}: {new} deny finding(s) new, {pre} already there{}",
+                "baseline {}: {new} deny finding(s) new, {pre} already there{}",
+                costgate::untrusted::clean(rev),
                 if a.fail_on == super::FailOn::New {
                     " (not blocking with --fail-on new)"
                 } else {

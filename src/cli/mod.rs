@@ -15,6 +15,7 @@ use clap::Parser;
 
 pub use args::*;
 use costgate::source::Problem;
+use costgate::untrusted::{clean, clean_message, redact_secret, redact_urls_in};
 
 /// Exit codes (see `args::EXIT_CODES`).
 pub const EXIT_USAGE: i32 = 64;
@@ -114,10 +115,10 @@ fn report_failure(f: &Failure, color: bool) {
         }
     };
     match f {
-        Failure::Usage(m) => eprintln!("{} {m}", red("error:")),
+        Failure::Usage(m) => eprintln!("{} {}", red("error:"), shown(m)),
         Failure::Input(problems) => {
             for p in problems {
-                eprintln!("{} {p}", red("error:"));
+                eprintln!("{} {}", red("error:"), shown(&p.to_string()));
             }
             let files: std::collections::BTreeSet<&str> = problems.iter().map(|p| &*p.span.file).collect();
             eprintln!(
@@ -127,11 +128,21 @@ fn report_failure(f: &Failure, color: bool) {
                 } else {
                     format!("{} problems", problems.len())
                 },
-                files.into_iter().collect::<Vec<_>>().join(", ")
+                shown(&files.into_iter().map(clean).collect::<Vec<_>>().join(", "))
             );
         }
-        Failure::Unavailable(m) => eprintln!("{} {m}", red("error:")),
-        Failure::Internal(m) => eprintln!("{} internal error: {m}", red("error:")),
+        Failure::Unavailable(m) => eprintln!("{} {}", red("error:"), shown(m)),
+        Failure::Internal(m) => eprintln!("{} internal error: {}", red("error:"), shown(m)),
+    }
+}
+
+/// An error message as printed: input strings it quotes made inert (the
+/// breaks before hints kept), URLs and the GitHub token redacted.
+fn shown(m: &str) -> String {
+    let m = redact_urls_in(&clean_message(m));
+    match std::env::var("GITHUB_TOKEN") {
+        Ok(t) => redact_secret(&m, &t),
+        Err(_) => m,
     }
 }
 

@@ -12,6 +12,7 @@ use costgate::pricing::http::HttpOptions;
 use costgate::pricing::source::{self as psource, LoadError, Source};
 use costgate::pricing::{Catalog, ModelPrice, pin, same_provider, usd_per_mtok};
 use costgate::source::{Loc, Problem, Span, closest, did_you_mean};
+use costgate::untrusted::{clean, cleaned, redact_url};
 
 use super::{
     Failure, ListFormat, PricingArgs, PricingCommand, PricingListArgs, PricingShowArgs, PricingUpdateArgs, today,
@@ -202,6 +203,8 @@ fn list_table(cat: &Catalog, models: &[&ModelPrice]) -> String {
             ]
         })
         .collect();
+    // names from the catalog (which may come from a URL) are made inert
+    let rows: Vec<[String; 8]> = rows.into_iter().map(|r| r.map(cleaned)).collect();
     let mut width = head.map(|h| h.chars().count());
     for r in &rows {
         for (w, c) in width.iter_mut().zip(r) {
@@ -231,13 +234,13 @@ fn list_table(cat: &Catalog, models: &[&ModelPrice]) -> String {
         o,
         "\n{} · USD per million tokens · {} (checked {})",
         plural(models.len(), "model"),
-        info.name,
-        info.checked
+        clean(&info.name),
+        clean(&info.checked)
     );
     if let Some(day) = cat.as_of() {
         for m in models {
             for c in cat.announced_changes(m, day, jiff::civil::date(9999, 12, 31)) {
-                let _ = writeln!(o, "Announced: {}", c.describe());
+                let _ = writeln!(o, "Announced: {}", clean(&c.describe()));
             }
         }
     }
@@ -284,14 +287,14 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
             let provider = if m.provider.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", m.provider)
+                format!(" ({})", clean(&m.provider))
             };
-            let _ = writeln!(o, "{}{provider}", m.id);
+            let _ = writeln!(o, "{}{provider}", clean(&m.id));
             if !m.id.eq_ignore_ascii_case(a.model.trim()) {
-                let _ = writeln!(o, "  `{}` resolves to this model", a.model.trim());
+                let _ = writeln!(o, "  `{}` resolves to this model", clean(a.model.trim()));
             }
             if !m.aliases.is_empty() {
-                let _ = writeln!(o, "  also known as: {}", m.aliases.join(", "));
+                let _ = writeln!(o, "  also known as: {}", clean(&m.aliases.join(", ")));
             }
             let _ = writeln!(o, "  USD per million tokens:");
             let row = |o: &mut String, what: &str, v: Option<f64>| {
@@ -329,12 +332,22 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
             }
             for c in &announced {
                 let prices: Vec<String> = c.prices.iter().map(|p| p.describe()).collect();
-                let _ = writeln!(o, "  announced from {}: {}", c.starts, prices.join(", "));
+                let _ = writeln!(
+                    o,
+                    "  announced from {}: {}",
+                    clean(&c.starts),
+                    clean(&prices.join(", "))
+                );
             }
             if !m.source.is_empty() {
-                let _ = writeln!(o, "  source: {}", m.source);
+                let _ = writeln!(o, "  source: {}", clean(&redact_url(&m.source)));
             }
-            let _ = writeln!(o, "  catalog: {} (checked {})", info.description, cat.checked());
+            let _ = writeln!(
+                o,
+                "  catalog: {} (checked {})",
+                clean(&info.description),
+                clean(cat.checked())
+            );
             print!("{o}");
         }
     }
@@ -397,12 +410,12 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
         o,
         "Pinned {} from {} to {shown} (checked {}).",
         plural(new.models().len(), "model"),
-        if new.source().is_empty() {
+        clean(&if new.source().is_empty() {
             new.name().to_string()
         } else {
             format!("{} {}", new.name(), new.source())
-        },
-        new.checked()
+        }),
+        clean(new.checked())
     );
     match &old {
         None => {
@@ -411,22 +424,31 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
         Some(old) => {
             let d = pin::diff(&old.in_force_on(day), &new);
             if d.is_empty() {
-                let _ = writeln!(o, "No price changed since the last pin (checked {}).", old.checked());
+                let _ = writeln!(
+                    o,
+                    "No price changed since the last pin (checked {}).",
+                    clean(old.checked())
+                );
             } else {
-                let _ = writeln!(o, "Changes since the last pin (checked {}):", old.checked());
+                let _ = writeln!(o, "Changes since the last pin (checked {}):", clean(old.checked()));
                 for (model, deltas) in &d.changed {
                     let prices: Vec<String> = deltas.iter().map(|p| p.describe()).collect();
-                    let _ = writeln!(o, "  {model}: {}", prices.join(", "));
+                    let _ = writeln!(o, "  {}: {}", clean(model), clean(&prices.join(", ")));
                 }
                 if !d.added.is_empty() {
-                    let _ = writeln!(o, "  added {}: {}", plural(d.added.len(), "model"), d.added.join(", "));
+                    let _ = writeln!(
+                        o,
+                        "  added {}: {}",
+                        plural(d.added.len(), "model"),
+                        clean(&d.added.join(", "))
+                    );
                 }
                 if !d.removed.is_empty() {
                     let _ = writeln!(
                         o,
                         "  removed {}: {}",
                         plural(d.removed.len(), "model"),
-                        d.removed.join(", ")
+                        clean(&d.removed.join(", "))
                     );
                 }
             }
@@ -434,11 +456,11 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     }
     for m in new.models() {
         for c in new.announced_changes(m, day, jiff::civil::date(9999, 12, 31)) {
-            let _ = writeln!(o, "Announced: {}", c.describe());
+            let _ = writeln!(o, "Announced: {}", clean(&c.describe()));
         }
     }
     for n in new.notes() {
-        let _ = writeln!(o, "Note: {n}");
+        let _ = writeln!(o, "Note: {}", clean(n));
     }
     print!("{o}");
     Ok(0)

@@ -293,6 +293,8 @@ pub fn provenance(r: &CheckReport) -> String {
 }
 
 pub fn build(r: &CheckReport) -> Doc {
+    // input strings made inert once, for every report built from here
+    let r = &super::inert::inert(r);
     let overview = (r.features.len() > 1).then(|| overview(r));
     Doc {
         title: match r.features.as_slice() {

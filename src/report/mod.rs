@@ -4,6 +4,7 @@
 pub mod doc;
 pub mod github;
 pub mod html;
+pub mod inert;
 pub mod junit;
 pub mod limits;
 pub mod markdown;

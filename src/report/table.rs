@@ -389,6 +389,8 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
 }
 
 pub fn render(r: &CheckReport, style: Style) -> String {
+    // input strings made inert once (see `report::inert`)
+    let r = &super::inert::inert(r);
     let mut o = String::new();
     for f in &r.features {
         o.push_str(&render_feature(f, style));
