@@ -210,7 +210,9 @@ impl Record {
     /// Read the record of a spec, if there is one.
     pub fn load_for(spec_file: &Path) -> Result<Option<Record>, Vec<Problem>> {
         let path = record_path(spec_file);
-        if !path.exists() {
+        // Only a record that is not there is "no record": a dangling link,
+        // a loop or a FIFO is an error below, never skipped.
+        if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
             return Ok(None);
         }
         let display = path.display().to_string();

@@ -23,41 +23,130 @@ pub struct Request<'a> {
 }
 
 /// Every spec file under `paths` (files as given; folders: their `.yaml`,
-/// `.yml` and `.toml` files, recursively, sorted).
+/// `.yml` and `.toml` files, recursively, sorted). A file named twice (by
+/// two paths, or through a link) is checked once. A folder that cannot be
+/// read, a symlink loop, and a spec-named entry that is not a regular file
+/// (a FIFO, a device) are problems, never skipped.
 pub fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Problem>> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut problems = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            collect_dir(p, &mut found);
-            if found.is_empty() {
-                problems.push(problem_at(p, "the folder holds no spec files (.yaml, .yml, .toml)"));
+    let mut add = |f: PathBuf, out: &mut Vec<PathBuf>, problems: &mut Vec<Problem>| match std::fs::canonicalize(&f) {
+        Ok(c) => {
+            if seen.insert(c) {
+                out.push(f);
             }
-            found.sort();
-            out.extend(found);
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            problems.push(problem_at(p, "no such file or folder"));
+        }
+        Err(e) => problems.push(problem_at(
+            &f,
+            &format!("cannot read the file: {}", crate::fsutil::plain(&e)),
+        )),
+    };
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let mut found = Vec::new();
+                let before = problems.len();
+                let mut stack: Vec<PathBuf> = std::fs::canonicalize(p).into_iter().collect();
+                collect_dir(p, &mut found, &mut stack, &mut problems);
+                if found.is_empty() && problems.len() == before {
+                    problems.push(problem_at(p, "the folder holds no spec files (.yaml, .yml, .toml)"));
+                }
+                found.sort();
+                for f in found {
+                    add(f, &mut out, &mut problems);
+                }
+            }
+            Ok(m) if m.is_file() => add(p.clone(), &mut out, &mut problems),
+            Ok(m) => problems.push(not_regular(p, &m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(problem_at(p, "no such file or folder"));
+            }
+            Err(e) => problems.push(unreadable(p, &e)),
         }
     }
-    out.dedup();
     if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
-fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
+fn not_regular(p: &Path, m: &std::fs::Metadata) -> Problem {
+    problem_at(
+        p,
+        &format!(
+            "is {}, not a regular file; a spec must be a regular file",
+            crate::fsutil::kind_of(m)
+        ),
+    )
+}
+
+fn unreadable(p: &Path, e: &std::io::Error) -> Problem {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return problem_at(p, &format!("a symlink loop ({})", crate::fsutil::plain(e)));
+    }
+    problem_at(p, &format!("cannot read: {}", crate::fsutil::plain(e)))
+}
+
+/// The spec files under `dir`; `stack` holds the real paths of the folders
+/// being walked, to catch a link back to one of them.
+fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>, stack: &mut Vec<PathBuf>, problems: &mut Vec<Problem>) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            problems.push(problem_at(
+                dir,
+                &format!("cannot read the folder: {}", crate::fsutil::plain(&e)),
+            ));
+            return;
+        }
+    };
+    for e in rd {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                problems.push(problem_at(
+                    dir,
+                    &format!("cannot read the folder: {}", crate::fsutil::plain(&err)),
+                ));
+                return;
+            }
+        };
         let p = e.path();
         let name = e.file_name().to_string_lossy().to_string();
         if name.starts_with('.') {
             continue;
         }
-        if p.is_dir() {
-            collect_dir(&p, out);
+        // Links are followed: to a folder, a spec, or an error.
+        let meta = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(err) => {
+                problems.push(unreadable(&p, &err));
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            let real = match std::fs::canonicalize(&p) {
+                Ok(r) => r,
+                Err(err) => {
+                    problems.push(unreadable(&p, &err));
+                    continue;
+                }
+            };
+            if let Some(up) = stack.iter().find(|s| **s == real) {
+                problems.push(problem_at(
+                    &p,
+                    &format!("a symlink loop: leads back to {}", up.display()),
+                ));
+                continue;
+            }
+            stack.push(real);
+            collect_dir(&p, out, stack, problems);
+            stack.pop();
         } else if is_spec_name(&name) {
-            out.push(p);
+            if meta.is_file() {
+                out.push(p);
+            } else {
+                problems.push(not_regular(&p, &meta));
+            }
         }
     }
 }

@@ -85,8 +85,7 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
     };
     let path = approval::record_path(&a.spec);
     let previous = Record::load_for(&a.spec).ok().flatten();
-    costgate::fsutil::write_atomic(&path, record.to_toml().as_bytes())
-        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+    costgate::fsutil::write_atomic(&path, record.to_toml().as_bytes())?;
 
     println!(
         "Recorded the approval of `{}` by {}, until {}, in {}.",

@@ -13,7 +13,8 @@ Exit status:
   64  usage error (bad flags)
   65  invalid input: a spec, policy or price catalog that cannot be read or validated
   69  a pricing source needed for the run is unreachable and nothing pinned stands in
-  70  internal error";
+  70  internal error
+  73  an output cannot be written (-o, the pinned prices, an approval record, standard output)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -222,7 +223,7 @@ pub const REPORT_HELP: &str = "\
 The HTML report is one self-contained file (no script, no external request),
 readable on a laptop and printable to PDF. Exit status: 0 when the report was
 written, whatever the verdict (use `costgate check` to gate); 64 usage error;
-65 invalid input; 70 internal error.";
+65 invalid input; 70 internal error; 73 the report cannot be written.";
 
 pub const APPROVE_HELP: &str = "\
 The approval is written atomically to `<spec>.approval.toml` beside the spec
@@ -234,7 +235,8 @@ Exit status:
   0   recorded
   64  usage error: bad flags, an expiry in the past, or a spec that needs no approval
   65  invalid input: a spec, policy or price catalog that cannot be read or validated
-  70  internal error";
+  70  internal error
+  73  the record cannot be written";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {

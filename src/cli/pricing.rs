@@ -59,6 +59,17 @@ pub fn load_catalog(
     policy: &Policy,
     root: &Path,
 ) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
+    load_catalog_within(source, policy, root, None)
+}
+
+/// [`load_catalog`] for specs in a snapshot of the repository whose top is
+/// `bound`: the pin is looked for inside it only.
+pub fn load_catalog_within(
+    source: Option<&str>,
+    policy: &Policy,
+    root: &Path,
+    bound: Option<&Path>,
+) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
     let day = today()?;
     let done = |c: Catalog, origin: Origin| {
         let description = c.info().name;
@@ -69,7 +80,7 @@ pub fn load_catalog(
         let c = load_source(&src, day, true)?;
         return done(c, Origin::Flag(src));
     }
-    if let Some(path) = pin::discover(root) {
+    if let Some(path) = pin::discover_within(root, bound) {
         let c = pin::load(&path, &display(&path)).map_err(Failure::Input)?;
         return done(c.in_force_on(day), Origin::Pinned(path));
     }
@@ -162,9 +173,9 @@ fn list(a: &PricingListArgs) -> Result<i32, Failure> {
                 "changes": cat.changes().iter().filter(|c| models.iter().any(|m| m.id == c.id && m.provider == c.provider)).collect::<Vec<_>>(),
                 "notes": cat.notes(),
             });
-            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+            super::output::print(&format!("{}\n", serde_json::to_string_pretty(&v).expect("serialises")))?;
         }
-        ListFormat::Table => print!("{}", list_table(&cat, &models)),
+        ListFormat::Table => super::output::print(&list_table(&cat, &models))?,
     }
     Ok(0)
 }
@@ -280,7 +291,7 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
                 "changes": changes,
                 "announced_changes": announced,
             });
-            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+            super::output::print(&format!("{}\n", serde_json::to_string_pretty(&v).expect("serialises")))?;
         }
         ListFormat::Table => {
             let mut o = String::new();
@@ -348,7 +359,7 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
                 clean(&info.description),
                 clean(cat.checked())
             );
-            print!("{o}");
+            super::output::print(&o)?;
         }
     }
     Ok(0)
@@ -395,8 +406,17 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     } else {
         None
     };
-    costgate::fsutil::write_atomic(&target, pin::render(&new).as_bytes())
-        .map_err(|e| Failure::Usage(format!("cannot write {shown}: {e}")))?;
+    let rendered = pin::render(&new);
+    // A pin `check` could not read would fail every later run: keep the old one.
+    pin::readable(&rendered).map_err(|m| {
+        Failure::Input(vec![Problem {
+            span: Span::new(&Arc::from(src.label().as_str()), Loc::UNKNOWN, ""),
+            message: format!("{m}; the previous snapshot is kept"),
+            hint: Some("pin fewer models with `--provider NAME`".into()),
+        }])
+    })?;
+    costgate::fsutil::write_atomic(&target, rendered.as_bytes())
+        .map_err(|e| Failure::CantCreate(format!("cannot write {shown}: {e}")))?;
     // the temporary file it was renamed from is private (0600); the snapshot
     // is a file of the repository, readable like the others
     #[cfg(unix)]
@@ -462,6 +482,6 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     for n in new.notes() {
         let _ = writeln!(o, "Note: {}", clean(n));
     }
-    print!("{o}");
+    super::output::print(&o)?;
     Ok(0)
 }

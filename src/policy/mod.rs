@@ -200,17 +200,17 @@ fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
     }
 }
 
-/// Find `costgate.toml` in `start` or a folder above it.
+/// Find `costgate.toml` in `start` or a folder above it, up to the git
+/// repository's root (the filesystem root outside a repository): a policy
+/// above the repository is not the repository's.
 pub fn discover(start: &Path) -> Option<PathBuf> {
-    let start = if start.is_file() { start.parent()? } else { start };
-    // `spec.yaml`'s parent is the empty path: the current folder.
-    let start = if start.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        start
-    };
-    let abs = std::fs::canonicalize(start).ok()?;
-    abs.ancestors().map(|d| d.join(POLICY_FILE)).find(|p| p.is_file())
+    discover_within(start, None)
+}
+
+/// [`discover`], also stopping at `bound` (the top of a snapshot of the
+/// repository at another commit, which has no `.git`).
+pub fn discover_within(start: &Path, bound: Option<&Path>) -> Option<PathBuf> {
+    crate::fsutil::find_up(start, POLICY_FILE, bound)
 }
 
 /// Load a policy file.

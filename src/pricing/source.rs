@@ -120,17 +120,7 @@ pub fn load(source: &Source, day: Date, opts: &HttpOptions) -> Result<Catalog, L
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the price catalog: {e}"))?;
-    if meta.is_dir() {
-        return Err("is a folder, not a price catalog file".into());
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "the file is {} bytes; costgate reads price catalogs of at most {MAX_FILE_BYTES} bytes",
-            meta.len()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read the price catalog: {e}"))
+    crate::fsutil::read_bounded(path, MAX_FILE_BYTES)
 }
 
 /// The formats costgate reads.

@@ -414,17 +414,10 @@ pub fn load_file(path: &std::path::Path) -> Result<Spec, Vec<Problem>> {
     load_str(&display, &text)
 }
 
-/// Read a text file with a size limit and a clear message on failure.
+/// Read a text file (a spec, a policy, a pin, an approval record) with a
+/// size limit on the bytes read; only regular files are opened.
 pub fn read_text(path: &std::path::Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if meta.len() > node::MAX_INPUT_BYTES as u64 {
-        return Err(format!(
-            "the file is {} bytes; costgate reads at most {} bytes",
-            meta.len(),
-            node::MAX_INPUT_BYTES
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let bytes = crate::fsutil::read_bounded(path, node::MAX_INPUT_BYTES as u64)?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text (invalid byte at offset {})",
