@@ -278,7 +278,9 @@ fn the_builtin_catalog_equals_the_2026_11_snapshots() {
         let mut listed_by = Vec::new();
         for (name, cat) in &sources {
             for n in std::iter::once(&m.id).chain(&m.aliases) {
-                let Some(o) = vendor_entry(cat, &m.provider, n) else { continue };
+                let Some(o) = vendor_entry(cat, &m.provider, n) else {
+                    continue;
+                };
                 if !listed_by.contains(name) {
                     listed_by.push(*name);
                 }
@@ -289,7 +291,14 @@ fn the_builtin_catalog_equals_the_2026_11_snapshots() {
                     x.above
                         .as_ref()
                         .filter(|a| m.context_window.is_none_or(|w| a.threshold_tokens < w))
-                        .map(|a| (a.threshold_tokens, a.input_usd_per_mtok, a.output_usd_per_mtok, a.cached_input_usd_per_mtok))
+                        .map(|a| {
+                            (
+                                a.threshold_tokens,
+                                a.input_usd_per_mtok,
+                                a.output_usd_per_mtok,
+                                a.cached_input_usd_per_mtok,
+                            )
+                        })
                 };
                 let same = prices(o) == prices(m) && live(o) == live(m);
                 if known {
@@ -312,11 +321,17 @@ fn the_builtin_catalog_equals_the_2026_11_snapshots() {
         }
         for name in &listed_by {
             if !m.source.contains(name) {
-                disagreements.push(format!("{}: the source does not say {name} lists it: {}", m.id, m.source));
+                disagreements.push(format!(
+                    "{}: the source does not say {name} lists it: {}",
+                    m.id, m.source
+                ));
             }
         }
         if !(m.source.starts_with("https://") && m.source.contains("2026-11-29")) {
-            disagreements.push(format!("{}: the source names no vendor page or date: {}", m.id, m.source));
+            disagreements.push(format!(
+                "{}: the source names no vendor page or date: {}",
+                m.id, m.source
+            ));
         }
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
@@ -329,10 +344,30 @@ fn the_builtin_catalog_equals_the_2026_11_snapshots() {
 fn the_builtin_catalog_has_the_current_models() {
     let b = builtin();
     for id in [
-        "gpt-5.1", "gpt-5.2", "gpt-5.3", "gpt-5.4", "gpt-5.5", "gpt-5.6", "gpt-5.4-mini", "gpt-5.4-nano",
-        "gpt-5.4-pro", "o1", "o1-pro", "o3-pro", "claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-7",
-        "claude-opus-4-8", "claude-sonnet-5", "claude-opus-5", "gemini-3-pro-preview", "gemini-3-flash-preview",
-        "gemini-3.1-pro-preview", "gemini-3.1-flash-lite", "gemini-3.5-flash", "gemini-3.5-flash-lite",
+        "gpt-5.1",
+        "gpt-5.2",
+        "gpt-5.3",
+        "gpt-5.4",
+        "gpt-5.5",
+        "gpt-5.6",
+        "gpt-5.4-mini",
+        "gpt-5.4-nano",
+        "gpt-5.4-pro",
+        "o1",
+        "o1-pro",
+        "o3-pro",
+        "claude-sonnet-4-6",
+        "claude-opus-4-6",
+        "claude-opus-4-7",
+        "claude-opus-4-8",
+        "claude-sonnet-5",
+        "claude-opus-5",
+        "gemini-3-pro-preview",
+        "gemini-3-flash-preview",
+        "gemini-3.1-pro-preview",
+        "gemini-3.1-flash-lite",
+        "gemini-3.5-flash",
+        "gemini-3.5-flash-lite",
     ] {
         let m = b.find(id).unwrap_or_else(|| panic!("{id} missing"));
         assert_eq!(m.id, id);
@@ -343,7 +378,10 @@ fn the_builtin_catalog_has_the_current_models() {
     assert!(s.above.is_none());
     // dated snapshots priced differently are entries of their own
     let old = b.find("gpt-4o-2024-05-13").unwrap();
-    assert_eq!((old.id.as_str(), old.input_usd_per_mtok, old.output_usd_per_mtok), ("gpt-4o-2024-05-13", 5.0, 15.0));
+    assert_eq!(
+        (old.id.as_str(), old.input_usd_per_mtok, old.output_usd_per_mtok),
+        ("gpt-4o-2024-05-13", 5.0, 15.0)
+    );
     let latest = b.find("chatgpt-4o-latest").unwrap();
     assert_eq!((latest.input_usd_per_mtok, latest.output_usd_per_mtok), (5.0, 15.0));
 }

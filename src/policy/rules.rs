@@ -611,8 +611,16 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
             format!(
                 "by the catalog entry `{}`{} ({})",
                 z.entry,
-                if z.provider.is_empty() { String::new() } else { format!(" of provider `{}`", z.provider) },
-                if z.source.is_empty() { &f.pricing.name } else { &z.source }
+                if z.provider.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of provider `{}`", z.provider)
+                },
+                if z.source.is_empty() {
+                    &f.pricing.name
+                } else {
+                    &z.source
+                }
             )
         };
         out.push(

@@ -635,7 +635,10 @@ mod tests {
         }
         // the hint names the relative, which is not used
         assert_eq!(c.nearest_relative("azure/eu/gpt-4o").unwrap().id, "gpt-4o");
-        assert_eq!(c.nearest_relative("vertex_ai/claude-3-5-haiku").unwrap().id, "claude-3-5-haiku");
+        assert_eq!(
+            c.nearest_relative("vertex_ai/claude-3-5-haiku").unwrap().id,
+            "claude-3-5-haiku"
+        );
     }
 
     #[test]

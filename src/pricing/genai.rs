@@ -33,8 +33,8 @@ use jiff::civil::Date;
 use serde_json::{Map, Value};
 
 use super::litellm::kind;
-use super::source::{Imported, json_index, json_key, list_some, round_price};
 use super::matching::MatchRule;
+use super::source::{Imported, json_index, json_key, list_some, round_price};
 use super::{LongContext, ModelPrice, PriceChange, Prices};
 use crate::source::{Loc, Problems};
 

@@ -9,9 +9,9 @@
 
 mod catalog;
 pub mod genai;
-pub mod matching;
 pub mod http;
 pub mod litellm;
+pub mod matching;
 pub mod pin;
 pub mod source;
 
@@ -447,7 +447,7 @@ pub fn resolve(spec: &Spec, catalog: &Catalog) -> Result<PricedModels, Vec<Probl
 /// names (priced entries before $0 ones), and, where the catalog prices the
 /// same model for another provider or version, that entry, which is not
 /// used in its place.
-fn unknown_model(name: &str, catalog: &Catalog) -> (String, String) {
+pub fn unknown_model(name: &str, catalog: &Catalog) -> (String, String) {
     let priced: Vec<&str> = catalog.names_where(|m| !m.is_free()).collect();
     let mut near = closest(name, priced.iter().copied(), 3);
     if near.len() < 3 {
@@ -500,7 +500,11 @@ fn check_context_windows(spec: &Spec, models: &[PricedModel], p: &mut Problems) 
                 "`{}` (`{}`, window from {})",
                 m.key,
                 m.price.id,
-                if m.price.source.is_empty() { "the catalog" } else { &m.price.source }
+                if m.price.source.is_empty() {
+                    "the catalog"
+                } else {
+                    &m.price.source
+                }
             )
         };
         let count = crate::economics::fmt_count;
