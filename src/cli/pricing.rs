@@ -265,12 +265,11 @@ fn plural(n: usize, w: &str) -> String {
 fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
     let (cat, info) = catalog_for(a.source.pricing.as_deref(), a.source.policy.as_deref())?;
     let Some(m) = cat.find(&a.model) else {
-        let near = closest(&a.model, cat.names(), 3);
+        // the same hint as `check`: priced names first, and the relative not used in its place
+        let (_, hint) = costgate::pricing::unknown_model(&a.model, &cat);
         return Err(Failure::Usage(format!(
-            "unknown model `{}`: it is not in {}; {}",
-            a.model,
-            info.description,
-            did_you_mean(&near).unwrap_or_else(|| "see `costgate pricing list`".into())
+            "unknown model `{}`: it is not in {}; {hint}",
+            a.model, info.description,
         )));
     };
     let changes: Vec<_> = cat

@@ -80,6 +80,7 @@ rules! {
     StaleException = "stale-exception", Warn, "A policy exception has expired; it no longer applies.";
     UnusedException = "unused-exception", Warn, "A policy exception matches no finding of the feature it names.";
     StalePricing = "stale-pricing", Warn, "The pinned price snapshot is older than `pricing.max_age_days`.";
+    ZeroPriceModel = "zero-price-model", Warn, "A model the feature uses is priced at $0 for input and output: the figures show it as free.";
     PortfolioOverBudget = "portfolio-over-budget", Deny, "The features checked together cost more than the `[portfolio]` budget.";
 }
 
@@ -598,6 +599,38 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
                 "the pinned price snapshot {file} was checked on {checked}, {age} days ago: older than the {max} days `pricing.max_age_days` allows"
             ),
             "run `costgate pricing update` to pin current prices, and review the changes it prints",
+        );
+    }
+
+    // --- models priced at $0
+    for z in &f.pricing.zero_priced {
+        let def = spec.models.iter().find(|m| m.key == z.key);
+        let from = if z.provider == "spec" {
+            "by the prices given in the spec".to_string()
+        } else {
+            format!(
+                "by the catalog entry `{}`{} ({})",
+                z.entry,
+                if z.provider.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of provider `{}`", z.provider)
+                },
+                if z.source.is_empty() {
+                    &f.pricing.name
+                } else {
+                    &z.source
+                }
+            )
+        };
+        out.push(
+            Rule::ZeroPriceModel,
+            def.and_then(|d| at(d.loc, &d.path)),
+            format!(
+                "model `{}` (`{}`) is priced at $0 for input and output {from}: every figure counts its calls as free",
+                z.key, z.requested
+            ),
+            "check the price with the vendor; if it is not free, give its prices in the spec (`{input_usd_per_mtok: .., output_usd_per_mtok: ..}`) or use a catalog entry that prices it",
         );
     }
 
