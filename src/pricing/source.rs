@@ -121,6 +121,7 @@ pub fn load(source: &Source, day: Date, opts: &HttpOptions) -> Result<Catalog, L
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     crate::fsutil::read_bounded(path, MAX_FILE_BYTES)
+        .map_err(|m| m.replacen("cannot read the file", "cannot read the price catalog", 1))
 }
 
 /// The formats costgate reads.
