@@ -237,7 +237,14 @@ pub fn load_file(path: &Path) -> Result<Policy, Vec<Problem>> {
             hint: None,
         }]
     })?;
-    load_str(&display, &text)
+    let mut policy = load_str(&display, &text)?;
+    if let Some(rel) = &policy.approvals.allowed_signers {
+        // Relative to the policy file, as the policy names it.
+        let at = path.parent().unwrap_or(Path::new("")).join(rel);
+        let shown = at.display().to_string();
+        policy.signers = Some(Arc::new(crate::signers::AllowedSigners::load(&at, &shown)?));
+    }
+    Ok(policy)
 }
 
 pub fn load_str(display: &str, text: &str) -> Result<Policy, Vec<Problem>> {
