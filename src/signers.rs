@@ -393,6 +393,15 @@ pub fn sign(key_path: &Path, msg: &[u8]) -> Result<(String, String), String> {
             key_path.display()
         ));
     }
+    if key.algorithm().is_rsa() {
+        // ssh-key 0.6 fails to sign with RSA keys ("cryptographic error"); it
+        // verifies RSA signatures, so ssh-keygen signs for such a key.
+        return Err(format!(
+            "costgate signs with ed25519 and ECDSA keys, not RSA ({}); sign the record with ssh-keygen instead (costgate verifies RSA signatures): ssh-keygen -Y sign -n {NAMESPACE} -f {} RECORD",
+            key_path.display(),
+            key_path.display()
+        ));
+    }
     let sig = key
         .sign(NAMESPACE, HashAlg::Sha512, msg)
         .map_err(|e| format!("cannot sign with {}: {e}", key_path.display()))?;

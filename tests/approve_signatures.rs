@@ -178,7 +178,6 @@ fn costgate_signs_with_each_key_type_and_ssh_keygen_verifies() {
         &["-t", "ed25519"][..],
         &["-t", "ecdsa", "-b", "256"][..],
         &["-t", "ecdsa", "-b", "384"][..],
-        &["-t", "rsa", "-b", "2048"][..],
     ] {
         let w = Ws::new(REQUIRE);
         let public = w.keygen("cfo_key", kind, "");
@@ -240,6 +239,18 @@ fn ssh_keygen_signs_and_costgate_verifies() {
     w.ssh_keygen_signs("cfo_key", NS);
     let (code, note, state) = w.verdict();
     assert_eq!((code, state.as_str()), (0, "verified"), "{note}");
+    // an RSA key: costgate verifies what ssh-keygen signs, and refuses to
+    // sign with it itself, saying what to do
+    let rsa = w.keygen("rsa_key", &["-t", "rsa", "-b", "2048"], "");
+    w.allow(&format!("{CFO} {public}\n{CFO} {rsa}\n"));
+    w.ssh_keygen_signs("rsa_key", NS);
+    let (code, note, state) = w.verdict();
+    assert_eq!((code, state.as_str()), (0, "verified"), "{note}");
+    w.approve(CFO, Some("rsa_key"))
+        .code(64)
+        .stderr(predicate::str::contains("not RSA"))
+        .stderr(predicate::str::contains("ssh-keygen -Y sign -n costgate-approval"));
+    w.ssh_keygen_signs("cfo_key", NS);
     // a passphrase-protected key is signed for by ssh-keygen (it asks, or
     // uses ssh-agent); costgate says so rather than failing obscurely
     let locked = w.keygen("locked_key", &["-t", "ed25519"], "correct horse");
