@@ -177,8 +177,9 @@ fn problem_at(p: &Path, msg: &str) -> Problem {
 pub struct Loaded {
     pub spec: Spec,
     pub priced: crate::pricing::PricedModels,
-    /// The spec's approval record (`<spec>.approval.toml`), if there is one.
-    pub approval: Option<crate::approval::Record>,
+    /// The spec's approval record (`<spec>.approval.toml`) and its
+    /// signature, if there is one.
+    pub approval: Option<crate::approval::OnFile>,
 }
 
 /// Load and price every spec; all problems of all files, or nothing.
@@ -188,7 +189,7 @@ pub fn load_all(files: &[PathBuf], catalog: &Catalog) -> Result<Vec<Loaded>, Vec
     for f in files {
         match spec::load_file(f) {
             Err(p) => problems.extend(p),
-            Ok(s) => match (resolve(&s, catalog), crate::approval::Record::load_for(f)) {
+            Ok(s) => match (resolve(&s, catalog), crate::approval::OnFile::load_for(f)) {
                 (Ok(priced), Ok(approval)) => loaded.push(Loaded {
                     spec: s,
                     priced,

@@ -285,6 +285,11 @@ pub struct ApproveArgs {
     /// The approver's role (CFO, VP Finance, ...).
     #[arg(long)]
     pub role: Option<String>,
+    /// Sign the record with this OpenSSH private key (ed25519, ECDSA or RSA;
+    /// not passphrase-protected): writes `<record>.sig`, as `ssh-keygen -Y sign
+    /// -n costgate-approval` does.
+    #[arg(long, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
     /// Policy file (default: costgate.toml found by walking up from the spec, else built-in defaults).
     #[arg(long)]
     pub policy: Option<PathBuf>,
