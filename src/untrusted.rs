@@ -132,8 +132,8 @@ fn is_secret_param(name: &str) -> bool {
 /// name, which is often a token itself) of `user:password@`, and the values
 /// of secret-looking query parameters (`access_token`, `token`, `key`,
 /// `api_key`, `signature`, `sig`, `password`, `secret`, ... and any name
-/// ending in `token`, `key`, `secret`, `signature` or `password`). The
-/// fragment goes too. Works on text that does not parse as a URL as well.
+/// ending in `token`, `key`, `secret`, `signature` or `password`), in the
+/// query and in the fragment. Works on text that does not parse as a URL.
 pub fn redact_url(url: &str) -> String {
     // scheme://userinfo@host...
     let (scheme, rest) = match url.find("://") {
@@ -151,23 +151,35 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => o.push_str(authority),
     }
-    let tail = tail.split('#').next().unwrap_or("");
+    let (tail, fragment) = match tail.split_once('#') {
+        Some((t, f)) => (t, Some(f)),
+        None => (tail, None),
+    };
     match tail.split_once('?') {
         None => o.push_str(tail),
         Some((path, query)) => {
             o.push_str(path);
             o.push('?');
-            let parts: Vec<String> = query
-                .split('&')
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if is_secret_param(&percent_decode(k)) => format!("{k}=***"),
-                    _ => kv.to_string(),
-                })
-                .collect();
-            o.push_str(&parts.join("&"));
+            o.push_str(&redact_params(query));
         }
     }
+    // a fragment can carry parameters too (`#access_token=...`)
+    if let Some(f) = fragment {
+        o.push('#');
+        o.push_str(&redact_params(f));
+    }
     o
+}
+
+fn redact_params(query: &str) -> String {
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if is_secret_param(&percent_decode(k)) => format!("{k}=***"),
+            _ => kv.to_string(),
+        })
+        .collect();
+    parts.join("&")
 }
 
 fn percent_decode(s: &str) -> String {
@@ -276,10 +288,10 @@ mod tests {
             user in "[a-z]{1,8}", pass in "[A-Za-z0-9]{6,20}", tok in "[A-Za-z0-9]{6,20}",
             name in prop::sample::select(vec!["access_token", "token", "key", "api_key", "API-KEY", "signature", "sig", "password", "X-Amz-Signature", "client_secret"]),
         ) {
-            let url = format!("https://{user}:{pass}@prices.example/a/b.json?v=1&{name}={tok}&x=2#frag{tok}");
+            let url = format!("https://{user}:{pass}@prices.example/a/b.json?v=1&{name}={tok}&x=2#{name}={tok}");
             let r = redact_url(&url);
             prop_assert!(!r.contains(&pass) && !r.contains(&tok), "{}", r);
-            prop_assert_eq!(r, format!("https://***@prices.example/a/b.json?v=1&{name}=***&x=2"));
+            prop_assert_eq!(r, format!("https://***@prices.example/a/b.json?v=1&{name}=***&x=2#{name}=***"));
         }
     }
 
@@ -287,6 +299,8 @@ mod tests {
     fn urls_without_secrets_are_kept() {
         let u = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices.json?ref=main";
         assert_eq!(redact_url(u), u);
+        let page = "https://www.anthropic.com/pricing#api";
+        assert_eq!(redact_url(page), page);
         assert_eq!(
             redact_url("http://127.0.0.1:8080/p.json"),
             "http://127.0.0.1:8080/p.json"
