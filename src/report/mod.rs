@@ -19,7 +19,7 @@ use crate::sim::{SimResult, Typical};
 use crate::spec::{Origin, ValueKind};
 
 /// Version of the JSON output; bumped on any breaking change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
@@ -48,6 +48,9 @@ pub struct FeatureReport {
     pub pricing: CatalogInfo,
     pub models: Vec<ModelInfo>,
     pub unit_costs: Vec<UnitCosts>,
+    /// The month with every input at its median (central value) and no
+    /// scenario: not the median month (see the README's model reference).
+    #[serde(rename = "at_median_inputs")]
     pub typical: Typical,
     pub worst_case: WorstCase,
     pub simulation: Option<SimResult>,
@@ -56,6 +59,9 @@ pub struct FeatureReport {
     pub budget_share: BudgetShare,
     /// Per threshold, the share of simulated months that break it.
     pub breach_probabilities: Vec<Breach>,
+    /// Per stress scenario, how much it moves the month at the policy's
+    /// confidence, with the standard error of that difference.
+    pub scenario_effects: Vec<ScenarioEffect>,
     pub thresholds: Thresholds,
     pub assumptions: Vec<Assumption>,
     pub findings: Vec<Finding>,
@@ -102,8 +108,55 @@ pub struct Breach {
     /// The policy threshold's name.
     pub threshold: String,
     pub value: f64,
-    /// Share of simulated months beyond it.
-    pub probability: f64,
+    /// Share of simulated months beyond it; `None` (null) where the
+    /// threshold does not apply (a cost/revenue ratio with no revenue, an
+    /// infrastructure share with no infrastructure budget).
+    pub probability: Option<f64>,
+}
+
+/// A difference is measurable when it is more than this many standard
+/// errors from zero (about a 5% chance for noise alone to look like one).
+pub const MEASURABLE_SE: f64 = 2.0;
+
+/// What a stress scenario does to the month at the policy's confidence.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ScenarioEffect {
+    pub scenario: String,
+    pub chance: f64,
+    pub happened_share: f64,
+    /// The month at `confidence` in the trials where it happened, minus
+    /// that in the trials where it did not.
+    pub difference_usd: Option<f64>,
+    /// Standard error of the difference: the two standard errors in
+    /// quadrature (the two sets of trials are disjoint).
+    pub difference_se: Option<f64>,
+    /// `|difference_usd| > MEASURABLE_SE × difference_se`.
+    pub measurable: bool,
+}
+
+impl ScenarioEffect {
+    pub fn of(x: &crate::sim::ScenarioSim) -> ScenarioEffect {
+        let difference = match (x.cost_at_confidence_with, x.cost_at_confidence_without) {
+            (Some(w), Some(wo)) => Some(w - wo),
+            _ => None,
+        };
+        let se = match (x.cost_at_confidence_with_se, x.cost_at_confidence_without_se) {
+            (Some(a), Some(b)) => Some(a.hypot(b)),
+            _ => None,
+        };
+        let measurable = match (difference, se) {
+            (Some(d), Some(e)) => d.abs() > MEASURABLE_SE * e,
+            _ => false,
+        };
+        ScenarioEffect {
+            scenario: x.scenario.clone(),
+            chance: x.chance,
+            happened_share: x.happened_share,
+            difference_usd: difference,
+            difference_se: se,
+            measurable,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
