@@ -48,9 +48,9 @@ pub struct FeatureReport {
     pub pricing: CatalogInfo,
     pub models: Vec<ModelInfo>,
     pub unit_costs: Vec<UnitCosts>,
-    /// The month with every input at its median (central value) and no
+    /// The month with every input at its central value (median, or mode) and no
     /// scenario: not the median month (see the README's model reference).
-    #[serde(rename = "at_median_inputs")]
+    #[serde(rename = "at_central_inputs")]
     pub typical: Typical,
     pub worst_case: WorstCase,
     pub simulation: Option<SimResult>,
@@ -177,4 +177,43 @@ pub fn json(report: &CheckReport) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("reports serialise");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::ScenarioSim;
+
+    fn sim(with: f64, with_se: f64, without: f64, without_se: f64) -> ScenarioSim {
+        ScenarioSim {
+            scenario: "s".into(),
+            chance: 0.05,
+            happened_share: 0.05,
+            cost_at_confidence_with: Some(with),
+            cost_at_confidence_without: Some(without),
+            cost_at_confidence_with_se: Some(with_se),
+            cost_at_confidence_without_se: Some(without_se),
+        }
+    }
+
+    #[test]
+    fn a_scenario_effect_is_measurable_only_beyond_two_standard_errors() {
+        // the example: −$21,644 with standard errors of $20,000 and
+        // $8,000 (difference ± $21,541): within noise
+        let e = ScenarioEffect::of(&sim(271_515.0, 20_000.0, 293_159.0, 8_000.0));
+        assert_eq!(e.difference_usd, Some(271_515.0 - 293_159.0));
+        let se = e.difference_se.unwrap();
+        assert!((se - 20_000f64.hypot(8_000.0)).abs() < 1e-6);
+        assert!(!e.measurable);
+        // 3 and 5 in quadrature is 5.83: 11 is within 2 SE, 12 beyond
+        assert!(!ScenarioEffect::of(&sim(111.0, 3.0, 100.0, 5.0)).measurable);
+        assert!(ScenarioEffect::of(&sim(112.0, 3.0, 100.0, 5.0)).measurable);
+        assert!(ScenarioEffect::of(&sim(88.0, 3.0, 100.0, 5.0)).measurable);
+        // no standard error (too few months): never measurable
+        let mut x = sim(200.0, 1.0, 100.0, 1.0);
+        x.cost_at_confidence_with_se = None;
+        let e = ScenarioEffect::of(&x);
+        assert!(!e.measurable);
+        assert_eq!(e.difference_se, None);
+    }
 }
