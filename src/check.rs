@@ -183,9 +183,12 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         difference_usd: mean_cost - b.monthly_usd.value,
     });
     let breach_probabilities = simulation.as_ref().map_or_else(Vec::new, |s| breaches(spec, s, &th));
-    let scenario_effects = simulation
-        .as_ref()
-        .map_or_else(Vec::new, |s| s.scenarios.iter().map(ScenarioEffect::of).collect());
+    let scenario_effects = simulation.as_ref().map_or_else(Vec::new, |s| {
+        s.scenarios
+            .iter()
+            .map(|x| ScenarioEffect::of(x, s.trials, s.confidence))
+            .collect()
+    });
     FeatureReport {
         file: spec.file.to_string(),
         id: spec.feature.id.clone(),

@@ -933,6 +933,9 @@ fn scenarios(f: &FeatureReport, conf: &str) -> Section {
     for (x, e) in s.scenarios.iter().zip(&f.scenario_effects) {
         let effect = match (e.difference_usd, e.difference_se) {
             (Some(d), Some(se)) if e.measurable => format!("{} ± {}", signed_usd(d), usd(se)),
+            (Some(d), Some(se)) if !e.enough_months => {
+                format!("too few months to tell ({} ± {})", signed_usd(d), usd(se))
+            }
             (Some(d), Some(se)) => format!("no measurable effect ({} ± {})", signed_usd(d), usd(se)),
             _ => "too few months to tell".into(),
         };
@@ -949,9 +952,10 @@ fn scenarios(f: &FeatureReport, conf: &str) -> Section {
         title: "Stress scenarios and their effect".into(),
         blocks: vec![
             Block::Para(ticks(&format!(
-                "Each scenario happens at random in the simulated months with its chance. The effect is the {conf} cost of the months in which it happened minus that of the months in which it did not, with the standard error of that difference; it is measurable when it is more than {} standard errors from zero, and otherwise reads as no measurable effect at {} months.",
+                "Each scenario happens at random in the simulated months with its chance. The effect is the {conf} cost of the months in which it happened minus that of the months in which it did not, with the standard error of that difference; it is measurable when it is more than {} standard errors from zero, and otherwise reads as no measurable effect at {} months. With fewer than {} months beyond the percentile with or without the scenario, its standard error is not trustworthy and the effect reads as too few months to tell.",
                 crate::report::MEASURABLE_SE,
-                fmt_count(s.trials as f64)
+                fmt_count(s.trials as f64),
+                crate::report::MIN_TAIL_MONTHS
             ))),
             Block::Table(t),
         ],

@@ -118,6 +118,11 @@ pub struct Breach {
 /// errors from zero (about a 5% chance for noise alone to look like one).
 pub const MEASURABLE_SE: f64 = 2.0;
 
+/// A tail quantile's standard error from order statistics is only
+/// trustworthy with enough months beyond it: fewer than this many in either
+/// set (with or without the scenario) and the effect is "too few months".
+pub const MIN_TAIL_MONTHS: f64 = 10.0;
+
 /// What a stress scenario does to the month at the policy's confidence.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ScenarioEffect {
@@ -130,12 +135,20 @@ pub struct ScenarioEffect {
     /// Standard error of the difference: the two standard errors in
     /// quadrature (the two sets of trials are disjoint).
     pub difference_se: Option<f64>,
-    /// `|difference_usd| > MEASURABLE_SE × difference_se`.
+    /// Whether each set has at least `MIN_TAIL_MONTHS` months beyond its
+    /// quantile, so that the standard error means something.
+    pub enough_months: bool,
+    /// `enough_months` and `|difference_usd| > MEASURABLE_SE × difference_se`.
     pub measurable: bool,
 }
 
 impl ScenarioEffect {
-    pub fn of(x: &crate::sim::ScenarioSim) -> ScenarioEffect {
+    /// `trials` and `confidence`: the run's.
+    pub fn of(x: &crate::sim::ScenarioSim, trials: usize, confidence: f64) -> ScenarioEffect {
+        let with = (x.happened_share * trials as f64).round();
+        let without = trials as f64 - with;
+        let tail = 1.0 - confidence;
+        let enough_months = with.min(without) * tail >= MIN_TAIL_MONTHS;
         let difference = match (x.cost_at_confidence_with, x.cost_at_confidence_without) {
             (Some(w), Some(wo)) => Some(w - wo),
             _ => None,
@@ -145,7 +158,7 @@ impl ScenarioEffect {
             _ => None,
         };
         let measurable = match (difference, se) {
-            (Some(d), Some(e)) => d.abs() > MEASURABLE_SE * e,
+            (Some(d), Some(e)) => enough_months && d.abs() > MEASURABLE_SE * e,
             _ => false,
         };
         ScenarioEffect {
@@ -154,6 +167,7 @@ impl ScenarioEffect {
             happened_share: x.happened_share,
             difference_usd: difference,
             difference_se: se,
+            enough_months,
             measurable,
         }
     }
@@ -187,8 +201,8 @@ mod tests {
     fn sim(with: f64, with_se: f64, without: f64, without_se: f64) -> ScenarioSim {
         ScenarioSim {
             scenario: "s".into(),
-            chance: 0.05,
-            happened_share: 0.05,
+            chance: 0.5,
+            happened_share: 0.5,
             cost_at_confidence_with: Some(with),
             cost_at_confidence_without: Some(without),
             cost_at_confidence_with_se: Some(with_se),
@@ -200,20 +214,29 @@ mod tests {
     fn a_scenario_effect_is_measurable_only_beyond_two_standard_errors() {
         // the example: −$21,644 with standard errors of $20,000 and
         // $8,000 (difference ± $21,541): within noise
-        let e = ScenarioEffect::of(&sim(271_515.0, 20_000.0, 293_159.0, 8_000.0));
+        let e = ScenarioEffect::of(&sim(271_515.0, 20_000.0, 293_159.0, 8_000.0), 1000, 0.95);
         assert_eq!(e.difference_usd, Some(271_515.0 - 293_159.0));
         let se = e.difference_se.unwrap();
         assert!((se - 20_000f64.hypot(8_000.0)).abs() < 1e-6);
         assert!(!e.measurable);
         // 3 and 5 in quadrature is 5.83: 11 is within 2 SE, 12 beyond
-        assert!(!ScenarioEffect::of(&sim(111.0, 3.0, 100.0, 5.0)).measurable);
-        assert!(ScenarioEffect::of(&sim(112.0, 3.0, 100.0, 5.0)).measurable);
-        assert!(ScenarioEffect::of(&sim(88.0, 3.0, 100.0, 5.0)).measurable);
+        assert!(!ScenarioEffect::of(&sim(111.0, 3.0, 100.0, 5.0), 1000, 0.95).measurable);
+        assert!(ScenarioEffect::of(&sim(112.0, 3.0, 100.0, 5.0), 1000, 0.95).measurable);
+        assert!(ScenarioEffect::of(&sim(88.0, 3.0, 100.0, 5.0), 1000, 0.95).measurable);
         // no standard error (too few months): never measurable
         let mut x = sim(200.0, 1.0, 100.0, 1.0);
         x.cost_at_confidence_with_se = None;
-        let e = ScenarioEffect::of(&x);
+        let e = ScenarioEffect::of(&x, 1000, 0.95);
         assert!(!e.measurable);
         assert_eq!(e.difference_se, None);
+        // 5% of 1,000 trials is 50 months with it: 2.5 beyond the p95, too
+        // few for its standard error, however large the difference looks
+        let mut x = sim(200.0, 1.0, 100.0, 1.0);
+        x.happened_share = 0.05;
+        let e = ScenarioEffect::of(&x, 1000, 0.95);
+        assert!(!e.enough_months && !e.measurable);
+        // 200 months with it (10 beyond the p95): enough
+        let e = ScenarioEffect::of(&x, 4000, 0.95);
+        assert!(e.enough_months && e.measurable);
     }
 }

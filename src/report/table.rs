@@ -429,6 +429,12 @@ pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> St
             signed_usd(d),
             usd(se),
         ),
+        (Some(d), Some(se)) if !x.enough_months => format!(
+            "{head}: too few months with and without it to measure its effect at {} trials ({conf} {} ± {})",
+            fmt_count(s.trials as f64),
+            signed_usd(d),
+            usd(se),
+        ),
         (Some(d), Some(se)) => format!(
             "{head}: no measurable effect at {} trials ({conf} {} ± {}, within {} standard errors of zero)",
             fmt_count(s.trials as f64),
