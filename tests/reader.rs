@@ -94,7 +94,7 @@ fn the_month_table_labels_each_figure_s_bad_side_from_the_policy_confidence() {
         "table",
         "2000",
         "7",
-        &[spec.clone()],
+        std::slice::from_ref(&spec),
     );
     let (_, v) = json("[thresholds]\nconfidence = 0.99\n", "2000", "7", &[spec]);
     let s = &v["features"][0]["simulation"];
@@ -111,7 +111,7 @@ fn the_month_table_labels_each_figure_s_bad_side_from_the_policy_confidence() {
         let s = r.abs().to_string();
         let mut o = String::new();
         for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
                 o.push(',');
             }
             o.push(c);
@@ -146,7 +146,7 @@ fn the_month_table_labels_each_figure_s_bad_side_from_the_policy_confidence() {
 #[test]
 fn the_month_at_central_inputs_is_named_for_what_it_is_and_explained() {
     let spec = specs().join("tiered-assistant.yaml");
-    let (_, out) = check("", "table", "1000", "7", &[spec.clone()]);
+    let (_, out) = check("", "table", "1000", "7", std::slice::from_ref(&spec));
     let head = out.lines().find(|l| l.trim_start().starts_with("month")).unwrap();
     assert!(!head.contains("typical"), "{head}");
     assert!(head.contains("central inputs"), "{head}");
@@ -168,7 +168,7 @@ fn fmt(x: f64) -> String {
     let s = (x.round() as i64).to_string();
     let mut o = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             o.push(',');
         }
         o.push(c);
@@ -276,7 +276,7 @@ fn a_scenario_with_no_effect_reads_as_none_and_a_real_one_as_measurable() {
     let mut measurable_null = 0;
     // 1,000 trials: about 300 months with each scenario, 15 beyond the p95
     for seed in ["1", "2", "3", "4", "5"] {
-        let (_, v) = json("", "1000", seed, &[spec.clone()]);
+        let (_, v) = json("", "1000", seed, std::slice::from_ref(&spec));
         let e = &v["features"][0]["scenario_effects"];
         let (viral, price) = (&e[0], &e[1]);
         assert_eq!(viral["scenario"], "viral");
@@ -298,10 +298,10 @@ fn a_scenario_with_no_effect_reads_as_none_and_a_real_one_as_measurable() {
         "{measurable_null} of 5 seeds call a null effect measurable"
     );
     // the table says so in words, never "when it happens ... when not" alone
-    let (_, out) = check("", "table", "1000", "1", &[spec.clone()]);
+    let (_, out) = check("", "table", "1000", "1", std::slice::from_ref(&spec));
     let line = out.lines().find(|l| l.contains("scenario viral")).unwrap();
     assert!(!line.contains("when not"), "{line}");
-    let (_, v) = json("", "1000", "1", &[spec.clone()]);
+    let (_, v) = json("", "1000", "1", std::slice::from_ref(&spec));
     if v["features"][0]["scenario_effects"][0]["measurable"] == false {
         assert!(line.contains("no measurable effect at 1,000 trials"), "{line}");
         assert!(line.contains('±'), "{line}");
@@ -310,7 +310,7 @@ fn a_scenario_with_no_effect_reads_as_none_and_a_real_one_as_measurable() {
     assert!(line.contains("when it happens (± $"), "{line}");
     // with too few months beyond the p95 (200 trials: about 60 with it, 3
     // beyond), no effect is called measurable, however large it looks
-    let (_, v) = json("", "200", "1", &[spec.clone()]);
+    let (_, v) = json("", "200", "1", std::slice::from_ref(&spec));
     for e in v["features"][0]["scenario_effects"].as_array().unwrap() {
         assert_eq!(e["enough_months"], false, "{e}");
         assert_eq!(e["measurable"], false, "{e}");
@@ -353,7 +353,7 @@ tiers:
 fn ratio_thresholds_do_not_apply_without_revenue() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write_spec(dir.path(), "free.yaml", NO_REVENUE);
-    let (_, v) = json("", "300", "7", &[spec.clone()]);
+    let (_, v) = json("", "300", "7", std::slice::from_ref(&spec));
     let b = v["features"][0]["breach_probabilities"].as_array().unwrap();
     let get = |name: &str| b.iter().find(|x| x["threshold"] == name).unwrap()["probability"].clone();
     assert!(get("approval_cost_revenue_ratio").is_null());
@@ -367,7 +367,7 @@ fn ratio_thresholds_do_not_apply_without_revenue() {
             .any(|x| x["rule"].as_str().unwrap().starts_with("cost-revenue")),
         "the verdict already treats the ratio as not applicable"
     );
-    let (_, out) = check("", "table", "300", "7", &[spec.clone()]);
+    let (_, out) = check("", "table", "300", "7", std::slice::from_ref(&spec));
     assert!(!out.contains("cost_revenue_ratio 100%"), "{out}");
     assert!(!out.contains("approval_cost_revenue_ratio"), "{out}");
     // with no infrastructure budget the share threshold does not apply either
