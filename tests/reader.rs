@@ -317,7 +317,7 @@ fn a_scenario_with_no_effect_reads_as_none_and_a_real_one_as_measurable() {
     }
     let (_, out) = check("", "table", "200", "1", &[spec]);
     assert!(
-        out.contains("too few months with and without it to measure its effect at 200 trials"),
+        out.contains("too few months in the tail to measure its effect at 200 trials"),
         "{out}"
     );
 }

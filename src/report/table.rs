@@ -430,7 +430,7 @@ pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> St
             usd(se),
         ),
         (Some(d), Some(se)) if !x.enough_months => format!(
-            "{head}: too few months with and without it to measure its effect at {} trials ({conf} {} ± {})",
+            "{head}: too few months in the tail to measure its effect at {} trials ({conf} {} ± {})",
             fmt_count(s.trials as f64),
             signed_usd(d),
             usd(se),
@@ -447,7 +447,7 @@ pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> St
         }
         _ if x.happened_share == 1.0 => format!("{head}: happened in every trial, nothing to compare with"),
         _ => format!(
-            "{head}: too few months with and without it to measure its effect at {} trials",
+            "{head}: too few months in the tail to measure its effect at {} trials",
             fmt_count(s.trials as f64)
         ),
     }
