@@ -81,7 +81,7 @@ rules! {
     UnusedException = "unused-exception", Warn, "A policy exception matches no finding of the feature it names.";
     StalePricing = "stale-pricing", Warn, "The pinned price snapshot is older than `pricing.max_age_days`.";
     ZeroPriceModel = "zero-price-model", Warn, "A model the feature uses is priced at $0 for input and output: the figures show it as free.";
-    PortfolioOverBudget = "portfolio-over-budget", Deny, "The features checked together cost more than the `[portfolio]` budget.";
+    PortfolioOverBudget = "portfolio-over-budget", Deny, "The features checked together cost more than the `[portfolio]` budget, or take more of the infrastructure budget than `max_infra_budget_share` (the portfolio's, else the thresholds') allows.";
 }
 
 impl Serialize for Rule {
@@ -218,6 +218,16 @@ pub fn pct(v: f64) -> String {
     } else {
         format!("{p:.1}%")
     }
+}
+
+/// Whether the cost/revenue thresholds apply: some tier is priced above
+/// zero, or the month at the policy's confidence has revenue (overage). A
+/// feature with no revenue has no ratio to judge.
+pub fn ratio_applies(spec: &Spec, ratio_at_confidence: f64) -> bool {
+    spec.tiers
+        .iter()
+        .any(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0))
+        || ratio_at_confidence.is_finite()
 }
 
 /// Evaluate every rule for one feature. Exceptions are applied; stale ones
@@ -419,11 +429,7 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
             threshold: th.p95_monthly_usd,
         });
     }
-    let revenue_known = spec
-        .tiers
-        .iter()
-        .any(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0));
-    if revenue_known || ratio_at.is_finite() {
+    if ratio_applies(spec, ratio_at) {
         let paying = spec
             .tiers
             .iter()

@@ -55,9 +55,13 @@ pub struct Summary {
     pub p95: Option<f64>,
     pub p99: Option<f64>,
     pub max: Option<f64>,
-    /// The percentile the policy reads (`confidence`) and its standard error.
+    /// The figure's bad side at the policy's `confidence`, and its standard
+    /// error: the `confidence` quantile of cost and cost/revenue (higher is
+    /// worse), the `1 − confidence` quantile of revenue and margin (lower is
+    /// worse). `at_quantile` says which quantile it is.
     pub at_confidence: Option<f64>,
     pub at_confidence_se: Option<f64>,
+    pub at_quantile: f64,
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -132,6 +136,7 @@ impl Sorted {
             max: v.last().copied().and_then(finite),
             at_confidence: finite(self.quantile(confidence)),
             at_confidence_se: finite(self.quantile_se(confidence)),
+            at_quantile: confidence,
         }
     }
 }
@@ -199,6 +204,9 @@ pub struct ScenarioSim {
     /// happened and where it did not.
     pub cost_at_confidence_with: Option<f64>,
     pub cost_at_confidence_without: Option<f64>,
+    /// Their Monte Carlo standard errors (`null` with fewer than two months).
+    pub cost_at_confidence_with_se: Option<f64>,
+    pub cost_at_confidence_without_se: Option<f64>,
 }
 
 /// The distribution of the month.
@@ -265,6 +273,8 @@ fn collect(trials: usize, progress: bool, run: &(dyn Fn(usize) -> Month + Sync))
 
 fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
     let q = opts.confidence;
+    // the low-side quantile, without the float residue of 1 − q (0.05, not 0.050000000000000044)
+    let low = ((1.0 - q) * 1e12).round() / 1e12;
     let n = months.len() as f64;
     let col = |f: &dyn Fn(&Month) -> f64| Sorted::new(months.iter().map(f).collect());
     let cost = col(&|m| m.cost);
@@ -303,9 +313,10 @@ fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
             TierSim {
                 tier: t.name.clone(),
                 cost: col(&|m| tm(m).cost).summary(q),
-                revenue: col(&|m| tm(m).revenue()).summary(q),
+                // revenue and margin: their bad side is the low one
+                revenue: col(&|m| tm(m).revenue()).summary(low),
                 cost_revenue_ratio: col(&|m| ratio(tm(m).cost, tm(m).revenue())).summary(q),
-                margin: col(&|m| tm(m).revenue() - tm(m).cost).summary(q),
+                margin: col(&|m| tm(m).revenue() - tm(m).cost).summary(low),
                 effects: LimitEffects {
                     users_hit_share: share(sum(&|t| t.users_hit), users),
                     user_days_warned_share: share(sum(&|t| t.warned_user_days), user_days),
@@ -340,6 +351,8 @@ fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
                 happened_share: with.values().len() as f64 / n,
                 cost_at_confidence_with: (!with.values().is_empty()).then(|| with.quantile(q)),
                 cost_at_confidence_without: (!without.values().is_empty()).then(|| without.quantile(q)),
+                cost_at_confidence_with_se: finite(with.quantile_se(q)),
+                cost_at_confidence_without_se: finite(without.quantile_se(q)),
             }
         })
         .collect();
@@ -348,9 +361,10 @@ fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
         trials: months.len(),
         confidence: q,
         cost: cost.summary(q),
-        revenue: revenue.summary(q),
+        // revenue and margin: their bad side is the low one
+        revenue: revenue.summary(low),
         cost_revenue_ratio: ratios.summary(q),
-        margin: margin.summary(q),
+        margin: margin.summary(low),
         tiers,
         breakers,
         scenarios,
