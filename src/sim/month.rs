@@ -510,7 +510,7 @@ impl<'m> Engine<'m> {
                         day_cost[ti] = total;
                     }
                     _ => {
-                        let (nc, no) = noise_of(users, power_z[ti][0]);
+                        let (nc, no) = noise_of(users, power_z[ti].first().copied().unwrap_or(0.0));
                         day_cost[ti] = (n_act * cost + nc).max(0.0);
                         day_served[ti] = served;
                         day_overage[ti] = (n_act * overage_tok + no).max(0.0);
