@@ -547,6 +547,36 @@ mod tests {
     }
 
     #[test]
+    fn batch_standard_errors_are_unbiased_for_independent_trials() {
+        // Independent standard normal trials, n = 1,000 in 32 batches (of 31
+        // and 32): the batch estimate of the mean's variance must average
+        // 1/n. Each estimate has 31 degrees of freedom (relative SD of the
+        // variance sqrt(2/31) = 25%); over 400 repeats the average's is
+        // 1.3%: allow 6%. The quantile's SE must average its theoretical
+        // sqrt(q(1-q)/n)/pdf(z) within 10% (its estimate is noisier).
+        let n = 1000;
+        let b = Batches::new(n);
+        assert_eq!(b.count, 32);
+        assert_eq!((b.of(0), b.of(n - 1)), (0, 31));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let (mut var, mut qse) = (0.0, 0.0);
+        for _ in 0..400 {
+            let v: Vec<f64> = (0..n)
+                .map(|_| crate::dist::norm_inv(crate::dist::open01(&mut rng)))
+                .collect();
+            let se = b.mean_se(&v);
+            var += se * se / 400.0;
+            let sorted = Sorted::new(v.clone());
+            qse += b.quantile_se(&v, &sorted, 0.95) / 400.0;
+        }
+        assert!((var * n as f64 - 1.0).abs() < 0.06, "n x var {}", var * n as f64);
+        let theory = (0.95f64 * 0.05 / n as f64).sqrt() / crate::dist::norm_pdf(crate::dist::Z95);
+        assert!((qse / theory - 1.0).abs() < 0.1, "quantile se {qse} vs {theory}");
+        // one trial: no standard error
+        assert!(Batches::new(1).mean_se(&[1.0]).is_nan());
+    }
+
+    #[test]
     fn summaries_report_the_mean_and_its_standard_error() {
         let s = Sorted::new((1..=100).map(f64::from).collect()).summary(0.9);
         assert_eq!(s.mean, Some(50.5));
