@@ -807,11 +807,12 @@ impl<'m> Engine<'m> {
         let day_var = day_x
             .iter()
             .map(|x| {
-                [
-                    kc * cov(x, 0, 0, 1).max(0.0),
-                    ko * cov(x, 2, 2, 3).max(0.0),
-                    (kc * ko).sqrt() * cov(x, 0, 2, 4),
-                ]
+                // E[x²] − E[x]² cancels to rounding noise when every user-day
+                // is alike; below it there is no spread.
+                let clean = |v: f64, m: f64| if v > 1e-9 * m * m { v } else { 0.0 };
+                let (vc, vo) = (clean(cov(x, 0, 0, 1), x[0] / n), clean(cov(x, 2, 2, 3), x[2] / n));
+                let cv = if vc > 0.0 && vo > 0.0 { cov(x, 0, 2, 4) } else { 0.0 };
+                [kc * vc, ko * vo, (kc * ko).sqrt() * cv]
             })
             .collect();
         let mut r = vec![[0.0f64; 2]; days];
