@@ -356,7 +356,7 @@ fn output_onto_a_device_is_written_into_it() {
     let out = d.path().join("out");
     std::os::unix::fs::symlink("/dev/stdout", &out).unwrap();
     let a = check_to(&out).assert().code(0);
-    assert!(stdout(&a).contains("\"schema_version\": 1"), "{}", stdout(&a));
+    assert!(stdout(&a).contains("\"schema_version\": "), "{}", stdout(&a));
     assert!(std::fs::symlink_metadata(&out).unwrap().file_type().is_symlink());
 }
 
@@ -374,7 +374,7 @@ fn output_onto_a_fifo_is_written_into_it() {
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     let text = reader.join().unwrap();
-    assert!(text.contains("\"schema_version\": 1"), "{text}");
+    assert!(text.contains("\"schema_version\": "), "{text}");
 }
 
 #[test]
@@ -400,7 +400,7 @@ fn a_symlink_target_is_written_through() {
     check_to(&link).assert().code(0);
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     let text = std::fs::read_to_string(&real).unwrap();
-    assert!(text.contains("\"schema_version\": 1"), "{text}");
+    assert!(text.contains("\"schema_version\": "), "{text}");
     assert_eq!(std::fs::read_dir(d.path().join("reports")).unwrap().count(), 1);
 }
 

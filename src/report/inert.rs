@@ -98,6 +98,9 @@ pub fn inert(r: &CheckReport) -> CheckReport {
                 c(&mut x.scenario);
             }
         }
+        for x in &mut f.scenario_effects {
+            c(&mut x.scenario);
+        }
         if let Some(v) = &mut f.value {
             opt(&mut v.unit);
         }
@@ -110,8 +113,13 @@ pub fn inert(r: &CheckReport) -> CheckReport {
         for a in &mut f.assumptions {
             c(&mut a.path);
             c(&mut a.value);
-            if let crate::spec::Origin::Measured { note, .. } = &mut a.origin {
-                c(note);
+            match &mut a.origin {
+                crate::spec::Origin::Measured { note, .. } => c(note),
+                crate::spec::Origin::Catalog { entry, source } => {
+                    c(entry);
+                    c(source);
+                }
+                _ => {}
             }
         }
         for x in &mut f.findings {
