@@ -8,6 +8,7 @@
 
 pub mod brute;
 pub mod demand;
+pub mod limits;
 pub mod month;
 
 use rayon::prelude::*;
@@ -136,13 +137,15 @@ impl Sorted {
     }
 }
 
+/// Cost over revenue: infinite for a cost without revenue, undefined (NaN,
+/// reported as no figure) with neither.
 fn ratio(cost: f64, revenue: f64) -> f64 {
     if revenue > 0.0 {
         cost / revenue
     } else if cost > 0.0 {
         f64::INFINITY
     } else {
-        0.0
+        f64::NAN
     }
 }
 
@@ -269,7 +272,9 @@ fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
     let col = |f: &dyn Fn(&Month) -> f64| Sorted::new(months.iter().map(f).collect());
     let cost = col(&|m| m.cost);
     let revenue = col(&|m| m.revenue);
-    let ratios = col(&|m| ratio(m.cost, m.revenue));
+    // The ratio over the trials where it is defined (some revenue or cost).
+    let defined = |f: &dyn Fn(&Month) -> f64| Sorted::new(months.iter().map(f).filter(|r| !r.is_nan()).collect());
+    let ratios = defined(&|m| ratio(m.cost, m.revenue));
     let margin = col(&|m| m.revenue - m.cost);
     let tiers = model
         .tiers
@@ -304,7 +309,7 @@ fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
                 tier: t.name.clone(),
                 cost: col(&|m| tm(m).cost).summary(q),
                 revenue: col(&|m| tm(m).revenue()).summary(q),
-                cost_revenue_ratio: col(&|m| ratio(tm(m).cost, tm(m).revenue())).summary(q),
+                cost_revenue_ratio: defined(&|m| ratio(tm(m).cost, tm(m).revenue())).summary(q),
                 margin: col(&|m| tm(m).revenue() - tm(m).cost).summary(q),
                 effects: LimitEffects {
                     users_hit_share: share(sum(&|t| t.users_hit), users),
