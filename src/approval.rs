@@ -11,8 +11,15 @@
 //! expired and the finding's figure is not worse than approved by more than
 //! the policy's `[approvals] max_drift`; otherwise the finding says why the
 //! approval no longer covers it. An approval never covers a `deny` finding.
-//! See `docs/approvals.md`.
+//!
+//! The record binds every field it shows: a `[seal]` holds a digest of each
+//! field (so an edit is detected and named), the spec's path within the
+//! repository is one of them (so a record moved or copied beside another
+//! spec does not cover it), and a detached SSH signature beside the record
+//! (`<record>.sig`, see [`crate::signers`]) makes it authentic when the
+//! policy names who may sign. See `docs/approvals.md`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,11 +30,13 @@ use crate::policy::rules::ApprovalState;
 use crate::policy::rules::{pct, usd};
 use crate::policy::{Finding, Level, Policy};
 use crate::pricing::PricedModels;
+use crate::signers::{self, clean};
 use crate::source::{Loc, Problem, Span};
 use crate::spec::Spec;
 
-/// Version of the approval record format.
-pub const FORMAT: u32 = 1;
+/// Version of the approval record format. Format 1 did not bind who
+/// approved, the expiry or the spec's path; it is no longer read.
+pub const FORMAT: u32 = 2;
 
 /// The suffix that replaces a spec's extension to name its approval record.
 pub const SUFFIX: &str = ".approval.toml";
@@ -39,6 +48,43 @@ pub fn record_path(spec_file: &Path) -> PathBuf {
         .file_stem()
         .map_or_else(|| "spec".to_string(), |s| s.to_string_lossy().to_string());
     spec_file.with_file_name(format!("{stem}{SUFFIX}"))
+}
+
+/// Where the detached signature of a record is kept (`<record>.sig`, the
+/// name `ssh-keygen -Y sign` gives it).
+pub fn signature_path(record: &Path) -> PathBuf {
+    let mut s = record.as_os_str().to_owned();
+    s.push(signers::SIG_SUFFIX);
+    PathBuf::from(s)
+}
+
+/// The spec's path within its git repository (`specs/chat.yaml`, with `/`),
+/// which an approval record binds. The repository is the nearest folder
+/// above the spec holding `.git`; outside a repository, the spec's file name.
+pub fn spec_path_in_repo(spec_file: &Path) -> String {
+    let name = || {
+        spec_file
+            .file_name()
+            .map_or_else(|| spec_file.display().to_string(), |n| n.to_string_lossy().to_string())
+    };
+    let Ok(abs) = std::fs::canonicalize(spec_file) else {
+        return name();
+    };
+    let Some(top) = abs
+        .ancestors()
+        .skip(1)
+        .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+    else {
+        return name();
+    };
+    match abs.strip_prefix(top) {
+        Ok(rel) => rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) => name(),
+    }
 }
 
 /// One figure that needed approval, as it was approved.
@@ -120,7 +166,7 @@ pub struct Record {
     pub format: u32,
     /// The feature id it approves.
     pub feature: String,
-    /// The spec file it belongs to (its name, beside the record).
+    /// The spec it belongs to: its path within the repository.
     pub spec: String,
     pub by: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,9 +185,91 @@ pub struct Record {
     pub trials: u64,
     pub figures: Vec<ApprovedFigure>,
     pub inputs: Inputs,
+    /// A digest of every field above, by name: which ones were edited.
+    pub seal: BTreeMap<String, String>,
 }
 
+/// The fields of a record its seal binds, in order.
+pub const SEALED: [&str; 15] = [
+    "format",
+    "feature",
+    "spec",
+    "by",
+    "role",
+    "reason",
+    "approved_on",
+    "expires",
+    "fingerprint",
+    "costgate_version",
+    "policy",
+    "seed",
+    "trials",
+    "figures",
+    "inputs",
+];
+
 impl Record {
+    /// Each field of [`SEALED`] as canonical JSON.
+    fn canonical(&self) -> [(&'static str, String); 15] {
+        let j = |v: serde_json::Value| v.to_string();
+        let figures = serde_json::to_value(&self.figures).expect("figures serialise");
+        let inputs = serde_json::to_value(&self.inputs).expect("inputs serialise");
+        let v = [
+            j(self.format.into()),
+            j(self.feature.clone().into()),
+            j(self.spec.clone().into()),
+            j(self.by.clone().into()),
+            j(self.role.clone().into()),
+            j(self.reason.clone().into()),
+            j(self.approved_on.clone().into()),
+            j(self.expires.clone().into()),
+            j(self.fingerprint.clone().into()),
+            j(self.costgate_version.clone().into()),
+            j(self.policy.clone().into()),
+            j(self.seed.into()),
+            j(self.trials.into()),
+            j(figures),
+            j(inputs),
+        ];
+        let mut i = 0;
+        SEALED.map(|name| {
+            i += 1;
+            (name, v[i - 1].clone())
+        })
+    }
+
+    /// The seal of the record's current contents: per field, the first 16
+    /// hex digits of SHA-256 over `costgate-approval`, the name and the value.
+    pub fn compute_seal(&self) -> BTreeMap<String, String> {
+        self.canonical()
+            .into_iter()
+            .map(|(name, value)| {
+                let mut h = Sha256::new();
+                h.update(b"costgate-approval\0");
+                h.update(name.as_bytes());
+                h.update(b"\0");
+                h.update(value.as_bytes());
+                let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+                (name.to_string(), hex[..16].to_string())
+            })
+            .collect()
+    }
+
+    /// The fields whose contents no longer match the seal (`seal` itself when
+    /// the seal names fields a record does not have).
+    pub fn changed_fields(&self) -> Vec<String> {
+        let now = self.compute_seal();
+        let mut out: Vec<String> = SEALED
+            .iter()
+            .filter(|n| self.seal.get(**n) != now.get(**n))
+            .map(|n| n.to_string())
+            .collect();
+        if self.seal.keys().any(|k| !now.contains_key(k)) {
+            out.push("seal".into());
+        }
+        out
+    }
+
     /// "cfo@example.com (CFO)".
     pub fn who(&self) -> String {
         match &self.role {
@@ -156,15 +284,21 @@ impl Record {
         fingerprint(&self.feature, &self.inputs, &self.figures)
     }
 
-    /// The record as TOML, with a header that says what it is.
+    /// The record as TOML, with a header that says what it is. The seal is
+    /// computed here, over the contents written.
     pub fn to_toml(&self) -> String {
-        let body = toml::to_string(self).expect("approval records serialise");
+        let sealed = Record {
+            seal: self.compute_seal(),
+            ..self.clone()
+        };
+        let body = toml::to_string(&sealed).expect("approval records serialise");
         format!(
             "# costgate approval record: written by `costgate approve`; review it like code.\n\
              # It lets the `approve` findings listed under [[figures]] through `costgate check`\n\
              # until `expires`, while each figure is not worse than approved by more than the\n\
              # policy's [approvals] max_drift. It never covers a `deny` finding.\n\
-             # Editing it by hand breaks its fingerprint; record a new one instead.\n\n{body}"
+             # [seal] binds every field (a hand edit is detected and named); a signature, if any,\n\
+             # is in the .sig file beside it. Record a new approval instead of editing this one.\n\n{body}"
         )
     }
 
@@ -177,6 +311,22 @@ impl Record {
                 hint,
             }]
         };
+        // The format first: an older record lacks fields this one requires.
+        if let Ok(t) = toml::from_str::<toml::Table>(text)
+            && let Some(f) = t.get("format").and_then(toml::Value::as_integer)
+            && f != i64::from(FORMAT)
+        {
+            let why = if f == 1 {
+                ": format 1 did not bind who approved, the expiry or the spec's path"
+            } else {
+                ""
+            };
+            return Err(problem(
+                Loc::UNKNOWN,
+                format!("approval record format {f} is not the one this costgate reads ({FORMAT}){why}"),
+                Some("record it again with this costgate's `costgate approve`".into()),
+            ));
+        }
         let r: Record = toml::from_str(text).map_err(|e| {
             let loc = e.span().map_or(Loc::UNKNOWN, |s| Loc::from_offset(text, s.start));
             problem(
@@ -186,10 +336,15 @@ impl Record {
             )
         })?;
         if r.format != FORMAT {
+            let why = if r.format == 1 {
+                ": format 1 did not bind who approved, the expiry or the spec's path"
+            } else {
+                ""
+            };
             return Err(problem(
                 Loc::UNKNOWN,
                 format!(
-                    "approval record format {} is not the one this costgate reads ({FORMAT})",
+                    "approval record format {} is not the one this costgate reads ({FORMAT}){why}",
                     r.format
                 ),
                 Some("record it again with this costgate's `costgate approve`".into()),
@@ -209,19 +364,45 @@ impl Record {
 
     /// Read the record of a spec, if there is one.
     pub fn load_for(spec_file: &Path) -> Result<Option<Record>, Vec<Problem>> {
+        OnFile::load_for(spec_file).map(|o| o.map(|o| o.record))
+    }
+}
+
+/// An approval record as found beside a spec: the record, its exact text
+/// (what a signature signs) and its detached signature, if any.
+#[derive(Clone, Debug)]
+pub struct OnFile {
+    pub record: Record,
+    pub text: String,
+    /// The text of `<record>.sig`.
+    pub signature: Option<String>,
+}
+
+impl OnFile {
+    /// Read the record of a spec and its signature, if there are.
+    pub fn load_for(spec_file: &Path) -> Result<Option<OnFile>, Vec<Problem>> {
         let path = record_path(spec_file);
-        if !path.exists() {
+        // Only a record that is not there is "no record": a dangling link,
+        // a loop or a FIFO is an error below, never skipped.
+        if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
             return Ok(None);
         }
         let display = path.display().to_string();
-        let text = crate::spec::read_text(&path).map_err(|m| {
+        let fail = |m: String| {
             vec![Problem {
                 span: Span::new(&Arc::from(display.as_str()), Loc::UNKNOWN, ""),
                 message: m,
                 hint: None,
             }]
-        })?;
-        Record::parse(&display, &text).map(Some)
+        };
+        let text = crate::spec::read_text(&path).map_err(fail)?;
+        let record = Record::parse(&display, &text)?;
+        let signature = signers::read_signature(&signature_path(&path)).map_err(fail)?;
+        Ok(Some(OnFile {
+            record,
+            text,
+            signature,
+        }))
     }
 }
 
@@ -350,8 +531,76 @@ pub struct RecordStatus {
     pub expired: bool,
     /// The record's fingerprint matches this run's: nothing changed.
     pub matches: bool,
-    /// The record's fingerprint does not match its own contents.
+    /// The record's contents do not match its seal or its fingerprint.
     pub edited: bool,
+    /// The fields edited since it was recorded (by its seal).
+    pub changed: Vec<String>,
+    /// The spec path the record is bound to (within the repository).
+    pub spec: String,
+    /// Whether that is this spec's path: false for a record moved or copied.
+    pub same_spec: bool,
+    pub signature: SignatureStatus,
+}
+
+/// What the signature of a record shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureStatus {
+    /// `unsigned`; `verified` (an allowed signer's key for the approver);
+    /// `unchecked` (a valid signature, but the policy names no
+    /// allowed_signers); `invalid` (it does not count: see `note`).
+    pub state: &'static str,
+    /// `SHA256:...` of the signing key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub note: String,
+}
+
+impl SignatureStatus {
+    /// How a covering note ends: whether and by whom it is signed.
+    fn words(&self) -> String {
+        match self.state {
+            "unsigned" => "; unsigned".into(),
+            _ => format!("; {}", self.note),
+        }
+    }
+}
+
+/// Check the signature of a record against the policy.
+fn signature_status(on: &OnFile, policy: &Policy, today: jiff::civil::Date) -> SignatureStatus {
+    let rec = &on.record;
+    let Some(pem) = &on.signature else {
+        return SignatureStatus {
+            state: "unsigned",
+            key: None,
+            note: "unsigned".into(),
+        };
+    };
+    let signers = policy.signers.as_deref();
+    match signers::verify(on.text.as_bytes(), pem, &rec.by, signers, today) {
+        Ok(v) if v.allowed => SignatureStatus {
+            state: "verified",
+            note: format!(
+                "signed by {} (SSH key {}, an allowed signer in {})",
+                clean(&rec.by),
+                v.key,
+                signers.map_or("", |s| s.file.as_str())
+            ),
+            key: Some(v.key),
+        },
+        Ok(v) => SignatureStatus {
+            state: "unchecked",
+            note: format!(
+                "signed with SSH key {}, not checked against allowed signers: the policy names no `allowed_signers`",
+                v.key
+            ),
+            key: Some(v.key),
+        },
+        Err(why) => SignatureStatus {
+            state: "invalid",
+            key: None,
+            note: why,
+        },
+    }
 }
 
 /// The approval a run would record for these findings.
@@ -375,7 +624,7 @@ pub fn binding(spec: &Spec, priced: &PricedModels, findings: &[Finding]) -> (Inp
 pub fn apply(
     spec: &Spec,
     priced: &PricedModels,
-    record: Option<&Record>,
+    record: Option<&OnFile>,
     findings: &mut [Finding],
     policy: &Policy,
     today: jiff::civil::Date,
@@ -390,13 +639,21 @@ pub fn apply(
         max_drift: drift,
         record: None,
     };
-    let Some(rec) = record else {
+    let Some(on) = record else {
         return report;
     };
+    let rec = &on.record;
     let expires: Option<jiff::civil::Date> = rec.expires.parse().ok();
     let expired = expires.is_none_or(|d| d < today);
-    let edited = rec.computed_fingerprint() != rec.fingerprint;
+    let mut changed = rec.changed_fields();
+    if changed.is_empty() && rec.computed_fingerprint() != rec.fingerprint {
+        changed.push("fingerprint".into());
+    }
+    let edited = !changed.is_empty();
     let matches = !edited && rec.fingerprint == fp;
+    let here = spec_path_in_repo(Path::new(&*spec.file));
+    let same_spec = rec.spec == here;
+    let signature = signature_status(on, policy, today);
     report.record = Some(RecordStatus {
         by: rec.by.clone(),
         role: rec.role.clone(),
@@ -408,18 +665,44 @@ pub fn apply(
         expired,
         matches,
         edited,
+        changed: changed.clone(),
+        spec: rec.spec.clone(),
+        same_spec,
+        signature: signature.clone(),
     });
     let by = format!("{} on {}", rec.who(), rec.approved_on);
+    let signed = on.signature.is_some();
     // Why the record as a whole cannot cover anything, if so.
     let void = if rec.feature != spec.feature.id {
         Some(format!(
             "the approval record {} is for feature `{}`, not `{}`",
             report.file, rec.feature, spec.feature.id
         ))
-    } else if edited {
+    } else if !same_spec {
         Some(format!(
-            "the approval by {by} was changed after it was recorded (its contents no longer match its fingerprint {}); record it again with `costgate approve`",
-            short(&rec.fingerprint)
+            "the approval record {} is for the spec `{}`, not `{}`: a record covers only the spec it was recorded for; record one for this spec with `costgate approve`",
+            report.file,
+            clean(&rec.spec),
+            clean(&here)
+        ))
+    } else if edited {
+        let names: Vec<String> = changed.iter().map(|c| format!("`{c}`")).collect();
+        Some(format!(
+            "approval edited after {}: {} changed (the record {} no longer matches its seal); record it again with `costgate approve`",
+            if signed { "signing" } else { "it was recorded" },
+            names.join(", "),
+            report.file
+        ))
+    } else if signature.state == "invalid" {
+        Some(format!(
+            "the approval by {by} has a signature that does not count: {}; record and sign it again",
+            signature.note
+        ))
+    } else if policy.approvals.require_signature && signature.state != "verified" {
+        Some(format!(
+            "the approval by {by} is unsigned, and the policy requires a signature by an allowed signer; sign it with `costgate approve --sign-with KEY` or `ssh-keygen -Y sign -n {} -f KEY {}`",
+            signers::NAMESPACE,
+            report.file
         ))
     } else if expired {
         Some(format!(
@@ -465,7 +748,13 @@ pub fn apply(
                 covered: false,
                 note: why.clone(),
             },
-            None => judge(f, rec, k, &by, drift, matches),
+            None => {
+                let mut s = judge(f, rec, k, &by, drift, matches);
+                if s.covered {
+                    s.note.push_str(&signature.words());
+                }
+                s
+            }
         };
         f.approval = Some(state);
     }
@@ -589,6 +878,7 @@ mod tests {
             trials: 1,
             figures,
             inputs,
+            seal: BTreeMap::new(),
         }
     }
 
@@ -620,14 +910,52 @@ mod tests {
         let rec = record(0.3123456789);
         let text = rec.to_toml();
         let back = Record::parse("f.approval.toml", &text).unwrap();
-        assert_eq!(back, rec);
+        assert_eq!(
+            back,
+            Record {
+                seal: rec.compute_seal(),
+                ..rec.clone()
+            }
+        );
         assert_eq!(back.computed_fingerprint(), back.fingerprint);
+        assert!(back.changed_fields().is_empty(), "{:?}", back.changed_fields());
         let edited = text.replace("value = 0.3123456789", "value = 0.5");
         assert_ne!(edited, text);
         let e = Record::parse("f.approval.toml", &edited).unwrap();
         assert_ne!(e.computed_fingerprint(), e.fingerprint);
-        let err = Record::parse("f.approval.toml", "format = 1\nfeature = 3\n").unwrap_err();
+        assert_eq!(e.changed_fields(), ["figures"]);
+        let err = Record::parse("f.approval.toml", "format = 2\nfeature = 3\n").unwrap_err();
         assert_eq!(err[0].span.line, 2, "{err:?}");
+        let old = Record::parse("f.approval.toml", "format = 1\nfeature = \"f\"\n").unwrap_err();
+        assert!(old[0].message.contains("format 1 did not bind who approved"), "{old:?}");
+    }
+
+    /// Every field the record shows is bound: an edit of any one is detected
+    /// and named, and the fingerprint alone (the economic inputs) does not
+    /// cover `by`, `expires` and the rest.
+    #[test]
+    fn the_seal_names_every_edited_field() {
+        let text = record(0.3).to_toml();
+        for (from, to, field) in [
+            ("expires = \"2027-02-28\"", "expires = \"9999-12-31\"", "expires"),
+            ("by = \"cfo@example.com\"", "by = \"intern@example.com\"", "by"),
+            ("role = \"CFO\"", "role = \"CEO\"", "role"),
+            ("reason = \"r\"", "reason = \"because\"", "reason"),
+            ("spec = \"f.yaml\"", "spec = \"g.yaml\"", "spec"),
+            ("feature = \"f\"", "feature = \"g\"", "feature"),
+            (
+                "approved_on = \"2026-11-28\"",
+                "approved_on = \"2026-12-28\"",
+                "approved_on",
+            ),
+            ("seed = 1", "seed = 2", "seed"),
+            ("threshold = 0.2", "threshold = 0.3", "figures"),
+            ("spec_sha256 = \"x\"", "spec_sha256 = \"y\"", "inputs"),
+        ] {
+            assert!(text.contains(from), "{from} not in\n{text}");
+            let e = Record::parse("f.approval.toml", &text.replace(from, to)).unwrap();
+            assert_eq!(e.changed_fields(), [field], "{from}");
+        }
     }
 
     #[test]

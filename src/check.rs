@@ -8,7 +8,7 @@ use crate::economics::{Model, unit_costs, worst_case};
 use crate::policy::{self, FeatureFacts, Policy, Verdict, evaluate, verdict_of};
 use crate::pricing::{Catalog, resolve};
 use crate::report::{
-    Assumption, BaselineReport, Breach, BudgetShare, CheckReport, FeatureReport, ModelInfo, ValueReport,
+    Assumption, BaselineReport, Breach, BudgetShare, CheckReport, FeatureReport, ModelInfo, ScenarioEffect, ValueReport,
 };
 use crate::sim::{self, Options};
 use crate::source::{Loc, Problem, Span};
@@ -23,41 +23,130 @@ pub struct Request<'a> {
 }
 
 /// Every spec file under `paths` (files as given; folders: their `.yaml`,
-/// `.yml` and `.toml` files, recursively, sorted).
+/// `.yml` and `.toml` files, recursively, sorted). A file named twice (by
+/// two paths, or through a link) is checked once. A folder that cannot be
+/// read, a symlink loop, and a spec-named entry that is not a regular file
+/// (a FIFO, a device) are problems, never skipped.
 pub fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Problem>> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut problems = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            collect_dir(p, &mut found);
-            if found.is_empty() {
-                problems.push(problem_at(p, "the folder holds no spec files (.yaml, .yml, .toml)"));
+    let mut add = |f: PathBuf, out: &mut Vec<PathBuf>, problems: &mut Vec<Problem>| match std::fs::canonicalize(&f) {
+        Ok(c) => {
+            if seen.insert(c) {
+                out.push(f);
             }
-            found.sort();
-            out.extend(found);
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            problems.push(problem_at(p, "no such file or folder"));
+        }
+        Err(e) => problems.push(problem_at(
+            &f,
+            &format!("cannot read the file: {}", crate::fsutil::plain(&e)),
+        )),
+    };
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let mut found = Vec::new();
+                let before = problems.len();
+                let mut stack: Vec<PathBuf> = std::fs::canonicalize(p).into_iter().collect();
+                collect_dir(p, &mut found, &mut stack, &mut problems);
+                if found.is_empty() && problems.len() == before {
+                    problems.push(problem_at(p, "the folder holds no spec files (.yaml, .yml, .toml)"));
+                }
+                found.sort();
+                for f in found {
+                    add(f, &mut out, &mut problems);
+                }
+            }
+            Ok(m) if m.is_file() => add(p.clone(), &mut out, &mut problems),
+            Ok(m) => problems.push(not_regular(p, &m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(problem_at(p, "no such file or folder"));
+            }
+            Err(e) => problems.push(unreadable(p, &e)),
         }
     }
-    out.dedup();
     if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
-fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
+fn not_regular(p: &Path, m: &std::fs::Metadata) -> Problem {
+    problem_at(
+        p,
+        &format!(
+            "is {}, not a regular file; a spec must be a regular file",
+            crate::fsutil::kind_of(m)
+        ),
+    )
+}
+
+fn unreadable(p: &Path, e: &std::io::Error) -> Problem {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return problem_at(p, &format!("a symlink loop ({})", crate::fsutil::plain(e)));
+    }
+    problem_at(p, &format!("cannot read: {}", crate::fsutil::plain(e)))
+}
+
+/// The spec files under `dir`; `stack` holds the real paths of the folders
+/// being walked, to catch a link back to one of them.
+fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>, stack: &mut Vec<PathBuf>, problems: &mut Vec<Problem>) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            problems.push(problem_at(
+                dir,
+                &format!("cannot read the folder: {}", crate::fsutil::plain(&e)),
+            ));
+            return;
+        }
+    };
+    for e in rd {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                problems.push(problem_at(
+                    dir,
+                    &format!("cannot read the folder: {}", crate::fsutil::plain(&err)),
+                ));
+                return;
+            }
+        };
         let p = e.path();
         let name = e.file_name().to_string_lossy().to_string();
         if name.starts_with('.') {
             continue;
         }
-        if p.is_dir() {
-            collect_dir(&p, out);
+        // Links are followed: to a folder, a spec, or an error.
+        let meta = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(err) => {
+                problems.push(unreadable(&p, &err));
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            let real = match std::fs::canonicalize(&p) {
+                Ok(r) => r,
+                Err(err) => {
+                    problems.push(unreadable(&p, &err));
+                    continue;
+                }
+            };
+            if let Some(up) = stack.iter().find(|s| **s == real) {
+                problems.push(problem_at(
+                    &p,
+                    &format!("a symlink loop: leads back to {}", up.display()),
+                ));
+                continue;
+            }
+            stack.push(real);
+            collect_dir(&p, out, stack, problems);
+            stack.pop();
         } else if is_spec_name(&name) {
-            out.push(p);
+            if meta.is_file() {
+                out.push(p);
+            } else {
+                problems.push(not_regular(&p, &meta));
+            }
         }
     }
 }
@@ -88,8 +177,9 @@ fn problem_at(p: &Path, msg: &str) -> Problem {
 pub struct Loaded {
     pub spec: Spec,
     pub priced: crate::pricing::PricedModels,
-    /// The spec's approval record (`<spec>.approval.toml`), if there is one.
-    pub approval: Option<crate::approval::Record>,
+    /// The spec's approval record (`<spec>.approval.toml`) and its
+    /// signature, if there is one.
+    pub approval: Option<crate::approval::OnFile>,
 }
 
 /// Load and price every spec; all problems of all files, or nothing.
@@ -99,7 +189,7 @@ pub fn load_all(files: &[PathBuf], catalog: &Catalog) -> Result<Vec<Loaded>, Vec
     for f in files {
         match spec::load_file(f) {
             Err(p) => problems.extend(p),
-            Ok(s) => match (resolve(&s, catalog), crate::approval::Record::load_for(f)) {
+            Ok(s) => match (resolve(&s, catalog), crate::approval::OnFile::load_for(f)) {
                 (Ok(priced), Ok(approval)) => loaded.push(Loaded {
                     spec: s,
                     priced,
@@ -182,7 +272,13 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         feature_mean_monthly_usd: mean_cost,
         difference_usd: mean_cost - b.monthly_usd.value,
     });
-    let breach_probabilities = simulation.as_ref().map_or_else(Vec::new, |s| breaches(s, &th));
+    let breach_probabilities = simulation.as_ref().map_or_else(Vec::new, |s| breaches(spec, s, &th));
+    let scenario_effects = simulation.as_ref().map_or_else(Vec::new, |s| {
+        s.scenarios
+            .iter()
+            .map(|x| ScenarioEffect::of(x, s.trials, s.confidence))
+            .collect()
+    });
     FeatureReport {
         file: spec.file.to_string(),
         id: spec.feature.id.clone(),
@@ -220,34 +316,40 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
             },
         },
         breach_probabilities,
+        scenario_effects,
         thresholds: th,
-        assumptions: assumptions(spec),
+        assumptions: assumptions(spec, &l.priced),
         findings,
         limits: crate::report::limits::of(spec),
         approval,
     }
 }
 
-/// The share of simulated months beyond each threshold of the policy.
-fn breaches(sim: &sim::SimResult, th: &crate::policy::Thresholds) -> Vec<Breach> {
-    let cost = |name: &str, value: f64| Breach {
+/// The share of simulated months beyond each threshold of the policy; `None`
+/// where the threshold does not apply to this feature (the verdict's own
+/// rule: a cost/revenue ratio with no revenue, an infrastructure share with
+/// no infrastructure budget).
+fn breaches(spec: &Spec, sim: &sim::SimResult, th: &crate::policy::Thresholds) -> Vec<Breach> {
+    let ratio_applies = crate::policy::rules::ratio_applies(spec, sim.ratio_samples.quantile(th.confidence));
+    let cost = |name: &str, value: f64, applies: bool| Breach {
         threshold: name.to_string(),
         value,
-        probability: sim.cost_samples.share_above(value),
+        probability: applies.then(|| sim.cost_samples.share_above(value)),
     };
     let ratio = |name: &str, value: f64| Breach {
         threshold: name.to_string(),
         value,
-        probability: sim.ratio_samples.share_above(value),
+        probability: ratio_applies.then(|| sim.ratio_samples.share_above(value)),
     };
     vec![
-        cost("worst_case_monthly_usd", th.worst_case_monthly_usd),
-        cost("p95_monthly_usd", th.p95_monthly_usd),
+        cost("worst_case_monthly_usd", th.worst_case_monthly_usd, true),
+        cost("p95_monthly_usd", th.p95_monthly_usd, true),
         ratio("approval_cost_revenue_ratio", th.approval_cost_revenue_ratio),
         ratio("max_cost_revenue_ratio", th.max_cost_revenue_ratio),
         cost(
             "infra_budget_share",
             th.infra_monthly_budget_usd * th.max_infra_budget_share,
+            th.infra_monthly_budget_usd > 0.0,
         ),
     ]
 }
@@ -271,36 +373,268 @@ fn typical_interactions(m: &Model, spec: &Spec) -> f64 {
         .sum()
 }
 
-/// Every input quantity with where it came from.
-pub fn assumptions(spec: &Spec) -> Vec<Assumption> {
-    let mut v = Vec::new();
-    let mut q = |x: &spec::Quantity| {
-        v.push(Assumption {
-            path: x.path.clone(),
-            value: describe_dist(&x.dist),
-            origin: x.origin.clone(),
-        })
+/// Where a located number came from: the spec, or (not written) the default.
+fn origin_at(loc: crate::source::Loc) -> spec::Origin {
+    if loc.is_known() {
+        spec::Origin::at(loc)
+    } else {
+        spec::Origin::Default
+    }
+}
+
+/// Every input that enters the figures, with where it came from: the spec
+/// (line and column), a measurement, costgate's default, or the price
+/// catalog's entry.
+pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<Assumption> {
+    use crate::economics::fmt_count as n;
+    use crate::policy::rules::{pct, usd};
+    let q = |x: &spec::Quantity| Assumption {
+        path: x.path.clone(),
+        value: describe_dist(&x.dist),
+        origin: x.origin.clone(),
     };
+    let num = |x: &spec::Num, value: String| Assumption {
+        path: x.path.clone(),
+        value,
+        origin: origin_at(x.loc),
+    };
+    let mut all: Vec<Assumption> = Vec::new();
+    // models and their prices
+    for m in &priced.models {
+        let p = &m.price;
+        let rate = |x: f64| {
+            let s = format!("{x:.4}");
+            format!("${}", s.trim_end_matches('0').trim_end_matches('.'))
+        };
+        let mut value = format!(
+            "{} ({}): input {}, cached input {}, output {} per million tokens",
+            p.id,
+            p.provider,
+            rate(p.input_usd_per_mtok),
+            p.cached_input_usd_per_mtok.map_or("at the input price".into(), rate),
+            rate(p.output_usd_per_mtok)
+        );
+        if let Some(w) = p.context_window {
+            value.push_str(&format!("; context window {}", n(w)));
+        }
+        if let Some(o) = p.max_output_tokens {
+            value.push_str(&format!("; output limit {}", n(o)));
+        }
+        let origin = match spec.model(&m.key).and_then(|d| d.custom.as_ref()) {
+            Some(_) => origin_at(spec.model(&m.key).map_or(crate::source::Loc::UNKNOWN, |d| d.loc)),
+            None => spec::Origin::Catalog {
+                entry: p.id.clone(),
+                source: if p.source.is_empty() {
+                    priced.catalog.name.clone()
+                } else {
+                    p.source.clone()
+                },
+            },
+        };
+        all.push(Assumption {
+            path: format!("models.{}", m.key),
+            value,
+            origin,
+        });
+    }
     let i = &spec.interaction;
-    q(&i.calls);
-    q(&i.input_tokens);
-    q(&i.output_tokens);
-    q(&i.cached_input_share);
-    q(&spec.usage.active_share);
-    q(&spec.usage.interactions_per_active_day);
+    all.push(q(&i.calls));
+    all.push(q(&i.input_tokens));
+    all.push(q(&i.output_tokens));
+    all.push(q(&i.cached_input_share));
+    for (x, name) in [
+        (&i.max_calls, "max_calls"),
+        (&i.max_input_tokens, "max_input_tokens"),
+        (&i.max_output_tokens, "max_output_tokens"),
+    ] {
+        match x {
+            Some(x) => all.push(num(x, n(x.value))),
+            None => all.push(Assumption {
+                path: format!("interaction.{name}"),
+                value: match name {
+                    "max_calls" => "none: one interaction's calls have no ceiling".into(),
+                    "max_input_tokens" => "none: the model's context window".into(),
+                    _ => "none: the model's output limit".into(),
+                },
+                origin: spec::Origin::Default,
+            }),
+        }
+    }
+    all.push(Assumption {
+        path: "usage.days".into(),
+        value: n(f64::from(spec.usage.days)),
+        origin: origin_at(spec.usage.days_loc),
+    });
+    all.push(q(&spec.usage.active_share));
+    all.push(q(&spec.usage.interactions_per_active_day));
+    match &spec.usage.power_users {
+        Some(p) => {
+            all.push(num(&p.share, pct(p.share.value)));
+            all.push(num(
+                &p.multiplier,
+                format!("{}x the interactions", n(p.multiplier.value)),
+            ));
+        }
+        None => all.push(Assumption {
+            path: "usage.power_users".into(),
+            value: "none: every user has the same usage".into(),
+            origin: spec::Origin::Default,
+        }),
+    }
     for t in &spec.tiers {
         match &t.audience {
-            Audience::Users { users } => q(users),
+            Audience::Users { users } => all.push(q(users)),
             Audience::Tenants {
                 tenants,
                 users_per_tenant,
             } => {
-                q(tenants);
-                q(users_per_tenant);
+                all.push(q(tenants));
+                all.push(q(users_per_tenant));
             }
         }
+        match &t.price_usd_per_month {
+            Some(p) => all.push(num(p, usd(p.value))),
+            None => all.push(Assumption {
+                path: format!("{}.price_usd_per_month", t.path),
+                value: "none: no revenue is counted".into(),
+                origin: spec::Origin::Default,
+            }),
+        }
+        all.push(Assumption {
+            path: format!("{}.model", t.path),
+            value: t.model.clone(),
+            origin: origin_at(t.model_loc),
+        });
+        if let Some(l) = &t.limit {
+            if let Some(x) = &l.daily_tokens {
+                all.push(num(x, format!("{} tokens a day", n(x.value))));
+            }
+            if let Some(x) = &l.monthly_tokens {
+                all.push(num(x, format!("{} tokens a month", n(x.value))));
+            }
+            if let Some(x) = &l.warn_at {
+                all.push(num(x, pct(x.value)));
+            }
+            all.push(Assumption {
+                path: format!("{}.on_limit", l.path),
+                value: l.on_limit.as_str().to_string(),
+                origin: if l.on_limit_loc == l.loc {
+                    spec::Origin::Default
+                } else {
+                    origin_at(l.on_limit_loc)
+                },
+            });
+            if let Some(fb) = &l.fallback_model {
+                all.push(Assumption {
+                    path: format!("{}.fallback_model", l.path),
+                    value: fb.clone(),
+                    origin: origin_at(l.loc),
+                });
+            }
+            match l.on_limit {
+                spec::OnLimit::Shrink => all.push(Assumption {
+                    path: format!("{}.shrink_to", l.path),
+                    value: format!("{} of the output kept past the cap", pct(l.shrink_to)),
+                    origin: origin_at(l.shrink_to_loc),
+                }),
+                spec::OnLimit::Throttle => all.push(Assumption {
+                    path: format!("{}.throttle_to", l.path),
+                    value: format!("{} of the demand past the cap served", pct(l.throttle_to)),
+                    origin: origin_at(l.throttle_to_loc),
+                }),
+                _ => {}
+            }
+        }
+        if let Some(o) = &t.overage {
+            all.push(num(
+                &o.after_daily_tokens,
+                format!("{} tokens a day", n(o.after_daily_tokens.value)),
+            ));
+            all.push(num(
+                &o.usd_per_1k_tokens,
+                format!("{} per 1,000 tokens", usd(o.usd_per_1k_tokens.value)),
+            ));
+        }
+        if let Some(b) = &t.tenant_budget {
+            all.push(num(
+                &b.monthly_usd,
+                format!("{} a tenant a month", usd(b.monthly_usd.value)),
+            ));
+            let alerts: Vec<String> = b.alerts.iter().map(|a| pct(*a)).collect();
+            all.push(Assumption {
+                path: format!("{}.tenant_budget.on_limit", t.path),
+                value: format!(
+                    "{}; alerts at {}",
+                    match b.on_limit {
+                        spec::OnBudget::Block => "block",
+                        spec::OnBudget::Notify => "notify",
+                    },
+                    alerts.join(", ")
+                ),
+                origin: origin_at(b.loc),
+            });
+        }
     }
-    v
+    for (name, b) in spec.breakers.iter() {
+        all.push(num(
+            &b.limit,
+            match b.on_trip {
+                spec::OnTrip::Block => format!("{} a day, then blocks (breaker {name})", usd(b.limit.value)),
+                spec::OnTrip::Throttle => format!(
+                    "{} a day, then serves {} of the spend past it (breaker {name})",
+                    usd(b.limit.value),
+                    pct(b.factor)
+                ),
+            },
+        ));
+    }
+    if spec.scenarios.is_empty() {
+        all.push(Assumption {
+            path: "scenarios".into(),
+            value: "none: no stress scenario is simulated".into(),
+            origin: spec::Origin::Default,
+        });
+    }
+    for (k, s) in spec.scenarios.iter().enumerate() {
+        let effect = match &s.effect {
+            spec::ScenarioEffect::Viral { usage_multiplier, days } => {
+                format!("interactions x{} for {days} days", n(*usage_multiplier))
+            }
+            spec::ScenarioEffect::PowerUserDiscovery { power_share } => {
+                format!("power users rise to {}", pct(*power_share))
+            }
+            spec::ScenarioEffect::RunawayLoop {
+                calls_per_hour,
+                hours_until_detected,
+                tier,
+            } => format!(
+                "one client makes {} calls an hour for {} hours{}",
+                n(*calls_per_hour),
+                n(*hours_until_detected),
+                tier.as_ref().map_or(String::new(), |t| format!(" (tier {t})"))
+            ),
+            spec::ScenarioEffect::PriceIncrease { price_multiplier } => {
+                format!("prices x{} from a random day on", n(*price_multiplier))
+            }
+        };
+        all.push(Assumption {
+            path: format!("scenarios[{k}] {}", s.name),
+            value: format!("{} a month: {effect}", pct(s.chance)),
+            origin: origin_at(s.loc),
+        });
+    }
+    if let Some(val) = &spec.feature.value {
+        if let Some(x) = &val.units_per_interaction {
+            all.push(num(x, n(x.value)));
+        }
+        if let Some(x) = &val.usd_per_unit {
+            all.push(num(x, usd(x.value)));
+        }
+    }
+    if let Some(b) = &spec.feature.baseline {
+        all.push(num(&b.monthly_usd, usd(b.monthly_usd.value)));
+    }
+    all
 }
 
 pub fn describe_dist(d: &crate::dist::Dist) -> String {

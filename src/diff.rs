@@ -217,7 +217,32 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
+/// `d` with every input string made inert for a terminal or a CI log (see
+/// [`crate::untrusted::clean`]).
+fn inert(d: &DiffReport) -> DiffReport {
+    use crate::untrusted::clean_in_place as c;
+    let mut d = d.clone();
+    c(&mut d.base);
+    c(&mut d.head);
+    d.added.iter_mut().chain(d.removed.iter_mut()).for_each(c);
+    for f in &mut d.features {
+        c(&mut f.feature);
+        c(&mut f.name);
+        for x in f
+            .findings_new
+            .iter_mut()
+            .chain(&mut f.findings_resolved)
+            .chain(&mut f.findings_unchanged)
+        {
+            c(&mut x.message);
+            c(&mut x.feature);
+        }
+    }
+    d
+}
+
 pub fn render_markdown(d: &DiffReport) -> String {
+    let d = &inert(d);
     let mut o = String::new();
     let _ = writeln!(o, "### costgate: cost change of this pull request\n");
     if d.features.is_empty() && d.added.is_empty() && d.removed.is_empty() {
@@ -292,6 +317,7 @@ pub fn render_markdown(d: &DiffReport) -> String {
 }
 
 pub fn render_table(d: &DiffReport) -> String {
+    let d = &inert(d);
     let mut o = String::new();
     let _ = writeln!(o, "{} → {}", d.base, d.head);
     for f in &d.features {

@@ -244,6 +244,17 @@ fn clamp_opt(v: f64, min: Option<f64>, max: Option<f64>) -> f64 {
     max.map_or(v, |m| v.min(m))
 }
 
+/// The one rule for every count the engine draws (customers, users per
+/// tenant, interactions in a user-day, calls in an interaction): the value
+/// drawn from its distribution is rounded stochastically to a whole number
+/// (up with probability equal to its fractional part, so the mean is kept),
+/// then clipped to `[lo, hi]`. Always consumes one uniform draw.
+pub fn stochastic_count<R: Rng + ?Sized>(x: f64, lo: f64, hi: f64, rng: &mut R) -> f64 {
+    let f = x.floor();
+    let n = if open01(rng) < x - f { f + 1.0 } else { f };
+    n.min(hi).max(lo)
+}
+
 /// A uniform draw in the open interval (0, 1).
 pub fn open01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     // 53 random bits, shifted half a step off zero.

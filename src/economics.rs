@@ -50,6 +50,20 @@ pub struct CapModel {
     pub throttle_to: f64,
 }
 
+impl CapModel {
+    /// Tokens a `block` cap lets one user consume in a month of `days`
+    /// (`None`: the cap does not block, so it bounds nothing).
+    pub fn block_bound(&self, days: f64) -> Option<f64> {
+        if self.on_limit != OnLimit::Block {
+            return None;
+        }
+        match (self.daily_tokens.map(|d| d * days), self.monthly_tokens) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct TierModel {
     pub name: String,
@@ -257,6 +271,14 @@ impl Model {
         self.max_output_tokens.or(self.prices[model].max_output_tokens)
     }
 
+    /// The dearest USD per token the tier's model can charge (at the most
+    /// input one call can carry): what the worst case prices capped tokens at.
+    pub fn dearest_rate(&self, t: &TierModel) -> f64 {
+        let price = &self.prices[t.model];
+        self.worst_input(t.model)
+            .map_or_else(|| price.dearest_rate(f64::INFINITY), |i| price.dearest_rate(i))
+    }
+
     /// The product of every price increase that can happen in the month.
     pub fn worst_price_multiplier(&self) -> f64 {
         self.scenarios
@@ -415,20 +437,8 @@ pub fn worst_case(m: &Model) -> WorstCase {
                 (n * u, Some(n))
             }
         };
-        let price = &m.prices[t.model];
-        let per_user_tokens = match &t.cap {
-            Some(c) if c.on_limit == OnLimit::Block => {
-                let daily = c.daily_tokens.map(|d| d * days);
-                match (daily, c.monthly_tokens) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            }
-            _ => None,
-        };
-        let rate = m
-            .worst_input(t.model)
-            .map_or_else(|| price.dearest_rate(f64::INFINITY), |i| price.dearest_rate(i));
+        let per_user_tokens = t.cap.as_ref().and_then(|c| c.block_bound(days));
+        let rate = m.dearest_rate(t);
         let by_cap = per_user_tokens.map(|tok| users * tok * rate * pm);
         let by_budget = match (&t.budget, tenants) {
             (Some(b), Some(n)) if b.block => Some(n * b.monthly_usd),

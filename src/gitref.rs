@@ -67,6 +67,20 @@ pub fn snapshot(top: &Path, rev: &str, paths: &[PathBuf]) -> Result<Snapshot, St
         }
         std::fs::write(&target, content).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
+    // The snapshot stands for the repository's top: approval records bind a
+    // spec's path within the repository, found by the `.git` above it.
+    let _ = std::fs::create_dir(dir.path().join(".git"));
+    // The allowed_signers file the policy at `rev` names comes along.
+    if let Some(rel) = allowed_signers_of(&dir.path().join("costgate.toml")) {
+        let content = git(top, &["show", &format!("{rev}:{rel}")]);
+        if let Ok(content) = content {
+            let target = dir.path().join(&rel);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+            }
+            std::fs::write(&target, content).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        }
+    }
     // A path that did not exist at `rev` has no features there: an empty folder.
     let inside: Vec<PathBuf> = paths
         .iter()
@@ -79,6 +93,18 @@ pub fn snapshot(top: &Path, rev: &str, paths: &[PathBuf]) -> Result<Snapshot, St
         })
         .collect();
     Ok(Snapshot { dir, paths: inside })
+}
+
+/// `[approvals] allowed_signers` of a policy file, when it names a file
+/// inside the repository (a plain relative path, `/`-separated).
+fn allowed_signers_of(policy: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(policy).ok()?;
+    let t: toml::Table = toml::from_str(&text).ok()?;
+    let rel = t.get("approvals")?.get("allowed_signers")?.as_str()?;
+    let p = Path::new(rel);
+    p.components()
+        .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+        .then(|| rel.replace('\\', "/"))
 }
 
 /// `path` relative to `top` (both made absolute).

@@ -21,6 +21,8 @@ pub mod policy;
 pub mod portfolio;
 pub mod pricing;
 pub mod report;
+pub mod signers;
 pub mod sim;
 pub mod source;
 pub mod spec;
+pub mod untrusted;

@@ -119,21 +119,41 @@ pub fn judge(features: &[FeatureReport], policy: &Policy) -> Option<PortfolioRep
             "portfolio.monthly_budget_usd",
         );
     }
-    if let (Some(max), Some(share)) = (pf.and_then(|p| p.max_infra_budget_share), infra_share)
+    // The share of the infrastructure budget the features take together is
+    // judged even without a `[portfolio]` section: against its
+    // `max_infra_budget_share`, else the thresholds' one (which every
+    // feature is held to on its own, and which is at most 100%).
+    let (max, max_name) = match pf.and_then(|p| p.max_infra_budget_share) {
+        Some(m) => (m, "portfolio.max_infra_budget_share"),
+        None => (policy.thresholds.max_infra_budget_share, "max_infra_budget_share"),
+    };
+    if let Some(share) = infra_share
         && share > max
     {
+        let whose = if max_name == "max_infra_budget_share" {
+            format!(
+                "policy limit {}: the thresholds' `max_infra_budget_share`, as no `[portfolio]` limit is set",
+                pct(max)
+            )
+        } else {
+            format!("portfolio limit {}", pct(max))
+        };
+        let over = if share > 1.0 {
+            ", more than the whole budget"
+        } else {
+            ""
+        };
         push(
             format!(
-                "the {} features checked take {} of the {} infrastructure budget together (portfolio limit {}); most of it: {}",
+                "the {} features checked take {} of the {} infrastructure budget together{over} ({whose}); most of it: {}",
                 features.len(),
                 pct(share),
                 usd(infra),
-                pct(max),
                 top(3)
             ),
             share,
             max,
-            "portfolio.max_infra_budget_share",
+            max_name,
         );
     }
     let verdict = verdict_of(&findings);

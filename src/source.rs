@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::untrusted::{clean, clean_message};
+
 /// A 1-based line and column; `line == 0` means "not known" (for example a
 /// value that came from a built-in default rather than a file).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -62,10 +64,11 @@ impl Span {
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = clean(&self.file);
         if self.line > 0 {
-            write!(f, "{}:{}:{}", self.file, self.line, self.column)
+            write!(f, "{file}:{}:{}", self.line, self.column)
         } else {
-            write!(f, "{}", self.file)
+            write!(f, "{file}")
         }
     }
 }
@@ -81,13 +84,15 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The file, the field path (keys from the input) and the message
+        // (which quotes input) are shown as one inert line each.
         write!(f, "{}: ", self.span)?;
         if !self.span.path.is_empty() {
-            write!(f, "`{}`: ", self.span.path)?;
+            write!(f, "`{}`: ", clean(&self.span.path))?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", clean_message(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", clean_message(hint))?;
         }
         Ok(())
     }

@@ -176,9 +176,128 @@ fn a_hand_edited_approval_does_not_cover() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&path, edited).unwrap();
-    check(&spec, "2026-12-01")
-        .code(2)
-        .stdout(predicate::str::contains("was changed after it was recorded"));
+    check(&spec, "2026-12-01").code(2).stdout(predicate::str::contains(
+        "approval edited after it was recorded: `figures` changed",
+    ));
+}
+
+/// The note a JSON check gives the approval finding.
+fn approval_note(spec: &Path, today: &str) -> (i32, String) {
+    let out = costgate(today)
+        .args(["check", "--format", "json", "--trials", TRIALS])
+        .arg(spec)
+        .output()
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let note = v["features"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == "cost-revenue-needs-approval")
+        .map(|x| x["approval"]["note"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default();
+    (out.status.code().unwrap(), note)
+}
+
+#[test]
+fn every_field_of_a_record_is_bound_and_an_edit_is_named() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2026-12-31").code(0);
+    let path = spec.with_file_name("support-assistant.approval.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("[seal]"), "{text}");
+    for (from, to, field) in [
+        ("expires = \"2026-12-31\"", "expires = \"9999-12-31\"", "expires"),
+        ("by = \"cfo@example.com\"", "by = \"ceo@example.com\"", "by"),
+        ("role = \"CFO\"", "role = \"CEO\"", "role"),
+        (
+            "reason = \"Keeps our largest workspaces; revisit after Q1\"",
+            "reason = \"ok\"",
+            "reason",
+        ),
+    ] {
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+        let (code, note) = approval_note(&spec, "2026-12-01");
+        assert_eq!(code, 2, "{field}: {note}");
+        assert!(
+            note.starts_with(&format!("approval edited after it was recorded: `{field}` changed")),
+            "{field}: {note}"
+        );
+    }
+    // a later expiry is not a later approval: the edited record is void even
+    // after its real expiry
+    std::fs::write(&path, text.replace("2026-12-31", "9999-12-31")).unwrap();
+    assert_eq!(approval_note(&spec, "2027-06-01").0, 2);
+    // raising the approved figure and recomputing the fingerprint (all an
+    // unkeyed hash asked for) is detected too
+    let mut r = costgate::approval::Record::parse("r", &text).unwrap();
+    r.figures[0].value = r.figures[0].value.map(|v| v * 2.0);
+    r.fingerprint = costgate::approval::fingerprint(&r.feature, &r.inputs, &r.figures);
+    let forged = toml::to_string(&r).unwrap();
+    std::fs::write(&path, &forged).unwrap();
+    let (code, note) = approval_note(&spec, "2026-12-01");
+    assert_eq!(code, 2);
+    assert!(note.contains("`figures` changed"), "{note}");
+    // the record as written covers, and says it is unsigned
+    std::fs::write(&path, &text).unwrap();
+    let (code, note) = approval_note(&spec, "2026-12-01");
+    assert_eq!(code, 0, "{note}");
+    assert!(note.ends_with("; unsigned"), "{note}");
+}
+
+#[test]
+fn a_record_copied_beside_another_spec_with_the_same_id_does_not_cover_it() {
+    let (d, spec) = workspace("support-assistant.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2027-02-28").code(0);
+    let record = spec.with_file_name("support-assistant.approval.toml");
+    // a second spec with the same feature id, a little dearer: within the
+    // drift, the record's figures would cover it
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let other = d.path().join("support-assistant-v2.yaml");
+    std::fs::write(&other, text.replace("max_calls: 6", "max_calls: 5")).unwrap();
+    std::fs::copy(&record, d.path().join("support-assistant-v2.approval.toml")).unwrap();
+    let (code, note) = approval_note(&other, "2026-12-01");
+    assert_eq!(code, 2, "{note}");
+    assert!(
+        note.contains("is for the spec `support-assistant.yaml`, not `support-assistant-v2.yaml`"),
+        "{note}"
+    );
+}
+
+#[test]
+fn a_record_binds_the_spec_path_within_the_repository() {
+    let (d, spec) = workspace("support-assistant.yaml", POLICY);
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .arg("-C")
+            .arg(d.path())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    git(&["init", "-q"]);
+    let specs = d.path().join("specs");
+    std::fs::create_dir(&specs).unwrap();
+    let spec_in = specs.join("support-assistant.yaml");
+    std::fs::rename(&spec, &spec_in).unwrap();
+    approve(&spec_in, "2026-11-28", "2027-02-28").code(0);
+    let record = std::fs::read_to_string(specs.join("support-assistant.approval.toml")).unwrap();
+    assert!(record.contains("spec = \"specs/support-assistant.yaml\""), "{record}");
+    assert_eq!(approval_note(&spec_in, "2026-12-01").0, 0);
+    // spec and record moved together to another folder: the record is for
+    // the old path
+    let moved = d.path().join("elsewhere");
+    std::fs::rename(&specs, &moved).unwrap();
+    let (code, note) = approval_note(&moved.join("support-assistant.yaml"), "2026-12-01");
+    assert_eq!(code, 2, "{note}");
+    assert!(
+        note.contains("is for the spec `specs/support-assistant.yaml`, not `elsewhere/support-assistant.yaml`"),
+        "{note}"
+    );
 }
 
 #[test]

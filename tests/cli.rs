@@ -175,7 +175,7 @@ fn output_goes_to_a_file_atomically() {
         .code(0)
         .stdout(predicate::str::is_empty());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["features"][0]["id"], "tiered-assistant");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),

@@ -243,3 +243,221 @@ fn standard_errors_shrink_with_the_square_root_of_trials() {
     // sqrt(16) = 4; the estimate of a standard error itself varies by ~1/sqrt(2n)
     assert!((3.4..4.7).contains(&ratio), "{ratio}");
 }
+
+fn sd(v: &[f64]) -> f64 {
+    let m = mean(v);
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
+}
+
+/// A spec whose shared draws are all fixed (users, active and cached share):
+/// the month-to-month spread is only what a finite number of users adds.
+fn fixed_shares(users: u32, limit: &str) -> Model {
+    model(&format!(
+        "costgate: 1
+feature: {{id: f, value: {{kind: revenue}}}}
+models: {{primary: {{input_usd_per_mtok: 3, output_usd_per_mtok: 15, cached_input_usd_per_mtok: 0.3}}}}
+interaction:
+  calls: {{p50: 1, p95: 3}}
+  input_tokens: {{p50: 1800, p95: 6000}}
+  output_tokens: {{p50: 350, p95: 1100}}
+  cached_input_share: 0.4
+  max_calls: 4
+  max_input_tokens: 16000
+  max_output_tokens: 2048
+usage:
+  active_share: 0.8
+  interactions_per_active_day: {{p50: 3, p95: 14}}
+  power_users: {{share: 0.05, multiplier: 5}}
+tiers:
+  - name: pro
+    users: {users}
+    price_usd_per_month: 50
+    model: primary
+{limit}"
+    ))
+}
+
+/// Month figures of `trials` trials from the engine (one table, as in the
+/// paired tests) and from the brute-force simulator, on the same draws.
+fn months(m: &Model, trials: usize) -> (Vec<costgate::sim::month::Month>, Vec<costgate::sim::month::Month>) {
+    let engine = Engine::sampled(m, SEED);
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    for i in 0..trials {
+        let mut rng = stream(SEED, i as u64);
+        let draw = engine.draw(&mut rng);
+        fast.push(engine.month(&draw, Some(&mut rng)));
+        slow.push(brute::month(m, &draw, &mut stream(SEED ^ 0xB007, i as u64)));
+    }
+    (fast, slow)
+}
+
+/// The spread of a figure over trials, fast against brute force. The sample
+/// SD of n trials has a relative standard error of about sqrt((kurtosis - 1)
+/// / 4n), 1/sqrt(2n) = 4.1% for a normal figure and n = 300; the ratio of two
+/// independent ones about 6%, a little more for heavier tails. A 25% tolerance
+/// is four standard errors; the faults it guards against are 2.7x (monthly
+/// caps) and 100% (no overage noise).
+fn assert_same_spread(what: &str, fast: &[f64], slow: &[f64]) {
+    let (f, s) = (sd(fast), sd(slow));
+    assert!(s > 0.0, "{what}: the brute-force spread must not be zero");
+    assert!(
+        (f / s - 1.0).abs() < 0.25,
+        "{what}: spread over trials fast {f:.3} vs brute force {s:.3} (x{:.2})",
+        f / s
+    );
+}
+
+#[test]
+fn a_binding_monthly_cap_fixes_a_capped_users_month() {
+    // 150 users, a monthly block cap of 60,000 tokens: about a third of the
+    // typical month, so most users hit it and their month is the cap whatever
+    // their days were. The spread of the month comes from the users who do
+    // not hit it.
+    let m = fixed_shares(150, "    limit: {monthly_tokens: 60000, on_limit: block}\n");
+    let (fast, slow) = months(&m, 300);
+    let hit: f64 = slow.iter().map(|x| x.tiers[0].users_hit).sum::<f64>() / (300.0 * 150.0);
+    assert!(hit > 0.5, "the cap must bind for most users ({hit})");
+    let cost = |v: &[costgate::sim::month::Month]| v.iter().map(|x| x.cost).collect::<Vec<_>>();
+    assert_same_spread("monthly-capped month cost", &cost(&fast), &cost(&slow));
+}
+
+#[test]
+fn overage_revenue_varies_with_the_users_as_their_cost_does() {
+    // Overage past 8,000 tokens a user-day at $0.02 per 1k: a minority of
+    // user-days pay it, so 150 users' overage varies from month to month.
+    let m = fixed_shares(
+        150,
+        "    overage: {after_daily_tokens: 8000, usd_per_1k_tokens: 0.02}\n",
+    );
+    let (fast, slow) = months(&m, 300);
+    let ov = |v: &[costgate::sim::month::Month]| v.iter().map(|x| x.tiers[0].overage_revenue).collect::<Vec<_>>();
+    let cost = |v: &[costgate::sim::month::Month]| v.iter().map(|x| x.cost).collect::<Vec<_>>();
+    let (fo, so) = (ov(&fast), ov(&slow));
+    assert_same_spread("overage revenue", &fo, &so);
+    // The same users pay the overage and cause the cost: the two move
+    // together. Correlation over 300 trials has a standard error of about
+    // (1 - r²)/sqrt(300) < 0.06: allow 0.2.
+    let corr = |a: &[f64], b: &[f64]| {
+        let (ma, mb) = (mean(a), mean(b));
+        let c: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum::<f64>() / (a.len() as f64 - 1.0);
+        c / sd(a) / sd(b)
+    };
+    let (cf, cs) = (corr(&fo, &cost(&fast)), corr(&so, &cost(&slow)));
+    assert!(
+        (cf - cs).abs() < 0.2,
+        "correlation of overage and cost: fast {cf:.3} vs brute force {cs:.3}"
+    );
+}
+
+#[test]
+fn the_standard_errors_match_the_spread_of_the_figures_across_seeds() {
+    // Many users and narrow shared draws: the month-to-month spread is small,
+    // so the demand tables' own sampling error (shared by the trials of a run)
+    // is a large part of the error of the mean and of the p95. The printed
+    // standard errors must account for it: over 40 seeds, the standard
+    // deviation of each figure must match the root mean square of its printed
+    // standard error within a factor of 1.5. The sample SD of 40 values has a
+    // relative standard error of 1/sqrt(2 x 39) = 11% (a little more for the
+    // p95, whose distribution has heavier tails); the RMS of 40 standard errors
+    // from 32 batches each, about 2%: ln 1.5 is 3.5 standard errors of the log
+    // ratio. (Before the batches, the printed SE missed the tables' error and
+    // was several times too small here.)
+    let m = model(
+        &BASE
+            .replace(
+                "users: {low: 2000, mode: 4000, high: 6000}",
+                "users: {low: 95000, mode: 100000, high: 105000}",
+            )
+            .replace("active_share: {low: 0.3, mode: 0.45, high: 0.7}", "active_share: 0.5"),
+    );
+    let (mut means, mut mean_se, mut pct, mut pct_se) = (vec![], vec![], vec![], vec![]);
+    for seed in 0..40 {
+        let r = simulate(
+            &m,
+            &Options {
+                trials: 400,
+                seed: 1000 + seed,
+                ..Options::default()
+            },
+        );
+        means.push(r.cost.mean.unwrap());
+        mean_se.push(r.cost.mean_se.unwrap());
+        pct.push(r.cost.at_confidence.unwrap());
+        pct_se.push(r.cost.at_confidence_se.unwrap());
+    }
+    let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt();
+    for (what, fig, se) in [("mean", &means, &mean_se), ("p95", &pct, &pct_se)] {
+        let ratio = sd(fig) / rms(se);
+        assert!(
+            (1.0 / 1.5..1.5).contains(&ratio),
+            "{what}: spread over seeds {:.2} vs printed SE {:.2} (x{ratio:.2})",
+            sd(fig),
+            rms(se)
+        );
+    }
+}
+
+#[test]
+fn a_tiny_capped_tier_never_passes_the_worst_case() {
+    // One user, a one-day month, output-heavy calls, most days past a daily
+    // block cap of 20,000 tokens: the mean is near the worst case (20,000
+    // tokens at the output rate) and the spread a finite number of users adds
+    // is wide. It must not carry a day or a month past the worst case.
+    let m = model(
+        "costgate: 1
+feature: {id: f, value: {kind: revenue}}
+models: {primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15}}
+interaction:
+  calls: 1
+  input_tokens: {p50: 10, p95: 30}
+  output_tokens: {p50: 2000, p95: 4000}
+  max_calls: 1
+  max_input_tokens: 100
+  max_output_tokens: 8000
+usage: {days: 1, active_share: 1, interactions_per_active_day: {p50: 8, p95: 40}}
+tiers:
+  - name: tiny
+    users: 1
+    price_usd_per_month: 20
+    model: primary
+    limit: {daily_tokens: 20000, on_limit: block}
+",
+    );
+    let worst = costgate::economics::worst_case(&m).monthly_usd.unwrap();
+    let r = simulate(
+        &m,
+        &Options {
+            trials: 3000,
+            ..Options::default()
+        },
+    );
+    let max = r.cost.max.unwrap();
+    assert!(max <= worst * (1.0 + 1e-12), "max trial {max} > worst case {worst}");
+    // ... and the region matters: the worst case is nearly reached.
+    assert!(max > 0.9 * worst, "max trial {max} vs worst case {worst}");
+}
+
+#[test]
+fn customer_counts_are_whole_numbers_with_the_distributions_mean() {
+    // One rule for every count: drawn, rounded stochastically to a whole
+    // number (same mean), clipped at the bound the worst case reads.
+    let m = model(&BASE.replace(
+        "users: {low: 2000, mode: 4000, high: 6000}",
+        "users: {low: 2.5, mode: 3, high: 9.5}",
+    ));
+    let engine = Engine::central(&m);
+    let n = 20_000;
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n {
+        let d = engine.draw(&mut stream(SEED, i as u64));
+        let u = d.customers[0].users();
+        // whole, or the upper end where it clips
+        assert!((u == u.round() || u == 9.5) && (2.0..=9.5).contains(&u), "users {u}");
+        v.push(u);
+    }
+    // The triangular distribution's mean is (2.5 + 3 + 9.5)/3 = 5, its SD
+    // sqrt((a²+b²+c²-ab-ac-bc)/18) = 1.55, so with rounding noise added the
+    // mean of 20,000 draws has a standard error below 0.013: allow 0.05.
+    let mu = mean(&v);
+    assert!((mu - 5.0).abs() < 0.05, "mean users {mu}");
+}

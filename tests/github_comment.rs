@@ -2,8 +2,10 @@
 
 mod support;
 
+use std::time::{Duration, Instant};
+
 use costgate::github::{Behavior, Github, GithubError, MARKER, Outcome};
-use support::fake_github::FakeGithub;
+use support::fake_github::{Canned, FakeGithub};
 
 const TOKEN: &str = "ghs_testTOKEN1234567890";
 
@@ -108,4 +110,169 @@ fn an_unreachable_api_is_an_unreachable_error() {
     let err = api.sync(7, "x", Behavior::Update, false).unwrap_err();
     assert!(matches!(err, GithubError::Unreachable { .. }), "{err}");
     assert!(!err.to_string().contains(TOKEN));
+}
+
+#[test]
+fn the_comment_is_found_however_many_pages_of_comments_come_before_it() {
+    // 51 full pages: listing used to stop at page 50 and post a duplicate
+    let gh = FakeGithub::start();
+    {
+        let mut s = gh.state.lock().unwrap();
+        for i in 0..5_050 {
+            s.comments.push((i + 1, format!("chatter {i}")));
+        }
+        s.comments.push((9_000, format!("{MARKER}\nold")));
+    }
+    let api = Github::new(&gh.url, "o/r", TOKEN).unwrap();
+    let r = api.sync(7, "new", Behavior::Update, false).unwrap();
+    assert!(matches!(r, Outcome::Updated { id: 9_000, .. }), "{r:?}");
+    assert_eq!(gh.comments().len(), 5_051, "no duplicate was posted");
+    let gets = gh.seen().iter().filter(|s| s.method == "GET").count();
+    assert_eq!(gets, 51, "every page read once, following Link: rel=next");
+}
+
+#[test]
+fn a_next_page_on_another_host_is_refused_so_the_token_stays_home() {
+    let gh = FakeGithub::start();
+    gh.state.lock().unwrap().script.push_back(Canned {
+        status: 200,
+        headers: vec![("Link".into(), "<https://evil.test/steal?page=2>; rel=\"next\"".into())],
+        body: "[]".into(),
+    });
+    let api = Github::new(&gh.url, "o/r", TOKEN).unwrap();
+    let err = api.sync(7, "x", Behavior::Update, false).unwrap_err();
+    assert!(err.to_string().contains("not on the API's address"), "{err}");
+    assert_eq!(gh.seen().len(), 1);
+}
+
+#[test]
+fn a_rate_limit_waits_for_retry_after_then_goes_on() {
+    let gh = FakeGithub::start();
+    gh.state
+        .lock()
+        .unwrap()
+        .script
+        .push_back(Canned::error(429, &[("Retry-After", "1")], "API rate limit exceeded"));
+    let api = Github::new(&gh.url, "o/r", TOKEN).unwrap();
+    let start = Instant::now();
+    let r = api.sync(7, "x", Behavior::Update, false).unwrap();
+    assert!(matches!(r, Outcome::Created { .. }), "{r:?}");
+    assert!(start.elapsed() >= Duration::from_millis(950), "{:?}", start.elapsed());
+    let methods: Vec<String> = gh.seen().iter().map(|s| s.method.clone()).collect();
+    assert_eq!(methods, ["GET", "GET", "POST"]);
+}
+
+#[test]
+fn rate_limits_say_rate_limited_not_permissions_and_the_wait_is_bounded() {
+    type Case<'a> = (u16, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
+        // primary limit exhausted, reset far away
+        (
+            403,
+            &[("x-ratelimit-remaining", "0"), ("Retry-After", "3600")],
+            "API rate limit exceeded",
+        ),
+        // a secondary rate limit without headers
+        (
+            403,
+            &[],
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+        ),
+        // 429 asking for longer than costgate waits
+        (429, &[("Retry-After", "120")], "Too many requests"),
+        (429, &[], "Too many requests"),
+    ];
+    for (status, headers, message) in cases {
+        let gh = FakeGithub::start();
+        gh.state
+            .lock()
+            .unwrap()
+            .script
+            .push_back(Canned::error(status, headers, message));
+        let api = Github::new(&gh.url, "o/r", TOKEN).unwrap();
+        let start = Instant::now();
+        let err = api.sync(7, "x", Behavior::Update, false).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GithubError::RateLimited { .. }), "{status}: {msg}");
+        assert!(msg.contains("rate limited"), "{msg}");
+        assert!(!msg.contains("pull-requests: write"), "{msg}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "it does not sleep past its budget"
+        );
+    }
+    // repeated limits stop once the total wait would pass the budget
+    let gh = FakeGithub::start();
+    for _ in 0..5 {
+        gh.state
+            .lock()
+            .unwrap()
+            .script
+            .push_back(Canned::error(429, &[("Retry-After", "1")], "slow down"));
+    }
+    let api = Github::new(&gh.url, "o/r", TOKEN)
+        .unwrap()
+        .with_rate_limit_budget(Duration::from_millis(1_500));
+    let start = Instant::now();
+    let err = api.sync(7, "x", Behavior::Update, false).unwrap_err();
+    assert!(matches!(err, GithubError::RateLimited { .. }), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    assert_eq!(gh.seen().len(), 2, "one wait of 1 s fits in 1.5 s, a second does not");
+    // a plain 403 is still a permissions problem
+    let gh = FakeGithub::start();
+    gh.state.lock().unwrap().script.push_back(Canned::error(
+        403,
+        &[("x-ratelimit-remaining", "4999")],
+        "Resource not accessible by integration",
+    ));
+    let err = Github::new(&gh.url, "o/r", TOKEN)
+        .unwrap()
+        .sync(7, "x", Behavior::Update, false)
+        .unwrap_err();
+    assert!(err.to_string().contains("pull-requests: write"), "{err}");
+}
+
+#[test]
+fn a_redirect_to_a_non_http_url_says_so() {
+    // `file:` (no host) is left by the HTTP client as the 302 itself;
+    // `ftp:` reaches the redirect rule: both say where it pointed and why not
+    for to in ["file:///etc/passwd", "ftp://files.test/comments"] {
+        let gh = FakeGithub::start();
+        gh.state.lock().unwrap().script.push_back(Canned {
+            status: 302,
+            headers: vec![("Location".into(), to.into())],
+            body: String::new(),
+        });
+        let api = Github::new(&gh.url, "o/r", TOKEN).unwrap();
+        let err = api.sync(7, "x", Behavior::Update, false).unwrap_err().to_string();
+        assert!(err.contains(to) && err.contains("not an http(s) URL"), "{err}");
+        assert!(!err.contains("302 Found") && !err.contains("answered 302"), "{err}");
+    }
+}
+
+#[test]
+fn a_token_echoed_by_github_is_redacted() {
+    let gh = FakeGithub::start();
+    gh.state.lock().unwrap().fail_with = Some((401, format!("Bad credentials: token {TOKEN} is revoked")));
+    let api = Github::new(&gh.url, "o/r", TOKEN).unwrap();
+    let msg = api.sync(7, "x", Behavior::Update, false).unwrap_err().to_string();
+    assert!(msg.contains("Bad credentials: token *** is revoked"), "{msg}");
+    assert!(!msg.contains(TOKEN), "{msg}");
+}
+
+#[test]
+fn credentials_in_the_api_url_are_never_shown() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://octo:hunter2secret@{}", l.local_addr().unwrap());
+    drop(l);
+    let api = Github::new(&url, "o/r", TOKEN).unwrap();
+    let msg = api.sync(7, "x", Behavior::Update, false).unwrap_err().to_string();
+    assert!(msg.contains("http://***@127.0.0.1"), "{msg}");
+    assert!(!msg.contains("hunter2secret") && !msg.contains("octo"), "{msg}");
+    // refused before any request: still redacted
+    let err = Github::new("http://octo:hunter2secret@example.test", "o/r", TOKEN)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(!err.contains("hunter2secret"), "{err}");
 }

@@ -74,6 +74,40 @@ fn params() -> impl Strategy<Value = Params> {
         )
 }
 
+/// The region where the finite-users spread is largest next to the worst
+/// case: a tier of 1 to 10 users, active (nearly) every day, output-heavy,
+/// far past a blocking daily cap (and maybe a monthly one), so that nearly
+/// every user-day is at the cap the worst case assumes.
+fn tiny_capped() -> impl Strategy<Value = Params> {
+    (
+        (1u32..4, 0u32..4, 0u32..4),
+        (0.9f64..1.0, 0.0f64..0.1),
+        (20.0f64..60.0, 1.0f64..3.0),
+        (1.0f64..2.5, 1.0f64..3.0, 2u32..6),
+        (20.0f64..300.0, 1.0f64..4.0),
+        (800.0f64..3000.0, 1.0f64..3.0),
+        2000u32..40_000,
+        proptest::option::of(20_000u32..600_000),
+        proptest::option::of((0.0f64..1.0, 1.1f64..2.0)),
+        (0.0f64..0.1, 1.5f64..6.0),
+    )
+        .prop_map(|(u, a, i, c, inp, out, daily, monthly, prices, power)| Params {
+            users: u,
+            active: a,
+            ipd: i,
+            calls: c,
+            input: inp,
+            output: out,
+            cap: Some((daily, "block")),
+            monthly,
+            tenants: None,
+            breaker: None,
+            viral: None,
+            prices,
+            power,
+        })
+}
+
 fn yaml(p: &Params, user_scale: f64, price_scale: f64, with_cap: bool) -> String {
     let (lo, m, h) = p.users;
     let (lo, m, h) = (
@@ -205,6 +239,15 @@ proptest! {
         let r = simulate(&m, &Options { trials: TRIALS, seed: 3, ..Options::default() });
         let max = r.cost.max.unwrap();
         prop_assert!(max <= w.monthly_usd.unwrap() * (1.0 + 1e-12), "max trial {} > worst case {:?}", max, w);
+    }
+
+    #[test]
+    fn no_trial_of_a_tiny_capped_tier_costs_more_than_the_worst_case(p in tiny_capped()) {
+        let m = model(&yaml(&p, 1.0, 1.0, true));
+        let w = worst_case(&m).monthly_usd.expect("a block cap bounds the worst case");
+        let r = simulate(&m, &Options { trials: TRIALS, seed: 3, ..Options::default() });
+        let max = r.cost.max.unwrap();
+        prop_assert!(max <= w * (1.0 + 1e-12), "max trial {} > worst case {}", max, w);
     }
 
     #[test]

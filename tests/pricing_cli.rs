@@ -67,12 +67,18 @@ fn list_shows_the_catalog_in_effect_and_filters_by_provider() {
     let a = costgate(dir.path()).args(["pricing", "list"]).assert().code(0);
     let out = stdout(&a);
     assert!(out.starts_with("model "), "{out}");
-    let row = out.lines().find(|l| l.starts_with("claude-sonnet-4-5 ")).unwrap();
+    let row = out.lines().find(|l| l.starts_with("gemini-2.5-pro ")).unwrap();
     assert!(
-        row.contains(" anthropic ") && row.contains("> 200,000: $6.00 / $22.50"),
+        row.contains(" google ") && row.contains("> 200,000: $2.50 / $15.00"),
         "{row}"
     );
-    assert!(out.contains("costgate built-in (checked 2026-08-21)"), "{out}");
+    // claude-sonnet-4-5: a 200k window and no tier past it (the 1M beta was retired)
+    let row = out.lines().find(|l| l.starts_with("claude-sonnet-4-5 ")).unwrap();
+    assert!(
+        row.contains(" anthropic ") && !row.contains("> 200,000") && row.contains("200,000"),
+        "{row}"
+    );
+    assert!(out.contains("costgate built-in (checked 2026-11-29)"), "{out}");
 
     let a = costgate(dir.path())
         .args(["pricing", "list", "--provider", "gemini", "--format", "json"])
@@ -80,7 +86,7 @@ fn list_shows_the_catalog_in_effect_and_filters_by_provider() {
         .code(0);
     let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     let models = v["models"].as_array().unwrap();
-    assert_eq!(models.len(), 5);
+    assert_eq!(models.len(), 11);
     assert!(models.iter().all(|m| m["provider"] == "google"));
     assert_eq!(v["catalog"]["name"], "costgate built-in");
 
@@ -106,10 +112,20 @@ fn show_gives_every_price_of_a_model_as_written_in_a_spec() {
         "output         $15.00",
         "cached input   $0.30",
         "cache write    $3.75",
+        "source: https://www.anthropic.com/pricing#api (prices from LiteLLM 1.110.2 `claude-sonnet-4-5`",
+        "catalog: costgate built-in (checked 2026-11-29)",
+    ] {
+        assert!(out.contains(s), "lacks {s:?}:\n{out}");
+    }
+    assert!(!out.contains("above 200,000"), "{out}");
+    let a = costgate(dir.path())
+        .args(["pricing", "show", "gemini/gemini-2.5-pro"])
+        .assert()
+        .code(0);
+    let out = stdout(&a);
+    for s in [
         "above 200,000 input tokens, every token of the request:",
-        "output         $22.50",
-        "source: https://www.anthropic.com/pricing#api",
-        "catalog: costgate built-in (checked 2026-08-21)",
+        "output         $15.00",
     ] {
         assert!(out.contains(s), "lacks {s:?}:\n{out}");
     }
@@ -225,13 +241,14 @@ fn the_pin_is_written_at_the_repository_root_and_found_from_the_specs() {
     std::fs::create_dir(repo.join(".git")).unwrap();
     std::fs::write(specs.join("f.yaml"), SPEC).unwrap();
 
-    // without a pin the built-in catalog has no claude-sonnet-5
-    costgate(dir.path())
+    // without a pin the built-in catalog prices it, with no announced change
+    let a = costgate(dir.path())
         .args(["check", "--trials", "200"])
         .arg(&specs)
-        .assert()
-        .code(65)
-        .stderr(predicate::str::contains("unknown model `anthropic/claude-sonnet-5`"));
+        .assert();
+    let out = stdout(&a);
+    assert!(out.contains("costgate built-in (checked 2026-11-29)"), "{out}");
+    assert!(!out.contains("pinned snapshot") && !out.contains("Announced"), "{out}");
 
     costgate(&specs)
         .args([

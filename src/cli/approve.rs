@@ -4,6 +4,7 @@
 use costgate::approval::{self, Record};
 use costgate::check::{self, Loaded};
 use costgate::policy::Level;
+use costgate::untrusted::clean;
 
 use super::check::{load_policy, sim_options};
 use super::{ApproveArgs, Failure, today};
@@ -65,10 +66,7 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
     let record = Record {
         format: approval::FORMAT,
         feature: f.id.clone(),
-        spec: a
-            .spec
-            .file_name()
-            .map_or_else(|| file.clone(), |n| n.to_string_lossy().to_string()),
+        spec: approval::spec_path_in_repo(&a.spec),
         by,
         role,
         reason,
@@ -81,16 +79,44 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
         trials: sim.trials as u64,
         figures: f.approval.figures.clone(),
         inputs: f.approval.inputs.clone(),
+        seal: Default::default(),
     };
     let path = approval::record_path(&a.spec);
+    let sig_path = approval::signature_path(&path);
+    let text = record.to_toml();
+    // Signed before anything is written: a key that cannot sign, or is not an
+    // allowed signer for the approver, records nothing.
+    let signed = match &a.sign_with {
+        None => None,
+        Some(key) => {
+            let (pem, fp) = costgate::signers::sign(key, text.as_bytes()).map_err(Failure::Usage)?;
+            if let Some(s) = policy.signers.as_deref() {
+                costgate::signers::verify(text.as_bytes(), &pem, &record.by, Some(s), today)
+                    .map_err(|why| Failure::Usage(format!("{why}; nothing was recorded")))?;
+            }
+            Some((pem, fp))
+        }
+    };
     let previous = Record::load_for(&a.spec).ok().flatten();
-    costgate::fsutil::write_atomic(&path, record.to_toml().as_bytes())
-        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+    costgate::fsutil::write_atomic(&path, text.as_bytes())?;
+    match &signed {
+        Some((pem, _)) => costgate::fsutil::write_atomic(&sig_path, pem.as_bytes())?,
+        // The signature of the record this one replaces signs other bytes.
+        None => match std::fs::remove_file(&sig_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Failure::CantCreate(format!(
+                    "cannot remove the previous record's signature {}: {e}",
+                    sig_path.display()
+                )));
+            }
+            _ => {}
+        },
+    }
 
     println!(
         "Recorded the approval of `{}` by {}, until {}, in {}.",
         f.id,
-        record.who(),
+        clean(&record.who()),
         record.expires,
         path.display()
     );
@@ -107,12 +133,29 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
         );
     }
     println!("  fingerprint {}", record.fingerprint);
+    match &signed {
+        Some((_, fp)) => println!(
+            "  signed with SSH key {fp} (namespace {}) in {}",
+            costgate::signers::NAMESPACE,
+            sig_path.display()
+        ),
+        None => println!(
+            "  unsigned{}; to sign it: ssh-keygen -Y sign -n {} -f KEY {}",
+            if policy.approvals.require_signature {
+                " (the policy requires a signature: it covers nothing until signed)"
+            } else {
+                ""
+            },
+            costgate::signers::NAMESPACE,
+            path.display()
+        ),
+    }
     if let Some(p) = previous {
         println!(
             "  replaces the approval by {} of {} (until {})",
-            p.who(),
-            p.approved_on,
-            p.expires
+            clean(&p.who()),
+            clean(&p.approved_on),
+            clean(&p.expires)
         );
     }
     println!(

@@ -13,7 +13,8 @@ Exit status:
   64  usage error (bad flags)
   65  invalid input: a spec, policy or price catalog that cannot be read or validated
   69  a pricing source needed for the run is unreachable and nothing pinned stands in
-  70  internal error";
+  70  internal error
+  73  an output cannot be written (-o, the pinned prices, an approval record, standard output)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -164,7 +165,13 @@ pub struct CommentGithubArgs {
     #[arg(long, env = "GITHUB_REPOSITORY")]
     pub repo: Option<String>,
     /// The API's base URL (default: GITHUB_API_URL, else https://api.github.com).
-    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    /// Credentials in it are never shown (`--help` hides the variable's value).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        hide_env_values = true,
+        default_value = "https://api.github.com"
+    )]
     pub api_url: String,
     /// Add what the pull request changes against this git ref.
     #[arg(long, value_name = "REF")]
@@ -216,7 +223,7 @@ pub const REPORT_HELP: &str = "\
 The HTML report is one self-contained file (no script, no external request),
 readable on a laptop and printable to PDF. Exit status: 0 when the report was
 written, whatever the verdict (use `costgate check` to gate); 64 usage error;
-65 invalid input; 70 internal error.";
+65 invalid input; 70 internal error; 73 the report cannot be written.";
 
 pub const APPROVE_HELP: &str = "\
 The approval is written atomically to `<spec>.approval.toml` beside the spec
@@ -228,7 +235,8 @@ Exit status:
   0   recorded
   64  usage error: bad flags, an expiry in the past, or a spec that needs no approval
   65  invalid input: a spec, policy or price catalog that cannot be read or validated
-  70  internal error";
+  70  internal error
+  73  the record cannot be written";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -277,6 +285,11 @@ pub struct ApproveArgs {
     /// The approver's role (CFO, VP Finance, ...).
     #[arg(long)]
     pub role: Option<String>,
+    /// Sign the record with this OpenSSH private key (ed25519, ECDSA or RSA;
+    /// not passphrase-protected): writes `<record>.sig`, as `ssh-keygen -Y sign
+    /// -n costgate-approval` does.
+    #[arg(long, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
     /// Policy file (default: costgate.toml found by walking up from the spec, else built-in defaults).
     #[arg(long)]
     pub policy: Option<PathBuf>,

@@ -12,9 +12,14 @@ use super::{BenchArgs, CheckArgs, CheckFormat, Failure, SimArgs, today};
 
 /// The policy to use: `--policy`, else `costgate.toml` above the first path.
 pub fn load_policy(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Policy, Failure> {
+    load_policy_within(explicit, paths, None)
+}
+
+/// [`load_policy`], looking no higher than `bound` (a snapshot's top).
+fn load_policy_within(explicit: Option<&Path>, paths: &[PathBuf], bound: Option<&Path>) -> Result<Policy, Failure> {
     let path = match explicit {
         Some(p) => Some(p.to_path_buf()),
-        None => paths.first().and_then(|p| policy::discover(p)),
+        None => paths.first().and_then(|p| policy::discover_within(p, bound)),
     };
     match path {
         Some(p) => policy::load_file(&p).map_err(Failure::Input),
@@ -48,14 +53,29 @@ pub fn produce(
     quiet: bool,
     allow_empty: bool,
 ) -> Result<costgate::report::CheckReport, Failure> {
-    let policy = load_policy(policy, paths)?;
+    produce_within(paths, policy, pricing, sim, quiet, allow_empty, None)
+}
+
+/// [`produce`] for specs in a snapshot whose top is `bound`: the pin is
+/// looked for inside it only.
+fn produce_within(
+    paths: &[PathBuf],
+    policy: Option<&Path>,
+    pricing: Option<&str>,
+    sim: &SimArgs,
+    quiet: bool,
+    allow_empty: bool,
+    bound: Option<&Path>,
+) -> Result<costgate::report::CheckReport, Failure> {
+    let policy = load_policy_within(policy, paths, bound)?;
     let root = paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let (catalog, info) = super::pricing::load_catalog(pricing, &policy, root)?;
+    let (catalog, info) = super::pricing::load_catalog_within(pricing, &policy, root, bound)?;
     if let Some(url) = info.live_url()
         && !quiet
     {
         eprintln!(
-            "note: prices read from {url} today; `costgate pricing update` pins them so every run of a commit prices the same"
+            "note: prices read from {} today; `costgate pricing update` pins them so every run of a commit prices the same",
+            costgate::untrusted::redact_url(url)
         );
     }
     // A folder that exists but holds no spec is empty, not an error, when
@@ -98,7 +118,18 @@ pub fn produce_at_ref(
         .collect::<Result<_, _>>()
         .map_err(Failure::Usage)?;
     let snap = costgate::gitref::snapshot(&top, rev, &rel).map_err(Failure::Usage)?;
-    produce(&snap.paths, policy, pricing, sim, true, true)
+    // The base's own policy (found inside the snapshot), else the head's:
+    // never a file above the snapshot, in the temporary folder.
+    let top = snap.dir.path();
+    let policy: Option<PathBuf> = match policy {
+        Some(p) => Some(p.to_path_buf()),
+        None => snap
+            .paths
+            .first()
+            .and_then(|p| policy::discover_within(p, Some(top)))
+            .or_else(|| paths.first().and_then(|p| policy::discover(p))),
+    };
+    produce_within(&snap.paths, policy.as_deref(), pricing, sim, true, true, Some(top))
 }
 
 pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
@@ -138,7 +169,8 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         }
         if !a.quiet {
             eprintln!(
-                "baseline {rev}: {new} deny finding(s) new, {pre} already there{}",
+                "baseline {}: {new} deny finding(s) new, {pre} already there{}",
+                costgate::untrusted::clean(rev),
                 if a.fail_on == super::FailOn::New {
                     " (not blocking with --fail-on new)"
                 } else {
@@ -159,15 +191,14 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         CheckFormat::Github => report::github::render(&report),
     };
     match &a.output {
-        Some(path) => costgate::fsutil::write_atomic(path, text.as_bytes())
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?,
-        None if !a.quiet => print!("{text}"),
+        Some(path) => costgate::fsutil::write_atomic(path, text.as_bytes())?,
+        None if !a.quiet => super::output::print(&text)?,
         None => {}
     }
     // Under GitHub Actions the findings also go on the spec lines of the PR,
     // unless a format was asked for explicitly.
     if a.format.is_none() && !a.quiet && std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        print!("{}", report::github::annotations(&report));
+        super::output::print(&report::github::annotations(&report))?;
     }
     append_step_summary(&report);
     Ok(report.exit_code)

@@ -2,6 +2,7 @@
 
 use costgate::github::{Behavior, Github, MARKER, MAX_COMMENT_CHARS, Outcome};
 use costgate::report::markdown;
+use costgate::untrusted::clean;
 
 use super::check::{produce, produce_at_ref};
 use super::{CommentArgs, CommentBehavior, CommentGithubArgs, CommentTarget, Failure};
@@ -46,10 +47,20 @@ fn github(a: &CommentGithubArgs) -> Result<i32, Failure> {
         .sync(a.pr, &body, behavior, a.skip_if_unchanged)
         .map_err(|e| Failure::Unavailable(e.to_string()))?;
     match outcome {
-        Outcome::Created { url, .. } => eprintln!("costgate: posted the report on pull request #{}: {url}", a.pr),
-        Outcome::Updated { url, .. } => eprintln!("costgate: updated the report on pull request #{}: {url}", a.pr),
+        Outcome::Created { url, .. } => {
+            eprintln!("costgate: posted the report on pull request #{}: {}", a.pr, clean(&url))
+        }
+        Outcome::Updated { url, .. } => eprintln!(
+            "costgate: updated the report on pull request #{}: {}",
+            a.pr,
+            clean(&url)
+        ),
         Outcome::Unchanged { url, .. } => {
-            eprintln!("costgate: the report on pull request #{} is unchanged: {url}", a.pr)
+            eprintln!(
+                "costgate: the report on pull request #{} is unchanged: {}",
+                a.pr,
+                clean(&url)
+            )
         }
     }
     Ok(report.exit_code)

@@ -51,9 +51,8 @@ pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
         DiffFormat::Json => render_json(&d),
     };
     match &a.output {
-        Some(p) => costgate::fsutil::write_atomic(p, text.as_bytes())
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", p.display())))?,
-        None => print!("{text}"),
+        Some(p) => costgate::fsutil::write_atomic(p, text.as_bytes())?,
+        None => super::output::print(&text)?,
     }
     Ok(0)
 }

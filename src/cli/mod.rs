@@ -6,6 +6,7 @@ mod args;
 mod check;
 mod comment;
 mod diff;
+mod output;
 mod pricing;
 mod report;
 
@@ -15,12 +16,14 @@ use clap::Parser;
 
 pub use args::*;
 use costgate::source::Problem;
+use costgate::untrusted::{clean, clean_message, redact_secret, redact_urls_in};
 
 /// Exit codes (see `args::EXIT_CODES`).
 pub const EXIT_USAGE: i32 = 64;
 pub const EXIT_INPUT: i32 = 65;
 pub const EXIT_UNAVAILABLE: i32 = 69;
 pub const EXIT_INTERNAL: i32 = 70;
+pub const EXIT_CANTCREAT: i32 = 73;
 
 /// Why a command could not produce a verdict.
 #[derive(Debug)]
@@ -30,6 +33,14 @@ pub enum Failure {
     /// A pricing source could not be reached (`--pricing` URLs).
     Unavailable(String),
     Internal(String),
+    /// An output could not be written (`-o`, the pin, an approval record, stdout).
+    CantCreate(String),
+}
+
+impl From<costgate::fsutil::WriteError> for Failure {
+    fn from(e: costgate::fsutil::WriteError) -> Self {
+        Failure::CantCreate(format!("cannot write {}: {}", e.target.display(), e.reason))
+    }
 }
 
 impl Failure {
@@ -39,6 +50,7 @@ impl Failure {
             Failure::Input(_) => EXIT_INPUT,
             Failure::Unavailable(_) => EXIT_UNAVAILABLE,
             Failure::Internal(_) => EXIT_INTERNAL,
+            Failure::CantCreate(_) => EXIT_CANTCREAT,
         }
     }
 }
@@ -63,6 +75,7 @@ pub fn main() -> i32 {
         }
     };
     let color = use_color(cli.color);
+    output::quiet_broken_pipe();
     let result = std::panic::catch_unwind(|| match &cli.command {
         Command::Check(a) => check::run(a, color),
         Command::Pricing(a) => pricing::run(a),
@@ -70,10 +83,7 @@ pub fn main() -> i32 {
         Command::Comment(a) => comment::run(a),
         Command::Report(a) => report::run(a),
         Command::Approve(a) => approve::run(a),
-        Command::Rules => {
-            rules();
-            Ok(0)
-        }
+        Command::Rules => rules().map(|()| 0),
         Command::Bench(a) => check::bench(a),
     });
     match result {
@@ -82,6 +92,7 @@ pub fn main() -> i32 {
             report_failure(&f, color);
             f.exit_code()
         }
+        Err(panic) if output::is_broken_pipe(&*panic) => 0,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<String>()
@@ -114,10 +125,10 @@ fn report_failure(f: &Failure, color: bool) {
         }
     };
     match f {
-        Failure::Usage(m) => eprintln!("{} {m}", red("error:")),
+        Failure::Usage(m) => eprintln!("{} {}", red("error:"), shown(m)),
         Failure::Input(problems) => {
             for p in problems {
-                eprintln!("{} {p}", red("error:"));
+                eprintln!("{} {}", red("error:"), shown(&p.to_string()));
             }
             let files: std::collections::BTreeSet<&str> = problems.iter().map(|p| &*p.span.file).collect();
             eprintln!(
@@ -127,19 +138,38 @@ fn report_failure(f: &Failure, color: bool) {
                 } else {
                     format!("{} problems", problems.len())
                 },
-                files.into_iter().collect::<Vec<_>>().join(", ")
+                shown(&files.into_iter().map(clean).collect::<Vec<_>>().join(", "))
             );
         }
-        Failure::Unavailable(m) => eprintln!("{} {m}", red("error:")),
-        Failure::Internal(m) => eprintln!("{} internal error: {m}", red("error:")),
+        Failure::Unavailable(m) | Failure::CantCreate(m) => {
+            eprintln!("{} {}", red("error:"), shown(m))
+        }
+        Failure::Internal(m) => eprintln!("{} internal error: {}", red("error:"), shown(m)),
     }
 }
 
-fn rules() {
-    use costgate::policy::Rule;
-    for r in Rule::ALL {
-        println!("{:<28} {:<8} {}", r.code(), r.default_level().as_str(), r.summary());
+/// An error message as printed: input strings it quotes made inert (the
+/// breaks before hints kept), URLs and the GitHub token redacted.
+fn shown(m: &str) -> String {
+    let m = redact_urls_in(&clean_message(m));
+    match std::env::var("GITHUB_TOKEN") {
+        Ok(t) => redact_secret(&m, &t),
+        Err(_) => m,
     }
+}
+
+fn rules() -> Result<(), Failure> {
+    use costgate::policy::Rule;
+    let mut o = String::new();
+    for r in Rule::ALL {
+        o.push_str(&format!(
+            "{:<28} {:<8} {}\n",
+            r.code(),
+            r.default_level().as_str(),
+            r.summary()
+        ));
+    }
+    output::print(&o)
 }
 
 /// The date expiries are judged on: today, or `COSTGATE_TODAY` (YYYY-MM-DD)

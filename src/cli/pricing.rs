@@ -12,6 +12,7 @@ use costgate::pricing::http::HttpOptions;
 use costgate::pricing::source::{self as psource, LoadError, Source};
 use costgate::pricing::{Catalog, ModelPrice, pin, same_provider, usd_per_mtok};
 use costgate::source::{Loc, Problem, Span, closest, did_you_mean};
+use costgate::untrusted::{clean, cleaned, redact_url};
 
 use super::{
     Failure, ListFormat, PricingArgs, PricingCommand, PricingListArgs, PricingShowArgs, PricingUpdateArgs, today,
@@ -58,6 +59,17 @@ pub fn load_catalog(
     policy: &Policy,
     root: &Path,
 ) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
+    load_catalog_within(source, policy, root, None)
+}
+
+/// [`load_catalog`] for specs in a snapshot of the repository whose top is
+/// `bound`: the pin is looked for inside it only.
+pub fn load_catalog_within(
+    source: Option<&str>,
+    policy: &Policy,
+    root: &Path,
+    bound: Option<&Path>,
+) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
     let day = today()?;
     let done = |c: Catalog, origin: Origin| {
         let description = c.info().name;
@@ -68,7 +80,7 @@ pub fn load_catalog(
         let c = load_source(&src, day, true)?;
         return done(c, Origin::Flag(src));
     }
-    if let Some(path) = pin::discover(root) {
+    if let Some(path) = pin::discover_within(root, bound) {
         let c = pin::load(&path, &display(&path)).map_err(Failure::Input)?;
         return done(c.in_force_on(day), Origin::Pinned(path));
     }
@@ -161,9 +173,9 @@ fn list(a: &PricingListArgs) -> Result<i32, Failure> {
                 "changes": cat.changes().iter().filter(|c| models.iter().any(|m| m.id == c.id && m.provider == c.provider)).collect::<Vec<_>>(),
                 "notes": cat.notes(),
             });
-            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+            super::output::print(&format!("{}\n", serde_json::to_string_pretty(&v).expect("serialises")))?;
         }
-        ListFormat::Table => print!("{}", list_table(&cat, &models)),
+        ListFormat::Table => super::output::print(&list_table(&cat, &models))?,
     }
     Ok(0)
 }
@@ -202,6 +214,8 @@ fn list_table(cat: &Catalog, models: &[&ModelPrice]) -> String {
             ]
         })
         .collect();
+    // names from the catalog (which may come from a URL) are made inert
+    let rows: Vec<[String; 8]> = rows.into_iter().map(|r| r.map(cleaned)).collect();
     let mut width = head.map(|h| h.chars().count());
     for r in &rows {
         for (w, c) in width.iter_mut().zip(r) {
@@ -231,13 +245,13 @@ fn list_table(cat: &Catalog, models: &[&ModelPrice]) -> String {
         o,
         "\n{} · USD per million tokens · {} (checked {})",
         plural(models.len(), "model"),
-        info.name,
-        info.checked
+        clean(&info.name),
+        clean(&info.checked)
     );
     if let Some(day) = cat.as_of() {
         for m in models {
             for c in cat.announced_changes(m, day, jiff::civil::date(9999, 12, 31)) {
-                let _ = writeln!(o, "Announced: {}", c.describe());
+                let _ = writeln!(o, "Announced: {}", clean(&c.describe()));
             }
         }
     }
@@ -251,12 +265,11 @@ fn plural(n: usize, w: &str) -> String {
 fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
     let (cat, info) = catalog_for(a.source.pricing.as_deref(), a.source.policy.as_deref())?;
     let Some(m) = cat.find(&a.model) else {
-        let near = closest(&a.model, cat.names(), 3);
+        // the same hint as `check`: priced names first, and the relative not used in its place
+        let (_, hint) = costgate::pricing::unknown_model(&a.model, &cat);
         return Err(Failure::Usage(format!(
-            "unknown model `{}`: it is not in {}; {}",
-            a.model,
-            info.description,
-            did_you_mean(&near).unwrap_or_else(|| "see `costgate pricing list`".into())
+            "unknown model `{}`: it is not in {}; {hint}",
+            a.model, info.description,
         )));
     };
     let changes: Vec<_> = cat
@@ -277,21 +290,21 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
                 "changes": changes,
                 "announced_changes": announced,
             });
-            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+            super::output::print(&format!("{}\n", serde_json::to_string_pretty(&v).expect("serialises")))?;
         }
         ListFormat::Table => {
             let mut o = String::new();
             let provider = if m.provider.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", m.provider)
+                format!(" ({})", clean(&m.provider))
             };
-            let _ = writeln!(o, "{}{provider}", m.id);
+            let _ = writeln!(o, "{}{provider}", clean(&m.id));
             if !m.id.eq_ignore_ascii_case(a.model.trim()) {
-                let _ = writeln!(o, "  `{}` resolves to this model", a.model.trim());
+                let _ = writeln!(o, "  `{}` resolves to this model", clean(a.model.trim()));
             }
             if !m.aliases.is_empty() {
-                let _ = writeln!(o, "  also known as: {}", m.aliases.join(", "));
+                let _ = writeln!(o, "  also known as: {}", clean(&m.aliases.join(", ")));
             }
             let _ = writeln!(o, "  USD per million tokens:");
             let row = |o: &mut String, what: &str, v: Option<f64>| {
@@ -329,13 +342,23 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
             }
             for c in &announced {
                 let prices: Vec<String> = c.prices.iter().map(|p| p.describe()).collect();
-                let _ = writeln!(o, "  announced from {}: {}", c.starts, prices.join(", "));
+                let _ = writeln!(
+                    o,
+                    "  announced from {}: {}",
+                    clean(&c.starts),
+                    clean(&prices.join(", "))
+                );
             }
             if !m.source.is_empty() {
-                let _ = writeln!(o, "  source: {}", m.source);
+                let _ = writeln!(o, "  source: {}", clean(&redact_url(&m.source)));
             }
-            let _ = writeln!(o, "  catalog: {} (checked {})", info.description, cat.checked());
-            print!("{o}");
+            let _ = writeln!(
+                o,
+                "  catalog: {} (checked {})",
+                clean(&info.description),
+                clean(cat.checked())
+            );
+            super::output::print(&o)?;
         }
     }
     Ok(0)
@@ -382,8 +405,17 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     } else {
         None
     };
-    costgate::fsutil::write_atomic(&target, pin::render(&new).as_bytes())
-        .map_err(|e| Failure::Usage(format!("cannot write {shown}: {e}")))?;
+    let rendered = pin::render(&new);
+    // A pin `check` could not read would fail every later run: keep the old one.
+    pin::readable(&rendered).map_err(|m| {
+        Failure::Input(vec![Problem {
+            span: Span::new(&Arc::from(src.label().as_str()), Loc::UNKNOWN, ""),
+            message: format!("{m}; the previous snapshot is kept"),
+            hint: Some("pin fewer models with `--provider NAME`".into()),
+        }])
+    })?;
+    costgate::fsutil::write_atomic(&target, rendered.as_bytes())
+        .map_err(|e| Failure::CantCreate(format!("cannot write {shown}: {e}")))?;
     // the temporary file it was renamed from is private (0600); the snapshot
     // is a file of the repository, readable like the others
     #[cfg(unix)]
@@ -397,12 +429,12 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
         o,
         "Pinned {} from {} to {shown} (checked {}).",
         plural(new.models().len(), "model"),
-        if new.source().is_empty() {
+        clean(&if new.source().is_empty() {
             new.name().to_string()
         } else {
             format!("{} {}", new.name(), new.source())
-        },
-        new.checked()
+        }),
+        clean(new.checked())
     );
     match &old {
         None => {
@@ -411,22 +443,31 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
         Some(old) => {
             let d = pin::diff(&old.in_force_on(day), &new);
             if d.is_empty() {
-                let _ = writeln!(o, "No price changed since the last pin (checked {}).", old.checked());
+                let _ = writeln!(
+                    o,
+                    "No price changed since the last pin (checked {}).",
+                    clean(old.checked())
+                );
             } else {
-                let _ = writeln!(o, "Changes since the last pin (checked {}):", old.checked());
+                let _ = writeln!(o, "Changes since the last pin (checked {}):", clean(old.checked()));
                 for (model, deltas) in &d.changed {
                     let prices: Vec<String> = deltas.iter().map(|p| p.describe()).collect();
-                    let _ = writeln!(o, "  {model}: {}", prices.join(", "));
+                    let _ = writeln!(o, "  {}: {}", clean(model), clean(&prices.join(", ")));
                 }
                 if !d.added.is_empty() {
-                    let _ = writeln!(o, "  added {}: {}", plural(d.added.len(), "model"), d.added.join(", "));
+                    let _ = writeln!(
+                        o,
+                        "  added {}: {}",
+                        plural(d.added.len(), "model"),
+                        clean(&d.added.join(", "))
+                    );
                 }
                 if !d.removed.is_empty() {
                     let _ = writeln!(
                         o,
                         "  removed {}: {}",
                         plural(d.removed.len(), "model"),
-                        d.removed.join(", ")
+                        clean(&d.removed.join(", "))
                     );
                 }
             }
@@ -434,12 +475,12 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     }
     for m in new.models() {
         for c in new.announced_changes(m, day, jiff::civil::date(9999, 12, 31)) {
-            let _ = writeln!(o, "Announced: {}", c.describe());
+            let _ = writeln!(o, "Announced: {}", clean(&c.describe()));
         }
     }
     for n in new.notes() {
-        let _ = writeln!(o, "Note: {n}");
+        let _ = writeln!(o, "Note: {}", clean(n));
     }
-    print!("{o}");
+    super::output::print(&o)?;
     Ok(0)
 }

@@ -22,11 +22,10 @@ pub fn run(a: &ReportArgs) -> Result<i32, Failure> {
     };
     match &a.output {
         Some(path) => {
-            costgate::fsutil::write_atomic(path, text.as_bytes())
-                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+            costgate::fsutil::write_atomic(path, text.as_bytes())?;
             eprintln!("costgate: wrote {} ({}).", path.display(), report::doc::tally(&r));
         }
-        None => print!("{text}"),
+        None => super::output::print(&text)?,
     }
     Ok(0)
 }

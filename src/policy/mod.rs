@@ -89,11 +89,20 @@ pub struct Exception {
 pub struct ApprovalPolicy {
     /// Relative increase allowed over each approved figure (0.05 = 5%).
     pub max_drift: f64,
+    /// `allowed_signers`: the OpenSSH allowed_signers file naming who may
+    /// sign approvals, as written (relative to the policy file).
+    pub allowed_signers: Option<String>,
+    /// `require_signature`: an unsigned approval record covers nothing.
+    pub require_signature: bool,
 }
 
 impl Default for ApprovalPolicy {
     fn default() -> Self {
-        ApprovalPolicy { max_drift: 0.05 }
+        ApprovalPolicy {
+            max_drift: 0.05,
+            allowed_signers: None,
+            require_signature: false,
+        }
     }
 }
 
@@ -116,6 +125,9 @@ pub struct Policy {
     pub portfolio: Option<PortfolioPolicy>,
     #[serde(skip)]
     pub file: Arc<str>,
+    /// The allowed_signers file of `[approvals]`, read.
+    #[serde(skip)]
+    pub signers: Option<Arc<crate::signers::AllowedSigners>>,
 }
 
 impl Default for Policy {
@@ -131,6 +143,7 @@ impl Default for Policy {
             max_pin_age_days: None,
             portfolio: None,
             file: Arc::from("built-in policy"),
+            signers: None,
         }
     }
 }
@@ -200,17 +213,17 @@ fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
     }
 }
 
-/// Find `costgate.toml` in `start` or a folder above it.
+/// Find `costgate.toml` in `start` or a folder above it, up to the git
+/// repository's root (the filesystem root outside a repository): a policy
+/// above the repository is not the repository's.
 pub fn discover(start: &Path) -> Option<PathBuf> {
-    let start = if start.is_file() { start.parent()? } else { start };
-    // `spec.yaml`'s parent is the empty path: the current folder.
-    let start = if start.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        start
-    };
-    let abs = std::fs::canonicalize(start).ok()?;
-    abs.ancestors().map(|d| d.join(POLICY_FILE)).find(|p| p.is_file())
+    discover_within(start, None)
+}
+
+/// [`discover`], also stopping at `bound` (the top of a snapshot of the
+/// repository at another commit, which has no `.git`).
+pub fn discover_within(start: &Path, bound: Option<&Path>) -> Option<PathBuf> {
+    crate::fsutil::find_up(start, POLICY_FILE, bound)
 }
 
 /// Load a policy file.
@@ -224,7 +237,14 @@ pub fn load_file(path: &Path) -> Result<Policy, Vec<Problem>> {
             hint: None,
         }]
     })?;
-    load_str(&display, &text)
+    let mut policy = load_str(&display, &text)?;
+    if let Some(rel) = &policy.approvals.allowed_signers {
+        // Relative to the policy file, as the policy names it.
+        let at = path.parent().unwrap_or(Path::new("")).join(rel);
+        let shown = at.display().to_string();
+        policy.signers = Some(Arc::new(crate::signers::AllowedSigners::load(&at, &shown)?));
+    }
+    Ok(policy)
 }
 
 pub fn load_str(display: &str, text: &str) -> Result<Policy, Vec<Problem>> {
@@ -386,6 +406,27 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
             && let Some(x) = read::non_negative(p, v, "approvals.max_drift")
         {
             policy.approvals.max_drift = x;
+        }
+        if let Some(v) = a.get("allowed_signers") {
+            policy.approvals.allowed_signers = read::name(p, v, "approvals.allowed_signers");
+        }
+        if let Some(v) = a.get("require_signature") {
+            match &v.value {
+                node::Value::Bool(b) => policy.approvals.require_signature = *b,
+                other => p.push(
+                    v.loc,
+                    "approvals.require_signature",
+                    format!("expected true or false, found {}", other.kind()),
+                ),
+            }
+            if policy.approvals.require_signature && !a.has("allowed_signers") {
+                p.push_hint(
+                    v.loc,
+                    "approvals.require_signature",
+                    "a signature is required, but no `allowed_signers` file says whose signatures count".to_string(),
+                    "add `allowed_signers = \"path\"` (OpenSSH allowed_signers format, relative to this file)",
+                );
+            }
         }
         a.finish(p);
     }

@@ -80,7 +80,8 @@ rules! {
     StaleException = "stale-exception", Warn, "A policy exception has expired; it no longer applies.";
     UnusedException = "unused-exception", Warn, "A policy exception matches no finding of the feature it names.";
     StalePricing = "stale-pricing", Warn, "The pinned price snapshot is older than `pricing.max_age_days`.";
-    PortfolioOverBudget = "portfolio-over-budget", Deny, "The features checked together cost more than the `[portfolio]` budget.";
+    ZeroPriceModel = "zero-price-model", Warn, "A model the feature uses is priced at $0 for input and output: the figures show it as free.";
+    PortfolioOverBudget = "portfolio-over-budget", Deny, "The features checked together cost more than the `[portfolio]` budget, or take more of the infrastructure budget than `max_infra_budget_share` (the portfolio's, else the thresholds') allows.";
 }
 
 impl Serialize for Rule {
@@ -217,6 +218,16 @@ pub fn pct(v: f64) -> String {
     } else {
         format!("{p:.1}%")
     }
+}
+
+/// Whether the cost/revenue thresholds apply: some tier is priced above
+/// zero, or the month at the policy's confidence has revenue (overage). A
+/// feature with no revenue has no ratio to judge.
+pub fn ratio_applies(spec: &Spec, ratio_at_confidence: f64) -> bool {
+    spec.tiers
+        .iter()
+        .any(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0))
+        || ratio_at_confidence.is_finite()
 }
 
 /// Evaluate every rule for one feature. Exceptions are applied; stale ones
@@ -422,11 +433,7 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
             threshold: th.p95_monthly_usd,
         });
     }
-    let revenue_known = spec
-        .tiers
-        .iter()
-        .any(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0));
-    if revenue_known || ratio_at.is_finite() {
+    if ratio_applies(spec, ratio_at) {
         let paying = spec
             .tiers
             .iter()
@@ -602,6 +609,38 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
                 "the pinned price snapshot {file} was checked on {checked}, {age} days ago: older than the {max} days `pricing.max_age_days` allows"
             ),
             "run `costgate pricing update` to pin current prices, and review the changes it prints",
+        );
+    }
+
+    // --- models priced at $0
+    for z in &f.pricing.zero_priced {
+        let def = spec.models.iter().find(|m| m.key == z.key);
+        let from = if z.provider == "spec" {
+            "by the prices given in the spec".to_string()
+        } else {
+            format!(
+                "by the catalog entry `{}`{} ({})",
+                z.entry,
+                if z.provider.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of provider `{}`", z.provider)
+                },
+                if z.source.is_empty() {
+                    &f.pricing.name
+                } else {
+                    &z.source
+                }
+            )
+        };
+        out.push(
+            Rule::ZeroPriceModel,
+            def.and_then(|d| at(d.loc, &d.path)),
+            format!(
+                "model `{}` (`{}`) is priced at $0 for input and output {from}: every figure counts its calls as free",
+                z.key, z.requested
+            ),
+            "check the price with the vendor; if it is not free, give its prices in the spec (`{input_usd_per_mtok: .., output_usd_per_mtok: ..}`) or use a catalog entry that prices it",
         );
     }
 

@@ -263,6 +263,7 @@ impl Catalog {
             source: self.source.clone(),
             pinned: self.pinned.clone(),
             announced_changes: Vec::new(),
+            zero_priced: Vec::new(),
         }
     }
 
@@ -332,6 +333,14 @@ impl Catalog {
         self.changes.retain(|c| models.iter().any(|m| c.is_for(m)));
     }
 
+    /// Every id and alias of the models that `keep` keeps (for suggestions).
+    pub fn names_where(&self, keep: impl Fn(&ModelPrice) -> bool) -> impl Iterator<Item = &str> {
+        self.models
+            .iter()
+            .filter(move |m| keep(m))
+            .flat_map(|m| std::iter::once(m.id.as_str()).chain(m.aliases.iter().map(String::as_str)))
+    }
+
     /// Every id and alias (for suggestions).
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.models
@@ -339,47 +348,72 @@ impl Catalog {
             .flat_map(|m| std::iter::once(m.id.as_str()).chain(m.aliases.iter().map(String::as_str)))
     }
 
-    /// Find a model by id or alias, ignoring case, `provider/` prefixes, and
-    /// a version suffix (`-20250929`, `-2024-08-06`, `@20250929`, `-latest`).
+    /// Find a model by a name as people write it: the entry's id, one of
+    /// its aliases, or a name its source's match rule accepts, ignoring
+    /// case. A `provider/` prefix naming a provider the catalog knows
+    /// (`azure/`, `bedrock/`, `vertex_ai/`, `gemini/`, …) picks that
+    /// provider's entry, and only that provider's: `azure/eu/gpt-4o` is not
+    /// `gpt-4o` at OpenAI's price. Nothing is stripped: a dated variant
+    /// (`gpt-4o-2024-05-13`) resolves only where the catalog lists it.
     ///
-    /// Where several providers sell a model under one name, the provider
-    /// written in the prefix wins (`azure/gpt-4o`, `gemini/gemini-2.5-pro`);
-    /// without one, the first in catalog order does (importers put the
-    /// model's own vendor first).
+    /// Where several providers sell a model under one name and none is
+    /// written, the first in catalog order wins (importers put the model's
+    /// own vendor first).
     pub fn find(&self, name: &str) -> Option<&ModelPrice> {
         let wanted = name.trim();
-        let named = |n: &str| -> Vec<&ModelPrice> {
-            self.models
-                .iter()
-                .filter(|m| m.id.eq_ignore_ascii_case(n) || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(n)))
-                .collect()
-        };
-        // every segment before the last may name a provider
-        let providers: Vec<&str> = wanted
-            .rsplit_once('/')
-            .map_or(Vec::new(), |(p, _)| p.split('/').collect());
-        let mut rest = wanted;
-        let mut fallback = None;
+        if wanted.is_empty() {
+            return None;
+        }
+        let qualifier = wanted
+            .split_once('/')
+            .filter(|(p, rest)| !rest.is_empty() && self.knows_provider(p));
+        let at = |m: &&ModelPrice| qualifier.is_none_or(|(p, _)| same_provider(p, &m.provider));
+        let id_is = |m: &&ModelPrice, n: &str| m.id.eq_ignore_ascii_case(n);
+        let alias_is = |m: &&ModelPrice, n: &str| m.aliases.iter().any(|a| a.eq_ignore_ascii_case(n));
+        let rule_accepts = |m: &&ModelPrice, n: &str| m.match_rule.as_ref().is_some_and(|r| r.accepts(n));
+        // 1. the catalog's own id for the whole name (LiteLLM's keys carry
+        //    their provider: `azure/eu/gpt-4o-2024-08-06`)
+        if let Some(m) = self.models.iter().filter(at).find(|m| id_is(m, wanted)) {
+            return Some(m);
+        }
+        // 2. after a provider written in front: that provider's entry
+        if let Some((_, rest)) = qualifier {
+            let here = || self.models.iter().filter(at);
+            return here()
+                .find(|m| id_is(m, rest))
+                .or_else(|| here().find(|m| alias_is(m, rest) || alias_is(m, wanted)))
+                .or_else(|| here().find(|m| rule_accepts(m, rest) || rule_accepts(m, wanted)));
+        }
+        // 3. an alias, then a source's match rule (a name with a `/` whose
+        //    first part is no provider is compared whole)
+        self.models
+            .iter()
+            .find(|m| alias_is(m, wanted))
+            .or_else(|| self.models.iter().find(|m| rule_accepts(m, wanted)))
+    }
+
+    /// Whether `p` names a provider of this catalog (by provider family:
+    /// `bedrock` is `aws`, `gemini` and `vertex_ai` are `google`).
+    pub fn knows_provider(&self, p: &str) -> bool {
+        !p.is_empty() && self.models.iter().any(|m| same_provider(p, &m.provider))
+    }
+
+    /// The model a name could be approximated by: the entry the name minus
+    /// its provider prefix and version suffix resolves to. Never used to
+    /// price silently; a spec asks for it, and the run reports it.
+    pub fn nearest_relative(&self, name: &str) -> Option<&ModelPrice> {
+        let mut rest = name.trim();
         loop {
-            if !rest.is_empty() {
-                for n in [rest, strip_version_suffix(rest)] {
-                    let found = named(n);
-                    let Some(first) = found.first() else { continue };
-                    if providers.is_empty() {
-                        return Some(first);
-                    }
-                    if let Some(m) = found
-                        .iter()
-                        .find(|m| providers.iter().any(|p| same_provider(p, &m.provider)))
-                    {
-                        return Some(m);
-                    }
-                    fallback.get_or_insert(*first);
+            for n in [rest, strip_version_suffix(rest)] {
+                if n != name.trim()
+                    && let Some(m) = self.find(n)
+                {
+                    return Some(m);
                 }
             }
             match rest.split_once('/') {
-                Some((_, r)) => rest = r,
-                None => return fallback,
+                Some((_, r)) if !r.is_empty() => rest = r,
+                _ => return None,
             }
         }
     }
@@ -413,6 +447,9 @@ impl Catalog {
             if !m.aliases.is_empty() {
                 let list: Vec<String> = m.aliases.iter().map(|a| tq(a)).collect();
                 let _ = writeln!(o, "aliases = [{}]", list.join(", "));
+            }
+            if let Some(r) = &m.match_rule {
+                let _ = writeln!(o, "match = {}", r.to_toml());
             }
             write_prices(&mut o, &m.prices_without_above());
             if let Some(v) = m.context_window {
@@ -556,7 +593,6 @@ mod tests {
             "claude-sonnet-4-5",
             "anthropic/claude-sonnet-4-5",
             "claude-sonnet-4-5-20250929",
-            "claude-sonnet-4-5@20250929",
             "Claude-Sonnet-4-5",
             "gemini/gemini-2.5-pro",
             "vertex_ai/gemini-2.5-pro",
@@ -571,12 +607,47 @@ mod tests {
         assert!(c.find("anthropic/").is_none());
     }
 
+    /// Issue 10: a name resolves only to an entry the catalog says is that
+    /// model at that provider. The old resolver stripped suffixes and
+    /// dropped prefixes, pricing each of these at another entry's price.
+    #[test]
+    fn nothing_is_substituted() {
+        let c = crate::pricing::builtin();
+        // a dated snapshot is its own entry, at its own price ($5/$15, not gpt-4o's $2.50/$10)
+        let old = c.find("gpt-4o-2024-05-13").unwrap();
+        assert_eq!((old.input_usd_per_mtok, old.output_usd_per_mtok), (5.0, 15.0));
+        for n in [
+            // Azure data zones and government clouds are priced above OpenAI's direct price
+            "azure/eu/gpt-4o",
+            "azure/us-gov/gpt-4o",
+            "azure/gpt-4o",
+            // Vertex prices Claude itself
+            "vertex_ai/claude-3-5-haiku",
+            "vertex_ai/claude-3-5-haiku@20241022",
+            "bedrock/claude-sonnet-4-5",
+            // dates and versions the catalog does not list
+            "gpt-4o-2099-01-01",
+            "claude-sonnet-4-5@20250929",
+            "claude-sonnet-4-5-20991231",
+            "gpt-4.1-latest",
+        ] {
+            assert!(c.find(n).is_none(), "{n} resolved to {:?}", c.find(n).map(|m| &m.id));
+        }
+        // the hint names the relative, which is not used
+        assert_eq!(c.nearest_relative("azure/eu/gpt-4o").unwrap().id, "gpt-4o");
+        assert_eq!(
+            c.nearest_relative("vertex_ai/claude-3-5-haiku").unwrap().id,
+            "claude-3-5-haiku"
+        );
+    }
+
     #[test]
     fn the_provider_written_picks_among_resellers() {
         let m = |id: &str, provider: &str, input: f64| ModelPrice {
             id: id.into(),
             provider: provider.into(),
             aliases: Vec::new(),
+            match_rule: None,
             input_usd_per_mtok: input,
             output_usd_per_mtok: 1.0,
             cached_input_usd_per_mtok: None,
@@ -598,9 +669,11 @@ mod tests {
         );
         assert_eq!(c.find("gpt-4o").unwrap().provider, "openai");
         assert_eq!(c.find("azure/gpt-4o").unwrap().provider, "azure");
-        assert_eq!(c.find("azure/gpt-4o-2024-08-06").unwrap().provider, "azure");
-        // a provider the catalog does not have: the first seller still prices it
-        assert_eq!(c.find("bedrock/gpt-4o").unwrap().provider, "openai");
+        // a dated name the catalog does not list is not the undated entry
+        assert!(c.find("azure/gpt-4o-2024-08-06").is_none());
+        // a provider that sells no such model: nothing, never another seller's price
+        assert!(c.find("bedrock/gpt-4o").is_none());
+        assert!(c.find("azure/claude-sonnet-4.5").is_none());
         assert_eq!(c.find("anthropic/claude-sonnet-4.5").unwrap().provider, "anthropic");
         assert_eq!(
             c.find("openrouter/anthropic/claude-sonnet-4.5").unwrap().provider,
@@ -639,7 +712,7 @@ mod tests {
             assert!(m.context_window.is_some() && m.max_output_tokens.is_some(), "{id}");
             assert!(m.input_usd_per_mtok > 0.0 && m.output_usd_per_mtok > 0.0, "{id}");
         }
-        assert_eq!(c.info().checked, "2026-08-21");
+        assert_eq!(c.info().checked, "2026-11-29");
     }
 
     #[test]

@@ -33,6 +33,7 @@ use jiff::civil::Date;
 use serde_json::{Map, Value};
 
 use super::litellm::kind;
+use super::matching::MatchRule;
 use super::source::{Imported, json_index, json_key, list_some, round_price};
 use super::{LongContext, ModelPrice, PriceChange, Prices};
 use crate::source::{Loc, Problems};
@@ -205,6 +206,7 @@ pub fn import(providers: &[Value], base_path: &str, source: &str, day: Date, p: 
                 id,
                 provider: pid.clone(),
                 aliases,
+                match_rule: mobj.get("match").map(MatchRule::from_json),
                 input_usd_per_mtok: 0.0,
                 output_usd_per_mtok: 0.0,
                 cached_input_usd_per_mtok: None,

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::Url;
 
+use crate::untrusted::{redact_url, redact_urls_in};
+
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
     pub connect_timeout: Duration,
@@ -92,15 +94,17 @@ pub enum FetchError {
 }
 
 /// `Ok` for https URLs, and plain http to a loopback address.
+/// Messages name the URL with its secrets redacted.
 pub fn check_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
+    let shown = redact_url(s);
+    let url = Url::parse(s).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(format!(
-            "`{s}`: plain http is only allowed for loopback addresses (127.0.0.1, [::1]); use https://"
+            "`{shown}`: plain http is only allowed for loopback addresses (127.0.0.1, [::1]); use https://"
         )),
-        other => Err(format!("`{s}`: costgate fetches prices over https, not `{other}`")),
+        other => Err(format!("`{shown}`: costgate fetches prices over https, not `{other}`")),
     }
 }
 
@@ -128,7 +132,12 @@ pub fn client(url: &Url, opts: &HttpOptions) -> Result<reqwest::blocking::Client
             match check_url(attempt.url().as_str()) {
                 Ok(_) => attempt.follow(),
                 Err(_) => {
-                    let e = format!("redirected to {}, which is not https; refused", attempt.url());
+                    let to = redact_url(attempt.url().as_str());
+                    let e = if attempt.url().scheme() == "http" {
+                        format!("redirected to {to}, which is not https; refused")
+                    } else {
+                        format!("redirected to `{to}`, which is not an http(s) URL: refused")
+                    };
                     attempt.error(e)
                 }
             }
@@ -142,6 +151,8 @@ pub fn client(url: &Url, opts: &HttpOptions) -> Result<reqwest::blocking::Client
 /// GET `url` with retries; the body, or why there is none.
 pub fn fetch(url: &str, opts: &HttpOptions) -> Result<Vec<u8>, FetchError> {
     let parsed = check_url(url).map_err(FetchError::BadUrl)?;
+    // the URL as messages show it
+    let url = &redact_url(url);
     let unavailable = |reason: String| FetchError::Unavailable {
         url: url.to_string(),
         reason,
@@ -187,6 +198,9 @@ pub fn fetch(url: &str, opts: &HttpOptions) -> Result<Vec<u8>, FetchError> {
                 first.clone_from(&last);
             }
             continue;
+        }
+        if status.is_redirection() {
+            return Err(unavailable(refused_redirect(&resp)));
         }
         if !status.is_success() {
             return Err(unavailable(format!("the server answered HTTP {status}")));
@@ -234,6 +248,25 @@ pub fn fetch(url: &str, opts: &HttpOptions) -> Result<Vec<u8>, FetchError> {
     }))
 }
 
+/// Why a redirect answer was not followed (the client follows every
+/// redirect it may; it leaves one to a scheme it cannot fetch, such as
+/// `file:` or `ftp:`, as the answer).
+pub fn refused_redirect(resp: &reqwest::blocking::Response) -> String {
+    let status = resp.status();
+    match resp.headers().get(reqwest::header::LOCATION) {
+        Some(loc) => {
+            let to = String::from_utf8_lossy(loc.as_bytes());
+            let to = resp.url().join(&to).map_or_else(|_| to.to_string(), |u| u.to_string());
+            format!(
+                "the server redirected (HTTP {}) to `{}`, which is not an http(s) URL: refused",
+                status.as_u16(),
+                crate::untrusted::clean(&redact_url(&to)),
+            )
+        }
+        None => format!("the server answered HTTP {status} without saying where to (no Location header)"),
+    }
+}
+
 fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s >= 10.0 {
@@ -265,7 +298,7 @@ pub fn describe(e: &reqwest::Error) -> String {
     }
     // the innermost causes say the most: "tcp connect error: Connection refused (os error 111)"
     let keep = parts.len().saturating_sub(2);
-    parts[keep..].join(": ")
+    redact_urls_in(&parts[keep..].join(": "))
 }
 
 #[cfg(test)]

@@ -144,6 +144,7 @@ pub fn import(root: &Map<String, Value>, source: &str, p: &mut Problems) -> Impo
                 _ => String::new(),
             },
             aliases: Vec::new(),
+            match_rule: None,
             input_usd_per_mtok: input,
             output_usd_per_mtok: output,
             cached_input_usd_per_mtok: cached,

@@ -11,6 +11,7 @@ mod catalog;
 pub mod genai;
 pub mod http;
 pub mod litellm;
+pub mod matching;
 pub mod pin;
 pub mod source;
 
@@ -46,6 +47,10 @@ pub struct ModelPrice {
     pub provider: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// The source's rule for the names the model answers to (genai-prices'
+    /// `match`), besides its id and aliases.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub match_rule: Option<matching::MatchRule>,
     pub input_usd_per_mtok: f64,
     pub output_usd_per_mtok: f64,
     /// Price of a cached input token; `None`: billed at the input price.
@@ -74,6 +79,11 @@ pub struct Rates {
 }
 
 impl ModelPrice {
+    /// Priced at $0 for both input and output.
+    pub fn is_free(&self) -> bool {
+        self.input_usd_per_mtok == 0.0 && self.output_usd_per_mtok == 0.0
+    }
+
     /// Rates (USD per token) for a request with `input_tokens` of input.
     pub fn rates(&self, input_tokens: f64) -> Rates {
         match &self.above {
@@ -137,6 +147,7 @@ impl ModelPrice {
             id: key.to_string(),
             provider: "spec".into(),
             aliases: Vec::new(),
+            match_rule: None,
             input_usd_per_mtok: c.input_usd_per_mtok,
             output_usd_per_mtok: c.output_usd_per_mtok,
             cached_input_usd_per_mtok: c.cached_input_usd_per_mtok,
@@ -342,6 +353,23 @@ pub struct CatalogInfo {
     /// simulated month (the run prices at the rates in force on its date).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub announced_changes: Vec<AnnouncedChange>,
+    /// The spec's models priced at $0 for both input and output (each a
+    /// `zero-price-model` finding).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub zero_priced: Vec<ZeroPriced>,
+}
+
+/// A model of the spec that its price source prices at $0 for input and output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ZeroPriced {
+    /// The key under `models:`.
+    pub key: String,
+    /// The name written in the spec.
+    pub requested: String,
+    /// The catalog entry that priced it.
+    pub entry: String,
+    pub provider: String,
+    pub source: String,
 }
 
 impl PricedModels {
@@ -356,7 +384,8 @@ impl PricedModels {
 }
 
 /// Resolve every model of `spec` in `catalog` (or the spec's own prices).
-/// Every unknown name is a problem naming the closest known models.
+/// Every unknown name is a problem naming the closest known models (priced
+/// ones first); so is an input the model's context window cannot hold.
 pub fn resolve(spec: &Spec, catalog: &Catalog) -> Result<PricedModels, Vec<Problem>> {
     let mut p = Problems::new(&spec.file);
     let mut models = Vec::new();
@@ -376,24 +405,12 @@ pub fn resolve(spec: &Spec, catalog: &Catalog) -> Result<PricedModels, Vec<Probl
                 price: price.clone(),
             }),
             None => {
-                let names: Vec<&str> = catalog.names().collect();
-                let near = closest(&m.name, names.iter().copied(), 3);
-                let hint = did_you_mean(&near).unwrap_or_else(|| {
-                    "give its prices in the spec: {input_usd_per_mtok: .., output_usd_per_mtok: ..}, or run `costgate pricing list`".into()
-                });
-                p.push_hint(
-                    m.loc,
-                    &m.path,
-                    format!(
-                        "unknown model `{}`: it is not in the price catalog ({}) and the spec gives no prices",
-                        m.name,
-                        catalog.info().name
-                    ),
-                    hint,
-                );
+                let (message, hint) = unknown_model(&m.name, catalog);
+                p.push_hint(m.loc, &m.path, message, hint);
             }
         }
     }
+    check_context_windows(spec, &models, &mut p);
     if p.is_empty() {
         let mut info = catalog.info();
         if let Some(day) = catalog.as_of() {
@@ -409,9 +426,114 @@ pub fn resolve(spec: &Spec, catalog: &Catalog) -> Result<PricedModels, Vec<Probl
                 }
             }
         }
+        info.zero_priced = models
+            .iter()
+            .filter(|m| m.price.is_free())
+            .map(|m| ZeroPriced {
+                key: m.key.clone(),
+                requested: m.requested.clone(),
+                entry: m.price.id.clone(),
+                provider: m.price.provider.clone(),
+                source: m.price.source.clone(),
+            })
+            .collect();
         Ok(PricedModels { catalog: info, models })
     } else {
         Err(p.into_vec())
+    }
+}
+
+/// The message and hint for a name the catalog does not price: the closest
+/// names (priced entries before $0 ones), and, where the catalog prices the
+/// same model for another provider or version, that entry, which is not
+/// used in its place.
+pub fn unknown_model(name: &str, catalog: &Catalog) -> (String, String) {
+    let priced: Vec<&str> = catalog.names_where(|m| !m.is_free()).collect();
+    let mut near = closest(name, priced.iter().copied(), 3);
+    if near.len() < 3 {
+        let free: Vec<&str> = catalog.names_where(ModelPrice::is_free).collect();
+        near.extend(closest(name, free.iter().copied(), 3 - near.len()));
+    }
+    let mut hint = did_you_mean(&near).unwrap_or_default();
+    if let Some(r) = catalog.nearest_relative(name) {
+        if !hint.is_empty() {
+            hint.push(' ');
+        }
+        hint.push_str(&format!(
+            "The catalog prices `{}` ({}) at {} input / {} output per million tokens, but lists no `{name}`: another provider or version can be priced differently (Azure data zones, Bedrock regions and dated snapshots often are), so costgate does not use it in its place. If `{name}` costs the same, give its prices in the spec.",
+            r.id,
+            if r.provider.is_empty() { "no provider" } else { &r.provider },
+            usd_per_mtok(r.input_usd_per_mtok),
+            usd_per_mtok(r.output_usd_per_mtok),
+        ));
+    }
+    if hint.is_empty() {
+        hint = "give its prices in the spec: {input_usd_per_mtok: .., output_usd_per_mtok: ..}, or run `costgate pricing list`".into();
+    }
+    (
+        format!(
+            "unknown model `{name}`: it is not in the price catalog ({}) and the spec gives no prices",
+            catalog.info().name
+        ),
+        hint,
+    )
+}
+
+/// An input a model cannot take is an error: the median `input_tokens` or
+/// `max_input_tokens` above the context window of a model a tier uses.
+fn check_context_windows(spec: &Spec, models: &[PricedModel], p: &mut Problems) {
+    let i = &spec.interaction;
+    let mut used: Vec<&str> = Vec::new();
+    for t in &spec.tiers {
+        used.push(&t.model);
+        if let Some(f) = t.limit.as_ref().and_then(|l| l.fallback_model.as_deref()) {
+            used.push(f);
+        }
+    }
+    let median = i.input_tokens.dist.quantile(0.5);
+    for m in models.iter().filter(|m| used.contains(&m.key.as_str())) {
+        let Some(window) = m.price.context_window else { continue };
+        let whose = if m.price.provider == "spec" {
+            format!("`{}` (its window is given in the spec)", m.key)
+        } else {
+            format!(
+                "`{}` (`{}`, window from {})",
+                m.key,
+                m.price.id,
+                if m.price.source.is_empty() {
+                    "the catalog"
+                } else {
+                    &m.price.source
+                }
+            )
+        };
+        let count = crate::economics::fmt_count;
+        if let Some(max) = &i.max_input_tokens
+            && max.value > window
+        {
+            p.push_hint(
+                max.loc,
+                &max.path,
+                format!(
+                    "`max_input_tokens` is {} tokens, more than the {}-token context window of {whose}: no call can carry that input, and the worst case priced at it would be wrong",
+                    count(max.value),
+                    count(window)
+                ),
+                format!("lower `max_input_tokens` to at most {}, or use a model with a larger window", count(window)),
+            );
+        }
+        if median > window {
+            p.push_hint(
+                i.input_tokens.loc,
+                &i.input_tokens.path,
+                format!(
+                    "the median of `input_tokens` is {} tokens, more than the {}-token context window of {whose}: a typical call could not be made",
+                    count(median),
+                    count(window)
+                ),
+                "lower `input_tokens` (trim the context, summarise history), or use a model with a larger window",
+            );
+        }
     }
 }
 
@@ -433,15 +555,16 @@ mod tests {
     #[test]
     fn call_cost_follows_the_formula() {
         let c = builtin();
-        let s = c.find("claude-sonnet-4-5").unwrap();
+        let s = c.find("claude-sonnet-4-6").unwrap();
+        let o = c.find("gemini-2.5-pro").unwrap();
         // 1,000 input at $3/M + 500 output at $15/M = $0.0105
         assert!((s.call_cost(1000.0, 500.0, 0.0) - 0.0105).abs() < 1e-12);
         // 40% of 1,000 input cached at $0.30/M: 600*3e-6 + 400*0.3e-6 + 500*15e-6
         assert!((s.call_cost(1000.0, 500.0, 0.4) - (0.0018 + 0.00012 + 0.0075)).abs() < 1e-12);
-        // past the 200k cliff every token of the request is repriced: $6 / $22.50
-        let big = s.call_cost(250_000.0, 1000.0, 0.0);
-        assert!((big - (250_000.0 * 6e-6 + 1000.0 * 22.5e-6)).abs() < 1e-9);
-        assert!((s.dearest_rate(16_000.0) - 15e-6).abs() < 1e-15);
-        assert!((s.dearest_rate(300_000.0) - 22.5e-6).abs() < 1e-15);
+        // past the 200k cliff every token of the request is repriced: $2.50 / $15
+        let big = o.call_cost(250_000.0, 1000.0, 0.0);
+        assert!((big - (250_000.0 * 2.5e-6 + 1000.0 * 15e-6)).abs() < 1e-9);
+        assert!((o.dearest_rate(16_000.0) - 10e-6).abs() < 1e-15);
+        assert!((o.dearest_rate(300_000.0) - 15e-6).abs() < 1e-15);
     }
 }

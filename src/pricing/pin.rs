@@ -27,23 +27,13 @@ pub fn target(cwd: &Path) -> PathBuf {
 /// The snapshot that prices runs for `start` (a spec file or folder): the
 /// first found walking up, stopping at the repository root.
 pub fn discover(start: &Path) -> Option<PathBuf> {
-    let start = if start.is_file() { start.parent()? } else { start };
-    let start = if start.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        start
-    };
-    let abs = std::fs::canonicalize(start).ok()?;
-    for d in abs.ancestors() {
-        let f = d.join(FILE);
-        if f.is_file() {
-            return Some(f);
-        }
-        if d.join(".git").exists() {
-            break;
-        }
-    }
-    None
+    discover_within(start, None)
+}
+
+/// [`discover`], also stopping at `bound` (the top of a snapshot of the
+/// repository at another commit, which has no `.git`).
+pub fn discover_within(start: &Path, bound: Option<&Path>) -> Option<PathBuf> {
+    crate::fsutil::find_up(start, FILE, bound)
 }
 
 /// Read a snapshot; `display` names it in messages and in the report.
@@ -66,6 +56,22 @@ pub fn load(path: &Path, display: &str) -> Result<Catalog, Vec<Problem>> {
                 format!("invalid pinned price snapshot: {}", e.message),
             )
         })
+}
+
+/// Whether `check` can read back a snapshot rendered as `text`: within the
+/// size `check` reads (the limit of every input file) and valid. `pricing
+/// update` writes nothing it could not read.
+pub fn readable(text: &str) -> Result<(), String> {
+    let max = crate::spec::node::MAX_INPUT_BYTES;
+    if text.len() > max {
+        return Err(format!(
+            "the snapshot would be {} bytes, more than the {max} bytes `costgate check` reads",
+            text.len()
+        ));
+    }
+    Catalog::parse_costgate(FILE, text)
+        .map(|_| ())
+        .map_err(|e| format!("the snapshot would not read back: {}", e.message))
 }
 
 /// The comment lines at the top of a snapshot.

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::http::{self, FetchError, HttpOptions};
 use super::{Catalog, ModelPrice, PriceChange, genai, litellm};
 use crate::source::{Loc, Problem, Problems, Span};
+use crate::untrusted::redact_url;
 
 /// What an importer produced: the prices in force on the day asked for,
 /// the dated changes after it, and what it approximated.
@@ -60,7 +61,8 @@ impl Source {
                 .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
         {
             return Err(format!(
-                "`{t}`: costgate reads prices from a file or an https:// URL, not `{scheme}://`"
+                "`{}`: costgate reads prices from a file or an https:// URL, not `{scheme}://`",
+                redact_url(t)
             ));
         }
         let p = PathBuf::from(t);
@@ -70,12 +72,14 @@ impl Source {
         }))
     }
 
-    /// The source as people read it: the path or URL.
+    /// The source as people read it: the path, or the URL with its
+    /// credentials and secret query parameters shown as `***` (the label is
+    /// what messages, reports and the pinned snapshot name).
     pub fn label(&self) -> String {
         match self {
             Source::Builtin => "the built-in catalog".into(),
             Source::File(p) => p.display().to_string(),
-            Source::Url(u) => u.clone(),
+            Source::Url(u) => redact_url(u),
         }
     }
 }
@@ -101,28 +105,23 @@ pub fn load(source: &Source, day: Date, opts: &HttpOptions) -> Result<Catalog, L
             parse(&label, &bytes, day).map_err(LoadError::Invalid)
         }
         Source::Url(url) => {
+            // the URL itself is used only to fetch; everything shown or kept names it redacted
+            let label = source.label();
             let bytes = http::fetch(url, opts).map_err(|e| match e {
                 FetchError::BadUrl(m) => LoadError::Usage(m),
-                FetchError::TooLarge { .. } => LoadError::Invalid(vec![problem(url, Loc::UNKNOWN, "", e.to_string())]),
+                FetchError::TooLarge { .. } => {
+                    LoadError::Invalid(vec![problem(&label, Loc::UNKNOWN, "", e.to_string())])
+                }
                 FetchError::Unavailable { .. } => LoadError::Unavailable(e.to_string()),
             })?;
-            parse(url, &bytes, day).map_err(LoadError::Invalid)
+            parse(&label, &bytes, day).map_err(LoadError::Invalid)
         }
     }
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the price catalog: {e}"))?;
-    if meta.is_dir() {
-        return Err("is a folder, not a price catalog file".into());
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "the file is {} bytes; costgate reads price catalogs of at most {MAX_FILE_BYTES} bytes",
-            meta.len()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read the price catalog: {e}"))
+    crate::fsutil::read_bounded(path, MAX_FILE_BYTES)
+        .map_err(|m| m.replacen("cannot read the file", "cannot read the price catalog", 1))
 }
 
 /// The formats costgate reads.

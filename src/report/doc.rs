@@ -3,7 +3,7 @@
 //! say the same thing. [`super::html`] and [`super::markdown`] only lay it out
 //! and escape it: every string here is plain text, never markup.
 
-use super::table::verdict_sentence;
+use super::table::{low_quantile, one_in, signed_usd, verdict_sentence};
 use super::{CheckReport, FeatureReport};
 use crate::approval::{self, fmt_figure};
 use crate::economics::{fmt_count, ordinal_pct};
@@ -293,6 +293,8 @@ pub fn provenance(r: &CheckReport) -> String {
 }
 
 pub fn build(r: &CheckReport) -> Doc {
+    // input strings made inert once, for every report built from here
+    let r = &super::inert::inert(r);
     let overview = (r.features.len() > 1).then(|| overview(r));
     Doc {
         title: match r.features.as_slice() {
@@ -349,9 +351,9 @@ fn overview(r: &CheckReport) -> Table {
     let mut t = Table::figures(&[
         "feature",
         "verdict",
-        "cost p95",
+        "cost, bad month",
         "worst case",
-        "cost / revenue p95",
+        "cost / revenue, bad month",
         "findings",
     ]);
     t.align[1] = Align::Left;
@@ -360,9 +362,11 @@ fn overview(r: &CheckReport) -> Table {
         t.row(vec![
             f.name.clone(),
             verdict_label(f.verdict).to_string(),
-            usd(cost_at(f)),
+            format!("{} ({})", usd(cost_at(f)), conf_label(f.thresholds.confidence)),
             worst(f),
-            ratio_at(f).map_or("no revenue".into(), pct),
+            ratio_at(f).map_or("no revenue".into(), |x| {
+                format!("{} ({})", pct(x), conf_label(f.thresholds.confidence))
+            }),
             level_counts(f),
         ]);
     }
@@ -635,10 +639,15 @@ fn unit_economics(f: &FeatureReport) -> Section {
     }
 }
 
-fn summary_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 4] {
+/// A figure's p50 and its bad side at the policy's confidence, labelled.
+fn summary_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 2] {
     match s {
-        Some(s) => [opt(s.p50, f), opt(s.p90, f), opt(s.p95, f), opt(s.p99, f)],
-        None => ["—".into(), "—".into(), "—".into(), "—".into()],
+        Some(s) => [
+            opt(s.p50, f),
+            s.at_confidence
+                .map_or("—".into(), |v| format!("{} ({})", f(v), conf_label(s.at_quantile))),
+        ],
+        None => ["—".into(), "—".into()],
     }
 }
 
@@ -758,7 +767,9 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
             blocks.push(Block::Chart(c));
         }
     }
-    let mut t = Table::figures(&["month", "typical", "p50", "p90", "p95", "p99", "worst case"]);
+    let c = th.confidence;
+    let bad = format!("bad month at {}", pct(c));
+    let mut t = Table::figures(&["month", "p50", &bad, "worst case", "central inputs"]);
     type Row<'a> = (&'a str, String, Option<&'a Summary>, fn(f64) -> String, String);
     let rows: [Row; 4] = [
         ("cost", usd(f.typical.cost), sim.map(|s| &s.cost), usd, worst(f)),
@@ -785,21 +796,21 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
         ),
     ];
     for (label, typical, s, fmt, w) in rows {
-        let c = summary_cells(s, fmt);
-        t.row(vec![
-            label.into(),
-            typical,
-            c[0].clone(),
-            c[1].clone(),
-            c[2].clone(),
-            c[3].clone(),
-            w,
-        ]);
+        let [p50, bad] = summary_cells(s, fmt);
+        t.row(vec![label.into(), p50, bad, w, typical]);
     }
     blocks.push(Block::Table(t));
-    let mut notes = vec![text(
-        "Typical: every quantity at its central value and no stress scenario. The percentiles are of the simulated months, where adoption, activity, scenarios and prices vary together.",
-    )];
+    let mut notes = vec![
+        ticks(&format!(
+            "Bad month: each figure on the side that hurts, at the policy's {} confidence: cost and cost / revenue at {conf}, revenue and margin at {}. {} is worse. The percentiles are of the simulated months, where adoption, activity, scenarios and prices vary together.",
+            pct(c),
+            conf_label(low_quantile(c)),
+            capitalise(&one_in(c))
+        )),
+        text(
+            "Central inputs: every input at its central value (its median, or the mode of a range) and no stress scenario. It sits below the simulated p50 because a month adds up many interactions, so it follows each input's mean, and a skewed input's mean is above its median.",
+        ),
+    ];
     if let Some(s) = sim
         && let (Some(v), Some(se)) = (s.cost.at_confidence, s.cost.at_confidence_se)
     {
@@ -862,10 +873,10 @@ fn tiers(f: &FeatureReport, conf: &str) -> Section {
     let sim = f.simulation.as_ref();
     let mut t = Table::figures(&[
         "tier",
-        "cost, typical",
-        "revenue, typical",
+        "cost, central inputs",
+        "revenue, central inputs",
         &format!("cost {conf}"),
-        &format!("revenue {conf}"),
+        &format!("revenue {}", conf_label(low_quantile(f.thresholds.confidence))),
         &format!("cost / revenue {conf}"),
         "margin p50",
     ]);
@@ -885,7 +896,7 @@ fn tiers(f: &FeatureReport, conf: &str) -> Section {
         ]);
         if x.overage_revenue > 0.0 {
             notes.push(ticks(&format!(
-                "`{}` earns {} of its typical {} from overage billing.",
+                "`{}` earns {} of its {} at central inputs from overage billing.",
                 x.tier,
                 usd(x.overage_revenue),
                 usd(x.revenue)
@@ -919,15 +930,16 @@ fn scenarios(f: &FeatureReport, conf: &str) -> Section {
         "happened in",
         &format!("cost {conf} without"),
         &format!("cost {conf} with"),
-        "effect",
+        "effect (± standard error)",
     ]);
-    for x in &s.scenarios {
-        let effect = match (x.cost_at_confidence_with, x.cost_at_confidence_without) {
-            (Some(w), Some(wo)) if wo > 0.0 => {
-                let d = w / wo - 1.0;
-                if d >= 0.0 { format!("+{}", pct(d)) } else { pct(d) }
+    for (x, e) in s.scenarios.iter().zip(&f.scenario_effects) {
+        let effect = match (e.difference_usd, e.difference_se) {
+            (Some(d), Some(se)) if e.measurable => format!("{} ± {}", signed_usd(d), usd(se)),
+            (Some(d), Some(se)) if !e.enough_months => {
+                format!("too few months to tell ({} ± {})", signed_usd(d), usd(se))
             }
-            _ => "—".into(),
+            (Some(d), Some(se)) => format!("no measurable effect ({} ± {})", signed_usd(d), usd(se)),
+            _ => "too few months to tell".into(),
         };
         t.row(vec![
             x.scenario.clone(),
@@ -942,7 +954,10 @@ fn scenarios(f: &FeatureReport, conf: &str) -> Section {
         title: "Stress scenarios and their effect".into(),
         blocks: vec![
             Block::Para(ticks(&format!(
-                "Each scenario happens at random in the simulated months with its chance. The effect compares the {conf} cost of the months in which it happened with those in which it did not."
+                "Each scenario happens at random in the simulated months with its chance. The effect is the {conf} cost of the months in which it happened minus that of the months in which it did not, with the standard error of that difference; it is measurable when it is more than {} standard errors from zero, and otherwise reads as no measurable effect at {} months. With fewer than {} months beyond the percentile with or without the scenario, its standard error is not trustworthy and the effect reads as too few months to tell.",
+                crate::report::MEASURABLE_SE,
+                fmt_count(s.trials as f64),
+                crate::report::MIN_TAIL_MONTHS
             ))),
             Block::Table(t),
         ],
@@ -1047,17 +1062,17 @@ fn value(f: &FeatureReport, conf: &str) -> Section {
         let unit = v.unit.clone().unwrap_or_else(|| "unit of value".into());
         t.row(vec!["kind of value".into(), v.kind.as_str().into()]);
         t.row(vec![
-            "interactions a month, typical".into(),
+            "interactions a month, central inputs".into(),
             fmt_count(v.interactions_per_month),
         ]);
         if let Some(u) = v.units_per_month {
-            t.row(vec![format!("{unit}s a month, typical"), fmt_count(u)]);
+            t.row(vec![format!("{unit}s a month, central inputs"), fmt_count(u)]);
         }
         if let Some(c) = v.cost_per_unit_usd {
             t.row(vec![format!("cost per {unit}"), usd(c)]);
         }
         if let Some(x) = v.value_usd_per_month {
-            t.row(vec!["value a month, typical".into(), usd(x)]);
+            t.row(vec!["value a month, central inputs".into(), usd(x)]);
         }
         if let Some(r) = v.value_cost_ratio {
             t.row(vec!["value / cost".into(), format!("{r:.1}x")]);
@@ -1106,6 +1121,7 @@ fn origin(o: &Origin) -> String {
         Origin::Spec { line, .. } => format!("spec, line {line}"),
         Origin::Measured { line, note, .. } => format!("measured: {note} (line {line})"),
         Origin::Default => "costgate default".into(),
+        Origin::Catalog { entry, source } => format!("price catalog: {entry} ({source})"),
     }
 }
 
@@ -1156,7 +1172,7 @@ fn assumptions(f: &FeatureReport) -> Section {
     }
     let mut blocks = vec![
         Block::Para(text(
-            "Every input the figures rest on, and where it came from: written in the spec (with its line), measured from logs, or costgate's documented default.",
+            "Every input the figures rest on, and where it came from: written in the spec (with its line), measured from logs, costgate's documented default, or the price catalog's entry.",
         )),
         Block::Table(t),
         Block::Para(ticks(&format!(

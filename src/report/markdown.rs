@@ -22,6 +22,8 @@ pub fn render(r: &CheckReport) -> String {
 
 /// Escape plain text for Markdown. `in_table`: also keep `|` from ending a cell.
 pub fn escape(s: &str) -> String {
+    // line breaks and control characters become visible escapes first
+    let s = crate::untrusted::clean(s);
     let mut o = String::with_capacity(s.len() + 8);
     let mut prev: Option<char> = None;
     for c in s.chars() {
@@ -49,7 +51,7 @@ pub fn escape(s: &str) -> String {
 /// A code span that holds any text: a fence longer than any run of
 /// backticks inside, `|` escaped in tables (GFM reads `\|` there).
 fn code_span(s: &str, in_table: bool) -> String {
-    let s: String = s
+    let s: String = crate::untrusted::clean(s)
         .chars()
         .map(|c| {
             if c == '\n' || c == '\r' || c.is_control() {
@@ -439,7 +441,8 @@ mod tests {
             "&lt;script&gt;alert(1)&lt;/script&gt;"
         );
         assert_eq!(escape("a|b *c* [x](y) @team"), "a\\|b \\*c\\* \\[x\\](y) @\u{2060}team");
-        assert_eq!(escape("line\nbreak"), "line break");
+        // a line break from input shows as `\n` (the backslash escaped for Markdown)
+        assert_eq!(escape("line\nbreak"), "line\\\\nbreak");
         assert_eq!(escape("cfo@example.com"), "cfo@example.com");
         assert_eq!(code_span("a`b", false), "``a`b``");
         assert_eq!(code_span("a|b", true), "`a\\|b`");

@@ -4,6 +4,7 @@
 pub mod doc;
 pub mod github;
 pub mod html;
+pub mod inert;
 pub mod junit;
 pub mod limits;
 pub mod markdown;
@@ -19,7 +20,7 @@ use crate::sim::{SimResult, Typical};
 use crate::spec::{Origin, ValueKind};
 
 /// Version of the JSON output; bumped on any breaking change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
@@ -48,6 +49,9 @@ pub struct FeatureReport {
     pub pricing: CatalogInfo,
     pub models: Vec<ModelInfo>,
     pub unit_costs: Vec<UnitCosts>,
+    /// The month with every input at its central value (median, or mode) and no
+    /// scenario: not the median month (see the README's model reference).
+    #[serde(rename = "at_central_inputs")]
     pub typical: Typical,
     pub worst_case: WorstCase,
     pub simulation: Option<SimResult>,
@@ -56,6 +60,9 @@ pub struct FeatureReport {
     pub budget_share: BudgetShare,
     /// Per threshold, the share of simulated months that break it.
     pub breach_probabilities: Vec<Breach>,
+    /// Per stress scenario, how much it moves the month at the policy's
+    /// confidence, with the standard error of that difference.
+    pub scenario_effects: Vec<ScenarioEffect>,
     pub thresholds: Thresholds,
     pub assumptions: Vec<Assumption>,
     pub findings: Vec<Finding>,
@@ -102,8 +109,69 @@ pub struct Breach {
     /// The policy threshold's name.
     pub threshold: String,
     pub value: f64,
-    /// Share of simulated months beyond it.
-    pub probability: f64,
+    /// Share of simulated months beyond it; `None` (null) where the
+    /// threshold does not apply (a cost/revenue ratio with no revenue, an
+    /// infrastructure share with no infrastructure budget).
+    pub probability: Option<f64>,
+}
+
+/// A difference is measurable when it is more than this many standard
+/// errors from zero (about a 5% chance for noise alone to look like one).
+pub const MEASURABLE_SE: f64 = 2.0;
+
+/// A tail quantile's standard error from order statistics is only
+/// trustworthy with enough months beyond it: fewer than this many in either
+/// set (with or without the scenario) and the effect is "too few months".
+pub const MIN_TAIL_MONTHS: f64 = 10.0;
+
+/// What a stress scenario does to the month at the policy's confidence.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ScenarioEffect {
+    pub scenario: String,
+    pub chance: f64,
+    pub happened_share: f64,
+    /// The month at `confidence` in the trials where it happened, minus
+    /// that in the trials where it did not.
+    pub difference_usd: Option<f64>,
+    /// Standard error of the difference: the two standard errors in
+    /// quadrature (the two sets of trials are disjoint).
+    pub difference_se: Option<f64>,
+    /// Whether each set has at least `MIN_TAIL_MONTHS` months beyond its
+    /// quantile, so that the standard error means something.
+    pub enough_months: bool,
+    /// `enough_months` and `|difference_usd| > MEASURABLE_SE × difference_se`.
+    pub measurable: bool,
+}
+
+impl ScenarioEffect {
+    /// `trials` and `confidence`: the run's.
+    pub fn of(x: &crate::sim::ScenarioSim, trials: usize, confidence: f64) -> ScenarioEffect {
+        let with = (x.happened_share * trials as f64).round();
+        let without = trials as f64 - with;
+        let tail = 1.0 - confidence;
+        let enough_months = with.min(without) * tail >= MIN_TAIL_MONTHS;
+        let difference = match (x.cost_at_confidence_with, x.cost_at_confidence_without) {
+            (Some(w), Some(wo)) => Some(w - wo),
+            _ => None,
+        };
+        let se = match (x.cost_at_confidence_with_se, x.cost_at_confidence_without_se) {
+            (Some(a), Some(b)) => Some(a.hypot(b)),
+            _ => None,
+        };
+        let measurable = match (difference, se) {
+            (Some(d), Some(e)) => enough_months && d.abs() > MEASURABLE_SE * e,
+            _ => false,
+        };
+        ScenarioEffect {
+            scenario: x.scenario.clone(),
+            chance: x.chance,
+            happened_share: x.happened_share,
+            difference_usd: difference,
+            difference_se: se,
+            enough_months,
+            measurable,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -124,4 +192,52 @@ pub fn json(report: &CheckReport) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("reports serialise");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::ScenarioSim;
+
+    fn sim(with: f64, with_se: f64, without: f64, without_se: f64) -> ScenarioSim {
+        ScenarioSim {
+            scenario: "s".into(),
+            chance: 0.5,
+            happened_share: 0.5,
+            cost_at_confidence_with: Some(with),
+            cost_at_confidence_without: Some(without),
+            cost_at_confidence_with_se: Some(with_se),
+            cost_at_confidence_without_se: Some(without_se),
+        }
+    }
+
+    #[test]
+    fn a_scenario_effect_is_measurable_only_beyond_two_standard_errors() {
+        // the example: −$21,644 with standard errors of $20,000 and
+        // $8,000 (difference ± $21,541): within noise
+        let e = ScenarioEffect::of(&sim(271_515.0, 20_000.0, 293_159.0, 8_000.0), 1000, 0.95);
+        assert_eq!(e.difference_usd, Some(271_515.0 - 293_159.0));
+        let se = e.difference_se.unwrap();
+        assert!((se - 20_000f64.hypot(8_000.0)).abs() < 1e-6);
+        assert!(!e.measurable);
+        // 3 and 5 in quadrature is 5.83: 11 is within 2 SE, 12 beyond
+        assert!(!ScenarioEffect::of(&sim(111.0, 3.0, 100.0, 5.0), 1000, 0.95).measurable);
+        assert!(ScenarioEffect::of(&sim(112.0, 3.0, 100.0, 5.0), 1000, 0.95).measurable);
+        assert!(ScenarioEffect::of(&sim(88.0, 3.0, 100.0, 5.0), 1000, 0.95).measurable);
+        // no standard error (too few months): never measurable
+        let mut x = sim(200.0, 1.0, 100.0, 1.0);
+        x.cost_at_confidence_with_se = None;
+        let e = ScenarioEffect::of(&x, 1000, 0.95);
+        assert!(!e.measurable);
+        assert_eq!(e.difference_se, None);
+        // 5% of 1,000 trials is 50 months with it: 2.5 beyond the p95, too
+        // few for its standard error, however large the difference looks
+        let mut x = sim(200.0, 1.0, 100.0, 1.0);
+        x.happened_share = 0.05;
+        let e = ScenarioEffect::of(&x, 1000, 0.95);
+        assert!(!e.enough_months && !e.measurable);
+        // 200 months with it (10 beyond the p95): enough
+        let e = ScenarioEffect::of(&x, 4000, 0.95);
+        assert!(e.enough_months && e.measurable);
+    }
 }

@@ -7,7 +7,14 @@ use super::{CheckReport, FeatureReport};
 use crate::economics::fmt_count;
 use crate::policy::rules::{pct, usd};
 use crate::policy::{Level, Verdict};
+use crate::report::doc::conf_label;
 use crate::sim::Summary;
+
+/// The low-side quantile of a confidence: 0.05 for 0.95, without the float
+/// residue of `1 − c`.
+pub fn low_quantile(confidence: f64) -> f64 {
+    ((1.0 - confidence) * 1e12).round() / 1e12
+}
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]
@@ -157,14 +164,15 @@ pub fn verdict_sentence(f: &FeatureReport) -> String {
     }
 }
 
-fn sim_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 3] {
+/// A figure's p50 and its bad side at the policy's confidence, labelled.
+fn sim_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 2] {
     match s {
         Some(s) => [
             s.p50.map_or("—".into(), f),
-            s.p95.map_or("—".into(), f),
-            s.p99.map_or("—".into(), f),
+            s.at_confidence
+                .map_or("—".into(), |v| format!("{} ({})", f(v), conf_label(s.at_quantile))),
         ],
-        None => ["—".into(), "—".into(), "—".into()],
+        None => ["—".into(), "—".into()],
     }
 }
 
@@ -181,55 +189,58 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
     o.push('\n');
 
     let sim = f.simulation.as_ref();
-    let mut t = Table::new(&["month", "typical", "p50", "p95", "p99", "worst case"]);
-    let c = sim_cells(sim.map(|s| &s.cost), usd);
+    let c = f.thresholds.confidence;
+    let (hi, lo) = (conf_label(c), conf_label(low_quantile(c)));
+    let bad = format!("bad month at {}", pct(c));
+    let mut t = Table::new(&["month", "p50", &bad, "worst case", "central inputs"]);
+    let x = sim_cells(sim.map(|s| &s.cost), usd);
     t.row(vec![
         "cost".into(),
-        usd(f.typical.cost),
-        c[0].clone(),
-        c[1].clone(),
-        c[2].clone(),
+        x[0].clone(),
+        x[1].clone(),
         f.worst_case.monthly_usd.map_or("unbounded".into(), usd),
+        usd(f.typical.cost),
     ]);
-    let r = sim_cells(sim.map(|s| &s.revenue), usd);
+    let x = sim_cells(sim.map(|s| &s.revenue), usd);
     t.row(vec![
         "revenue".into(),
-        usd(f.typical.revenue),
-        r[0].clone(),
-        r[1].clone(),
-        r[2].clone(),
+        x[0].clone(),
+        x[1].clone(),
         String::new(),
+        usd(f.typical.revenue),
     ]);
-    let q = sim_cells(sim.map(|s| &s.cost_revenue_ratio), pct);
+    let x = sim_cells(sim.map(|s| &s.cost_revenue_ratio), pct);
     t.row(vec![
         "cost / revenue".into(),
-        opt_pct(f.typical.cost_revenue_ratio),
-        q[0].clone(),
-        q[1].clone(),
-        q[2].clone(),
+        x[0].clone(),
+        x[1].clone(),
         String::new(),
+        opt_pct(f.typical.cost_revenue_ratio),
     ]);
-    let m = sim_cells(sim.map(|s| &s.margin), usd);
+    let x = sim_cells(sim.map(|s| &s.margin), usd);
     t.row(vec![
         "margin".into(),
-        usd(f.typical.margin),
-        m[0].clone(),
-        m[1].clone(),
-        m[2].clone(),
+        x[0].clone(),
+        x[1].clone(),
         String::new(),
+        usd(f.typical.margin),
     ]);
     o.push_str(&t.render("  ", style));
+    for line in month_notes(c) {
+        let _ = writeln!(o, "  {}", style.dim(&line));
+    }
     o.push('\n');
 
+    let (cost_h, rev_h, ratio_h) = (format!("cost {hi}"), format!("revenue {lo}"), format!("ratio {hi}"));
     let mut t = Table::new(&[
         "tier",
         "users",
         "model",
         "per interaction",
         "worst",
-        "cost p95",
-        "revenue p95",
-        "ratio p95",
+        &cost_h,
+        &rev_h,
+        &ratio_h,
         "hit a limit",
     ]);
     for (i, u) in f.unit_costs.iter().enumerate() {
@@ -240,9 +251,10 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
             u.model.clone(),
             usd(u.typical_interaction_usd),
             opt_usd(u.worst_interaction_usd),
-            ts.and_then(|x| x.cost.p95).map_or("—".into(), usd),
-            ts.and_then(|x| x.revenue.p95).map_or("—".into(), usd),
-            ts.and_then(|x| x.cost_revenue_ratio.p95).map_or("—".into(), pct),
+            ts.and_then(|x| x.cost.at_confidence).map_or("—".into(), usd),
+            ts.and_then(|x| x.revenue.at_confidence).map_or("—".into(), usd),
+            ts.and_then(|x| x.cost_revenue_ratio.at_confidence)
+                .map_or("—".into(), pct),
             ts.map_or("—".into(), |x| pct(x.effects.users_hit_share)),
         ]);
     }
@@ -303,24 +315,17 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
                 b.mean_days_tripped
             );
         }
-        for x in &s.scenarios {
-            let with = x.cost_at_confidence_with.map_or("—".into(), usd);
-            let without = x.cost_at_confidence_without.map_or("—".into(), usd);
-            let _ = writeln!(
-                o,
-                "  scenario {} ({} a month): p{:.0} {} when it happens, {} when not",
-                x.scenario,
-                pct(x.chance),
-                s.confidence * 100.0,
-                with,
-                without
-            );
+        for x in &f.scenario_effects {
+            let _ = writeln!(o, "  {}", scenario_line(x, s));
         }
         let risky: Vec<String> = f
             .breach_probabilities
             .iter()
-            .filter(|b| b.probability > 0.0)
-            .map(|b| format!("{} {}", b.threshold, pct(b.probability)))
+            .filter_map(|b| {
+                b.probability
+                    .filter(|p| *p > 0.0)
+                    .map(|p| format!("{} {}", b.threshold, pct(p)))
+            })
             .collect();
         if !risky.is_empty() {
             let _ = writeln!(o, "  chance a month breaks: {}", risky.join(" · "));
@@ -388,7 +393,73 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
     o
 }
 
+/// What the month table's columns mean, in two lines.
+pub fn month_notes(confidence: f64) -> [String; 3] {
+    [
+        format!(
+            "bad month: cost and cost / revenue at {}, revenue and margin at {}: {} is worse.",
+            conf_label(confidence),
+            conf_label(low_quantile(confidence)),
+            one_in(confidence)
+        ),
+        "central inputs: every input at its central value, no scenario. It sits below p50 because a month".into(),
+        "adds up many interactions, so it follows each input's mean, and a skewed input's mean is above its median."
+            .into(),
+    ]
+}
+
+/// "1 month in 20" for 0.95; "2.5% of months" when 1 / (1 − c) is not whole.
+pub fn one_in(confidence: f64) -> String {
+    let n = 1.0 / low_quantile(confidence);
+    if (n - n.round()).abs() < 1e-6 {
+        format!("1 month in {}", n.round())
+    } else {
+        format!("{} of months", pct(low_quantile(confidence)))
+    }
+}
+
+/// One stress scenario's effect on the month at the policy's confidence,
+/// with its standard error, or "no measurable effect".
+pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> String {
+    let conf = conf_label(s.confidence);
+    let head = format!("scenario {} ({} a month)", x.scenario, pct(x.chance));
+    match (x.difference_usd, x.difference_se) {
+        (Some(d), Some(se)) if x.measurable => format!(
+            "{head}: {conf} {} when it happens (± {}, one standard error)",
+            signed_usd(d),
+            usd(se),
+        ),
+        (Some(d), Some(se)) if !x.enough_months => format!(
+            "{head}: too few months in the tail to measure its effect at {} trials ({conf} {} ± {})",
+            fmt_count(s.trials as f64),
+            signed_usd(d),
+            usd(se),
+        ),
+        (Some(d), Some(se)) => format!(
+            "{head}: no measurable effect at {} trials ({conf} {} ± {}, within {} standard errors of zero)",
+            fmt_count(s.trials as f64),
+            signed_usd(d),
+            usd(se),
+            super::MEASURABLE_SE
+        ),
+        _ if x.happened_share == 0.0 => {
+            format!("{head}: happened in none of the {} trials", fmt_count(s.trials as f64))
+        }
+        _ if x.happened_share == 1.0 => format!("{head}: happened in every trial, nothing to compare with"),
+        _ => format!(
+            "{head}: too few months in the tail to measure its effect at {} trials",
+            fmt_count(s.trials as f64)
+        ),
+    }
+}
+
+pub fn signed_usd(d: f64) -> String {
+    if d >= 0.0 { format!("+{}", usd(d)) } else { usd(d) }
+}
+
 pub fn render(r: &CheckReport, style: Style) -> String {
+    // input strings made inert once (see `report::inert`)
+    let r = &super::inert::inert(r);
     let mut o = String::new();
     for f in &r.features {
         o.push_str(&render_feature(f, style));

@@ -12,7 +12,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::dist::open01;
+use crate::dist::{open01, stochastic_count};
 use crate::economics::{CapModel, Model};
 
 /// Cost of some tokens at base prices: [uncached-input rate, cached-input
@@ -118,7 +118,7 @@ impl Demand {
     /// `size` samples per class, drawn from the spec's distributions.
     pub fn sampled(m: &Model, size: usize, seed: u64) -> Demand {
         let viral = Self::multipliers(m);
-        let pool = Pool::new(m, POOL_SIZE, seed);
+        let pool = Pool::new(m, POOL_PER_SAMPLE * size, seed);
         let mut classes = Vec::new();
         for slot in 0..=viral.len() {
             for power in [false, true] {
@@ -149,10 +149,14 @@ pub fn stream(seed: u64, id: u64) -> ChaCha8Rng {
 pub const STREAM_CLASSES: u64 = 1 << 40;
 pub const STREAM_POOL: u64 = 1 << 41;
 pub const STREAM_PANEL: u64 = 1 << 42;
+/// The seeds of the batches' tables (see [`super::BATCHES`]).
+pub const STREAM_BATCH: u64 = 1 << 43;
 
 /// Samples per class of user-day in a Monte Carlo run.
 pub const CLASS_SAMPLES: usize = 32_768;
-pub const POOL_SIZE: usize = 65_536;
+/// Pooled interactions per user-day sample of a table (a table of `size`
+/// samples per class draws from a pool of `POOL_PER_SAMPLE * size`).
+pub const POOL_PER_SAMPLE: usize = 2;
 /// Interactions summed one by one in a user-day; past this, the rest are
 /// added at the pool's mean (their relative spread is below 1/16 of one's).
 const EXACT_INTERACTIONS: usize = 256;
@@ -185,8 +189,7 @@ fn mean_call(m: &Model, seed: u64) -> (f64, f64, Vec<Parts>) {
 /// Round `x` to a whole number, up with probability frac(x): same mean.
 #[inline]
 pub fn stochastic_round<R: Rng + ?Sized>(x: f64, rng: &mut R) -> f64 {
-    let f = x.floor();
-    if open01(rng) < x - f { f + 1.0 } else { f }
+    stochastic_count(x, f64::NEG_INFINITY, f64::INFINITY, rng)
 }
 
 /// Draw one call's tokens: (input, output), clipped to the spec's limits.
@@ -201,8 +204,7 @@ pub fn draw_call<R: Rng + ?Sized>(m: &Model, rng: &mut R) -> (f64, f64) {
 
 /// Draw one interaction's number of calls: a whole number in 1..=max_calls.
 pub fn draw_calls<R: Rng + ?Sized>(m: &Model, rng: &mut R) -> f64 {
-    let c = stochastic_round(m.calls.sample(rng), rng).max(1.0);
-    m.max_calls.map_or(c, |x| c.min(x))
+    stochastic_count(m.calls.sample(rng), 1.0, m.max_calls.unwrap_or(f64::INFINITY), rng)
 }
 
 /// A pool of sampled interactions that user-days are assembled from.
@@ -282,7 +284,7 @@ impl Pool {
         let pool_n = self.tokens.len();
         for k in 0..size {
             let u = (k as f64 + open01(rng)) / size as f64;
-            let n = stochastic_round(m.interactions.quantile(u) * mult, rng).max(0.0);
+            let n = stochastic_count(m.interactions.quantile(u) * mult, 0.0, f64::INFINITY, rng);
             let exact = (n as usize).min(EXACT_INTERACTIONS);
             let rest = n - exact as f64;
             let (mut t, mut o) = (self.mean_tokens * rest, self.mean_out * rest);
@@ -335,6 +337,11 @@ pub struct DayStats {
     /// of users adds; rescaled to a trial's conditions).
     pub cost_ref: f64,
     pub cost_sq: f64,
+    /// Mean squared overage tokens and mean cost x overage tokens of a
+    /// user-day under the same conditions (the overage revenue's spread and
+    /// its correlation with the cost's).
+    pub overage_sq: f64,
+    pub cost_overage: f64,
 }
 
 impl DayStats {
@@ -376,27 +383,13 @@ impl DayStats {
             if warn.is_some_and(|w| t >= w) {
                 st.p_warn += 1.0;
             }
-            let one = user_day(
-                &DayStats {
-                    sp_tok: f * t,
-                    sp_out: f * s.out[i],
-                    sp_p: scale(&s.cost[model][i], f),
-                    sp_f: scale(&s.cost[fb][i], f),
-                    ex_tok: e * t,
-                    ex_out: e * s.out[i],
-                    ex_p: scale(&s.cost[model][i], e),
-                    ex_f: scale(&s.cost[fb][i], e),
-                    ..DayStats::default()
-                },
-                cap,
-                0.0,
-                cached,
-            );
-            if let Some(after) = overage_after {
-                st.overage_tokens += (one.served_tokens - after).max(0.0);
-            }
+            let one = user_day(&DayStats::one(s, i, model, fallback, daily), cap, 0.0, cached);
+            let ov = overage_after.map_or(0.0, |after| (one.served_tokens - after).max(0.0));
+            st.overage_tokens += ov;
             st.cost_ref += one.cost;
             st.cost_sq += one.cost * one.cost;
+            st.overage_sq += ov * ov;
+            st.cost_overage += one.cost * ov;
         }
         let k = 1.0 / n;
         for v in [
@@ -410,6 +403,8 @@ impl DayStats {
             &mut st.overage_tokens,
             &mut st.cost_ref,
             &mut st.cost_sq,
+            &mut st.overage_sq,
+            &mut st.cost_overage,
         ] {
             *v *= k;
         }
@@ -417,6 +412,30 @@ impl DayStats {
             *p = scale(p, k);
         }
         st
+    }
+}
+
+impl DayStats {
+    /// Sample `i` of a class on its own, split at the daily cap `daily`.
+    pub fn one(s: &Samples, i: usize, model: usize, fallback: Option<usize>, daily: Option<f64>) -> DayStats {
+        let fb = fallback.unwrap_or(model);
+        let t = s.tokens[i];
+        let f = match daily {
+            Some(d) if t > d => d / t,
+            _ => 1.0,
+        };
+        let e = 1.0 - f;
+        DayStats {
+            sp_tok: f * t,
+            sp_out: f * s.out[i],
+            sp_p: scale(&s.cost[model][i], f),
+            sp_f: scale(&s.cost[fb][i], f),
+            ex_tok: e * t,
+            ex_out: e * s.out[i],
+            ex_p: scale(&s.cost[model][i], e),
+            ex_f: scale(&s.cost[fb][i], e),
+            ..DayStats::default()
+        }
     }
 }
 

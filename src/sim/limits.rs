@@ -10,8 +10,9 @@
 
 use std::collections::HashSet;
 
-use super::demand::{CLASS_SAMPLES, POOL_SIZE};
+use super::demand::POOL_PER_SAMPLE;
 use super::month::{PANEL_USERS, TENANT_REPS};
+use super::{BATCH_CLASS_SAMPLES, BATCHES};
 use crate::source::Loc;
 use crate::spec::{Audience, ScenarioEffect, Spec};
 
@@ -70,18 +71,24 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
     };
     let interactions = spec.usage.interactions_per_active_day.dist.worst(q);
 
+    // Each batch of trials builds its own demand tables and panels (see
+    // `super::simulate`): `batches` sets of them, each of `CLASS_SAMPLES`
+    // samples per class drawn from a pool of `POOL_SIZE` interactions.
+    let batches = BATCHES.min(trials.max(1)) as f64;
+    const CLASS_SAMPLES: usize = BATCH_CLASS_SAMPLES;
+    const POOL_SIZE: usize = POOL_PER_SAMPLE * BATCH_CLASS_SAMPLES;
     let mut parts: Vec<(f64, String)> = Vec::new();
     // Demand tables: a pool of interactions, then each class of user-day.
     parts.push((
-        POOL_SIZE as f64 * calls.clamp(1.0, EXACT) * (1.0 + models) * 4.0,
+        batches * POOL_SIZE as f64 * calls.clamp(1.0, EXACT) * (1.0 + models) * 4.0,
         "calls per interaction".into(),
     ));
     parts.push((
-        classes * CLASS_SAMPLES as f64 * interactions.clamp(1.0, EXACT) * (1.0 + models) * 2.0,
+        batches * classes * CLASS_SAMPLES as f64 * interactions.clamp(1.0, EXACT) * (1.0 + models) * 2.0,
         format!("{} classes of user-day (viral scenarios) x {} models", classes, models),
     ));
     parts.push((
-        tiers * classes * CLASS_SAMPLES as f64 * 30.0,
+        batches * tiers * classes * CLASS_SAMPLES as f64 * 30.0,
         "tiers x classes of user-day".into(),
     ));
     // Every month: each tier each day, tenants, panels for monthly caps.
@@ -121,9 +128,9 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
         .unwrap_or_default();
 
     // Memory: demand tables, panels, and what each month keeps until summarised.
-    let tables =
-        (classes * CLASS_SAMPLES as f64 + POOL_SIZE as f64) * 8.0 * (2.0 + 3.0 * models) + tiers * classes * 256.0;
-    let panels = panel_tiers * PANEL_USERS as f64 * days * 8.0;
+    let tables = batches
+        * ((classes * CLASS_SAMPLES as f64 + POOL_SIZE as f64) * 8.0 * (2.0 + 3.0 * models) + tiers * classes * 256.0);
+    let panels = batches * panel_tiers * PANEL_USERS as f64 * days * 8.0;
     let month = 160.0
         + tiers * 200.0
         + alerts * 8.0

@@ -4,13 +4,18 @@
 //! Each trial draws the quantities every user shares (how many users, how
 //! active, which scenarios happen and when) from its own random stream,
 //! derived from the seed and the trial's index; the per-user variation sits in
-//! demand tables drawn once per run. See the README's model reference.
+//! demand tables. The trials are split into [`BATCHES`] consecutive batches,
+//! each with demand tables (and monthly-cap panels) drawn independently, so
+//! the tables' sampling error shows in the spread of the batches and the
+//! standard errors, computed from the batches, include it. See the README's
+//! model reference.
 
 pub mod brute;
 pub mod demand;
 pub mod limits;
 pub mod month;
 
+use rand::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -20,6 +25,11 @@ use month::{Engine, Month};
 
 pub const DEFAULT_SEED: u64 = 20_240_601;
 pub const DEFAULT_TRIALS: usize = 10_000;
+/// Batches of trials, each with its own demand tables (fewer when there
+/// are fewer trials).
+pub const BATCHES: usize = 32;
+/// Samples per class of user-day in each batch's demand tables.
+pub const BATCH_CLASS_SAMPLES: usize = 4096;
 
 /// How to run the simulation.
 #[derive(Clone, Debug)]
@@ -56,9 +66,13 @@ pub struct Summary {
     pub p95: Option<f64>,
     pub p99: Option<f64>,
     pub max: Option<f64>,
-    /// The percentile the policy reads (`confidence`) and its standard error.
+    /// The figure's bad side at the policy's `confidence`, and its standard
+    /// error: the `confidence` quantile of cost and cost/revenue (higher is
+    /// worse), the `1 − confidence` quantile of revenue and margin (lower is
+    /// worse). `at_quantile` says which quantile it is.
     pub at_confidence: Option<f64>,
     pub at_confidence_se: Option<f64>,
+    pub at_quantile: f64,
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -133,6 +147,7 @@ impl Sorted {
             max: v.last().copied().and_then(finite),
             at_confidence: finite(self.quantile(confidence)),
             at_confidence_se: finite(self.quantile_se(confidence)),
+            at_quantile: confidence,
         }
     }
 }
@@ -202,6 +217,9 @@ pub struct ScenarioSim {
     /// happened and where it did not.
     pub cost_at_confidence_with: Option<f64>,
     pub cost_at_confidence_without: Option<f64>,
+    /// Their Monte Carlo standard errors (`null` with fewer than two months).
+    pub cost_at_confidence_with_se: Option<f64>,
+    pub cost_at_confidence_without_se: Option<f64>,
 }
 
 /// The distribution of the month.
@@ -225,12 +243,23 @@ pub struct SimResult {
 
 /// Run the Monte Carlo simulation.
 pub fn simulate(model: &Model, opts: &Options) -> SimResult {
-    let engine = Engine::sampled(model, opts.seed);
     let trials = opts.trials.max(1);
-    let run = |i: usize| -> Month {
-        let mut rng = stream(opts.seed, i as u64);
-        let draw = engine.draw(&mut rng);
-        engine.month(&draw, Some(&mut rng))
+    let batches = Batches::new(trials);
+    let go = || {
+        let engines: Vec<Engine> = (0..batches.count)
+            .into_par_iter()
+            .map(|b| {
+                let seed = stream(opts.seed, demand::STREAM_BATCH + b as u64).next_u64();
+                Engine::sampled_sized(model, BATCH_CLASS_SAMPLES, seed)
+            })
+            .collect();
+        let run = |i: usize| -> Month {
+            let engine = &engines[batches.of(i)];
+            let mut rng = stream(opts.seed, i as u64);
+            let draw = engine.draw(&mut rng);
+            engine.month(&draw, Some(&mut rng))
+        };
+        collect(trials, opts.progress, &run)
     };
     let months: Vec<Month> = match opts.threads {
         Some(n) => {
@@ -238,11 +267,78 @@ pub fn simulate(model: &Model, opts: &Options) -> SimResult {
                 .num_threads(n.max(1))
                 .build()
                 .expect("thread pool");
-            pool.install(|| collect(trials, opts.progress, &run))
+            pool.install(go)
         }
-        None => collect(trials, opts.progress, &run),
+        None => go(),
     };
-    summarise(model, opts, &months)
+    summarise(model, opts, &months, &batches)
+}
+
+/// Trials `i` split into `count` consecutive batches of (nearly) equal size.
+#[derive(Clone, Copy, Debug)]
+pub struct Batches {
+    pub count: usize,
+    pub trials: usize,
+}
+
+impl Batches {
+    pub fn new(trials: usize) -> Self {
+        Batches {
+            count: BATCHES.min(trials).max(1),
+            trials,
+        }
+    }
+
+    pub fn of(&self, i: usize) -> usize {
+        i * self.count / self.trials.max(1)
+    }
+
+    /// Standard error of the mean of `values` (in trial order), from the
+    /// spread of the batches' sums: trials of one batch share its tables, so
+    /// this counts the tables' sampling error as well as the trials'.
+    pub fn mean_se(&self, values: &[f64]) -> f64 {
+        let n = values.len();
+        let b = self.count;
+        if b < 2 || n != self.trials {
+            return f64::NAN;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let mut sums = vec![(0.0f64, 0.0f64); b];
+        for (i, v) in values.iter().enumerate() {
+            let s = &mut sums[self.of(i)];
+            s.0 += v;
+            s.1 += 1.0;
+        }
+        // Linearised (ratio) estimator, exact for equal batches:
+        // var = b/(b-1) x sum over batches of (S_b - n_b x mean)² / n².
+        let ss: f64 = sums.iter().map(|(s, k)| (s - k * mean).powi(2)).sum();
+        (b as f64 / (b as f64 - 1.0) * ss).sqrt() / n as f64
+    }
+
+    /// Standard error of the `q` quantile: the standard error of the share
+    /// of trials at or below it (from the batches, as for the mean), turned
+    /// into the quantile's scale by the order statistics that far either side.
+    pub fn quantile_se(&self, values: &[f64], sorted: &Sorted, q: f64) -> f64 {
+        let x = sorted.quantile(q);
+        if !x.is_finite() {
+            return f64::NAN;
+        }
+        let below: Vec<f64> = values.iter().map(|v| f64::from(u8::from(*v <= x))).collect();
+        let delta = self.mean_se(&below);
+        0.5 * (sorted.quantile((q + delta).min(1.0)) - sorted.quantile((q - delta).max(0.0)))
+    }
+
+    /// [`Sorted::summary`] of `values` (in trial order), its standard errors
+    /// from the batches.
+    pub fn summary(&self, values: Vec<f64>, q: f64) -> (Summary, Sorted) {
+        let sorted = Sorted::new(values.clone());
+        let mut s = sorted.summary(q);
+        s.mean_se = s.mean.and_then(|_| finite(self.mean_se(&values)));
+        s.at_confidence_se = s
+            .at_confidence
+            .and_then(|_| finite(self.quantile_se(&values, &sorted, q)));
+        (s, sorted)
+    }
 }
 
 fn collect(trials: usize, progress: bool, run: &(dyn Fn(usize) -> Month + Sync)) -> Vec<Month> {
@@ -266,16 +362,30 @@ fn collect(trials: usize, progress: bool, run: &(dyn Fn(usize) -> Month + Sync))
     }
 }
 
-fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
+fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches) -> SimResult {
     let q = opts.confidence;
+    // the low-side quantile, without the float residue of 1 − q (0.05, not 0.050000000000000044)
+    let low = ((1.0 - q) * 1e12).round() / 1e12;
     let n = months.len() as f64;
-    let col = |f: &dyn Fn(&Month) -> f64| Sorted::new(months.iter().map(f).collect());
-    let cost = col(&|m| m.cost);
-    let revenue = col(&|m| m.revenue);
+    // each figure read on its bad side: `q` for cost and ratio, `low` for revenue and margin
+    let col = |f: &dyn Fn(&Month) -> f64, at: f64| batches.summary(months.iter().map(f).collect(), at);
     // The ratio over the trials where it is defined (some revenue or cost).
-    let defined = |f: &dyn Fn(&Month) -> f64| Sorted::new(months.iter().map(f).filter(|r| !r.is_nan()).collect());
-    let ratios = defined(&|m| ratio(m.cost, m.revenue));
-    let margin = col(&|m| m.revenue - m.cost);
+    // The batch standard errors need one value per trial in trial order, so
+    // when some trial is undefined its summary comes from the defined ones
+    // alone (order-statistic standard errors).
+    let defined = |f: &dyn Fn(&Month) -> f64, at: f64| {
+        let values: Vec<f64> = months.iter().map(f).collect();
+        if values.iter().any(|r| r.is_nan()) {
+            let sorted = Sorted::new(values.into_iter().filter(|r| !r.is_nan()).collect());
+            (sorted.summary(at), sorted)
+        } else {
+            batches.summary(values, at)
+        }
+    };
+    let (cost_summary, cost) = col(&|m| m.cost, q);
+    let (revenue, _) = col(&|m| m.revenue, low);
+    let (ratio_summary, ratios) = defined(&|m| ratio(m.cost, m.revenue), q);
+    let (margin, _) = col(&|m| m.revenue - m.cost, low);
     let tiers = model
         .tiers
         .iter()
@@ -307,10 +417,11 @@ fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
                 .unwrap_or_default();
             TierSim {
                 tier: t.name.clone(),
-                cost: col(&|m| tm(m).cost).summary(q),
-                revenue: col(&|m| tm(m).revenue()).summary(q),
-                cost_revenue_ratio: defined(&|m| ratio(tm(m).cost, tm(m).revenue())).summary(q),
-                margin: col(&|m| tm(m).revenue() - tm(m).cost).summary(q),
+                cost: col(&|m| tm(m).cost, q).0,
+                // revenue and margin: their bad side is the low one
+                revenue: col(&|m| tm(m).revenue(), low).0,
+                cost_revenue_ratio: defined(&|m| ratio(tm(m).cost, tm(m).revenue()), q).0,
+                margin: col(&|m| tm(m).revenue() - tm(m).cost, low).0,
                 effects: LimitEffects {
                     users_hit_share: share(sum(&|t| t.users_hit), users),
                     user_days_warned_share: share(sum(&|t| t.warned_user_days), user_days),
@@ -345,6 +456,8 @@ fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
                 happened_share: with.values().len() as f64 / n,
                 cost_at_confidence_with: (!with.values().is_empty()).then(|| with.quantile(q)),
                 cost_at_confidence_without: (!without.values().is_empty()).then(|| without.quantile(q)),
+                cost_at_confidence_with_se: finite(with.quantile_se(q)),
+                cost_at_confidence_without_se: finite(without.quantile_se(q)),
             }
         })
         .collect();
@@ -352,10 +465,10 @@ fn summarise(model: &Model, opts: &Options, months: &[Month]) -> SimResult {
         seed: opts.seed,
         trials: months.len(),
         confidence: q,
-        cost: cost.summary(q),
-        revenue: revenue.summary(q),
-        cost_revenue_ratio: ratios.summary(q),
-        margin: margin.summary(q),
+        cost: cost_summary,
+        revenue,
+        cost_revenue_ratio: ratio_summary,
+        margin,
         tiers,
         breakers,
         scenarios,
@@ -461,6 +574,36 @@ mod tests {
         let theory = (0.95f64 * 0.05 / n as f64).sqrt() / crate::dist::norm_pdf(crate::dist::Z95);
         assert!((sd / theory - 1.0).abs() < 0.2, "spread {sd} vs theory {theory}");
         assert!((se / theory - 1.0).abs() < 0.2, "reported {se} vs theory {theory}");
+    }
+
+    #[test]
+    fn batch_standard_errors_are_unbiased_for_independent_trials() {
+        // Independent standard normal trials, n = 1,000 in 32 batches (of 31
+        // and 32): the batch estimate of the mean's variance must average
+        // 1/n. Each estimate has 31 degrees of freedom (relative SD of the
+        // variance sqrt(2/31) = 25%); over 400 repeats the average's is
+        // 1.3%: allow 6%. The quantile's SE must average its theoretical
+        // sqrt(q(1-q)/n)/pdf(z) within 10% (its estimate is noisier).
+        let n = 1000;
+        let b = Batches::new(n);
+        assert_eq!(b.count, 32);
+        assert_eq!((b.of(0), b.of(n - 1)), (0, 31));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let (mut var, mut qse) = (0.0, 0.0);
+        for _ in 0..400 {
+            let v: Vec<f64> = (0..n)
+                .map(|_| crate::dist::norm_inv(crate::dist::open01(&mut rng)))
+                .collect();
+            let se = b.mean_se(&v);
+            var += se * se / 400.0;
+            let sorted = Sorted::new(v.clone());
+            qse += b.quantile_se(&v, &sorted, 0.95) / 400.0;
+        }
+        assert!((var * n as f64 - 1.0).abs() < 0.06, "n x var {}", var * n as f64);
+        let theory = (0.95f64 * 0.05 / n as f64).sqrt() / crate::dist::norm_pdf(crate::dist::Z95);
+        assert!((qse / theory - 1.0).abs() < 0.1, "quantile se {qse} vs {theory}");
+        // one trial: no standard error
+        assert!(Batches::new(1).mean_se(&[1.0]).is_nan());
     }
 
     #[test]

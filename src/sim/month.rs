@@ -11,6 +11,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day};
+use crate::dist::stochastic_count;
 use rand_distr::Distribution;
 
 use crate::dist::{Dist, open01};
@@ -187,6 +188,16 @@ pub struct Engine<'m> {
     loop_call_out: f64,
     /// Per tier: the worst case of one tenant's users, and the strata moments.
     tenant_strata: Vec<Option<(f64, TenantStrata)>>,
+    /// Per tier, what the worst case lets one user cost (a `block` cap at
+    /// the dearest rate): a day at base prices, and a month at the worst
+    /// price multiplier. No trial goes past them.
+    bounds: Vec<Bound>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Bound {
+    day: Option<f64>,
+    month: Option<f64>,
 }
 
 /// A fixed set of simulated users (common random numbers across trials) for
@@ -206,11 +217,12 @@ impl<'m> Engine<'m> {
 
     /// The Monte Carlo engine, its tables drawn from `seed`.
     pub fn sampled(model: &'m Model, seed: u64) -> Self {
-        Self::build(
-            model,
-            Demand::sampled(model, super::demand::CLASS_SAMPLES, seed),
-            Some(seed),
-        )
+        Self::sampled_sized(model, super::demand::CLASS_SAMPLES, seed)
+    }
+
+    /// The Monte Carlo engine with `size` samples per class of user-day.
+    pub fn sampled_sized(model: &'m Model, size: usize, seed: u64) -> Self {
+        Self::build(model, Demand::sampled(model, size, seed), Some(seed))
     }
 
     fn build(model: &'m Model, demand: Demand, seed: Option<u64>) -> Self {
@@ -255,6 +267,19 @@ impl<'m> Engine<'m> {
                 Customers::Users(_) => None,
             })
             .collect();
+        let pm = model.worst_price_multiplier();
+        let bounds = model
+            .tiers
+            .iter()
+            .map(|t| {
+                let rate = model.dearest_rate(t);
+                let cap = t.cap.as_ref().filter(|c| c.on_limit == OnLimit::Block);
+                Bound {
+                    day: cap.and_then(|c| c.daily_tokens).map(|d| d * rate),
+                    month: cap.and_then(|c| c.block_bound(days as f64)).map(|x| x * rate * pm),
+                }
+            })
+            .collect();
         Engine {
             model,
             demand,
@@ -263,6 +288,7 @@ impl<'m> Engine<'m> {
             tenant_strata,
             loop_call_tokens: model.typical_input() + model.typical_output(),
             loop_call_out: model.typical_output(),
+            bounds,
         }
     }
 
@@ -299,12 +325,14 @@ impl<'m> Engine<'m> {
         }
     }
 
-    /// Draw the shared quantities of one trial. Counts are truncated at the
-    /// worst-case quantile, so no trial exceeds the worst case.
+    /// Draw the shared quantities of one trial. Customer counts follow the
+    /// rule of every count ([`stochastic_count`]): rounded stochastically to
+    /// a whole number, then clipped at the value the worst case reads, so no
+    /// trial has more customers than the worst case.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> Draw {
         let m = self.model;
         let q = m.worst_case_quantile;
-        let count = |d: &Dist, rng: &mut R| d.sample(rng).min(d.worst(q)).max(0.0);
+        let count = |d: &Dist, hi: f64, rng: &mut R| stochastic_count(d.sample(rng), 0.0, hi, rng);
         let customers = m
             .tiers
             .iter()
@@ -317,19 +345,15 @@ impl<'m> Engine<'m> {
                     },
                     Some((worst, strata)),
                 ) => {
-                    let n = count(tenants, rng).round() as usize;
+                    let n = count(tenants, tenants.worst(q).round(), rng) as usize;
                     if n <= TENANT_REPS {
-                        TierDraw::Tenants(
-                            (0..n)
-                                .map(|_| users_per_tenant.sample(rng).min(*worst).max(0.0))
-                                .collect(),
-                        )
+                        TierDraw::Tenants((0..n).map(|_| count(users_per_tenant, *worst, rng)).collect())
                     } else {
                         self.represented(users_per_tenant, *worst, strata, n, rng)
                     }
                 }
                 (Customers::Users(d), _) | (Customers::Tenants { tenants: d, .. }, None) => {
-                    TierDraw::Users(count(d, rng))
+                    TierDraw::Users(count(d, d.worst(q), rng))
                 }
             })
             .collect();
@@ -382,7 +406,10 @@ impl<'m> Engine<'m> {
         let k = TENANT_REPS as f64;
         let weight = n as f64 / k;
         let users: Vec<f64> = (0..TENANT_REPS)
-            .map(|s| d.quantile((s as f64 + open01(rng)) / k).min(worst).max(0.0))
+            .map(|s| {
+                let x = d.quantile((s as f64 + open01(rng)) / k);
+                stochastic_count(x, 0.0, worst, rng)
+            })
             .collect();
         let shrink = weight.sqrt().recip();
         let mut mass: Vec<f64> = users
@@ -457,7 +484,7 @@ impl<'m> Engine<'m> {
                 continue;
             };
             monthly[ti] = Some(match &self.panels[ti] {
-                Some(panel) => self.panel_month(ti, panel, cap_m, a, &slot, &power),
+                Some(panel) => self.panel_month(ti, panel, cap_m, a, c, &slot, &power),
                 None => self.fluid_month(ti, cap_m, a, &slot),
             });
         }
@@ -475,6 +502,21 @@ impl<'m> Engine<'m> {
             .collect();
         let mut loop_used: Vec<f64> = vec![0.0; loops.len()];
 
+        // Each tier's (or tenant's) count of power users, drawn once a month:
+        // its deviation from the expected count, in standard deviations.
+        let power_z: Vec<Vec<f64>> = draw
+            .customers
+            .iter()
+            .map(|cd| {
+                let k = cd.tenants().map_or(1, |(v, _)| v.len());
+                (0..k)
+                    .map(|_| match noise.as_deref_mut() {
+                        Some(rng) => rand_distr::StandardNormal.sample(&mut *rng),
+                        None => 0.0,
+                    })
+                    .collect()
+            })
+            .collect();
         // Users of each tier in this trial (a tenant tier's sum, once).
         let tier_users: Vec<f64> = draw.customers.iter().map(TierDraw::users).collect();
         // Per-day buffers, reused across the month's days.
@@ -502,27 +544,60 @@ impl<'m> Engine<'m> {
                 let u1 = user_day(s1, cap, r1, c);
                 let mix = |f: fn(&UserDay) -> f64| (1.0 - p) * f(&u0) + p * f(&u1);
                 let cost = mix(|u| u.cost) * pm[d];
-                // E[x²] of a user-day under today's conditions: the table's,
-                // rescaled by how today's mean compares with the table's.
-                let sq = |st: &DayStats, u: &UserDay| {
-                    if st.cost_ref > 0.0 {
-                        st.cost_sq * (u.cost / st.cost_ref).powi(2)
-                    } else {
-                        0.0
+                let ov_rate = t.overage.map_or(0.0, |o| o.1 / 1000.0);
+                let overage_tok =
+                    ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1)) * ov_rate;
+                // The spread a user adds to the day, for the cost and the
+                // overage revenue of the same user-days (variances and their
+                // covariance, per user, USD), and what a power user adds
+                // over an ordinary one (a user keeps their class all month,
+                // so the count of power users is drawn once a month).
+                let (vc, vo, cv, dc, dov) = match monthly[ti].as_ref() {
+                    // A monthly cap: from the panel, whose users live their
+                    // whole month (class and cap included), scaled so that
+                    // the days add up to the spread of its user-months.
+                    Some(mc) => {
+                        let [vc, vo, cv] = mc.day_var[d];
+                        (
+                            vc * pm[d] * pm[d],
+                            vo * ov_rate * ov_rate,
+                            cv * pm[d] * ov_rate,
+                            0.0,
+                            0.0,
+                        )
+                    }
+                    // Otherwise from the tables, rescaled to today's
+                    // conditions by how today's mean compares with the table's.
+                    None => {
+                        let one = |st: &DayStats, u: &UserDay, r: f64| {
+                            let k = if st.cost_ref > 0.0 { u.cost / st.cost_ref } else { 0.0 };
+                            let (mc, mo) = (a * u.cost * pm[d], a * st.overage_tokens * (1.0 - r) * ov_rate);
+                            // E[x²] − E[x]² cancels to rounding noise when every
+                            // user-day is alike; below it there is no spread.
+                            let clean = |v: f64, m: f64| if v > 1e-9 * m * m { v } else { 0.0 };
+                            let vc = clean(a * st.cost_sq * (k * pm[d]).powi(2) - mc * mc, mc);
+                            let vo = clean(a * st.overage_sq * ((1.0 - r) * ov_rate).powi(2) - mo * mo, mo);
+                            let cv = a * st.cost_overage * k * pm[d] * (1.0 - r) * ov_rate - mc * mo;
+                            (vc, vo, cv, mc, mo)
+                        };
+                        let (vc0, vo0, cv0, mc0, mo0) = one(s0, &u0, r0);
+                        let (vc1, vo1, cv1, mc1, mo1) = one(s1, &u1, r1);
+                        let w = |x0: f64, x1: f64| (1.0 - p) * x0 + p * x1;
+                        (w(vc0, vc1), w(vo0, vo1), w(cv0, cv1), mc1 - mc0, mo1 - mo0)
                     }
                 };
-                let var1 = ((1.0 - p) * sq(s0, &u0) + p * sq(s1, &u1)) * pm[d] * pm[d];
-                let mean1 = cost;
-                // E[x²] − E[x]² cancels to rounding noise when every user-day is
-                // alike; below that noise there is no spread to add.
-                let per_user_var = match a * var1 - (a * mean1).powi(2) {
-                    v if v > 1e-9 * (a * mean1).powi(2) => v,
-                    _ => 0.0,
+                // The overage's noise: the part explained by the cost's draw
+                // (same users), and an independent rest.
+                let (ov_beta, ov_rest) = if vc > 0.0 {
+                    let b = cv / vc;
+                    (b, (vo - b * cv).max(0.0).sqrt())
+                } else {
+                    (0.0, vo.max(0.0).sqrt())
                 };
+                let power_sd = (p * (1.0 - p)).sqrt();
                 let hit = (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1);
                 let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
-                let overage_tok = ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1))
-                    * t.overage.map_or(0.0, |o| o.1 / 1000.0);
+                let day_bound = self.bounds[ti].day.map(|b| b * pm[d]);
                 let tm = &mut out.tiers[ti];
                 let users = tier_users[ti];
                 let n_act = users * a;
@@ -537,33 +612,53 @@ impl<'m> Engine<'m> {
                 tm.demand_tokens += n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
                 tm.unserved_tokens += n_act * mix(|u| u.unserved_tokens);
                 let served = n_act * mix(|u| u.served_tokens);
-                let mut noise_of = |n_users: f64| -> f64 {
+                // The spread of `n_users` users' day: (cost, overage revenue),
+                // `zp` the month's draw of their count of power users.
+                let mut noise_of = |n_users: f64, zp: f64| -> (f64, f64) {
                     match noise.as_deref_mut() {
                         // Always draw, so trials keep common random numbers across specs.
                         Some(rng) => {
                             let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
-                            (n_users * per_user_var).sqrt() * z
+                            let z2: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+                            let extra_power = n_users.sqrt() * power_sd * zp;
+                            let c = (n_users * vc).sqrt() * z;
+                            (
+                                c + extra_power * dc,
+                                ov_beta * c + n_users.sqrt() * ov_rest * z2 + extra_power * dov,
+                            )
                         }
-                        None => 0.0,
+                        None => (0.0, 0.0),
                     }
                 };
                 match (draw.customers[ti].tenants(), &t.budget) {
                     (Some((tenants, w)), Some(b)) => {
                         let mut total = 0.0;
+                        let mut overage = 0.0;
                         for (j, &u) in tenants.iter().enumerate() {
                             // A representative's noise is that of the mean of
-                            // the `w` tenants it stands for.
-                            let mut x = (u * a * cost + noise_of(if w == 1.0 { u } else { u / w })).max(0.0);
+                            // the `w` tenants it stands for (their power users
+                            // drawn once a month like a tenant's).
+                            let (nc, no) = noise_of(if w == 1.0 { u } else { u / w }, power_z[ti][j]);
+                            let mut x = (u * a * cost + nc).max(0.0);
+                            let mut ov = (u * a * overage_tok + no).max(0.0);
+                            if let Some(bd) = day_bound {
+                                x = x.min(u * bd);
+                            }
+                            // What the tenants it stands for weigh together,
+                            // per unit of its own (1 for a tenant on its own).
+                            let stands_for = w * draw.customers[ti].mass_ratio(j);
                             if b.block {
                                 let left = (b.monthly_usd - tenant_spend[ti][j]).max(0.0);
                                 if x > left {
                                     let cut = if x > 0.0 { 1.0 - left / x } else { 0.0 };
-                                    tm.blocked_user_days += w * u * draw.customers[ti].mass_ratio(j) * a * cut;
+                                    tm.blocked_user_days += stands_for * u * a * cut;
+                                    ov *= 1.0 - cut;
                                     x = left;
                                 }
                             }
                             tenant_day[ti][j] = x;
-                            total += w * x * draw.customers[ti].mass_ratio(j);
+                            total += stands_for * x;
+                            overage += stands_for * ov;
                         }
                         let demand_cost = n_act * cost;
                         let kept = if demand_cost > 0.0 {
@@ -573,13 +668,14 @@ impl<'m> Engine<'m> {
                         };
                         day_served[ti] = served * kept;
                         tm.unserved_tokens += served * (1.0 - kept);
-                        day_overage[ti] = n_act * overage_tok * kept;
+                        day_overage[ti] = overage;
                         day_cost[ti] = total;
                     }
                     _ => {
-                        day_cost[ti] = (n_act * cost + noise_of(users)).max(0.0);
+                        let (nc, no) = noise_of(users, power_z[ti].first().copied().unwrap_or(0.0));
+                        day_cost[ti] = (n_act * cost + nc).max(0.0);
                         day_served[ti] = served;
-                        day_overage[ti] = n_act * overage_tok;
+                        day_overage[ti] = (n_act * overage_tok + no).max(0.0);
                     }
                 }
             }
@@ -662,6 +758,12 @@ impl<'m> Engine<'m> {
                 day_served[ti] += served;
             }
 
+            // No tier's day goes past what the worst case lets its users cost.
+            for (ti, c) in day_cost.iter_mut().enumerate() {
+                if let Some(b) = self.bounds[ti].day {
+                    *c = c.min(tier_users[ti] * b * pm[d]);
+                }
+            }
             // Breakers act on the day's total.
             let mut total: f64 = day_cost.iter().sum();
             let mut scale = 1.0;
@@ -715,6 +817,10 @@ impl<'m> Engine<'m> {
         for (ti, t) in m.tiers.iter().enumerate() {
             let tm = &mut out.tiers[ti];
             let users = draw.customers[ti].users();
+            // Nor its month.
+            if let Some(b) = self.bounds[ti].month {
+                tm.cost = tm.cost.min(users * b);
+            }
             tm.users = users;
             let payers = draw.customers[ti].payers();
             tm.subscription_revenue = payers * t.price.unwrap_or(0.0);
@@ -769,12 +875,30 @@ impl<'m> Engine<'m> {
             r,
             hit_days,
             users_hit: daily.max((1.0 - p) * hit_users[0] + p * hit_users[1]),
+            day_var: vec![[0.0; 3]; days],
         }
     }
 
-    fn panel_month(&self, ti: usize, panel: &Panel, cap_m: f64, a: f64, slot: &[usize], power: &[f64]) -> MonthlyCut {
+    #[allow(clippy::too_many_arguments)]
+    fn panel_month(
+        &self,
+        ti: usize,
+        panel: &Panel,
+        cap_m: f64,
+        a: f64,
+        c: f64,
+        slot: &[usize],
+        power: &[f64],
+    ) -> MonthlyCut {
         let days = slot.len();
-        let daily = self.model.tiers[ti].cap.as_ref().and_then(|c| c.daily_tokens);
+        let tier = &self.model.tiers[ti];
+        let daily = tier.cap.as_ref().and_then(|c| c.daily_tokens);
+        // Each panel user's cost and overage tokens, by day and over the
+        // month: how much of the spread of independent days survives in the
+        // month (a capped user's month is fixed whatever their days).
+        // sums of cost, cost², overage, overage², cost x overage
+        let mut day_x = vec![[0.0f64; 5]; days];
+        let mut month_x = [0.0f64; 5];
         let mut served_sum = vec![[0.0f64; 2]; days];
         let mut cut_sum = vec![[0.0f64; 2]; days];
         let mut active_n = vec![[0.0f64; 2]; days];
@@ -785,6 +909,7 @@ impl<'m> Engine<'m> {
             let cu = panel.class_u[u];
             let mut cum = 0.0;
             let mut hit = false;
+            let (mut mc, mut mo) = (0.0, 0.0);
             for d in 0..days {
                 let i = u * days + d;
                 if panel.active_u[i] >= a32 {
@@ -792,7 +917,8 @@ impl<'m> Engine<'m> {
                 }
                 let k = (cu < power[d]) as usize;
                 let s: &Samples = &self.demand.classes[self.demand.class(slot[d], k == 1)];
-                let t = s.tokens[panel.sample[i] as usize];
+                let si = panel.sample[i] as usize;
+                let t = s.tokens[si];
                 let served = daily.map_or(t, |dl| t.min(dl));
                 if daily.is_some_and(|dl| t > dl) {
                     hit = true;
@@ -807,9 +933,48 @@ impl<'m> Engine<'m> {
                     hit = true;
                 }
                 cum += served - cut;
+                let one = DayStats::one(s, si, tier.model, tier.fallback, daily);
+                let r = if served > 0.0 { cut / served } else { 0.0 };
+                let ud = user_day(&one, tier.cap.as_ref(), r, c);
+                let ov = tier.overage.map_or(0.0, |o| (ud.served_tokens - o.0).max(0.0));
+                let x = &mut day_x[d];
+                x[0] += ud.cost;
+                x[1] += ud.cost * ud.cost;
+                x[2] += ov;
+                x[3] += ov * ov;
+                x[4] += ud.cost * ov;
+                mc += ud.cost;
+                mo += ov;
             }
             hit_users += hit as usize;
+            month_x[0] += mc;
+            month_x[1] += mc * mc;
+            month_x[2] += mo;
+            month_x[3] += mo * mo;
+            month_x[4] += mc * mo;
         }
+        let n = PANEL_USERS as f64;
+        let cov = |x: &[f64; 5], i: usize, j: usize, k: usize| x[k] / n - x[i] / n * (x[j] / n);
+        let scale = |i: usize, k: usize| {
+            let by_day: f64 = day_x.iter().map(|x| cov(x, i, i, k).max(0.0)).sum();
+            if by_day > 0.0 {
+                cov(&month_x, i, i, k).max(0.0) / by_day
+            } else {
+                1.0
+            }
+        };
+        let (kc, ko) = (scale(0, 1), scale(2, 3));
+        let day_var = day_x
+            .iter()
+            .map(|x| {
+                // E[x²] − E[x]² cancels to rounding noise when every user-day
+                // is alike; below it there is no spread.
+                let clean = |v: f64, m: f64| if v > 1e-9 * m * m { v } else { 0.0 };
+                let (vc, vo) = (clean(cov(x, 0, 0, 1), x[0] / n), clean(cov(x, 2, 2, 3), x[2] / n));
+                let cv = if vc > 0.0 && vo > 0.0 { cov(x, 0, 2, 4) } else { 0.0 };
+                [kc * vc, ko * vo, (kc * ko).sqrt() * cv]
+            })
+            .collect();
         let mut r = vec![[0.0f64; 2]; days];
         let mut hit_days = vec![[0.0f64; 2]; days];
         for d in 0..days {
@@ -826,6 +991,7 @@ impl<'m> Engine<'m> {
             r,
             hit_days,
             users_hit: hit_users as f64 / PANEL_USERS as f64,
+            day_var,
         }
     }
 }
@@ -835,4 +1001,8 @@ struct MonthlyCut {
     r: Vec<[f64; 2]>,
     hit_days: Vec<[f64; 2]>,
     users_hit: f64,
+    /// Per day, the spread one user adds (cost at base prices and overage
+    /// tokens: variances and covariance), scaled so that the days add up to
+    /// the spread of a user's month. (Zero in the central engine.)
+    day_var: Vec<[f64; 3]>,
 }

@@ -711,6 +711,7 @@ fn interaction(p: &mut Problems, n: &Node, path: &str) -> Option<Interaction> {
 
 fn usage(p: &mut Problems, n: &Node, path: &str) -> Option<Usage> {
     let mut m = MapReader::new(p, n, path)?;
+    let days_loc = m.get("days").map_or(Loc::UNKNOWN, |v| v.loc);
     let days = match m.get("days") {
         Some(v) => read::whole(p, v, &child(path, "days"), 1).and_then(|d| {
             if d > 366 {
@@ -747,6 +748,7 @@ fn usage(p: &mut Problems, n: &Node, path: &str) -> Option<Usage> {
     m.finish(p);
     Some(Usage {
         days: days?,
+        days_loc,
         active_share: active?,
         interactions_per_active_day: ipd?,
         power_users: power?,
@@ -994,8 +996,10 @@ fn limit(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<
         on_limit: on,
         on_limit_loc: on_node.map_or(n.loc, |v| v.loc),
         fallback_model: fb,
-        shrink_to: shrink.ok()?.map_or(DEFAULT_SHRINK_TO, |n| n.value),
-        throttle_to: throttle.ok()?.map_or(DEFAULT_THROTTLE_TO, |n| n.value),
+        shrink_to: shrink.clone().ok()?.map_or(DEFAULT_SHRINK_TO, |n| n.value),
+        throttle_to: throttle.clone().ok()?.map_or(DEFAULT_THROTTLE_TO, |n| n.value),
+        shrink_to_loc: shrink.ok()?.map_or(Loc::UNKNOWN, |n| n.loc),
+        throttle_to_loc: throttle.ok()?.map_or(Loc::UNKNOWN, |n| n.loc),
         message: match message {
             Some(Some(t)) => Some(t),
             Some(None) => return None,

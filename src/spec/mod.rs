@@ -31,6 +31,8 @@ pub enum Origin {
     Measured { line: u32, column: u32, note: String },
     /// Not in the spec: costgate's documented default.
     Default,
+    /// A price catalog's entry for the model (named as the catalog names it).
+    Catalog { entry: String, source: String },
 }
 
 impl Origin {
@@ -46,6 +48,7 @@ impl Origin {
             Origin::Spec { .. } => "spec",
             Origin::Measured { .. } => "measured",
             Origin::Default => "default",
+            Origin::Catalog { .. } => "catalog",
         }
     }
 }
@@ -193,6 +196,9 @@ pub struct Interaction {
 #[derive(Clone, Debug, Serialize)]
 pub struct Usage {
     pub days: u32,
+    /// Where `days` is written (`Loc::UNKNOWN`: the default 30).
+    #[serde(skip)]
+    pub days_loc: Loc,
     pub active_share: Quantity,
     pub interactions_per_active_day: Quantity,
     pub power_users: Option<PowerUsers>,
@@ -280,6 +286,11 @@ pub struct Limit {
     pub shrink_to: f64,
     /// Share of the excess served with `throttle`.
     pub throttle_to: f64,
+    /// Where `shrink_to` / `throttle_to` are written (`Loc::UNKNOWN`: defaulted).
+    #[serde(skip)]
+    pub shrink_to_loc: Loc,
+    #[serde(skip)]
+    pub throttle_to_loc: Loc,
     pub message: Option<Text>,
     #[serde(skip)]
     pub loc: Loc,
@@ -414,17 +425,10 @@ pub fn load_file(path: &std::path::Path) -> Result<Spec, Vec<Problem>> {
     load_str(&display, &text)
 }
 
-/// Read a text file with a size limit and a clear message on failure.
+/// Read a text file (a spec, a policy, a pin, an approval record) with a
+/// size limit on the bytes read; only regular files are opened.
 pub fn read_text(path: &std::path::Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if meta.len() > node::MAX_INPUT_BYTES as u64 {
-        return Err(format!(
-            "the file is {} bytes; costgate reads at most {} bytes",
-            meta.len(),
-            node::MAX_INPUT_BYTES
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let bytes = crate::fsutil::read_bounded(path, node::MAX_INPUT_BYTES as u64)?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text (invalid byte at offset {})",

@@ -1,6 +1,9 @@
-//! A fake GitHub REST API on loopback, enough for issue comments: list,
-//! create, update, delete. It records every request it saw.
+//! A fake GitHub REST API on loopback, enough for issue comments: list
+//! (100 a page, with GitHub's `Link: rel="next"` header), create, update,
+//! delete. It records every request it saw, and can answer the next
+//! requests with canned replies (a rate limit, a redirect) first.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -21,6 +24,31 @@ pub struct State {
     pub seen: Vec<Seen>,
     /// Answer every request with this status (and GitHub's error shape).
     pub fail_with: Option<(u16, String)>,
+    /// Answer the next requests with these, in turn, before anything else.
+    pub script: VecDeque<Canned>,
+    /// The server's own address, for `Link` headers.
+    pub base: String,
+}
+
+/// A canned answer: status, extra headers, body.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+// not every test binary that includes the fake uses every helper
+#[allow(dead_code)]
+impl Canned {
+    /// GitHub's error shape with `message`.
+    pub fn error(status: u16, headers: &[(&str, &str)], message: &str) -> Canned {
+        Canned {
+            status,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: serde_json::json!({"message": message, "documentation_url": "https://docs.github.com"}).to_string(),
+        }
+    }
 }
 
 pub struct FakeGithub {
@@ -34,6 +62,7 @@ impl FakeGithub {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
             next_id: 1000,
+            base: url.clone(),
             ..State::default()
         }));
         let st = Arc::clone(&state);
@@ -81,7 +110,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>) {
     let mut body = vec![0; len];
     reader.read_exact(&mut body).unwrap();
     let body = String::from_utf8_lossy(&body).to_string();
-    let (status, json) = {
+    let (status, headers, json) = {
         let mut s = state.lock().unwrap();
         s.seen.push(Seen {
             method: method.clone(),
@@ -89,9 +118,12 @@ fn handle(stream: TcpStream, state: &Mutex<State>) {
             authorization: auth,
             body: body.clone(),
         });
-        if let Some((code, msg)) = &s.fail_with {
+        if let Some(c) = s.script.pop_front() {
+            (c.status, c.headers, c.body)
+        } else if let Some((code, msg)) = &s.fail_with {
             (
                 *code,
+                Vec::new(),
                 serde_json::json!({"message": msg, "documentation_url": "https://docs.github.com"}).to_string(),
             )
         } else {
@@ -106,12 +138,15 @@ fn handle(stream: TcpStream, state: &Mutex<State>) {
         403 => "Forbidden",
         404 => "Not Found",
         422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        302 => "Found",
         _ => "Error",
     };
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let mut out = stream;
     let _ = write!(
         out,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{json}",
         json.len()
     );
 }
@@ -120,7 +155,41 @@ fn comment_json(id: u64, body: &str) -> serde_json::Value {
     serde_json::json!({"id": id, "body": body, "html_url": format!("https://github.test/o/r/pull/7#issuecomment-{id}")})
 }
 
-fn route(s: &mut State, method: &str, path: &str, body: &str) -> (u16, String) {
+type Answer = (u16, Vec<(String, String)>, String);
+
+fn route(s: &mut State, method: &str, path: &str, body: &str) -> Answer {
+    let (status, json) = route_json(s, method, path, body);
+    let mut headers = Vec::new();
+    // like GitHub: a `Link` header naming the next page while there is one
+    if method == "GET" && status == 200 && path.contains("/comments") {
+        let page = page_of(path);
+        if s.comments.len() > page * 100 {
+            let path_only = path.split('?').next().unwrap_or(path);
+            let last = s.comments.len().div_ceil(100);
+            headers.push((
+                "Link".to_string(),
+                format!(
+                    "<{b}{path_only}?per_page=100&page={n}>; rel=\"next\", <{b}{path_only}?per_page=100&page={last}>; rel=\"last\"",
+                    b = s.base,
+                    n = page + 1
+                ),
+            ));
+        }
+    }
+    (status, headers, json)
+}
+
+/// The `page=` of a listing (1 when absent).
+fn page_of(path: &str) -> usize {
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+}
+
+fn route_json(s: &mut State, method: &str, path: &str, body: &str) -> (u16, String) {
     let path_only = path.split('?').next().unwrap_or(path);
     let text = || {
         serde_json::from_str::<serde_json::Value>(body)
@@ -129,13 +198,7 @@ fn route(s: &mut State, method: &str, path: &str, body: &str) -> (u16, String) {
     };
     match (method, path_only.split('/').collect::<Vec<_>>().as_slice()) {
         ("GET", ["", "repos", _, _, "issues", _, "comments"]) => {
-            let page: usize = path
-                .split("page=")
-                .nth(2)
-                .or_else(|| path.rsplit("page=").next())
-                .and_then(|p| p.split('&').next())
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(1);
+            let page = page_of(path);
             let all: Vec<_> = s.comments.iter().map(|(id, b)| comment_json(*id, b)).collect();
             let chunk: Vec<_> = all.into_iter().skip((page - 1) * 100).take(100).collect();
             (200, serde_json::Value::Array(chunk).to_string())

@@ -1,0 +1,158 @@
+//! Which names a catalog entry answers to: its id, its aliases, and the
+//! source's own match rule (genai-prices' `match`: `equals`, `starts_with`,
+//! `ends_with`, `contains`, `regex`, `or`, `and`).
+//!
+//! A name resolves only to an entry that the catalog itself says is that
+//! model at that provider. Nothing is guessed: no date suffix is stripped,
+//! and a provider written in front of the name (`azure/…`, `bedrock/…`,
+//! `vertex_ai/…`) must be the entry's provider.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Mutex, OnceLock};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A source's rule for the names a model answers to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum MatchRule {
+    Equals(String),
+    StartsWith(String),
+    EndsWith(String),
+    Contains(String),
+    Regex(String),
+    Or(Vec<MatchRule>),
+    And(Vec<MatchRule>),
+}
+
+impl MatchRule {
+    /// A genai-prices match clause. A clause with several keys needs all of
+    /// them; a key costgate does not know matches nothing (never more).
+    pub fn from_json(v: &Value) -> MatchRule {
+        let Some(obj) = v.as_object() else {
+            return MatchRule::Or(Vec::new());
+        };
+        let mut all: Vec<MatchRule> = obj
+            .iter()
+            .map(|(k, v)| match (k.as_str(), v) {
+                ("equals", Value::String(s)) => MatchRule::Equals(s.clone()),
+                ("starts_with", Value::String(s)) => MatchRule::StartsWith(s.clone()),
+                ("ends_with", Value::String(s)) => MatchRule::EndsWith(s.clone()),
+                ("contains", Value::String(s)) => MatchRule::Contains(s.clone()),
+                ("regex", Value::String(s)) => MatchRule::Regex(s.clone()),
+                ("or", Value::Array(items)) => MatchRule::Or(items.iter().map(MatchRule::from_json).collect()),
+                ("and", Value::Array(items)) => MatchRule::And(items.iter().map(MatchRule::from_json).collect()),
+                _ => MatchRule::Or(Vec::new()),
+            })
+            .collect();
+        if all.len() == 1 {
+            all.pop().expect("one")
+        } else {
+            MatchRule::And(all)
+        }
+    }
+
+    /// Whether the rule accepts `name` (compared as written and in lower
+    /// case, since people write model names in either).
+    pub fn accepts(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        self.accepts_exact(name) || (lower != name && self.accepts_exact(&lower))
+    }
+
+    fn accepts_exact(&self, name: &str) -> bool {
+        match self {
+            MatchRule::Equals(s) => name == s,
+            MatchRule::StartsWith(s) => name.starts_with(s.as_str()),
+            MatchRule::EndsWith(s) => name.ends_with(s.as_str()),
+            MatchRule::Contains(s) => name.contains(s.as_str()),
+            MatchRule::Regex(s) => regex_matches(s, name),
+            MatchRule::Or(items) => items.iter().any(|r| r.accepts_exact(name)),
+            MatchRule::And(items) => !items.is_empty() && items.iter().all(|r| r.accepts_exact(name)),
+        }
+    }
+
+    /// The rule as a TOML inline table (`{ starts_with = "claude-sonnet-4-5" }`).
+    pub fn to_toml(&self) -> String {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let list = |items: &[MatchRule]| {
+            let mut o = String::from("[");
+            for (i, r) in items.iter().enumerate() {
+                if i > 0 {
+                    o.push_str(", ");
+                }
+                o.push_str(&r.to_toml());
+            }
+            o.push(']');
+            o
+        };
+        let mut o = String::new();
+        let _ = match self {
+            MatchRule::Equals(s) => write!(o, "{{ equals = {} }}", q(s)),
+            MatchRule::StartsWith(s) => write!(o, "{{ starts_with = {} }}", q(s)),
+            MatchRule::EndsWith(s) => write!(o, "{{ ends_with = {} }}", q(s)),
+            MatchRule::Contains(s) => write!(o, "{{ contains = {} }}", q(s)),
+            MatchRule::Regex(s) => write!(o, "{{ regex = {} }}", q(s)),
+            MatchRule::Or(items) => write!(o, "{{ or = {} }}", list(items)),
+            MatchRule::And(items) => write!(o, "{{ and = {} }}", list(items)),
+        };
+        o
+    }
+
+    /// The literal names the rule accepts as a whole name (for suggestions).
+    pub fn literal_names(&self, out: &mut Vec<String>) {
+        match self {
+            MatchRule::Equals(s) | MatchRule::StartsWith(s) if !s.is_empty() => out.push(s.clone()),
+            MatchRule::Or(items) => items.iter().for_each(|r| r.literal_names(out)),
+            _ => {}
+        }
+    }
+}
+
+/// Regexes compiled once per process (a source's rules are few).
+fn regex_matches(pattern: &str, name: &str) -> bool {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex_lite::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() > 10_000 {
+        map.clear();
+    }
+    map.entry(pattern.to_string())
+        .or_insert_with(|| regex_lite::RegexBuilder::new(pattern).size_limit(1 << 20).build().ok())
+        .as_ref()
+        .is_some_and(|r| r.is_match(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genai_clauses_read_and_match() {
+        let c: Value =
+            serde_json::from_str(r#"{"or": [{"starts_with": "gpt-"}, {"regex": "^o[134]"}, {"bogus": 1}]}"#).unwrap();
+        let r = MatchRule::from_json(&c);
+        assert!(r.accepts("gpt-4o") && r.accepts("o3-mini") && r.accepts("GPT-4o") && !r.accepts("claude"));
+        // an unknown clause accepts nothing
+        assert!(!MatchRule::from_json(&serde_json::json!({"bogus": "x"})).accepts("x"));
+        let both = MatchRule::from_json(&serde_json::json!({"starts_with": "a", "ends_with": "z"}));
+        assert!(both.accepts("abcz") && !both.accepts("abc"));
+    }
+
+    #[test]
+    fn rules_round_trip_through_toml() {
+        let r = MatchRule::Or(vec![
+            MatchRule::Equals("claude-x".into()),
+            MatchRule::Regex("^claude-x-\\d{8}$".into()),
+            MatchRule::And(vec![MatchRule::Contains("a\"b".into())]),
+        ]);
+        #[derive(Deserialize)]
+        struct W {
+            r: MatchRule,
+        }
+        let w: W = toml::from_str(&format!("r = {}", r.to_toml())).unwrap();
+        assert_eq!(w.r, r);
+        assert!(r.accepts("claude-x-20250101") && !r.accepts("claude-x-2025"));
+    }
+}
