@@ -667,13 +667,67 @@ pub fn empty_report(req: &Request) -> CheckReport {
 }
 
 /// Run a whole check.
+/// An exception naming a feature no checked spec has matches nothing: it is
+/// reported (`unused-exception`) with the first feature of the run.
+fn unknown_feature_exceptions(features: &mut [FeatureReport], policy: &Policy) {
+    let Some(first) = features.first().map(|f| f.id.clone()) else {
+        return;
+    };
+    let unknown: Vec<_> = policy
+        .exceptions
+        .iter()
+        .filter(|e| !features.iter().any(|f| f.id == e.feature))
+        .collect();
+    if unknown.is_empty() {
+        return;
+    }
+    let ids: Vec<&str> = features.iter().map(|f| f.id.as_str()).collect();
+    let checked = ids.join(", ");
+    let Some(f) = features.iter_mut().find(|f| f.id == first) else {
+        return;
+    };
+    for e in unknown {
+        f.findings.push(policy::Finding {
+            rule: policy::Rule::UnusedException,
+            level: policy.level(policy::Rule::UnusedException),
+            feature: e.feature.clone(),
+            message: format!(
+                "the exception for `{}` names feature `{}`, which no checked spec has (checked: {checked})",
+                e.rule, e.feature
+            ),
+            help: "fix the feature id, or remove the exception".into(),
+            span: policy.span(e.loc, "exceptions"),
+            figure: None,
+            exception: None,
+            approval: None,
+        });
+    }
+    f.findings
+        .sort_by(|a, b| b.level.cmp(&a.level).then(a.rule.cmp(&b.rule)));
+    f.verdict = verdict_of(&f.findings);
+}
+
 pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
     let files = spec_files(&req.paths)?;
     let loaded = load_all(&files, req.catalog)?;
-    let features: Vec<FeatureReport> = loaded
+    // Bounded work at the trials asked for (specs were checked at the default).
+    let too_large: Vec<Problem> = loaded
+        .iter()
+        .filter_map(|l| sim::limits::check(&l.spec, req.sim.trials).err().map(|e| (l, e)))
+        .map(|(l, e)| Problem {
+            span: l.spec.span(e.loc, &e.path),
+            message: e.message,
+            hint: Some(e.hint),
+        })
+        .collect();
+    if !too_large.is_empty() {
+        return Err(too_large);
+    }
+    let mut features: Vec<FeatureReport> = loaded
         .iter()
         .map(|l| analyse(l, req.policy, &req.sim, req.today))
         .collect();
+    unknown_feature_exceptions(&mut features, req.policy);
     let portfolio = crate::portfolio::judge(&features, req.policy);
     let verdict = features
         .iter()

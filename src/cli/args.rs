@@ -73,7 +73,7 @@ pub struct SimArgs {
     #[arg(long, default_value_t = costgate::sim::DEFAULT_SEED)]
     pub seed: u64,
     /// Simulated months.
-    #[arg(long, default_value_t = costgate::sim::DEFAULT_TRIALS as u64, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, default_value_t = costgate::sim::DEFAULT_TRIALS as u64, value_parser = clap::value_parser!(u64).range(1..=costgate::sim::limits::MAX_TRIALS))]
     pub trials: u64,
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]

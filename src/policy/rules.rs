@@ -405,7 +405,11 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
     let cost_at = sim.and_then(|s| s.cost.at_confidence).unwrap_or(f.typical.cost);
     let ratio_at = match sim {
         Some(s) => s.ratio_samples.quantile(th.confidence),
-        None => f.typical.cost_revenue_ratio.unwrap_or(f64::INFINITY),
+        // Without revenue: infinite when something is spent, else undefined.
+        None => f
+            .typical
+            .cost_revenue_ratio
+            .unwrap_or(if f.typical.cost > 0.0 { f64::INFINITY } else { f64::NAN }),
     };
     let basis = if sim.is_some() {
         format!("at {conf_label} of the simulated month")

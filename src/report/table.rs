@@ -111,7 +111,7 @@ fn opt_usd(v: Option<f64>) -> String {
 }
 
 fn opt_pct(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), pct)
+    v.map_or("—".into(), pct)
 }
 
 /// The plain-words verdict of a feature.

@@ -74,7 +74,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
                     });
                 }
             }
-            TierDraw::Tenants(v) => {
+            TierDraw::Tenants(v) | TierDraw::Sampled { users: v, .. } => {
+                // A representative stands for `weight` tenants: the brute
+                // simulator (tests, small tiers) simulates it once.
                 for (j, n) in v.iter().enumerate() {
                     for _ in 0..n.round() as usize {
                         users.push(User {
@@ -105,7 +107,7 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         .customers
         .iter()
         .map(|d| match d {
-            TierDraw::Tenants(v) => vec![0.0; v.len()],
+            TierDraw::Tenants(v) | TierDraw::Sampled { users: v, .. } => vec![0.0; v.len()],
             _ => Vec::new(),
         })
         .collect();
@@ -286,7 +288,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         let tm = &mut out.tiers[ti];
         let (n_users, payers) = match &draw.customers[ti] {
             TierDraw::Users(n) => (n.round(), n.round()),
-            TierDraw::Tenants(v) => (v.iter().map(|x| x.round()).sum(), v.len() as f64),
+            TierDraw::Tenants(v) | TierDraw::Sampled { users: v, .. } => {
+                (v.iter().map(|x| x.round()).sum(), v.len() as f64)
+            }
         };
         tm.users = n_users;
         tm.subscription_revenue = payers * t.price.unwrap_or(0.0);

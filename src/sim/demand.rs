@@ -154,11 +154,37 @@ pub const STREAM_BATCH: u64 = 1 << 43;
 
 /// Samples per class of user-day in a Monte Carlo run.
 pub const CLASS_SAMPLES: usize = 32_768;
-/// Pooled interactions per user-day sample of a table.
-const POOL_PER_SAMPLE: usize = 2;
+/// Pooled interactions per user-day sample of a table (a table of `size`
+/// samples per class draws from a pool of `POOL_PER_SAMPLE * size`).
+pub const POOL_PER_SAMPLE: usize = 2;
 /// Interactions summed one by one in a user-day; past this, the rest are
 /// added at the pool's mean (their relative spread is below 1/16 of one's).
 const EXACT_INTERACTIONS: usize = 256;
+/// Calls drawn one by one in an interaction of the pool; past this, the rest
+/// are added at the mean of a call (so the pool's cost does not grow with
+/// `calls`; the relative spread of the rest is below 1/16 of one call's).
+const EXACT_CALLS: usize = 256;
+/// Calls drawn, on their own stream, for the mean of a call.
+const MEAN_CALLS: usize = 16_384;
+pub const STREAM_MEAN_CALL: u64 = STREAM_POOL + 1;
+
+/// The mean tokens, output tokens and cost parts (per model) of one call.
+fn mean_call(m: &Model, seed: u64) -> (f64, f64, Vec<Parts>) {
+    let mut rng = stream(seed, STREAM_MEAN_CALL);
+    let (mut t, mut o) = (0.0, 0.0);
+    let mut c = vec![[0.0; 3]; m.prices.len()];
+    let k = 1.0 / MEAN_CALLS as f64;
+    for _ in 0..MEAN_CALLS {
+        let (i, out) = draw_call(m, &mut rng);
+        t += (i + out) * k;
+        o += out * k;
+        for (ck, price) in c.iter_mut().zip(&m.prices) {
+            let r = price.rates(i);
+            add(ck, &[i * r.input, i * r.cached_input, out * r.output], k);
+        }
+    }
+    (t, o, c)
+}
 
 /// Round `x` to a whole number, up with probability frac(x): same mean.
 #[inline]
@@ -203,11 +229,22 @@ impl Pool {
             mean_out: 0.0,
             mean_cost: vec![[0.0; 3]; models],
         };
+        let mut mean: Option<(f64, f64, Vec<Parts>)> = None;
         for _ in 0..size {
-            let calls = draw_calls(m, &mut rng) as usize;
+            let calls = draw_calls(m, &mut rng);
+            let exact = (calls as usize).min(EXACT_CALLS);
             let (mut t, mut o) = (0.0, 0.0);
             let mut c = vec![[0.0; 3]; models];
-            for _ in 0..calls {
+            let rest = calls - exact as f64;
+            if rest > 0.0 {
+                let (mt, mo, mc) = mean.get_or_insert_with(|| mean_call(m, seed));
+                t += *mt * rest;
+                o += *mo * rest;
+                for (ck, x) in c.iter_mut().zip(mc.iter()) {
+                    add(ck, x, rest);
+                }
+            }
+            for _ in 0..exact {
                 let (i, out) = draw_call(m, &mut rng);
                 t += i + out;
                 o += out;

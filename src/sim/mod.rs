@@ -12,6 +12,7 @@
 
 pub mod brute;
 pub mod demand;
+pub mod limits;
 pub mod month;
 
 use rand::Rng;
@@ -151,13 +152,15 @@ impl Sorted {
     }
 }
 
+/// Cost over revenue: infinite for a cost without revenue, undefined (NaN,
+/// reported as no figure) with neither.
 fn ratio(cost: f64, revenue: f64) -> f64 {
     if revenue > 0.0 {
         cost / revenue
     } else if cost > 0.0 {
         f64::INFINITY
     } else {
-        0.0
+        f64::NAN
     }
 }
 
@@ -366,9 +369,22 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
     let n = months.len() as f64;
     // each figure read on its bad side: `q` for cost and ratio, `low` for revenue and margin
     let col = |f: &dyn Fn(&Month) -> f64, at: f64| batches.summary(months.iter().map(f).collect(), at);
+    // The ratio over the trials where it is defined (some revenue or cost).
+    // The batch standard errors need one value per trial in trial order, so
+    // when some trial is undefined its summary comes from the defined ones
+    // alone (order-statistic standard errors).
+    let defined = |f: &dyn Fn(&Month) -> f64, at: f64| {
+        let values: Vec<f64> = months.iter().map(f).collect();
+        if values.iter().any(|r| r.is_nan()) {
+            let sorted = Sorted::new(values.into_iter().filter(|r| !r.is_nan()).collect());
+            (sorted.summary(at), sorted)
+        } else {
+            batches.summary(values, at)
+        }
+    };
     let (cost_summary, cost) = col(&|m| m.cost, q);
     let (revenue, _) = col(&|m| m.revenue, low);
-    let (ratio_summary, ratios) = col(&|m| ratio(m.cost, m.revenue), q);
+    let (ratio_summary, ratios) = defined(&|m| ratio(m.cost, m.revenue), q);
     let (margin, _) = col(&|m| m.revenue - m.cost, low);
     let tiers = model
         .tiers
@@ -404,7 +420,7 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
                 cost: col(&|m| tm(m).cost, q).0,
                 // revenue and margin: their bad side is the low one
                 revenue: col(&|m| tm(m).revenue(), low).0,
-                cost_revenue_ratio: col(&|m| ratio(tm(m).cost, tm(m).revenue()), q).0,
+                cost_revenue_ratio: defined(&|m| ratio(tm(m).cost, tm(m).revenue()), q).0,
                 margin: col(&|m| tm(m).revenue() - tm(m).cost, low).0,
                 effects: LimitEffects {
                     users_hit_share: share(sum(&|t| t.users_hit), users),

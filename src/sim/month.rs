@@ -36,6 +36,16 @@ pub struct Draw {
 pub enum TierDraw {
     Users(f64),
     Tenants(Vec<f64>),
+    /// More tenants than [`TENANT_REPS`]: representative tenants, stratified
+    /// over `users_per_tenant`, each standing for `weight` tenants. `users`
+    /// is the representative's own size (what its budget sees); `mass` the
+    /// mean size of the tenants it stands for (what they cost together),
+    /// whose spread over trials is that of `weight` independent tenants.
+    Sampled {
+        users: Vec<f64>,
+        mass: Vec<f64>,
+        weight: f64,
+    },
 }
 
 impl TierDraw {
@@ -43,6 +53,82 @@ impl TierDraw {
         match self {
             TierDraw::Users(n) => *n,
             TierDraw::Tenants(v) => v.iter().sum(),
+            TierDraw::Sampled { mass, weight, .. } => weight * mass.iter().sum::<f64>(),
+        }
+    }
+
+    /// Tenants simulated one by one, and how many tenants each stands for.
+    pub fn tenants(&self) -> Option<(&[f64], f64)> {
+        match self {
+            TierDraw::Users(_) => None,
+            TierDraw::Tenants(v) => Some((v, 1.0)),
+            TierDraw::Sampled { users, weight, .. } => Some((users, *weight)),
+        }
+    }
+
+    /// Paying customers: users, or tenants.
+    pub fn payers(&self) -> f64 {
+        match self {
+            TierDraw::Users(n) => *n,
+            TierDraw::Tenants(v) => v.len() as f64,
+            TierDraw::Sampled { users, weight, .. } => weight * users.len() as f64,
+        }
+    }
+
+    /// What the tenants a representative stands for cost together, as a
+    /// share of what the representative costs (1 for a tenant simulated on
+    /// its own).
+    pub fn mass_ratio(&self, j: usize) -> f64 {
+        match self {
+            TierDraw::Sampled { users, mass, .. } if users[j] > 0.0 => mass[j] / users[j],
+            _ => 1.0,
+        }
+    }
+}
+
+/// Tenants of a tier simulated one by one; past this, the tier's tenants are
+/// simulated through this many representatives (see [`TenantStrata`]).
+pub const TENANT_REPS: usize = 64;
+/// Points per stratum when the strata's moments are computed.
+const STRATUM_POINTS: usize = 64;
+
+/// The moments that keep the spread of a represented tier's total users
+/// right: the mean and variance of one tenant's users (as drawn: truncated
+/// at the worst case), and the variance a stratified draw of
+/// [`TENANT_REPS`] keeps (the sum of the strata's own variances).
+#[derive(Clone, Debug, Default)]
+struct TenantStrata {
+    var: f64,
+    strata_var: f64,
+    /// Each stratum's mean.
+    means: Vec<f64>,
+}
+
+impl TenantStrata {
+    fn new(d: &Dist, worst: f64) -> Self {
+        let k = TENANT_REPS;
+        let mut all = (0.0, 0.0);
+        let mut strata_var = 0.0;
+        let mut means = Vec::with_capacity(k);
+        for s in 0..k {
+            let (mut s1, mut s2) = (0.0, 0.0);
+            for j in 0..STRATUM_POINTS {
+                let u = (s as f64 + (j as f64 + 0.5) / STRATUM_POINTS as f64) / k as f64;
+                let x = d.quantile(u).min(worst).max(0.0);
+                s1 += x;
+                s2 += x * x;
+            }
+            let n = STRATUM_POINTS as f64;
+            strata_var += (s2 / n - (s1 / n).powi(2)).max(0.0);
+            means.push(s1 / n);
+            all.0 += s1;
+            all.1 += s2;
+        }
+        let n = (k * STRATUM_POINTS) as f64;
+        TenantStrata {
+            var: (all.1 / n - (all.0 / n).powi(2)).max(0.0),
+            strata_var,
+            means,
         }
     }
 }
@@ -100,6 +186,8 @@ pub struct Engine<'m> {
     /// Typical tokens and cost parts of one call (for runaway loops).
     loop_call_tokens: f64,
     loop_call_out: f64,
+    /// Per tier: the worst case of one tenant's users, and the strata moments.
+    tenant_strata: Vec<Option<(f64, TenantStrata)>>,
     /// Per tier, what the worst case lets one user cost (a `block` cap at
     /// the dearest rate): a day at base prices, and a month at the worst
     /// price multiplier. No trial goes past them.
@@ -167,6 +255,18 @@ impl<'m> Engine<'m> {
                 })
             })
             .collect();
+        let q = model.worst_case_quantile;
+        let tenant_strata = model
+            .tiers
+            .iter()
+            .map(|t| match &t.customers {
+                Customers::Tenants { users_per_tenant, .. } => {
+                    let worst = users_per_tenant.worst(q);
+                    Some((worst, TenantStrata::new(users_per_tenant, worst)))
+                }
+                Customers::Users(_) => None,
+            })
+            .collect();
         let pm = model.worst_price_multiplier();
         let bounds = model
             .tiers
@@ -185,6 +285,7 @@ impl<'m> Engine<'m> {
             demand,
             stats,
             panels,
+            tenant_strata,
             loop_call_tokens: model.typical_input() + model.typical_output(),
             loop_call_out: model.typical_output(),
             bounds,
@@ -203,7 +304,19 @@ impl<'m> Engine<'m> {
                     Customers::Tenants {
                         tenants,
                         users_per_tenant,
-                    } => TierDraw::Tenants(vec![users_per_tenant.central(); tenants.central().round() as usize]),
+                    } => {
+                        let n = tenants.central().round();
+                        if n as usize > TENANT_REPS {
+                            // Identical tenants: one stands for all.
+                            TierDraw::Sampled {
+                                users: vec![users_per_tenant.central()],
+                                mass: vec![users_per_tenant.central()],
+                                weight: n,
+                            }
+                        } else {
+                            TierDraw::Tenants(vec![users_per_tenant.central(); n as usize])
+                        }
+                    }
                 })
                 .collect(),
             active: m.active_share.central(),
@@ -223,18 +336,24 @@ impl<'m> Engine<'m> {
         let customers = m
             .tiers
             .iter()
-            .map(|t| match &t.customers {
-                Customers::Users(d) => TierDraw::Users(count(d, d.worst(q), rng)),
-                Customers::Tenants {
-                    tenants,
-                    users_per_tenant,
-                } => {
+            .zip(&self.tenant_strata)
+            .map(|(t, strata)| match (&t.customers, strata) {
+                (
+                    Customers::Tenants {
+                        tenants,
+                        users_per_tenant,
+                    },
+                    Some((worst, strata)),
+                ) => {
                     let n = count(tenants, tenants.worst(q).round(), rng) as usize;
-                    TierDraw::Tenants(
-                        (0..n)
-                            .map(|_| count(users_per_tenant, users_per_tenant.worst(q), rng))
-                            .collect(),
-                    )
+                    if n <= TENANT_REPS {
+                        TierDraw::Tenants((0..n).map(|_| count(users_per_tenant, *worst, rng)).collect())
+                    } else {
+                        self.represented(users_per_tenant, *worst, strata, n, rng)
+                    }
+                }
+                (Customers::Users(d), _) | (Customers::Tenants { tenants: d, .. }, None) => {
+                    TierDraw::Users(count(d, d.worst(q), rng))
                 }
             })
             .collect();
@@ -265,6 +384,49 @@ impl<'m> Engine<'m> {
             cached,
             events,
         }
+    }
+
+    /// `n` tenants through [`TENANT_REPS`] representatives, one drawn in each
+    /// stratum of `users_per_tenant`, each standing for `w = n / TENANT_REPS`
+    /// tenants. The representatives keep the spread of tenant sizes (what
+    /// budgets act on). What the `w` tenants of a stratum weigh together is
+    /// the stratum's mean plus the representative's deviation from it over
+    /// sqrt(w) (the spread of a mean of `w`), and the spread between strata
+    /// that stratifying removes (`n * var` less the strata's own) is put back
+    /// by one shared draw: the tier's total users keep the mean and the
+    /// spread of `n` independent tenants.
+    fn represented<R: Rng + ?Sized>(
+        &self,
+        d: &Dist,
+        worst: f64,
+        strata: &TenantStrata,
+        n: usize,
+        rng: &mut R,
+    ) -> TierDraw {
+        let k = TENANT_REPS as f64;
+        let weight = n as f64 / k;
+        let users: Vec<f64> = (0..TENANT_REPS)
+            .map(|s| {
+                let x = d.quantile((s as f64 + open01(rng)) / k);
+                stochastic_count(x, 0.0, worst, rng)
+            })
+            .collect();
+        let shrink = weight.sqrt().recip();
+        let mut mass: Vec<f64> = users
+            .iter()
+            .zip(&strata.means)
+            .map(|(u, m)| (m + (u - m) * shrink).max(0.0))
+            .collect();
+        let z: f64 = rand_distr::StandardNormal.sample(rng);
+        let missing = (n as f64 * strata.var - weight * strata.strata_var).max(0.0);
+        let total = weight * mass.iter().sum::<f64>();
+        if total > 0.0 {
+            let f = (1.0 + z * missing.sqrt() / total).max(0.0);
+            for x in &mut mass {
+                *x *= f;
+            }
+        }
+        TierDraw::Sampled { users, mass, weight }
     }
 
     /// Evaluate one month. `noise` adds the spread that a finite number of
@@ -336,10 +498,7 @@ impl<'m> Engine<'m> {
         let mut tenant_spend: Vec<Vec<f64>> = draw
             .customers
             .iter()
-            .map(|d| match d {
-                TierDraw::Tenants(v) => vec![0.0; v.len()],
-                TierDraw::Users(_) => Vec::new(),
-            })
+            .map(|d| d.tenants().map_or_else(Vec::new, |(v, _)| vec![0.0; v.len()]))
             .collect();
         let mut loop_used: Vec<f64> = vec![0.0; loops.len()];
 
@@ -349,10 +508,7 @@ impl<'m> Engine<'m> {
             .customers
             .iter()
             .map(|cd| {
-                let k = match cd {
-                    TierDraw::Users(_) => 1,
-                    TierDraw::Tenants(v) => v.len(),
-                };
+                let k = cd.tenants().map_or(1, |(v, _)| v.len());
                 (0..k)
                     .map(|_| match noise.as_deref_mut() {
                         Some(rng) => rand_distr::StandardNormal.sample(&mut *rng),
@@ -474,29 +630,35 @@ impl<'m> Engine<'m> {
                         None => (0.0, 0.0),
                     }
                 };
-                match (&draw.customers[ti], &t.budget) {
-                    (TierDraw::Tenants(tenants), Some(b)) => {
+                match (draw.customers[ti].tenants(), &t.budget) {
+                    (Some((tenants, w)), Some(b)) => {
                         let mut total = 0.0;
                         let mut overage = 0.0;
                         for (j, &u) in tenants.iter().enumerate() {
-                            let (nc, no) = noise_of(u, power_z[ti][j]);
+                            // A representative's noise is that of the mean of
+                            // the `w` tenants it stands for (their power users
+                            // drawn once a month like a tenant's).
+                            let (nc, no) = noise_of(if w == 1.0 { u } else { u / w }, power_z[ti][j]);
                             let mut x = (u * a * cost + nc).max(0.0);
                             let mut ov = (u * a * overage_tok + no).max(0.0);
                             if let Some(bd) = day_bound {
                                 x = x.min(u * bd);
                             }
+                            // What the tenants it stands for weigh together,
+                            // per unit of its own (1 for a tenant on its own).
+                            let stands_for = w * draw.customers[ti].mass_ratio(j);
                             if b.block {
                                 let left = (b.monthly_usd - tenant_spend[ti][j]).max(0.0);
                                 if x > left {
                                     let cut = if x > 0.0 { 1.0 - left / x } else { 0.0 };
-                                    tm.blocked_user_days += u * a * cut;
+                                    tm.blocked_user_days += stands_for * u * a * cut;
                                     ov *= 1.0 - cut;
                                     x = left;
                                 }
                             }
                             tenant_day[ti][j] = x;
-                            total += x;
-                            overage += ov;
+                            total += stands_for * x;
+                            overage += stands_for * ov;
                         }
                         let demand_cost = n_act * cost;
                         let kept = if demand_cost > 0.0 {
@@ -635,13 +797,14 @@ impl<'m> Engine<'m> {
                     if tm.tenant_alerts.is_empty() {
                         tm.tenant_alerts = vec![0.0; b.alerts.len()];
                     }
+                    let w = draw.customers[ti].tenants().map_or(1.0, |(_, w)| w);
                     for (j, x) in tenant_day[ti].iter().enumerate() {
                         let before = tenant_spend[ti][j];
                         let after = before + x * scale;
                         for (ai, &al) in b.alerts.iter().enumerate() {
                             let th = al * b.monthly_usd;
                             if before < th && after >= th {
-                                tm.tenant_alerts[ai] += 1.0;
+                                tm.tenant_alerts[ai] += w;
                             }
                         }
                         tenant_spend[ti][j] = after;
@@ -659,10 +822,7 @@ impl<'m> Engine<'m> {
                 tm.cost = tm.cost.min(users * b);
             }
             tm.users = users;
-            let payers = match &draw.customers[ti] {
-                TierDraw::Users(n) => *n,
-                TierDraw::Tenants(v) => v.len() as f64,
-            };
+            let payers = draw.customers[ti].payers();
             tm.subscription_revenue = payers * t.price.unwrap_or(0.0);
             tm.users_hit = users
                 * match &monthly[ti] {

@@ -38,9 +38,76 @@ const AT_LEAST_ONE: Range = Range {
     what: "a count of at least 1",
 };
 
+/// The largest number a spec may hold anywhere, in YAML and TOML alike (a
+/// count, token number, price, budget or multiplier): 1,000,000,000. Past
+/// it, figures lose their meaning (a month of `1e308` users is infinite).
+pub const MAX_NUMBER: f64 = 1e9;
+
+/// Every number past [`MAX_NUMBER`] (in absolute value) in the tree.
+fn too_large_numbers(p: &mut Problems, n: &Node, path: &str) {
+    match &n.value {
+        Value::Int(_) | Value::Float(_) => {
+            let v = match n.value {
+                Value::Int(i) => i as f64,
+                Value::Float(f) => f,
+                _ => 0.0,
+            };
+            // Non-finite numbers are named by the field's own reader.
+            if v.is_finite() && v.abs() > MAX_NUMBER {
+                p.push_hint(
+                    n.loc,
+                    path,
+                    format!(
+                        "`{}` is larger than costgate accepts",
+                        if v.abs() >= 1e15 {
+                            format!("{v:e}")
+                        } else {
+                            v.to_string()
+                        }
+                    ),
+                    "every number in a spec is at most 1,000,000,000 (1e9)",
+                );
+            }
+        }
+        Value::Seq(items) => {
+            for (i, it) in items.iter().enumerate() {
+                too_large_numbers(p, it, &index(path, i));
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                too_large_numbers(p, v, &child(path, &k.name));
+            }
+        }
+        _ => {}
+    }
+}
+
 pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
     let mut p = Problems::new(file);
     let spec = decode_root(&mut p, file, root);
+    // Numbers past the limit, unless their field was already refused.
+    let mut v = p.into_vec();
+    let mut big = Problems::new(file);
+    too_large_numbers(&mut big, root, "");
+    for x in big.into_vec() {
+        if !v
+            .iter()
+            .any(|y| (y.span.line, y.span.column) == (x.span.line, x.span.column))
+        {
+            v.push(x);
+        }
+    }
+    let mut p = Problems::new(file);
+    p.extend(v);
+    // Bounded work: a spec the engine cannot simulate within its limits is
+    // refused here, before anything runs.
+    if let Some(s) = &spec
+        && p.is_empty()
+        && let Err(e) = crate::sim::limits::check(s, crate::sim::DEFAULT_TRIALS)
+    {
+        p.push_hint(e.loc, &e.path, e.message, e.hint);
+    }
     match spec {
         Some(s) if p.is_empty() => Ok(s),
         _ => {
@@ -105,7 +172,13 @@ fn decode_root(p: &mut Problems, file: &Arc<str>, root: &Node) -> Option<Spec> {
         None => Some(Breakers::default()),
     };
     let scenarios = match m.get("scenarios") {
-        Some(n) => scenarios(p, n, "scenarios", tiers.as_deref().unwrap_or(&[])),
+        Some(n) => scenarios(
+            p,
+            n,
+            "scenarios",
+            tiers.as_deref().unwrap_or(&[]),
+            usage.as_ref().map(|u| u.days),
+        ),
         None => Some(Vec::new()),
     };
     m.finish(p);
@@ -432,6 +505,28 @@ fn dist_form(p: &mut Problems, m: &mut MapReader, path: &str, r: Range) -> Optio
                 &m.child_path("p95"),
                 format!("p95 ({p95}) is below p50 ({p50})"),
                 "p95 is the value 95% of draws stay under: it is at least p50",
+            );
+            return None;
+        }
+        if let Some(hi) = max
+            && hi < p50
+        {
+            p.push_hint(
+                m.loc,
+                &m.child_path("max"),
+                format!("max ({hi}) is below p50 ({p50})"),
+                "max is the largest value a draw can take: at least p50",
+            );
+            return None;
+        }
+        if let Some(lo) = min
+            && lo > p95
+        {
+            p.push_hint(
+                m.loc,
+                &m.child_path("min"),
+                format!("min ({lo}) is above p95 ({p95})"),
+                "min is the smallest value a draw can take: at most p95",
             );
             return None;
         }
@@ -1049,12 +1144,12 @@ fn breaker(p: &mut Problems, n: &Node, path: &str) -> Option<Breaker> {
 
 // ---------------------------------------------------------- scenarios ----
 
-fn scenarios(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<Vec<Scenario>> {
+fn scenarios(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier], month: Option<u32>) -> Option<Vec<Scenario>> {
     let items = read::seq(p, n, path)?;
     let mut out = Vec::new();
     let mut ok = true;
     for (i, it) in items.iter().enumerate() {
-        match scenario(p, it, &index(path, i), tiers) {
+        match scenario(p, it, &index(path, i), tiers, month) {
             Some(s) => out.push(s),
             None => ok = false,
         }
@@ -1062,7 +1157,7 @@ fn scenarios(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<V
     ok.then_some(out)
 }
 
-fn scenario(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<Scenario> {
+fn scenario(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier], month: Option<u32>) -> Option<Scenario> {
     let mut m = MapReader::new(p, n, path)?;
     let name = m
         .require(p, "name", "a name such as `viral`")
@@ -1083,7 +1178,18 @@ fn scenario(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<Sc
                 .get("usage_multiplier")
                 .and_then(|v| read::positive(p, v, &child(path, "usage_multiplier")));
             let days = match m.get("days") {
-                Some(v) => read::whole(p, v, &child(path, "days"), 1),
+                Some(v) => read::whole(p, v, &child(path, "days"), 1).and_then(|d| match month {
+                    Some(month) if d > month as i64 => {
+                        p.push_hint(
+                            v.loc,
+                            &child(path, "days"),
+                            format!("the spike lasts {d} days, longer than the simulated month ({month} days)"),
+                            "a spike lasts at most `usage.days`",
+                        );
+                        None
+                    }
+                    _ => Some(d),
+                }),
                 None => Some(1),
             };
             Some(ScenarioEffect::Viral {
@@ -1149,6 +1255,18 @@ fn scenario(p: &mut Problems, n: &Node, path: &str, tiers: &[Tier]) -> Option<Sc
                 format!("the scenario mixes effects: {}", present.join(", ")),
                 "write one scenario per effect",
             );
+            // The effects' own fields are known here: not also "unknown".
+            for k in [
+                "usage_multiplier",
+                "days",
+                "power_share",
+                "calls_per_hour",
+                "hours_until_detected",
+                "tier",
+                "price_multiplier",
+            ] {
+                m.get(k);
+            }
             None
         }
     };

@@ -215,22 +215,43 @@ pub fn parse_yaml(text: &str) -> Result<Node, ParseError> {
         })
 }
 
-/// serde-saphyr's plain message, without its source snippet (we print our own
-/// `file:line:col` prefix).
+/// serde-saphyr's plain message, in plain words and without its source
+/// snippet or its own position (we print our own `file:line:col` prefix).
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
     let first = text.lines().next().unwrap_or("invalid YAML").trim();
-    // Strip a trailing " at line X, column Y" that duplicates our prefix.
-    let cleaned = match first.rfind(" at line ") {
-        Some(i) => &first[..i],
-        None => first,
-    };
-    let lower = cleaned.to_ascii_lowercase();
-    if lower.contains("budget") || lower.contains("alias") && lower.contains("limit") {
-        format!("{cleaned} (the file is refused as too large or too deeply nested to be a spec)")
-    } else {
-        format!("invalid YAML: {cleaned}")
+    // Strip a leading "error: line X column Y: " and a trailing
+    // " at line X, column Y": both repeat our prefix.
+    let mut cleaned = first.strip_prefix("error: ").unwrap_or(first);
+    if let Some(rest) = cleaned.strip_prefix("line ")
+        && let Some(i) = rest.find(": ")
+        && rest[..i].contains("column")
+    {
+        cleaned = &rest[i + 2..];
     }
+    if let Some(i) = cleaned.rfind(" at line ") {
+        cleaned = &cleaned[..i];
+    }
+    if let Some(what) = cleaned.strip_prefix("budget breached: ") {
+        return budget_message(what);
+    }
+    format!("invalid YAML: {cleaned}")
+}
+
+/// A parser budget that was exceeded, in plain words (the budget's name is
+/// the first word of serde-saphyr's `Debug` text, e.g. `Depth { depth: 65 }`).
+fn budget_message(what: &str) -> String {
+    let name = what.split([' ', '{', '(']).next().unwrap_or("");
+    let why = match name {
+        "Documents" => return "the file holds more than one YAML document: only one document per spec".into(),
+        "Depth" => format!("the file nests deeper than {MAX_DEPTH} levels"),
+        "Aliases" | "AliasAnchors" | "Anchors" | "RecordedAnchorEvents" | "AliasReplayEvents" => {
+            "the file uses too many YAML anchors or aliases".into()
+        }
+        "Events" | "Nodes" => "the file has too many values".into(),
+        _ => "the file is too large".into(),
+    };
+    format!("{why}; it is refused as too large or too deeply nested to be a spec")
 }
 
 fn too_large(len: usize) -> ParseError {

@@ -1,0 +1,172 @@
+//! Bounded work: what simulating a spec costs, estimated from its structure
+//! before anything runs, and the limits a spec (with `--trials`) must stay
+//! under. The estimate adds up, over the engine's parts, how many inner steps
+//! they take and how much memory they hold, so the limits hold jointly (many
+//! tiers x many tenants x many scenarios x many trials), not one at a time.
+//!
+//! The weights are calibrated on the engine (`costgate bench`, README
+//! "Accuracy and speed"): a spec at the step limit runs in under 10 s on two
+//! cores at the default trials; the memory limit keeps the peak under 1 GB.
+
+use std::collections::HashSet;
+
+use super::demand::POOL_PER_SAMPLE;
+use super::month::{PANEL_USERS, TENANT_REPS};
+use super::{BATCH_CLASS_SAMPLES, BATCHES};
+use crate::source::Loc;
+use crate::spec::{Audience, ScenarioEffect, Spec};
+
+/// Most steps a run may take (about 10 s on two cores; see the module doc).
+pub const MAX_STEPS: f64 = 6.0e9;
+/// Most memory a run may hold, in bytes.
+pub const MAX_BYTES: f64 = 768.0 * 1024.0 * 1024.0;
+/// Most simulated months (`--trials`).
+pub const MAX_TRIALS: u64 = 1_000_000;
+
+/// The cost of simulating a spec, and the part that costs the most.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Work {
+    pub steps: f64,
+    pub bytes: f64,
+    /// The largest part, in words.
+    pub largest: String,
+}
+
+/// Why a spec cannot be simulated within the limits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TooLarge {
+    pub loc: Loc,
+    pub path: String,
+    pub message: String,
+    pub hint: String,
+}
+
+/// Exact calls or interactions summed one by one (see `demand`).
+const EXACT: f64 = 256.0;
+
+/// Estimate the work of simulating `spec` over `trials` months.
+pub fn work(spec: &Spec, trials: usize) -> Work {
+    let q = 0.999;
+    let n = trials.max(1) as f64;
+    let days = spec.usage.days as f64;
+    let tiers = spec.tiers.len() as f64;
+    let models = spec.models.len().max(1) as f64;
+    let viral: HashSet<u64> = spec
+        .scenarios
+        .iter()
+        .filter_map(|s| match s.effect {
+            ScenarioEffect::Viral { usage_multiplier, .. } => Some(usage_multiplier.to_bits()),
+            _ => None,
+        })
+        .collect();
+    let classes = 2.0 * (viral.len() as f64 + 1.0);
+    let loops = spec
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.effect, ScenarioEffect::RunawayLoop { .. }))
+        .count() as f64;
+    let calls = {
+        let w = spec.interaction.calls.dist.worst(q);
+        spec.interaction.max_calls.as_ref().map_or(w, |m| w.min(m.value))
+    };
+    let interactions = spec.usage.interactions_per_active_day.dist.worst(q);
+
+    // Each batch of trials builds its own demand tables and panels (see
+    // `super::simulate`): `batches` sets of them, each of `CLASS_SAMPLES`
+    // samples per class drawn from a pool of `POOL_SIZE` interactions.
+    let batches = BATCHES.min(trials.max(1)) as f64;
+    const CLASS_SAMPLES: usize = BATCH_CLASS_SAMPLES;
+    const POOL_SIZE: usize = POOL_PER_SAMPLE * BATCH_CLASS_SAMPLES;
+    let mut parts: Vec<(f64, String)> = Vec::new();
+    // Demand tables: a pool of interactions, then each class of user-day.
+    parts.push((
+        batches * POOL_SIZE as f64 * calls.clamp(1.0, EXACT) * (1.0 + models) * 4.0,
+        "calls per interaction".into(),
+    ));
+    parts.push((
+        batches * classes * CLASS_SAMPLES as f64 * interactions.clamp(1.0, EXACT) * (1.0 + models) * 2.0,
+        format!("{} classes of user-day (viral scenarios) x {} models", classes, models),
+    ));
+    parts.push((
+        batches * tiers * classes * CLASS_SAMPLES as f64 * 30.0,
+        "tiers x classes of user-day".into(),
+    ));
+    // Every month: each tier each day, tenants, panels for monthly caps.
+    let mut per_trial_tiers = days * tiers * 60.0 + tiers * 40.0 * n.log2();
+    let mut per_trial_tenants = 0.0;
+    let mut per_trial_panels = 0.0;
+    let mut panel_tiers = 0.0;
+    let mut alerts = 0.0;
+    for t in &spec.tiers {
+        if let Audience::Tenants { tenants, .. } = &t.audience {
+            let simulated = tenants.dist.worst(q).round().min(TENANT_REPS as f64 + 1.0);
+            per_trial_tenants += simulated * 60.0;
+            if let Some(b) = &t.tenant_budget {
+                per_trial_tenants += simulated * days * (25.0 + 4.0 * b.alerts.len() as f64);
+                alerts += b.alerts.len() as f64;
+            }
+        }
+        if t.limit.as_ref().is_some_and(|l| l.monthly_tokens.is_some()) {
+            per_trial_panels += PANEL_USERS as f64 * days * 2.0;
+            panel_tiers += 1.0;
+        }
+    }
+    per_trial_tiers += days * loops * 40.0 + spec.scenarios.len() as f64 * 20.0;
+    parts.push((n * per_trial_tiers, format!("{tiers} tiers x {days} days x {n} trials")));
+    parts.push((n * per_trial_tenants, "tenants x days x trials".into()));
+    parts.push((
+        n * per_trial_panels,
+        format!(
+            "{panel_tiers} tiers with a monthly cap x {days} days x {n} trials (each follows {PANEL_USERS} simulated users)"
+        ),
+    ));
+    let steps: f64 = parts.iter().map(|p| p.0).sum();
+    let largest = parts
+        .iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|p| p.1.clone())
+        .unwrap_or_default();
+
+    // Memory: demand tables, panels, and what each month keeps until summarised.
+    let tables = batches
+        * ((classes * CLASS_SAMPLES as f64 + POOL_SIZE as f64) * 8.0 * (2.0 + 3.0 * models) + tiers * classes * 256.0);
+    let panels = batches * panel_tiers * PANEL_USERS as f64 * days * 8.0;
+    let month = 160.0
+        + tiers * 200.0
+        + alerts * 8.0
+        + spec.scenarios.len() as f64
+        + 8.0
+            * (spec.breakers.feature_daily_usd.is_some() as u8 + spec.breakers.global_daily_usd.is_some() as u8) as f64;
+    let bytes = tables + panels + n * (month + 64.0);
+    Work { steps, bytes, largest }
+}
+
+/// `Ok` when `spec` can be simulated over `trials` months within the limits.
+pub fn check(spec: &Spec, trials: usize) -> Result<Work, TooLarge> {
+    let w = work(spec, trials);
+    let fail = |what: String| TooLarge {
+        loc: spec.tiers.first().map_or(spec.feature.loc, |t| t.loc),
+        path: "tiers".into(),
+        message: format!("the spec is too large to simulate: {what}"),
+        hint: format!(
+            "its largest part is {}; use fewer tiers, tenants, viral scenarios, models or days (or fewer --trials)",
+            w.largest
+        ),
+    };
+    if !w.steps.is_finite() || w.steps > MAX_STEPS {
+        return Err(fail(format!(
+            "at {trials} trials it needs about {:.1}x the work costgate allows ({:.1e} of {:.1e} steps)",
+            w.steps / MAX_STEPS,
+            w.steps,
+            MAX_STEPS
+        )));
+    }
+    if !w.bytes.is_finite() || w.bytes > MAX_BYTES {
+        return Err(fail(format!(
+            "at {trials} trials it needs about {:.0} MB of memory; costgate allows {:.0} MB",
+            w.bytes / 1048576.0,
+            MAX_BYTES / 1048576.0
+        )));
+    }
+    Ok(w)
+}
