@@ -30,7 +30,7 @@ use crate::policy::rules::ApprovalState;
 use crate::policy::rules::{pct, usd};
 use crate::policy::{Finding, Level, Policy};
 use crate::pricing::PricedModels;
-use crate::signers::{self, clean};
+use crate::signers;
 use crate::source::{Loc, Problem, Span};
 use crate::spec::Spec;
 
@@ -70,14 +70,10 @@ pub fn spec_path_in_repo(spec_file: &Path) -> String {
     let Ok(abs) = std::fs::canonicalize(spec_file) else {
         return name();
     };
-    let Some(top) = abs
-        .ancestors()
-        .skip(1)
-        .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
-    else {
+    let Some(top) = abs.parent().and_then(crate::fsutil::repo_root) else {
         return name();
     };
-    match abs.strip_prefix(top) {
+    match abs.strip_prefix(&top) {
         Ok(rel) => rel
             .components()
             .map(|c| c.as_os_str().to_string_lossy().to_string())
@@ -189,53 +185,21 @@ pub struct Record {
     pub seal: BTreeMap<String, String>,
 }
 
-/// The fields of a record its seal binds, in order.
-pub const SEALED: [&str; 15] = [
-    "format",
-    "feature",
-    "spec",
-    "by",
-    "role",
-    "reason",
-    "approved_on",
-    "expires",
-    "fingerprint",
-    "costgate_version",
-    "policy",
-    "seed",
-    "trials",
-    "figures",
-    "inputs",
-];
-
 impl Record {
-    /// Each field of [`SEALED`] as canonical JSON.
-    fn canonical(&self) -> [(&'static str, String); 15] {
-        let j = |v: serde_json::Value| v.to_string();
-        let figures = serde_json::to_value(&self.figures).expect("figures serialise");
-        let inputs = serde_json::to_value(&self.inputs).expect("inputs serialise");
-        let v = [
-            j(self.format.into()),
-            j(self.feature.clone().into()),
-            j(self.spec.clone().into()),
-            j(self.by.clone().into()),
-            j(self.role.clone().into()),
-            j(self.reason.clone().into()),
-            j(self.approved_on.clone().into()),
-            j(self.expires.clone().into()),
-            j(self.fingerprint.clone().into()),
-            j(self.costgate_version.clone().into()),
-            j(self.policy.clone().into()),
-            j(self.seed.into()),
-            j(self.trials.into()),
-            j(figures),
-            j(inputs),
-        ];
-        let mut i = 0;
-        SEALED.map(|name| {
-            i += 1;
-            (name, v[i - 1].clone())
-        })
+    /// Every field of the record but the seal, in the record's order, each
+    /// as canonical JSON: the seal binds whatever the record holds, so a
+    /// field added to [`Record`] is sealed without another list to keep in
+    /// step.
+    fn canonical(&self) -> Vec<(String, String)> {
+        let fields = toml::Table::try_from(self).expect("a record serialises as a table");
+        fields
+            .into_iter()
+            .filter(|(name, _)| name != "seal")
+            .map(|(name, value)| {
+                let json = serde_json::to_string(&value).expect("a TOML value serialises as JSON");
+                (name, json)
+            })
+            .collect()
     }
 
     /// The seal of the record's current contents: per field, the first 16
@@ -250,24 +214,21 @@ impl Record {
                 h.update(b"\0");
                 h.update(value.as_bytes());
                 let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-                (name.to_string(), hex[..16].to_string())
+                (name, hex[..16].to_string())
             })
             .collect()
     }
 
-    /// The fields whose contents no longer match the seal (`seal` itself when
-    /// the seal names fields a record does not have).
+    /// The fields whose contents no longer match the seal: edited or added
+    /// (in the record's order), then removed since it was computed.
     pub fn changed_fields(&self) -> Vec<String> {
         let now = self.compute_seal();
-        let mut out: Vec<String> = SEALED
-            .iter()
-            .filter(|n| self.seal.get(**n) != now.get(**n))
-            .map(|n| n.to_string())
-            .collect();
-        if self.seal.keys().any(|k| !now.contains_key(k)) {
-            out.push("seal".into());
-        }
-        out
+        let order = self.canonical().into_iter().map(|(name, _)| name);
+        let gone = self.seal.keys().filter(|k| !now.contains_key(*k)).cloned();
+        order
+            .chain(gone)
+            .filter(|n| self.seal.get(n) != now.get(n))
+            .collect()
     }
 
     /// "cfo@example.com (CFO)".
@@ -311,7 +272,8 @@ impl Record {
                 hint,
             }]
         };
-        // The format first: an older record lacks fields this one requires.
+        // The format first (the only check of it: a record of this format
+        // parses below): an older record lacks fields this one requires.
         if let Ok(t) = toml::from_str::<toml::Table>(text)
             && let Some(f) = t.get("format").and_then(toml::Value::as_integer)
             && f != i64::from(FORMAT)
@@ -335,21 +297,6 @@ impl Record {
                 Some("record it again with `costgate approve`".into()),
             )
         })?;
-        if r.format != FORMAT {
-            let why = if r.format == 1 {
-                ": format 1 did not bind who approved, the expiry or the spec's path"
-            } else {
-                ""
-            };
-            return Err(problem(
-                Loc::UNKNOWN,
-                format!(
-                    "approval record format {} is not the one this costgate reads ({FORMAT}){why}",
-                    r.format
-                ),
-                Some("record it again with this costgate's `costgate approve`".into()),
-            ));
-        }
         for (what, s) in [("approved_on", &r.approved_on), ("expires", &r.expires)] {
             if s.parse::<jiff::civil::Date>().is_err() {
                 return Err(problem(
@@ -581,7 +528,7 @@ fn signature_status(on: &OnFile, policy: &Policy, today: jiff::civil::Date) -> S
             state: "verified",
             note: format!(
                 "signed by {} (SSH key {}, an allowed signer in {})",
-                clean(&rec.by),
+                rec.by,
                 v.key,
                 signers.map_or("", |s| s.file.as_str())
             ),
@@ -682,8 +629,8 @@ pub fn apply(
         Some(format!(
             "the approval record {} is for the spec `{}`, not `{}`: a record covers only the spec it was recorded for; record one for this spec with `costgate approve`",
             report.file,
-            clean(&rec.spec),
-            clean(&here)
+            rec.spec,
+            here
         ))
     } else if edited {
         let names: Vec<String> = changed.iter().map(|c| format!("`{c}`")).collect();

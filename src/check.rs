@@ -79,11 +79,12 @@ fn not_regular(p: &Path, m: &std::fs::Metadata) -> Problem {
 }
 
 fn unreadable(p: &Path, e: &std::io::Error) -> Problem {
-    #[cfg(unix)]
-    if e.raw_os_error() == Some(libc::ELOOP) {
-        return problem_at(p, &format!("a symlink loop ({})", crate::fsutil::plain(e)));
+    let why = crate::fsutil::open_error(e);
+    if crate::fsutil::is_loop(e) {
+        problem_at(p, &why)
+    } else {
+        problem_at(p, &format!("cannot read: {why}"))
     }
-    problem_at(p, &format!("cannot read: {}", crate::fsutil::plain(e)))
 }
 
 /// The spec files under `dir`; `stack` holds the real paths of the folders
@@ -402,10 +403,7 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
     // models and their prices
     for m in &priced.models {
         let p = &m.price;
-        let rate = |x: f64| {
-            let s = format!("{x:.4}");
-            format!("${}", s.trim_end_matches('0').trim_end_matches('.'))
-        };
+        let rate = crate::pricing::usd_per_mtok;
         let mut value = format!(
             "{} ({}): input {}, cached input {}, output {} per million tokens",
             p.id,
@@ -420,15 +418,11 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
         if let Some(o) = p.max_output_tokens {
             value.push_str(&format!("; output limit {}", n(o)));
         }
-        let origin = match spec.model(&m.key).and_then(|d| d.custom.as_ref()) {
-            Some(_) => origin_at(spec.model(&m.key).map_or(crate::source::Loc::UNKNOWN, |d| d.loc)),
-            None => spec::Origin::Catalog {
+        let origin = match spec.model(&m.key) {
+            Some(d) if p.is_from_spec() => origin_at(d.loc),
+            _ => spec::Origin::Catalog {
                 entry: p.id.clone(),
-                source: if p.source.is_empty() {
-                    priced.catalog.name.clone()
-                } else {
-                    p.source.clone()
-                },
+                source: p.source_or(&priced.catalog.name).to_string(),
             },
         };
         all.push(Assumption {
@@ -666,13 +660,9 @@ pub fn empty_report(req: &Request) -> CheckReport {
     }
 }
 
-/// Run a whole check.
 /// An exception naming a feature no checked spec has matches nothing: it is
 /// reported (`unused-exception`) with the first feature of the run.
 fn unknown_feature_exceptions(features: &mut [FeatureReport], policy: &Policy) {
-    let Some(first) = features.first().map(|f| f.id.clone()) else {
-        return;
-    };
     let unknown: Vec<_> = policy
         .exceptions
         .iter()
@@ -683,7 +673,7 @@ fn unknown_feature_exceptions(features: &mut [FeatureReport], policy: &Policy) {
     }
     let ids: Vec<&str> = features.iter().map(|f| f.id.as_str()).collect();
     let checked = ids.join(", ");
-    let Some(f) = features.iter_mut().find(|f| f.id == first) else {
+    let Some(f) = features.first_mut() else {
         return;
     };
     for e in unknown {
@@ -702,11 +692,11 @@ fn unknown_feature_exceptions(features: &mut [FeatureReport], policy: &Policy) {
             approval: None,
         });
     }
-    f.findings
-        .sort_by(|a, b| b.level.cmp(&a.level).then(a.rule.cmp(&b.rule)));
+    policy::rules::sort_findings(&mut f.findings);
     f.verdict = verdict_of(&f.findings);
 }
 
+/// Run a whole check.
 pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
     let files = spec_files(&req.paths)?;
     let loaded = load_all(&files, req.catalog)?;

@@ -64,13 +64,21 @@ pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// Why a path cannot be opened, in words: a symlink loop says so.
-fn open_error(e: &io::Error) -> String {
+/// Whether an open failed on a symlink loop.
+pub(crate) fn is_loop(e: &io::Error) -> bool {
     #[cfg(unix)]
-    if e.raw_os_error() == Some(libc::ELOOP) {
-        return format!("a symlink loop ({})", plain(e));
+    return e.raw_os_error() == Some(libc::ELOOP);
+    #[cfg(not(unix))]
+    false
+}
+
+/// Why a path cannot be opened, in words: a symlink loop says so.
+pub(crate) fn open_error(e: &io::Error) -> String {
+    if is_loop(e) {
+        format!("a symlink loop ({})", plain(e))
+    } else {
+        plain(e)
     }
-    plain(e)
 }
 
 /// The bytes of the regular file at `path`, at most `max` of them.
@@ -254,12 +262,21 @@ fn default_permissions(f: &std::fs::File) -> io::Result<std::fs::Permissions> {
     Ok(f.metadata()?.permissions())
 }
 
+/// The repository `dir` is in: the nearest folder at or above it (made
+/// absolute) holding `.git`.
+pub fn repo_root(dir: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(dir).ok()?;
+    abs.ancestors()
+        .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+        .map(Path::to_path_buf)
+}
+
 /// The file `name` in `start` (a file's folder, or a folder) or the nearest
 /// folder above it, stopping at the repository's root: the folder holding
-/// `.git`, or `bound` (a checked-out snapshot's top), or the filesystem root
-/// outside a repository. A `name` that is there but not a readable file is
+/// `.git` (a snapshot of another commit has one at its top, see
+/// [`crate::gitref::snapshot`]), or the filesystem root outside a repository. A `name` that is there but not a readable file is
 /// still found (and its reading then fails by name), never passed over.
-pub fn find_up(start: &Path, name: &str, bound: Option<&Path>) -> Option<PathBuf> {
+pub fn find_up(start: &Path, name: &str) -> Option<PathBuf> {
     let start = if start.is_file() { start.parent()? } else { start };
     // `spec.yaml`'s parent is the empty path: the current folder.
     let start = if start.as_os_str().is_empty() {
@@ -268,13 +285,12 @@ pub fn find_up(start: &Path, name: &str, bound: Option<&Path>) -> Option<PathBuf
         start
     };
     let abs = std::fs::canonicalize(start).ok()?;
-    let bound = bound.and_then(|b| std::fs::canonicalize(b).ok());
     for d in abs.ancestors() {
         let f = d.join(name);
         if std::fs::symlink_metadata(&f).is_ok() {
             return Some(f);
         }
-        if bound.as_deref() == Some(d) || std::fs::symlink_metadata(d.join(".git")).is_ok() {
+        if std::fs::symlink_metadata(d.join(".git")).is_ok() {
             break;
         }
     }

@@ -206,7 +206,9 @@ impl Github {
                 || (status == reqwest::StatusCode::FORBIDDEN
                     && (limit.is_some() || message.to_ascii_lowercase().contains("rate limit")));
             if limited {
-                let wait = limit.and_then(|l| l.wait);
+                // At least a second between tries: `Retry-After: 0` would
+                // otherwise ask again at once, for ever.
+                let wait = limit.and_then(|l| l.wait).map(|w| w.max(Duration::from_secs(1)));
                 let left = self.rate_limit_budget.saturating_sub(start.elapsed());
                 match wait {
                     Some(w) if w <= left => {

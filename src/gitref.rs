@@ -68,8 +68,11 @@ pub fn snapshot(top: &Path, rev: &str, paths: &[PathBuf]) -> Result<Snapshot, St
         std::fs::write(&target, content).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
     // The snapshot stands for the repository's top: approval records bind a
-    // spec's path within the repository, found by the `.git` above it.
-    let _ = std::fs::create_dir(dir.path().join(".git"));
+    // spec's path within the repository, found by the `.git` above it, and
+    // policy and pin discovery stop there, never reaching the temporary
+    // folder above.
+    let marker = dir.path().join(".git");
+    std::fs::create_dir(&marker).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     // The allowed_signers file the policy at `rev` names comes along.
     if let Some(rel) = allowed_signers_of(&dir.path().join("costgate.toml")) {
         let content = git(top, &["show", &format!("{rev}:{rel}")]);
@@ -98,10 +101,14 @@ pub fn snapshot(top: &Path, rev: &str, paths: &[PathBuf]) -> Result<Snapshot, St
 /// `[approvals] allowed_signers` of a policy file, when it names a file
 /// inside the repository (a plain relative path, `/`-separated).
 fn allowed_signers_of(policy: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(policy).ok()?;
-    let t: toml::Table = toml::from_str(&text).ok()?;
-    let rel = t.get("approvals")?.get("allowed_signers")?.as_str()?;
-    let p = Path::new(rel);
+    // Read and parsed as any policy is (a bad one fails by name later, when
+    // the check loads it).
+    let text = crate::spec::read_text(policy).ok()?;
+    let rel = crate::policy::load_str(&policy.display().to_string(), &text)
+        .ok()?
+        .approvals
+        .allowed_signers?;
+    let p = Path::new(&rel);
     p.components()
         .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
         .then(|| rel.replace('\\', "/"))

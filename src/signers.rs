@@ -22,6 +22,7 @@ use std::sync::Arc;
 use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig, public::KeyData};
 
 use crate::source::{Loc, Problem, Span};
+use crate::untrusted::clean;
 
 /// The SSHSIG namespace of approval signatures (`ssh-keygen -n`).
 pub const NAMESPACE: &str = "costgate-approval";
@@ -31,20 +32,6 @@ pub const SIG_SUFFIX: &str = ".sig";
 
 /// Largest private key or signature file read (an RSA 16384-bit key is ~12 KB).
 const MAX_KEY_BYTES: u64 = 64 * 1024;
-
-/// An input string as it may be shown: control characters and line breaks
-/// escaped, so a name from a file cannot write to the terminal or the CI log.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
 
 /// `SHA256:...`, as `ssh-keygen -l` shows a key.
 pub fn key_fingerprint(k: &KeyData) -> String {
@@ -359,21 +346,12 @@ fn glob(s: &[u8], p: &[u8]) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
-/// Read a small file (a key or a signature) as text, bounded.
+/// Read a small file (a key or a signature) as text: a regular file only,
+/// bounded, through the reader every input goes through.
 fn read_small(path: &Path, what: &str) -> Result<String, String> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))?;
-    let mut buf = Vec::new();
-    f.take(MAX_KEY_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))?;
-    if buf.len() as u64 > MAX_KEY_BYTES {
-        return Err(format!(
-            "the {what} {} is larger than {MAX_KEY_BYTES} bytes",
-            path.display()
-        ));
-    }
-    String::from_utf8(buf).map_err(|_| format!("the {what} {} is not text", path.display()))
+    let bytes = crate::fsutil::read_bounded(path, MAX_KEY_BYTES)
+        .map_err(|e| format!("the {what} {}: {e}", clean(&path.display().to_string())))?;
+    String::from_utf8(bytes).map_err(|_| format!("the {what} {} is not text", clean(&path.display().to_string())))
 }
 
 /// Sign `msg` with the OpenSSH private key at `key_path`: the signature file's
@@ -450,10 +428,12 @@ pub fn verify(
 
 /// Read the signature beside a record, if there is one.
 pub fn read_signature(path: &Path) -> Result<Option<String>, String> {
-    match std::fs::symlink_metadata(path) {
-        Err(_) => Ok(None),
-        Ok(_) => read_small(path, "signature").map(Some),
+    // Only a signature that is not there is "unsigned": a dangling link, a
+    // loop or a FIFO is an error, as for the record.
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(None);
     }
+    read_small(path, "signature").map(Some)
 }
 
 #[cfg(test)]

@@ -372,3 +372,31 @@ fn an_unreadable_approval_record_is_invalid_input() {
         .stderr(predicate::str::contains("support-assistant.approval.toml"))
         .stderr(predicate::str::contains("not a valid approval record"));
 }
+
+#[test]
+fn a_folder_where_the_signature_goes_records_nothing() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    let sig = spec.with_file_name("support-assistant.approval.toml.sig");
+    std::fs::create_dir(&sig).unwrap();
+    let a = approve(&spec, "2026-11-28", "2027-02-28").code(73);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("it is a folder; nothing was recorded"), "{err}");
+    assert!(!spec.with_file_name("support-assistant.approval.toml").exists());
+}
+
+#[test]
+fn a_signature_that_is_a_fifo_is_an_error_not_a_wait() {
+    let (_d, spec) = workspace("support-assistant.yaml", POLICY);
+    approve(&spec, "2026-11-28", "2027-02-28").code(0);
+    let sig = spec.with_file_name("support-assistant.approval.toml.sig");
+    let ok = std::process::Command::new("mkfifo").arg(&sig).status().unwrap();
+    assert!(ok.success());
+    // Were the FIFO opened for reading, the check would wait for a writer for ever.
+    costgate("2026-12-01")
+        .args(["check", "--trials", TRIALS])
+        .arg(&spec)
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains("is a FIFO"));
+}

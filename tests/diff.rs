@@ -2,34 +2,15 @@
 //! with a base commit and a change.
 
 use std::path::{Path, PathBuf};
-use std::process::Command as Proc;
 
 use assert_cmd::Command;
 
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::git;
+
 fn example(name: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("specs").join(name)).unwrap()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Proc::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
 }
 
 /// A repository whose first commit has the tiered and copilot examples.

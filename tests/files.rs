@@ -15,6 +15,10 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::git;
+
 fn costgate() -> Command {
     let mut c = Command::cargo_bin("costgate").unwrap();
     c.env_remove("GITHUB_ACTIONS")
@@ -40,28 +44,6 @@ fn stdout(a: &assert_cmd::assert::Assert) -> String {
 
 fn mkfifo(p: &Path) {
     assert!(Proc::new("mkfifo").arg(p).status().unwrap().success());
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Proc::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
 }
 
 /// A policy that lets the copilot example through (it is blocked by default).
@@ -478,11 +460,34 @@ fn a_broken_pipe_ends_quietly_with_the_verdicts_exit_code() {
     let err = String::from_utf8_lossy(&check.stderr);
     assert_eq!(check.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked") && !err.contains("error"), "{err}");
-    // and a command that prints with println!
+    // every other command prints through the same function
     let rules = closed_pipe(&["rules"]);
     let err = String::from_utf8_lossy(&rules.stderr);
     assert_eq!(rules.status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "{err}");
+    let tiered = example("tiered-assistant.yaml");
+    let bench = closed_pipe(&["bench", "--runs", "1", "--trials", "50", tiered.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&bench.stderr);
+    assert_eq!(bench.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let d = tempfile::tempdir().unwrap();
+    let spec = d.path().join("support.yaml");
+    std::fs::copy(example("support-assistant.yaml"), &spec).unwrap();
+    let approve = closed_pipe(&[
+        "approve",
+        "--trials",
+        "100",
+        "--by",
+        "cfo@example.com",
+        "--reason",
+        "r",
+        "--expires",
+        "2027-02-28",
+        spec.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&approve.stderr);
+    assert_eq!(approve.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]

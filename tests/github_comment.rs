@@ -218,6 +218,22 @@ fn rate_limits_say_rate_limited_not_permissions_and_the_wait_is_bounded() {
     assert!(matches!(err, GithubError::RateLimited { .. }), "{err}");
     assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
     assert_eq!(gh.seen().len(), 2, "one wait of 1 s fits in 1.5 s, a second does not");
+    // `Retry-After: 0` is no licence to ask again at once: a second at least
+    // between tries, so the budget ends the loop
+    let gh = FakeGithub::start();
+    for _ in 0..10 {
+        gh.state
+            .lock()
+            .unwrap()
+            .script
+            .push_back(Canned::error(429, &[("Retry-After", "0")], "slow down"));
+    }
+    let api = Github::new(&gh.url, "o/r", TOKEN)
+        .unwrap()
+        .with_rate_limit_budget(Duration::from_millis(1_500));
+    let err = api.sync(7, "x", Behavior::Update, false).unwrap_err();
+    assert!(matches!(err, GithubError::RateLimited { .. }), "{err}");
+    assert_eq!(gh.seen().len(), 2, "one wait of 1 s fits in 1.5 s, a second does not");
     // a plain 403 is still a permissions problem
     let gh = FakeGithub::start();
     gh.state.lock().unwrap().script.push_back(Canned::error(

@@ -189,6 +189,35 @@ fn a_hostile_spec_reaches_no_output_raw() {
     assert!(md.contains("pwned"));
     assert_inert("step summary", &md);
 
+    // machine formats escape in their own syntax, and printed to a CI log
+    // they must not open a workflow command either (JUnit's text keeps
+    // costgate's own line breaks, never one from input)
+    for format in ["junit", "sarif", "json"] {
+        let out = costgate()
+            .current_dir(d.path())
+            .args(["check", "--trials", "300", "--format", format])
+            .arg(&spec)
+            .output()
+            .unwrap();
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("pwned"), "{format}: the strings are shown:\n{stdout}");
+        for (i, line) in stdout.lines().enumerate() {
+            assert!(
+                !line.trim_start().starts_with("::"),
+                "{format}: line {} opens a workflow command: {line:?}",
+                i + 1
+            );
+            // JSON escapes C0 controls; C1 ones pass raw in serde_json's
+            // output, so JSON and SARIF are held to C0 and JUnit to both
+            let raw = |c: char| c.is_control() && c != '\t' && (format == "junit" || (c as u32) < 0x80);
+            assert!(
+                !line.chars().any(raw),
+                "{format}: line {} has a raw control character: {line:?}",
+                i + 1
+            );
+        }
+    }
+
     // the HTML report and the Markdown report
     for format in ["html", "markdown"] {
         let out = costgate()

@@ -5,6 +5,7 @@ use costgate::approval::{self, Record};
 use costgate::check::{self, Loaded};
 use costgate::policy::Level;
 use costgate::untrusted::clean;
+use std::fmt::Write as _;
 
 use super::check::{load_policy, sim_options};
 use super::{ApproveArgs, Failure, today};
@@ -97,6 +98,15 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
             Some((pem, fp))
         }
     };
+    // The record and its signature are two files: refuse before writing
+    // either when the signature's place cannot take one (a folder there), so
+    // a run never leaves a new record beside a stale or missing signature.
+    if std::fs::symlink_metadata(&sig_path).is_ok_and(|m| m.is_dir()) {
+        return Err(Failure::CantCreate(format!(
+            "cannot write {}: it is a folder; nothing was recorded",
+            sig_path.display()
+        )));
+    }
     let previous = Record::load_for(&a.spec).ok().flatten();
     costgate::fsutil::write_atomic(&path, text.as_bytes())?;
     match &signed {
@@ -113,7 +123,9 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
         },
     }
 
-    println!(
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
         "Recorded the approval of `{}` by {}, until {}, in {}.",
         f.id,
         clean(&record.who()),
@@ -125,21 +137,24 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
             (Some(n), Some(t)) => format!(" (approval above {})", approval::fmt_figure(n, t)),
             _ => String::new(),
         };
-        println!(
+        let _ = writeln!(
+            o,
             "  {}: {} {}{th}",
             x.rule,
             x.name.as_deref().unwrap_or("finding"),
             x.shown()
         );
     }
-    println!("  fingerprint {}", record.fingerprint);
-    match &signed {
-        Some((_, fp)) => println!(
+    let _ = writeln!(o, "  fingerprint {}", record.fingerprint);
+    let _ = match &signed {
+        Some((_, fp)) => writeln!(
+            o,
             "  signed with SSH key {fp} (namespace {}) in {}",
             costgate::signers::NAMESPACE,
             sig_path.display()
         ),
-        None => println!(
+        None => writeln!(
+            o,
             "  unsigned{}; to sign it: ssh-keygen -Y sign -n {} -f KEY {}",
             if policy.approvals.require_signature {
                 " (the policy requires a signature: it covers nothing until signed)"
@@ -149,20 +164,23 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
             costgate::signers::NAMESPACE,
             path.display()
         ),
-    }
+    };
     if let Some(p) = previous {
-        println!(
+        let _ = writeln!(
+            o,
             "  replaces the approval by {} of {} (until {})",
             clean(&p.who()),
             clean(&p.approved_on),
             clean(&p.expires)
         );
     }
-    println!(
+    let _ = writeln!(
+        o,
         "`costgate check` lets these findings through until {} while each figure stays within {} of what was approved.",
         record.expires,
         approval::fmt_drift(policy.approvals.max_drift)
     );
+    super::output::print(&o)?;
     let deny = f.findings.iter().filter(|x| x.level == Level::Deny).count();
     if deny > 0 {
         eprintln!(

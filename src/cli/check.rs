@@ -1,5 +1,6 @@
 //! `costgate check` and the hidden `bench`.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -12,14 +13,9 @@ use super::{BenchArgs, CheckArgs, CheckFormat, Failure, SimArgs, today};
 
 /// The policy to use: `--policy`, else `costgate.toml` above the first path.
 pub fn load_policy(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Policy, Failure> {
-    load_policy_within(explicit, paths, None)
-}
-
-/// [`load_policy`], looking no higher than `bound` (a snapshot's top).
-fn load_policy_within(explicit: Option<&Path>, paths: &[PathBuf], bound: Option<&Path>) -> Result<Policy, Failure> {
     let path = match explicit {
         Some(p) => Some(p.to_path_buf()),
-        None => paths.first().and_then(|p| policy::discover_within(p, bound)),
+        None => paths.first().and_then(|p| policy::discover(p)),
     };
     match path {
         Some(p) => policy::load_file(&p).map_err(Failure::Input),
@@ -53,23 +49,9 @@ pub fn produce(
     quiet: bool,
     allow_empty: bool,
 ) -> Result<costgate::report::CheckReport, Failure> {
-    produce_within(paths, policy, pricing, sim, quiet, allow_empty, None)
-}
-
-/// [`produce`] for specs in a snapshot whose top is `bound`: the pin is
-/// looked for inside it only.
-fn produce_within(
-    paths: &[PathBuf],
-    policy: Option<&Path>,
-    pricing: Option<&str>,
-    sim: &SimArgs,
-    quiet: bool,
-    allow_empty: bool,
-    bound: Option<&Path>,
-) -> Result<costgate::report::CheckReport, Failure> {
-    let policy = load_policy_within(policy, paths, bound)?;
+    let policy = load_policy(policy, paths)?;
     let root = paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let (catalog, info) = super::pricing::load_catalog_within(pricing, &policy, root, bound)?;
+    let (catalog, info) = super::pricing::load_catalog(pricing, &policy, root)?;
     if let Some(url) = info.live_url()
         && !quiet
     {
@@ -118,18 +100,17 @@ pub fn produce_at_ref(
         .collect::<Result<_, _>>()
         .map_err(Failure::Usage)?;
     let snap = costgate::gitref::snapshot(&top, rev, &rel).map_err(Failure::Usage)?;
-    // The base's own policy (found inside the snapshot), else the head's:
-    // never a file above the snapshot, in the temporary folder.
-    let top = snap.dir.path();
+    // The base's own policy (found inside the snapshot, whose `.git` ends the
+    // search: never a file above it, in the temporary folder), else the head's.
     let policy: Option<PathBuf> = match policy {
         Some(p) => Some(p.to_path_buf()),
         None => snap
             .paths
             .first()
-            .and_then(|p| policy::discover_within(p, Some(top)))
+            .and_then(|p| policy::discover(p))
             .or_else(|| paths.first().and_then(|p| policy::discover(p))),
     };
-    produce_within(&snap.paths, policy.as_deref(), pricing, sim, true, true, Some(top))
+    produce(&snap.paths, policy.as_deref(), pricing, sim, true, true)
 }
 
 pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
@@ -254,7 +235,9 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
     }
     times.sort_by(f64::total_cmp);
     let peak = peak_rss_mb();
-    println!(
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
         "spec {} · {} typical users · {} trials · {} threads",
         a.spec.display(),
         costgate::economics::fmt_count(users),
@@ -262,7 +245,8 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         opts.threads
             .map_or_else(|| rayon::current_num_threads().to_string(), |t| t.to_string())
     );
-    println!(
+    let _ = writeln!(
+        o,
         "wall time: median {:.3} s, min {:.3} s over {} runs · peak RSS {} · p95 month {}",
         times[times.len() / 2],
         times[0],
@@ -270,6 +254,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         peak.map_or("n/a".into(), |m| format!("{m:.0} MB")),
         costgate::policy::rules::usd(p95)
     );
+    super::output::print(&o)?;
     Ok(0)
 }
 

@@ -75,7 +75,6 @@ pub fn main() -> i32 {
         }
     };
     let color = use_color(cli.color);
-    output::quiet_broken_pipe();
     let result = std::panic::catch_unwind(|| match &cli.command {
         Command::Check(a) => check::run(a, color),
         Command::Pricing(a) => pricing::run(a),
@@ -92,7 +91,6 @@ pub fn main() -> i32 {
             report_failure(&f, color);
             f.exit_code()
         }
-        Err(panic) if output::is_broken_pipe(&*panic) => 0,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<String>()

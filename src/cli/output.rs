@@ -18,24 +18,3 @@ pub fn print(text: &str) -> Result<(), Failure> {
         ))),
     }
 }
-
-/// Whether a panic is `println!` meeting a closed pipe (output that does not
-/// go through [`print`]): the output ends there, and nothing else is wrong.
-pub fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
-    let text = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("");
-    text.starts_with("failed printing to stdout") && text.contains("Broken pipe")
-}
-
-/// Print no panic message for a broken pipe; every other panic as before.
-pub fn quiet_broken_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !is_broken_pipe(info.payload()) {
-            default(info);
-        }
-    }));
-}

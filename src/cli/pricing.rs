@@ -59,17 +59,6 @@ pub fn load_catalog(
     policy: &Policy,
     root: &Path,
 ) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
-    load_catalog_within(source, policy, root, None)
-}
-
-/// [`load_catalog`] for specs in a snapshot of the repository whose top is
-/// `bound`: the pin is looked for inside it only.
-pub fn load_catalog_within(
-    source: Option<&str>,
-    policy: &Policy,
-    root: &Path,
-    bound: Option<&Path>,
-) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
     let day = today()?;
     let done = |c: Catalog, origin: Origin| {
         let description = c.info().name;
@@ -80,7 +69,7 @@ pub fn load_catalog_within(
         let c = load_source(&src, day, true)?;
         return done(c, Origin::Flag(src));
     }
-    if let Some(path) = pin::discover_within(root, bound) {
+    if let Some(path) = pin::discover(root) {
         let c = pin::load(&path, &display(&path)).map_err(Failure::Input)?;
         return done(c.in_force_on(day), Origin::Pinned(path));
     }
@@ -416,13 +405,6 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     })?;
     costgate::fsutil::write_atomic(&target, rendered.as_bytes())
         .map_err(|e| Failure::CantCreate(format!("cannot write {shown}: {e}")))?;
-    // the temporary file it was renamed from is private (0600); the snapshot
-    // is a file of the repository, readable like the others
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644));
-    }
 
     let mut o = String::new();
     let _ = writeln!(

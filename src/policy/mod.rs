@@ -217,13 +217,7 @@ fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
 /// repository's root (the filesystem root outside a repository): a policy
 /// above the repository is not the repository's.
 pub fn discover(start: &Path) -> Option<PathBuf> {
-    discover_within(start, None)
-}
-
-/// [`discover`], also stopping at `bound` (the top of a snapshot of the
-/// repository at another commit, which has no `.git`).
-pub fn discover_within(start: &Path, bound: Option<&Path>) -> Option<PathBuf> {
-    crate::fsutil::find_up(start, POLICY_FILE, bound)
+    crate::fsutil::find_up(start, POLICY_FILE)
 }
 
 /// Load a policy file.

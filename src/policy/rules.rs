@@ -615,7 +615,7 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
     // --- models priced at $0
     for z in &f.pricing.zero_priced {
         let def = spec.models.iter().find(|m| m.key == z.key);
-        let from = if z.provider == "spec" {
+        let from = if z.provider == crate::pricing::SPEC_PROVIDER {
             "by the prices given in the spec".to_string()
         } else {
             format!(
@@ -689,8 +689,13 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
             });
         }
     }
-    findings.sort_by(|a, b| b.level.cmp(&a.level).then(a.rule.cmp(&b.rule)));
+    sort_findings(&mut findings);
     findings
+}
+
+/// The order findings are shown in: most severe first, then by rule.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| b.level.cmp(&a.level).then(a.rule.cmp(&b.rule)));
 }
 
 /// Why a limit message is generic, if it is.

@@ -99,15 +99,6 @@ impl MatchRule {
         };
         o
     }
-
-    /// The literal names the rule accepts as a whole name (for suggestions).
-    pub fn literal_names(&self, out: &mut Vec<String>) {
-        match self {
-            MatchRule::Equals(s) | MatchRule::StartsWith(s) if !s.is_empty() => out.push(s.clone()),
-            MatchRule::Or(items) => items.iter().for_each(|r| r.literal_names(out)),
-            _ => {}
-        }
-    }
 }
 
 /// Regexes compiled once per process (a source's rules are few).

@@ -78,7 +78,20 @@ pub struct Rates {
     pub cached_input: f64,
 }
 
+/// The provider of a model priced by the spec's own prices.
+pub const SPEC_PROVIDER: &str = "spec";
+
 impl ModelPrice {
+    /// Whether the spec gave this model's prices (no catalog entry).
+    pub fn is_from_spec(&self) -> bool {
+        self.provider == SPEC_PROVIDER
+    }
+
+    /// Where the price comes from: the entry's source, else `catalog`'s name.
+    pub fn source_or<'a>(&'a self, catalog: &'a str) -> &'a str {
+        if self.source.is_empty() { catalog } else { &self.source }
+    }
+
     /// Priced at $0 for both input and output.
     pub fn is_free(&self) -> bool {
         self.input_usd_per_mtok == 0.0 && self.output_usd_per_mtok == 0.0
@@ -145,7 +158,7 @@ impl ModelPrice {
     fn from_custom(key: &str, c: &CustomPrices) -> Self {
         ModelPrice {
             id: key.to_string(),
-            provider: "spec".into(),
+            provider: SPEC_PROVIDER.into(),
             aliases: Vec::new(),
             match_rule: None,
             input_usd_per_mtok: c.input_usd_per_mtok,
@@ -493,18 +506,14 @@ fn check_context_windows(spec: &Spec, models: &[PricedModel], p: &mut Problems) 
     let median = i.input_tokens.dist.quantile(0.5);
     for m in models.iter().filter(|m| used.contains(&m.key.as_str())) {
         let Some(window) = m.price.context_window else { continue };
-        let whose = if m.price.provider == "spec" {
+        let whose = if m.price.is_from_spec() {
             format!("`{}` (its window is given in the spec)", m.key)
         } else {
             format!(
                 "`{}` (`{}`, window from {})",
                 m.key,
                 m.price.id,
-                if m.price.source.is_empty() {
-                    "the catalog"
-                } else {
-                    &m.price.source
-                }
+                m.price.source_or("the catalog")
             )
         };
         let count = crate::economics::fmt_count;

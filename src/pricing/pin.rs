@@ -13,11 +13,7 @@ use crate::source::{Loc, Problem, Span};
 
 pub const FILE: &str = "costgate-prices.lock.toml";
 
-/// The git repository root at or above `dir` (a folder holding `.git`).
-pub fn repo_root(dir: &Path) -> Option<PathBuf> {
-    let abs = std::fs::canonicalize(dir).ok()?;
-    abs.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
-}
+use crate::fsutil::repo_root;
 
 /// Where `pricing update` writes the snapshot, from the current folder.
 pub fn target(cwd: &Path) -> PathBuf {
@@ -27,13 +23,7 @@ pub fn target(cwd: &Path) -> PathBuf {
 /// The snapshot that prices runs for `start` (a spec file or folder): the
 /// first found walking up, stopping at the repository root.
 pub fn discover(start: &Path) -> Option<PathBuf> {
-    discover_within(start, None)
-}
-
-/// [`discover`], also stopping at `bound` (the top of a snapshot of the
-/// repository at another commit, which has no `.git`).
-pub fn discover_within(start: &Path, bound: Option<&Path>) -> Option<PathBuf> {
-    crate::fsutil::find_up(start, FILE, bound)
+    crate::fsutil::find_up(start, FILE)
 }
 
 /// Read a snapshot; `display` names it in messages and in the report.

@@ -30,6 +30,11 @@ pub fn escape(s: &str) -> String {
             '\r' => o.push_str("&#13;"),
             '\t' => o.push_str("&#9;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            // C1 controls (CSI among them) are legal XML but act on a
+            // terminal: written as references, never raw.
+            c if ('\u{7f}'..='\u{9f}').contains(&c) => {
+                let _ = write!(o, "&#{};", c as u32);
+            }
             c => o.push(c),
         }
     }
@@ -42,14 +47,18 @@ enum Outcome<'a> {
     Skip(String),
 }
 
+/// A finding as lines of text. JUnit goes to CI logs: the message, help and
+/// note quote input strings, so they are made inert (one line each, no
+/// control characters) before costgate's own line breaks join them.
 fn describe(x: &Finding) -> String {
+    use crate::untrusted::clean;
     let place = x.span.as_ref().map_or(String::new(), |s| format!(" ({s})"));
     let then = if let Some(a) = &x.approval {
-        format!("approval: {}", a.note)
+        format!("approval: {}", clean(&a.note))
     } else {
-        format!("fix: {}", x.help)
+        format!("fix: {}", clean(&x.help))
     };
-    format!("{}: {}{place}\n{then}", x.level.as_str(), x.message)
+    format!("{}: {}{place}\n{then}", x.level.as_str(), clean(&x.message))
 }
 
 fn outcome<'a>(found: &[&'a Finding]) -> Outcome<'a> {
