@@ -225,10 +225,7 @@ impl Record {
         let now = self.compute_seal();
         let order = self.canonical().into_iter().map(|(name, _)| name);
         let gone = self.seal.keys().filter(|k| !now.contains_key(*k)).cloned();
-        order
-            .chain(gone)
-            .filter(|n| self.seal.get(n) != now.get(n))
-            .collect()
+        order.chain(gone).filter(|n| self.seal.get(n) != now.get(n)).collect()
     }
 
     /// "cfo@example.com (CFO)".
@@ -628,9 +625,7 @@ pub fn apply(
     } else if !same_spec {
         Some(format!(
             "the approval record {} is for the spec `{}`, not `{}`: a record covers only the spec it was recorded for; record one for this spec with `costgate approve`",
-            report.file,
-            rec.spec,
-            here
+            report.file, rec.spec, here
         ))
     } else if edited {
         let names: Vec<String> = changed.iter().map(|c| format!("`{c}`")).collect();

@@ -354,11 +354,95 @@ fn read_small(path: &Path, what: &str) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("the {what} {} is not text", clean(&path.display().to_string())))
 }
 
+/// About one ECDSA key in 256 that `ssh-keygen` writes has a private scalar
+/// whose top byte is zero; OpenSSH stores it as a shorter mpint, which
+/// ssh-key 0.6 refuses (fixed in 0.7, RustCrypto/SSH#356). Re-encode such an
+/// unencrypted key with the scalar at its full width and read it again. Any
+/// other key, or any key this cannot mend, gives `None`.
+fn widen_short_ecdsa_scalar(text: &str) -> Option<PrivateKey> {
+    struct Cur<'a>(&'a [u8]);
+    impl<'a> Cur<'a> {
+        fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+            if n > self.0.len() {
+                return None;
+            }
+            let (a, b) = self.0.split_at(n);
+            self.0 = b;
+            Some(a)
+        }
+        fn u32(&mut self) -> Option<u32> {
+            Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?))
+        }
+        fn string(&mut self) -> Option<&'a [u8]> {
+            let n = self.u32()? as usize;
+            self.take(n)
+        }
+    }
+    fn put(out: &mut Vec<u8>, s: &[u8]) {
+        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        out.extend_from_slice(s);
+    }
+    const MAGIC: &[u8] = b"openssh-key-v1\0";
+    // OpenSSH wraps its PEM at 70 columns, not RFC 7468's 64.
+    let mut pem = pem_rfc7468::Decoder::new_wrapped(text.as_bytes(), 70).ok()?;
+    if pem.type_label() != "OPENSSH PRIVATE KEY" {
+        return None;
+    }
+    let mut blob = Vec::new();
+    pem.decode_to_end(&mut blob).ok()?;
+    let mut c = Cur(blob.strip_prefix(MAGIC)?);
+    let (cipher, kdf, kdf_opts) = (c.string()?, c.string()?, c.string()?);
+    if cipher != b"none" || c.u32()? != 1 {
+        return None;
+    }
+    let public = c.string()?;
+    let mut p = Cur(c.string()?);
+    let (check1, check2) = (p.u32()?, p.u32()?);
+    let (kind, curve, point) = (p.string()?, p.string()?, p.string()?);
+    let width = match kind {
+        b"ecdsa-sha2-nistp256" => 32,
+        b"ecdsa-sha2-nistp384" => 48,
+        b"ecdsa-sha2-nistp521" => 66,
+        _ => return None,
+    };
+    let scalar = p.string()?;
+    let digits = &scalar[scalar.iter().take_while(|&&b| b == 0).count()..];
+    if digits.len() >= width {
+        return None;
+    }
+    let comment = p.string()?;
+    let mut section = Vec::new();
+    section.extend_from_slice(&check1.to_be_bytes());
+    section.extend_from_slice(&check2.to_be_bytes());
+    for s in [kind, curve, point] {
+        put(&mut section, s);
+    }
+    let mut wide = vec![0u8; width - digits.len()];
+    wide.extend_from_slice(digits);
+    put(&mut section, &wide);
+    put(&mut section, comment);
+    let mut pad = 1u8;
+    while section.len() % 8 != 0 {
+        section.push(pad);
+        pad += 1;
+    }
+    let mut out = MAGIC.to_vec();
+    for s in [cipher, kdf, kdf_opts] {
+        put(&mut out, s);
+    }
+    out.extend_from_slice(&1u32.to_be_bytes());
+    put(&mut out, public);
+    put(&mut out, &section);
+    PrivateKey::from_bytes(&out).ok()
+}
+
 /// Sign `msg` with the OpenSSH private key at `key_path`: the signature file's
 /// text (`-----BEGIN SSH SIGNATURE-----`). Errors never show the key.
 pub fn sign(key_path: &Path, msg: &[u8]) -> Result<(String, String), String> {
     let text = read_small(key_path, "key")?;
-    let key = PrivateKey::from_openssh(text.trim()).map_err(|_| {
+    let key = PrivateKey::from_openssh(text.trim())
+        .or_else(|e| widen_short_ecdsa_scalar(text.trim()).ok_or(e))
+        .map_err(|_| {
         format!(
             "{} is not an OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`); give the private key, not the .pub",
             key_path.display()
@@ -488,5 +572,36 @@ mod tests {
             assert!(e[0].message.contains(want), "{bad}: {:?}", e[0].message);
             assert_eq!(e[0].span.line, line, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod short_scalar {
+    const KEY: &str = include_str!("../fixtures/keys/ecdsa-p256-short-scalar");
+    const PUBLIC: &str = include_str!("../fixtures/keys/ecdsa-p256-short-scalar.pub");
+
+    #[test]
+    fn ssh_key_alone_refuses_a_key_whose_scalar_starts_with_a_zero_byte() {
+        assert!(ssh_key::PrivateKey::from_openssh(KEY.trim()).is_err());
+    }
+
+    #[test]
+    fn the_mended_key_is_the_same_key() {
+        let key = super::widen_short_ecdsa_scalar(KEY.trim()).expect("mended");
+        let public = ssh_key::PublicKey::from_openssh(PUBLIC.trim()).unwrap();
+        assert_eq!(key.public_key().key_data(), public.key_data());
+        // The scalar really is the shorter one, padded at the top.
+        let ssh_key::private::KeypairData::Ecdsa(ssh_key::private::EcdsaKeypair::NistP256 { private, .. }) =
+            key.key_data()
+        else {
+            panic!("not a P-256 key");
+        };
+        assert_eq!(private.as_slice()[0], 0);
+    }
+
+    #[test]
+    fn keys_ssh_key_reads_are_not_touched() {
+        let full = KEY.replace("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY");
+        assert!(super::widen_short_ecdsa_scalar(&full).is_none());
     }
 }

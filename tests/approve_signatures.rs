@@ -169,6 +169,30 @@ impl Ws {
 
 const REQUIRE: &str = "[approvals]\nallowed_signers = \"allowed_signers\"\nrequire_signature = true\n";
 
+/// About one ECDSA key in 256 has a private scalar with a zero top byte,
+/// which ssh-key 0.6 alone cannot read; this is such a key (fixtures/keys).
+#[test]
+fn an_ecdsa_key_whose_scalar_starts_with_a_zero_byte_signs() {
+    if !ssh_keygen_present() {
+        return;
+    }
+    let w = Ws::new(REQUIRE);
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys");
+    let key = w.path("cfo_key");
+    std::fs::copy(keys.join("ecdsa-p256-short-scalar"), &key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let public = std::fs::read_to_string(keys.join("ecdsa-p256-short-scalar.pub")).unwrap();
+    w.allow(&format!("{CFO} {}\n", public.trim()));
+    w.approve(CFO, Some("cfo_key")).code(0);
+    assert!(w.ssh_keygen_verifies(CFO), "ssh-keygen rejects the signature");
+    let (code, note, state) = w.verdict();
+    assert_eq!((code, state.as_str()), (0, "verified"), "{note}");
+}
+
 #[test]
 fn costgate_signs_with_each_key_type_and_ssh_keygen_verifies() {
     if !ssh_keygen_present() {

@@ -194,6 +194,66 @@ fn tenant_budget_alerts_keep_their_share_through_representatives() {
     }
 }
 
+#[test]
+fn represented_tenants_cost_what_they_would_one_by_one() {
+    // Small tenants (median 1.5 users): many of a stratum's draws round to no
+    // user at all, yet the tenants it stands for have some. The cost per
+    // tenant must be the same whether each tenant is simulated (60) or the
+    // tier goes through representatives (2,000): cost is linear in users here
+    // (a notify-only budget). 4 standard errors of the difference.
+    let per_tenant = |n: usize| {
+        let spec = TENANTS
+            .replace("tenants: N", &format!("tenants: {n}"))
+            .replace("{p50: 20, p95: 200}", "{p50: 1.5, p95: 4}");
+        let r = simulate(
+            &model(&spec),
+            &Options {
+                trials: 1000,
+                ..Options::default()
+            },
+        );
+        let (mean, se) = (r.cost.mean.unwrap(), r.cost.mean_se.unwrap());
+        (mean / n as f64, se / n as f64)
+    };
+    let (one_by_one, se1) = per_tenant(60);
+    let (represented, se2) = per_tenant(2000);
+    let se = se1.hypot(se2);
+    assert!(
+        (represented - one_by_one).abs() < 4.0 * se,
+        "per tenant: represented {represented:.5} vs one by one {one_by_one:.5} (se {se:.5})"
+    );
+}
+
+#[test]
+fn a_runaway_loop_in_a_represented_tier_alerts_as_one_tenant() {
+    // A loop in one of 2,000 tenants spends $90 in its first day; ordinary
+    // use stays far below the budget. Each month the loop happens, one
+    // tenant crosses each alert: one, not the 31 tenants a representative
+    // stands for.
+    let spec = format!(
+        "{}scenarios:\n  - {{name: loop, chance: 1, calls_per_hour: 3000, hours_until_detected: 6}}\n",
+        TENANTS
+            .replace("tenants: N", "tenants: 2000")
+            .replace("{p50: 20, p95: 200}", "{p50: 2, p95: 4}")
+            .replace("monthly_usd: 22.5", "monthly_usd: 50")
+    );
+    let r = simulate(
+        &model(&spec),
+        &Options {
+            trials: 200,
+            ..Options::default()
+        },
+    );
+    for a in &r.tiers[0].effects.tenant_alerts {
+        assert!(
+            (a.tenants_per_month - 1.0).abs() < 1e-9,
+            "alert at {}: {} tenants a month",
+            a.at,
+            a.tenants_per_month
+        );
+    }
+}
+
 // ------------------------------------------------------------ limits ----
 
 fn tiers(n: usize, each: &str) -> String {

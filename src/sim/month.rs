@@ -75,13 +75,13 @@ impl TierDraw {
         }
     }
 
-    /// What the tenants a representative stands for cost together, as a
-    /// share of what the representative costs (1 for a tenant simulated on
-    /// its own).
-    pub fn mass_ratio(&self, j: usize) -> f64 {
+    /// The users that entry `j` of [`Self::tenants`] stands for in all: a
+    /// tenant's own, or a representative's `weight` tenants together.
+    pub fn group_users(&self, j: usize) -> f64 {
         match self {
-            TierDraw::Sampled { users, mass, .. } if users[j] > 0.0 => mass[j] / users[j],
-            _ => 1.0,
+            TierDraw::Users(n) => *n,
+            TierDraw::Tenants(v) => v[j],
+            TierDraw::Sampled { mass, weight, .. } => weight * mass[j],
         }
     }
 }
@@ -498,7 +498,12 @@ impl<'m> Engine<'m> {
         let mut tenant_spend: Vec<Vec<f64>> = draw
             .customers
             .iter()
-            .map(|d| d.tenants().map_or_else(Vec::new, |(v, _)| vec![0.0; v.len()]))
+            // A represented tier has one more entry: the tenant a runaway
+            // loop runs in, which stands for itself alone.
+            .map(|d| {
+                d.tenants()
+                    .map_or_else(Vec::new, |(v, w)| vec![0.0; v.len() + usize::from(w > 1.0)])
+            })
             .collect();
         let mut loop_used: Vec<f64> = vec![0.0; loops.len()];
 
@@ -631,34 +636,38 @@ impl<'m> Engine<'m> {
                     }
                 };
                 match (draw.customers[ti].tenants(), &t.budget) {
-                    (Some((tenants, w)), Some(b)) => {
+                    (Some((tenants, _)), Some(b)) => {
                         let mut total = 0.0;
                         let mut overage = 0.0;
                         for (j, &u) in tenants.iter().enumerate() {
-                            // A representative's noise is that of the mean of
-                            // the `w` tenants it stands for (their power users
-                            // drawn once a month like a tenant's).
-                            let (nc, no) = noise_of(if w == 1.0 { u } else { u / w }, power_z[ti][j]);
-                            let mut x = (u * a * cost + nc).max(0.0);
-                            let mut ov = (u * a * overage_tok + no).max(0.0);
+                            // The day of all the users entry `j` stands for
+                            // (a tenant's, or a representative's `w` tenants'),
+                            // with their spread; the entry's own day, what its
+                            // budget sees, is its share of it.
+                            let group = draw.customers[ti].group_users(j);
+                            let (nc, no) = noise_of(group, power_z[ti][j]);
+                            let mut x = (group * a * cost + nc).max(0.0);
+                            let mut ov = (group * a * overage_tok + no).max(0.0);
                             if let Some(bd) = day_bound {
-                                x = x.min(u * bd);
+                                x = x.min(group * bd);
                             }
-                            // What the tenants it stands for weigh together,
-                            // per unit of its own (1 for a tenant on its own).
-                            let stands_for = w * draw.customers[ti].mass_ratio(j);
+                            let own = if group > 0.0 { u / group } else { 0.0 };
                             if b.block {
                                 let left = (b.monthly_usd - tenant_spend[ti][j]).max(0.0);
-                                if x > left {
-                                    let cut = if x > 0.0 { 1.0 - left / x } else { 0.0 };
-                                    tm.blocked_user_days += stands_for * u * a * cut;
+                                if x * own > left {
+                                    let cut = 1.0 - left / (x * own);
+                                    tm.blocked_user_days += group * a * cut;
                                     ov *= 1.0 - cut;
-                                    x = left;
+                                    x *= 1.0 - cut;
                                 }
                             }
-                            tenant_day[ti][j] = x;
-                            total += stands_for * x;
-                            overage += stands_for * ov;
+                            tenant_day[ti][j] = x * own;
+                            total += x;
+                            overage += ov;
+                        }
+                        // The loop tenant's entry, if any: written by the loops below.
+                        if let Some(extra) = tenant_day[ti].get_mut(tenants.len()) {
+                            *extra = 0.0;
                         }
                         let demand_cost = n_act * cost;
                         let kept = if demand_cost > 0.0 {
@@ -738,21 +747,24 @@ impl<'m> Engine<'m> {
                 let tm = &mut out.tiers[ti];
                 tm.demand_tokens += tokens;
                 tm.unserved_tokens += tokens - served;
+                // The loop runs in one tenant, whose budget bounds it: a
+                // tenant simulated on its own is the first; in a represented
+                // tier, the entry kept for it (one tenant, not a stratum).
                 if let (Some(b), Some(row)) = (&t.budget, tenant_day.get_mut(ti))
-                    && let Some(first) = row.first_mut()
+                    && !row.is_empty()
                 {
-                    {
-                        let left = if b.block {
-                            (b.monthly_usd - tenant_spend[ti][0] - *first).max(0.0)
-                        } else {
-                            f64::INFINITY
-                        };
-                        let add = cost.min(left);
-                        *first += add;
-                        day_cost[ti] += add;
-                        day_served[ti] += if cost > 0.0 { served * add / cost } else { served };
-                        continue;
-                    }
+                    let reps = draw.customers[ti].tenants().map_or(0, |(v, _)| v.len());
+                    let j = if row.len() > reps { reps } else { 0 };
+                    let left = if b.block {
+                        (b.monthly_usd - tenant_spend[ti][j] - row[j]).max(0.0)
+                    } else {
+                        f64::INFINITY
+                    };
+                    let add = cost.min(left);
+                    row[j] += add;
+                    day_cost[ti] += add;
+                    day_served[ti] += if cost > 0.0 { served * add / cost } else { served };
+                    continue;
                 }
                 day_cost[ti] += cost;
                 day_served[ti] += served;
@@ -797,8 +809,11 @@ impl<'m> Engine<'m> {
                     if tm.tenant_alerts.is_empty() {
                         tm.tenant_alerts = vec![0.0; b.alerts.len()];
                     }
-                    let w = draw.customers[ti].tenants().map_or(1.0, |(_, w)| w);
+                    let (n, w) = draw.customers[ti].tenants().map_or((0, 1.0), |(v, w)| (v.len(), w));
                     for (j, x) in tenant_day[ti].iter().enumerate() {
+                        // A representative stands for `w` tenants; the loop
+                        // tenant's entry past them, for one.
+                        let w = if j < n { w } else { 1.0 };
                         let before = tenant_spend[ti][j];
                         let after = before + x * scale;
                         for (ai, &al) in b.alerts.iter().enumerate() {
