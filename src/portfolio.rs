@@ -92,7 +92,7 @@ pub fn judge(features: &[FeatureReport], policy: &Policy) -> Option<PortfolioRep
             level,
             feature: "portfolio".into(),
             message,
-            help: "cap or cheapen the features that contribute most, or agree a larger AI budget in the policy".into(),
+            help: Rule::PortfolioOverBudget.help().into(),
             span: span.clone(),
             figure: Some(crate::policy::rules::Figure {
                 name: name.into(),

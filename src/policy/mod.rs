@@ -226,6 +226,7 @@ pub fn load_file(path: &Path) -> Result<Policy, Vec<Problem>> {
     let file: Arc<str> = Arc::from(display.as_str());
     let text = crate::spec::read_text(path).map_err(|m| {
         vec![Problem {
+            code: crate::source::ProblemCode::Unreadable,
             span: Span::new(&file, Loc::UNKNOWN, ""),
             message: m,
             hint: None,
@@ -245,6 +246,7 @@ pub fn load_str(display: &str, text: &str) -> Result<Policy, Vec<Problem>> {
     let file: Arc<str> = Arc::from(display);
     let root = node::parse_toml(text).map_err(|e| {
         vec![Problem {
+            code: crate::source::ProblemCode::Syntax,
             span: Span::new(&file, e.loc, ""),
             message: e.message,
             hint: None,

@@ -1,0 +1,93 @@
+//! For the rules' unit tests: a spec that breaks no rule, and one rule
+//! function run on it alone.
+
+use super::{Check, Ctx, FeatureFacts, Finding, Out, RuleDef};
+use crate::economics::{Model, unit_costs, worst_case};
+use crate::pricing::CatalogInfo;
+use crate::sim::{self, Options};
+
+/// A spec that breaks no rule under the default policy.
+pub const GOOD: &str = "costgate: 1
+feature:
+  id: good
+  value: {kind: revenue, unit: sale, units_per_interaction: 0.01}
+models:
+  primary: claude-haiku-4-5
+interaction:
+  input_tokens: {p50: 1000, p95: 3000}
+  output_tokens: {p50: 200, p95: 600}
+  max_calls: 2
+  max_input_tokens: 8000
+  max_output_tokens: 1000
+usage:
+  active_share: {low: 0.2, mode: 0.3, high: 0.4}
+  interactions_per_active_day: {p50: 3, p95: 10}
+tiers:
+  - name: free
+    users: {low: 1000, mode: 2000, high: 3000}
+    price_usd_per_month: 0
+    model: primary
+    limit:
+      daily_tokens: 20000
+      on_limit: block
+      message: \"You've used {used}/{limit} free tokens today; they reset at {reset}.\"
+  - name: pro
+    users: {low: 500, mode: 800, high: 1000}
+    price_usd_per_month: 20
+    model: primary
+    limit:
+      daily_tokens: 100000
+      on_limit: block
+      message: \"You've used {used}/{limit} tokens today; they reset at {reset}.\"
+";
+
+/// The day the tests judge on.
+pub const TODAY: &str = "2026-11-28";
+
+/// The findings `def`'s function alone gives on `spec` under `policy`
+/// (TOML; empty: the defaults), priced by the built-in catalog.
+pub fn fired(def: &RuleDef, spec: &str, policy: &str) -> Vec<Finding> {
+    fired_with(def, spec, policy, |_| {})
+}
+
+/// As [`fired`], with the catalog's description changed first (a pin's age,
+/// models priced at $0).
+pub fn fired_with(def: &RuleDef, spec: &str, policy: &str, catalog: impl FnOnce(&mut CatalogInfo)) -> Vec<Finding> {
+    let Check::Feature(check) = def.check else {
+        panic!("{} is not a per-feature rule", def.code)
+    };
+    let spec = crate::spec::load_str("r.yaml", spec).unwrap_or_else(|p| panic!("{p:#?}"));
+    let policy = crate::policy::load_str("costgate.toml", policy).unwrap_or_else(|p| panic!("{p:#?}"));
+    let mut priced = crate::pricing::resolve(&spec, &crate::pricing::builtin()).unwrap_or_else(|p| panic!("{p:#?}"));
+    catalog(&mut priced.catalog);
+    let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
+    let model = Model::new(&spec, &priced, th.worst_case_quantile);
+    let units = unit_costs(&model);
+    let worst = worst_case(&model);
+    let typical = sim::typical(&model);
+    let simulation = sim::simulate(
+        &model,
+        &Options {
+            trials: 300,
+            confidence: th.confidence,
+            ..Options::default()
+        },
+    );
+    let facts = FeatureFacts {
+        spec: &spec,
+        unit_costs: &units,
+        typical: &typical,
+        worst: &worst,
+        sim: Some(&simulation),
+        pricing: &priced.catalog,
+    };
+    let ctx = Ctx::new(&facts, &policy, TODAY.parse().unwrap());
+    let mut out = Out {
+        policy: &policy,
+        feature: spec.feature.id.clone(),
+        findings: Vec::new(),
+    };
+    check(&ctx, &mut out);
+    assert!(out.findings.iter().all(|f| f.rule == def.rule), "only its own rule");
+    out.findings
+}
