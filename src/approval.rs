@@ -264,6 +264,7 @@ impl Record {
         let file: Arc<str> = Arc::from(display);
         let problem = |loc: Loc, message: String, hint: Option<String>| {
             vec![Problem {
+                code: crate::source::ProblemCode::InvalidValue,
                 span: Span::new(&file, loc, ""),
                 message,
                 hint,
@@ -334,6 +335,7 @@ impl OnFile {
         let display = path.display().to_string();
         let fail = |m: String| {
             vec![Problem {
+                code: crate::source::ProblemCode::Unreadable,
                 span: Span::new(&Arc::from(display.as_str()), Loc::UNKNOWN, ""),
                 message: m,
                 hint: None,

@@ -164,6 +164,7 @@ pub fn is_spec_name(name: &str) -> bool {
 
 fn problem_at(p: &Path, msg: &str) -> Problem {
     Problem {
+        code: crate::source::ProblemCode::Unreadable,
         span: Span::new(
             &std::sync::Arc::from(p.display().to_string().as_str()),
             Loc::UNKNOWN,
@@ -207,6 +208,7 @@ pub fn load_all(files: &[PathBuf], catalog: &Catalog) -> Result<Vec<Loaded>, Vec
     for l in &loaded {
         if let Some((_, other)) = ids.iter().find(|(id, _)| *id == l.spec.feature.id) {
             problems.push(Problem {
+                code: crate::source::ProblemCode::DuplicateId,
                 span: l.spec.span(l.spec.feature.loc, "feature.id"),
                 message: format!("feature id `{}` is also used by {other}", l.spec.feature.id),
                 hint: Some("give every feature its own id".into()),
@@ -705,6 +707,7 @@ pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
         .iter()
         .filter_map(|l| sim::limits::check(&l.spec, req.sim.trials).err().map(|e| (l, e)))
         .map(|(l, e)| Problem {
+            code: crate::source::ProblemCode::OutOfRange,
             span: l.spec.span(e.loc, &e.path),
             message: e.message,
             hint: Some(e.hint),

@@ -74,6 +74,7 @@ impl AllowedSigners {
     pub fn load(path: &Path, display: &str) -> Result<AllowedSigners, Vec<Problem>> {
         let text = crate::spec::read_text(path).map_err(|m| {
             vec![Problem {
+                code: crate::source::ProblemCode::Unreadable,
                 span: Span::new(&Arc::from(display), Loc::UNKNOWN, ""),
                 message: format!("the allowed_signers file named by the policy: {m}"),
                 hint: None,
@@ -96,6 +97,7 @@ impl AllowedSigners {
             match parse_line(line) {
                 Ok(e) => entries.push(e),
                 Err((message, hint)) => problems.push(Problem {
+                    code: crate::source::ProblemCode::InvalidValue,
                     span: Span::new(
                         &file,
                         Loc::new(

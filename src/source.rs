@@ -73,9 +73,64 @@ impl fmt::Display for Span {
     }
 }
 
+/// What kind of thing is wrong with an input file: a stable kebab-case
+/// code, documented in the README ("Input problem codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProblemCode {
+    /// The file cannot be read: missing, not a regular file, too large, not UTF-8.
+    Unreadable,
+    /// The file does not parse as YAML, TOML or JSON.
+    Syntax,
+    /// A key that nothing reads (a typo, or a field of another version).
+    UnknownField,
+    /// A required field is absent.
+    MissingField,
+    /// A value of the wrong kind: a string where a number goes, a list where a mapping goes.
+    WrongType,
+    /// A number outside what the field allows: negative, zero, not finite, above 1 for a share, not whole.
+    OutOfRange,
+    /// Any other value the field does not allow: an unknown word, a reference to nothing, values that contradict each other.
+    InvalidValue,
+    /// Two specs of one run have the same feature id.
+    DuplicateId,
+}
+
+impl ProblemCode {
+    pub const ALL: &'static [ProblemCode] = &[
+        ProblemCode::Unreadable,
+        ProblemCode::Syntax,
+        ProblemCode::UnknownField,
+        ProblemCode::MissingField,
+        ProblemCode::WrongType,
+        ProblemCode::OutOfRange,
+        ProblemCode::InvalidValue,
+        ProblemCode::DuplicateId,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::Unreadable => "unreadable",
+            ProblemCode::Syntax => "syntax",
+            ProblemCode::UnknownField => "unknown-field",
+            ProblemCode::MissingField => "missing-field",
+            ProblemCode::WrongType => "wrong-type",
+            ProblemCode::OutOfRange => "out-of-range",
+            ProblemCode::InvalidValue => "invalid-value",
+            ProblemCode::DuplicateId => "duplicate-id",
+        }
+    }
+}
+
+impl Serialize for ProblemCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One thing wrong with an input file.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Problem {
+    pub code: ProblemCode,
     pub span: Span,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,19 +172,35 @@ impl Problems {
         &self.file
     }
 
+    /// An [`ProblemCode::InvalidValue`] problem.
     pub fn push(&mut self, loc: Loc, path: &str, message: impl Into<String>) {
         self.items.push(Problem {
+            code: ProblemCode::InvalidValue,
             span: Span::new(&self.file, loc, path),
             message: message.into(),
             hint: None,
         });
     }
 
+    /// An [`ProblemCode::InvalidValue`] problem with a hint.
     pub fn push_hint(&mut self, loc: Loc, path: &str, message: impl Into<String>, hint: impl Into<String>) {
+        self.push_as(ProblemCode::InvalidValue, loc, path, message, Some(hint.into()));
+    }
+
+    /// A problem of the given kind.
+    pub fn push_as(
+        &mut self,
+        code: ProblemCode,
+        loc: Loc,
+        path: &str,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
         self.items.push(Problem {
+            code,
             span: Span::new(&self.file, loc, path),
             message: message.into(),
-            hint: Some(hint.into()),
+            hint,
         });
     }
 

@@ -86,6 +86,7 @@ fn policy_source(policy: &Policy, s: &str) -> Result<Source, Failure> {
     let base = policy.path.as_deref().map(Path::new).and_then(Path::parent);
     Source::parse(s, base).map_err(|m| {
         Failure::Input(vec![Problem {
+            code: costgate::source::ProblemCode::InvalidValue,
             span: Span::new(&policy.file, Loc::UNKNOWN, "pricing.source"),
             message: m,
             hint: None,
@@ -398,6 +399,7 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     // A pin `check` could not read would fail every later run: keep the old one.
     pin::readable(&rendered).map_err(|m| {
         Failure::Input(vec![Problem {
+            code: costgate::source::ProblemCode::OutOfRange,
             span: Span::new(&Arc::from(src.label().as_str()), Loc::UNKNOWN, ""),
             message: format!("{m}; the previous snapshot is kept"),
             hint: Some("pin fewer models with `--provider NAME`".into()),

@@ -30,6 +30,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 pub fn load(path: &Path, display: &str) -> Result<Catalog, Vec<Problem>> {
     let fail = |loc: Loc, m: String| {
         vec![Problem {
+            code: crate::source::ProblemCode::InvalidValue,
             span: Span::new(&Arc::from(display), loc, ""),
             message: m,
             hint: Some(format!(

@@ -101,7 +101,7 @@ pub fn load(source: &Source, day: Date, opts: &HttpOptions) -> Result<Catalog, L
         Source::Builtin => Ok(super::builtin().in_force_on(day)),
         Source::File(path) => {
             let label = path.display().to_string();
-            let bytes = read_file(path).map_err(|m| LoadError::Invalid(vec![problem(&label, Loc::UNKNOWN, "", m)]))?;
+            let bytes = read_file(path).map_err(|m| LoadError::Invalid(vec![unreadable(&label, m)]))?;
             parse(&label, &bytes, day).map_err(LoadError::Invalid)
         }
         Source::Url(url) => {
@@ -109,9 +109,7 @@ pub fn load(source: &Source, day: Date, opts: &HttpOptions) -> Result<Catalog, L
             let label = source.label();
             let bytes = http::fetch(url, opts).map_err(|e| match e {
                 FetchError::BadUrl(m) => LoadError::Usage(m),
-                FetchError::TooLarge { .. } => {
-                    LoadError::Invalid(vec![problem(&label, Loc::UNKNOWN, "", e.to_string())])
-                }
+                FetchError::TooLarge { .. } => LoadError::Invalid(vec![unreadable(&label, e.to_string())]),
                 FetchError::Unavailable { .. } => LoadError::Unavailable(e.to_string()),
             })?;
             parse(&label, &bytes, day).map_err(LoadError::Invalid)
@@ -246,8 +244,16 @@ fn from_json(label: &str, root: &Value, day: Date) -> Result<(Catalog, Format), 
     Ok((c.in_force_on(day), format))
 }
 
+fn unreadable(file: &str, message: String) -> Problem {
+    Problem {
+        code: crate::source::ProblemCode::Unreadable,
+        ..problem(file, Loc::UNKNOWN, "", message)
+    }
+}
+
 fn problem(file: &str, loc: Loc, path: &str, message: String) -> Problem {
     Problem {
+        code: crate::source::ProblemCode::InvalidValue,
         span: Span::new(&Arc::from(file), loc, path),
         message,
         hint: None,

@@ -115,6 +115,7 @@ pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
             if v.is_empty() {
                 // Defensive: a None without a problem would be a bug in this module.
                 v.push(Problem {
+                    code: crate::source::ProblemCode::InvalidValue,
                     span: crate::source::Span::new(file, root.loc, ""),
                     message: "the spec could not be read".into(),
                     hint: None,

@@ -404,6 +404,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, Vec<Problem>> {
     let file: Arc<str> = Arc::from(file);
     let root = node::parse_by_extension(&file, text).map_err(|e| {
         vec![Problem {
+            code: crate::source::ProblemCode::Syntax,
             span: Span::new(&file, e.loc, ""),
             message: e.message,
             hint: None,
@@ -417,6 +418,7 @@ pub fn load_file(path: &std::path::Path) -> Result<Spec, Vec<Problem>> {
     let display = path.display().to_string();
     let text = read_text(path).map_err(|message| {
         vec![Problem {
+            code: crate::source::ProblemCode::Unreadable,
             span: Span::new(&Arc::from(display.as_str()), Loc::UNKNOWN, ""),
             message,
             hint: None,

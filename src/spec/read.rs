@@ -3,7 +3,7 @@
 //! Each reader knows the field path it is at, so a problem says
 //! `tiers[1].limit.on_limit` as well as the line and column.
 
-use crate::source::{Loc, Problems, closest, did_you_mean};
+use crate::source::{Loc, ProblemCode, Problems, closest, did_you_mean};
 use crate::spec::node::{Key, Node, Value};
 
 /// Reads the entries of one mapping, remembering which keys were asked for so
@@ -28,10 +28,12 @@ impl<'n> MapReader<'n> {
                 known: Vec::new(),
             }),
             other => {
-                p.push(
+                p.push_as(
+                    ProblemCode::WrongType,
                     node.loc,
                     path,
                     format!("expected a mapping of fields, found {}", other.kind()),
+                    None,
                 );
                 None
             }
@@ -58,11 +60,12 @@ impl<'n> MapReader<'n> {
     pub fn require(&mut self, p: &mut Problems, name: &'static str, what: &str) -> Option<&'n Node> {
         let v = self.get(name);
         if v.is_none() {
-            p.push_hint(
+            p.push_as(
+                ProblemCode::MissingField,
                 self.loc,
                 &self.path,
                 format!("missing required field `{name}`"),
-                what.to_string(),
+                Some(what.to_string()),
             );
         }
         v
@@ -87,11 +90,12 @@ impl<'n> MapReader<'n> {
                     known.dedup();
                     format!("known fields here: {}", known.join(", "))
                 });
-                p.push_hint(
+                p.push_as(
+                    ProblemCode::UnknownField,
                     key.loc,
                     &self.child_path(&key.name),
                     format!("unknown field `{}`", key.name),
-                    hint,
+                    Some(hint),
                 );
             }
         }
@@ -116,16 +120,23 @@ pub fn number(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
         Value::Int(i) => Some(i as f64),
         Value::Float(f) if f.is_finite() => Some(f),
         Value::Float(f) => {
-            p.push_hint(
+            p.push_as(
+                ProblemCode::OutOfRange,
                 node.loc,
                 path,
                 format!("`{f}` is not a finite number"),
-                "write a plain number; NaN and infinity cannot be priced",
+                Some("write a plain number; NaN and infinity cannot be priced".into()),
             );
             None
         }
         ref other => {
-            p.push(node.loc, path, format!("expected a number, found {}", other.kind()));
+            p.push_as(
+                ProblemCode::WrongType,
+                node.loc,
+                path,
+                format!("expected a number, found {}", other.kind()),
+                None,
+            );
             None
         }
     }
@@ -135,11 +146,12 @@ pub fn number(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
 pub fn non_negative(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
     let v = number(p, node, path)?;
     if v < 0.0 {
-        p.push_hint(
+        p.push_as(
+            ProblemCode::OutOfRange,
             node.loc,
             path,
             format!("`{v}` is negative"),
-            "use zero or a positive number",
+            Some("use zero or a positive number".into()),
         );
         return None;
     }
@@ -150,11 +162,12 @@ pub fn non_negative(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
 pub fn positive(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
     let v = number(p, node, path)?;
     if v <= 0.0 {
-        p.push_hint(
+        p.push_as(
+            ProblemCode::OutOfRange,
             node.loc,
             path,
             format!("`{v}` must be above zero"),
-            "use a positive number",
+            Some("use a positive number".into()),
         );
         return None;
     }
@@ -165,11 +178,12 @@ pub fn positive(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
 pub fn share(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
     let v = number(p, node, path)?;
     if !(0.0..=1.0).contains(&v) {
-        p.push_hint(
+        p.push_as(
+            ProblemCode::OutOfRange,
             node.loc,
             path,
             format!("`{v}` is outside 0..1"),
-            "a share is a fraction: 0.25 means 25%",
+            Some("a share is a fraction: 0.25 means 25%".into()),
         );
         return None;
     }
@@ -180,10 +194,12 @@ pub fn share(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
 pub fn whole(p: &mut Problems, node: &Node, path: &str, min: i64) -> Option<i64> {
     let v = number(p, node, path)?;
     if v.fract() != 0.0 || v < min as f64 || v > 1e15 {
-        p.push(
+        p.push_as(
+            ProblemCode::OutOfRange,
             node.loc,
             path,
             format!("expected a whole number of at least {min}, found `{v}`"),
+            None,
         );
         return None;
     }
@@ -195,7 +211,13 @@ pub fn string(p: &mut Problems, node: &Node, path: &str) -> Option<String> {
         Value::Str(s) => Some(s.clone()),
         Value::Date(s) => Some(s.clone()),
         other => {
-            p.push(node.loc, path, format!("expected a string, found {}", other.kind()));
+            p.push_as(
+                ProblemCode::WrongType,
+                node.loc,
+                path,
+                format!("expected a string, found {}", other.kind()),
+                None,
+            );
             None
         }
     }
@@ -231,7 +253,13 @@ pub fn seq<'n>(p: &mut Problems, node: &'n Node, path: &str) -> Option<&'n [Node
     match &node.value {
         Value::Seq(items) => Some(items),
         other => {
-            p.push(node.loc, path, format!("expected a list, found {}", other.kind()));
+            p.push_as(
+                ProblemCode::WrongType,
+                node.loc,
+                path,
+                format!("expected a list, found {}", other.kind()),
+                None,
+            );
             None
         }
     }

@@ -1,0 +1,179 @@
+//! The rule registry is the one list of rules: the README's rule table and
+//! `costgate rules` show exactly its rules, in its order, with its default
+//! levels, and every entry carries its texts. Input problems carry the
+//! stable codes the README's table lists.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use assert_cmd::Command;
+use costgate::policy::Rule;
+use costgate::policy::rules::{Check, REGISTRY};
+use costgate::source::{Problem, ProblemCode};
+
+/// The first two cells of every row of the README's table under `heading`.
+fn readme_table(heading: &str) -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find(heading).unwrap_or_else(|| panic!("a `{heading}` section"));
+    readme[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2) // the header and its rule
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].trim_matches('`').to_string(), cells[2].to_string())
+        })
+        .collect()
+}
+
+fn registry_rows() -> Vec<(String, String)> {
+    REGISTRY
+        .iter()
+        .map(|d| (d.code.to_string(), d.default_level.as_str().to_string()))
+        .collect()
+}
+
+#[test]
+fn the_readme_rule_table_is_the_registry() {
+    assert_eq!(readme_table("### Rule codes"), registry_rows());
+}
+
+#[test]
+fn costgate_rules_lists_the_registry() {
+    let out = Command::cargo_bin("costgate").unwrap().arg("rules").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let listed: Vec<(String, String, String)> = text
+        .lines()
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            let code = w.next().unwrap().to_string();
+            let level = w.next().unwrap().to_string();
+            (code, level, w.collect::<Vec<_>>().join(" "))
+        })
+        .collect();
+    let want: Vec<(String, String, String)> = REGISTRY
+        .iter()
+        .map(|d| {
+            (
+                d.code.to_string(),
+                d.default_level.as_str().to_string(),
+                d.summary.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect();
+    assert_eq!(listed, want);
+}
+
+#[test]
+fn every_registry_entry_is_complete_and_its_code_unique() {
+    let mut codes = HashSet::new();
+    for (i, d) in REGISTRY.iter().enumerate() {
+        assert_eq!(Rule::ALL[i], d.rule, "the registry follows `Rule`");
+        assert_eq!(d.rule.def().code, d.code);
+        assert!(codes.insert(d.code), "{} twice", d.code);
+        for (what, text) in [("summary", d.summary), ("help", d.help), ("doc", d.doc)] {
+            assert!(text.trim().len() > 20, "{}: {what} too short: {text:?}", d.code);
+            assert!(!text.contains("  "), "{}: {what} has a double space", d.code);
+        }
+    }
+    // the rules judged outside the per-feature loop are the exception pass's and the portfolio's
+    let outside: Vec<&str> = REGISTRY
+        .iter()
+        .filter(|d| !matches!(d.check, Check::Feature(_)))
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(
+        outside,
+        ["stale-exception", "unused-exception", "portfolio-over-budget"]
+    );
+}
+
+#[test]
+fn the_readme_problem_table_lists_every_problem_code() {
+    let listed: Vec<String> = readme_table("### Input problem codes")
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    let codes: Vec<&str> = ProblemCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(listed, codes);
+}
+
+const SPEC: &str = "costgate: 1
+feature:
+  id: coded
+  value: {kind: revenue, unit: sale, units_per_interaction: 0.01}
+models:
+  primary: claude-haiku-4-5
+interaction:
+  input_tokens: {p50: 1000, p95: 3000}
+  output_tokens: {p50: 200, p95: 600}
+  max_calls: 2
+usage:
+  active_share: {low: 0.2, mode: 0.3, high: 0.4}
+  interactions_per_active_day: {p50: 3, p95: 10}
+tiers:
+  - name: pro
+    users: {low: 500, mode: 800, high: 1000}
+    price_usd_per_month: 20
+    model: primary
+";
+
+/// The problems of `SPEC` with `from` replaced by `to`.
+fn problems(from: &str, to: &str) -> Vec<Problem> {
+    assert!(SPEC.contains(from), "{from}");
+    costgate::spec::load_str("s.yaml", &SPEC.replace(from, to)).expect_err("a problem")
+}
+
+fn only_code(ps: &[Problem]) -> ProblemCode {
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    ps[0].code
+}
+
+#[test]
+fn each_kind_of_input_problem_has_its_code() {
+    assert!(costgate::spec::load_str("s.yaml", SPEC).is_ok());
+    let cases = [
+        (
+            "  max_calls: 2\n",
+            "  max_calls: 2\n  max_cals: 3\n",
+            ProblemCode::UnknownField,
+        ),
+        ("  id: coded\n", "", ProblemCode::MissingField),
+        (
+            "price_usd_per_month: 20",
+            "price_usd_per_month: twenty",
+            ProblemCode::WrongType,
+        ),
+        (
+            "price_usd_per_month: 20",
+            "price_usd_per_month: -20",
+            ProblemCode::OutOfRange,
+        ),
+        ("kind: revenue", "kind: revenu", ProblemCode::InvalidValue),
+        ("  max_calls: 2\n", "  max_calls: [2\n", ProblemCode::Syntax),
+    ];
+    for (from, to, code) in cases {
+        let ps = problems(from, to);
+        assert_eq!(only_code(&ps), code, "{to:?}: {ps:#?}");
+    }
+    // the code is data: it is serialised with the problem
+    let ps = problems("kind: revenue", "kind: revenu");
+    assert_eq!(serde_json::to_value(&ps[0]).unwrap()["code"], "invalid-value");
+}
+
+#[test]
+fn unreadable_files_and_duplicate_ids_have_their_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = costgate::spec::load_file(&dir.path().join("nope.yaml")).expect_err("missing");
+    assert_eq!(only_code(&missing), ProblemCode::Unreadable);
+    let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+    std::fs::write(&a, SPEC).unwrap();
+    std::fs::write(&b, SPEC).unwrap();
+    let catalog = costgate::pricing::builtin();
+    let Err(ps) = costgate::check::load_all(&[a, b], &catalog) else {
+        panic!("two specs with one id loaded")
+    };
+    assert_eq!(only_code(&ps), ProblemCode::DuplicateId);
+}
