@@ -96,6 +96,7 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
+    /// Every code, in the README's order.
     pub const ALL: &'static [ProblemCode] = &[
         ProblemCode::Unreadable,
         ProblemCode::Syntax,
@@ -107,6 +108,7 @@ impl ProblemCode {
         ProblemCode::DuplicateId,
     ];
 
+    /// The stable kebab-case code.
     pub fn as_str(self) -> &'static str {
         match self {
             ProblemCode::Unreadable => "unreadable",
@@ -130,6 +132,7 @@ impl Serialize for ProblemCode {
 /// One thing wrong with an input file.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Problem {
+    /// What kind of problem it is (stable; see the README).
     pub code: ProblemCode,
     pub span: Span,
     pub message: String,
@@ -172,7 +175,7 @@ impl Problems {
         &self.file
     }
 
-    /// An [`ProblemCode::InvalidValue`] problem.
+    /// A [`ProblemCode::InvalidValue`] problem.
     pub fn push(&mut self, loc: Loc, path: &str, message: impl Into<String>) {
         self.items.push(Problem {
             code: ProblemCode::InvalidValue,
@@ -182,7 +185,7 @@ impl Problems {
         });
     }
 
-    /// An [`ProblemCode::InvalidValue`] problem with a hint.
+    /// A [`ProblemCode::InvalidValue`] problem with a hint.
     pub fn push_hint(&mut self, loc: Loc, path: &str, message: impl Into<String>, hint: impl Into<String>) {
         self.push_as(ProblemCode::InvalidValue, loc, path, message, Some(hint.into()));
     }

@@ -1,5 +1,6 @@
 //! Rules: each a stable kebab-case code, a level set by policy, and a
-//! message that says what to change. Findings are data, not errors.
+//! message that says what to change. Findings are data, not errors. Each
+//! rule is one file under `rules/` with its registry entry ([`RuleDef`]).
 
 use serde::{Serialize, Serializer};
 
@@ -74,9 +75,11 @@ pub enum Check {
 
 /// Everything known about a rule, in one place.
 pub struct RuleDef {
+    /// The rule this entry describes.
     pub rule: Rule,
     /// Stable kebab-case code (policy `[rules]`, exceptions, JSON, SARIF).
     pub code: &'static str,
+    /// Its level unless the policy's `[rules]` sets another.
     pub default_level: Level,
     /// One line on what the rule checks (`costgate rules`, SARIF).
     pub summary: &'static str,
@@ -85,6 +88,7 @@ pub struct RuleDef {
     pub help: &'static str,
     /// When it fires, what it reads and why it matters.
     pub doc: &'static str,
+    /// Where and by what it is evaluated.
     pub check: Check,
 }
 
@@ -143,6 +147,7 @@ mod zero_price_model;
 mod testing;
 
 impl Rule {
+    /// Every rule, in registry order.
     pub const ALL: &'static [Rule] = &[
         Rule::MissingUnitEconomics,
         Rule::UnboundedWorstCase,
@@ -170,10 +175,12 @@ impl Rule {
         &REGISTRY[self as usize]
     }
 
+    /// Its stable kebab-case code.
     pub fn code(self) -> &'static str {
         self.def().code
     }
 
+    /// Its level unless the policy sets another.
     pub fn default_level(self) -> Level {
         self.def().default_level
     }
@@ -188,6 +195,7 @@ impl Rule {
         self.def().help
     }
 
+    /// The rule with this code.
     pub fn from_code(code: &str) -> Option<Rule> {
         REGISTRY.iter().find(|d| d.code == code).map(|d| d.rule)
     }

@@ -10,7 +10,7 @@ pub(super) const DEF: RuleDef = RuleDef {
     help: "raise the cap, or degrade instead of blocking (`on_limit: fallback`, `shrink` or `throttle`, or overage billing) so paying users keep working",
     doc: "Fires for each tier priced above 0 where the simulation shows limits blocking more than \
           `max_paying_blocked_share` of its active user-days, pointing at the tier's limit. Needs a \
-          simulation (not judged with `--trials 0`). The figure is `max_paying_blocked_share`.",
+          simulation: a library caller that runs none gets no finding. The figure is `max_paying_blocked_share`.",
     check: Check::Feature(check),
 };
 

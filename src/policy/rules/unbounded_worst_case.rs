@@ -10,8 +10,8 @@ pub(super) const DEF: RuleDef = RuleDef {
     help: "add a hard per-user cap (`limit.daily_tokens` or `monthly_tokens` with `on_limit: block`), a blocking `tenant_budget`, or a blocking `breakers.global_daily_usd`",
     doc: "Fires once per tier whose worst-case month has no bound, with the reason the worst-case computation \
           gives (no limit, a limit that falls back or throttles instead of stopping, ...). It points at the \
-          tier's `on_limit`, or at the tier when it has no limit. Only when the whole month is unbounded: a \
-          blocking global breaker bounds every tier.",
+          tier's `on_limit`, or at the tier when it has no limit. Judged only when the whole month has no \
+          bound (a blocking breaker bounds it however the tiers are capped).",
     check: Check::Feature(check),
 };
 
