@@ -17,6 +17,8 @@ pub mod economics;
 pub mod fsutil;
 pub mod github;
 pub mod gitref;
+pub mod http;
+pub mod input;
 pub mod policy;
 pub mod portfolio;
 pub mod pricing;

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use costgate::pricing::http::{FetchError, HttpOptions, fetch};
+use costgate::http::{FetchError, HttpOptions, fetch};
 use predicates::prelude::*;
 
 const LITELLM: &str = concat!(

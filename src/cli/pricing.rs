@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use costgate::economics::fmt_count;
+use costgate::http::HttpOptions;
 use costgate::policy::Policy;
-use costgate::pricing::http::HttpOptions;
 use costgate::pricing::source::{self as psource, LoadError, Source};
 use costgate::pricing::{Catalog, ModelPrice, pin, same_provider, usd_per_mtok};
 use costgate::source::{Loc, Problem, Span, closest, did_you_mean};
