@@ -94,7 +94,7 @@ fn library_json(paths: &[PathBuf], choice: Choice) -> (String, i32, PricingOrigi
 
 fn cost_p95(json: &str) -> f64 {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
-    v["features"][0]["sim"]["cost"]["p95"]
+    v["features"][0]["simulation"]["cost"]["p95"]
         .as_f64()
         .unwrap_or_else(|| panic!("{json}"))
 }
