@@ -233,3 +233,30 @@ fn the_checker_sees_grouped_and_nested_imports() {
     assert_eq!(module_of("report::html::render"), Some("report"));
     assert_eq!(module_of("reporting"), None);
 }
+
+/// Two bare booleans in a row read as `f(true, false)` at the call site:
+/// such a function takes an enum or a small options struct instead.
+#[test]
+fn no_function_takes_two_bare_booleans() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in &files {
+        let text = code(&std::fs::read_to_string(file).unwrap());
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("fn ") {
+            rest = &rest[i + 3..];
+            let Some(open) = rest.find('(') else { break };
+            let name = rest[..open].split('<').next().unwrap_or("").trim().to_string();
+            let Some(close) = rest[open..].find(')') else { break };
+            let params = &rest[open + 1..open + close];
+            let bools = params.split(',').filter(|p| p.trim().ends_with(": bool")).count();
+            if bools >= 2 {
+                found.push(format!("{}: fn {name}", file.strip_prefix(&src).unwrap().display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "functions with two bool parameters: {found:?}");
+}
