@@ -341,7 +341,7 @@ impl OnFile {
                 hint: None,
             }]
         };
-        let text = crate::spec::read_text(&path).map_err(fail)?;
+        let text = crate::input::read_text(&path).map_err(fail)?;
         let record = Record::parse(&display, &text)?;
         let signature = signers::read_signature(&signature_path(&path)).map_err(fail)?;
         Ok(Some(OnFile {

@@ -2,6 +2,9 @@
 //! spec, resolve prices, compute the economics, simulate, evaluate policy.
 //! The CLI only wires flags to [`Request`] and renders the [`CheckReport`].
 
+mod baseline;
+mod inputs;
+
 use std::path::{Path, PathBuf};
 
 use crate::economics::{Model, unit_costs, worst_case};
@@ -13,6 +16,12 @@ use crate::report::{
 use crate::sim::{self, Options};
 use crate::source::{Loc, Problem, Span};
 use crate::spec::{self, Audience, Spec};
+
+pub use baseline::{BaselineCount, FailOn, apply_baseline};
+pub use inputs::{
+    Choice, Inputs, PricingInfo, PricingOrigin, Unreachable, display_path, load_catalog, load_policy, load_source,
+    policy_source,
+};
 
 pub struct Request<'a> {
     pub paths: Vec<PathBuf>,

@@ -18,7 +18,7 @@ use reqwest::Url;
 use reqwest::blocking::{Client, Response};
 use serde::Deserialize;
 
-use crate::pricing::http::{self, HttpOptions};
+use crate::http::{self, HttpOptions};
 use crate::untrusted::{redact_secret, redact_url};
 
 /// Marks costgate's comment on a pull request.

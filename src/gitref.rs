@@ -103,7 +103,7 @@ pub fn snapshot(top: &Path, rev: &str, paths: &[PathBuf]) -> Result<Snapshot, St
 fn allowed_signers_of(policy: &Path) -> Option<String> {
     // Read and parsed as any policy is (a bad one fails by name later, when
     // the check loads it).
-    let text = crate::spec::read_text(policy).ok()?;
+    let text = crate::input::read_text(policy).ok()?;
     let rel = crate::policy::load_str(&policy.display().to_string(), &text)
         .ok()?
         .approvals

@@ -8,6 +8,9 @@
 //! prices  ───┘                                               └─> sim (Monte Carlo)
 //!                                  ─> policy (evaluate) ─> findings ─> report ─> exit code
 //! ```
+//!
+//! The module layers, and what may import what, are in docs/architecture.md
+//! (checked by tests/architecture.rs).
 
 pub mod approval;
 pub mod check;
@@ -17,6 +20,8 @@ pub mod economics;
 pub mod fsutil;
 pub mod github;
 pub mod gitref;
+pub mod http;
+pub mod input;
 pub mod policy;
 pub mod portfolio;
 pub mod pricing;

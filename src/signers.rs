@@ -72,7 +72,7 @@ pub struct Verified {
 impl AllowedSigners {
     /// Read an allowed_signers file (`display` names it in problems).
     pub fn load(path: &Path, display: &str) -> Result<AllowedSigners, Vec<Problem>> {
-        let text = crate::spec::read_text(path).map_err(|m| {
+        let text = crate::input::read_text(path).map_err(|m| {
             vec![Problem {
                 code: crate::source::ProblemCode::Unreadable,
                 span: Span::new(&Arc::from(display), Loc::UNKNOWN, ""),

@@ -2,6 +2,9 @@
 //! user meets them: each case in its own folder, the date fixed with
 //! COSTGATE_TODAY, a small simulation for speed.
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -10,11 +13,7 @@ use predicates::prelude::*;
 const TRIALS: &str = "300";
 
 fn costgate(today: &str) -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
-    c.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env("COSTGATE_TODAY", today);
-    c
+    cmd::costgate_on(today)
 }
 
 /// A folder with one example spec and a policy beside it.

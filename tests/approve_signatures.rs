@@ -7,6 +7,9 @@
 //! (`CI=true`, or COSTGATE_REQUIRE_SSH_KEYGEN=1 as .ci/run sets) a missing
 //! `ssh-keygen` is a failure.
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Stdio};
 
@@ -44,11 +47,7 @@ fn ssh_keygen_present() -> bool {
 }
 
 fn costgate(today: &str) -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
-    c.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env("COSTGATE_TODAY", today);
-    c
+    cmd::costgate_on(today)
 }
 
 struct Ws {

@@ -7,6 +7,9 @@
 //! check that the shortcuts keep the figures' meaning, with tolerances from
 //! their standard errors.
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -17,11 +20,7 @@ use costgate::sim::month::{Engine, TENANT_REPS};
 use costgate::sim::{Options, simulate};
 
 fn costgate() -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
-    c.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env("COSTGATE_TODAY", "2026-11-28");
-    c
+    cmd::costgate_on("2026-11-28")
 }
 
 const BASE: &str = "costgate: 1

@@ -9,6 +9,9 @@
 
 #![cfg(unix)]
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command as Proc, Stdio};
 use std::time::Duration;
@@ -20,11 +23,8 @@ mod git_support;
 use git_support::git;
 
 fn costgate() -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
-    c.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env("COSTGATE_TODAY", "2026-11-28")
-        .args(["--color", "never"])
+    let mut c = cmd::costgate_on("2026-11-28");
+    c.args(["--color", "never"])
         // Nothing here may wait: a FIFO read would hang the old code.
         .timeout(Duration::from_secs(60));
     c

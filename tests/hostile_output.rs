@@ -8,6 +8,9 @@
 //! printer, and none of those carries a control character, a line that
 //! opens a workflow command, or ESC.
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -16,11 +19,8 @@ use assert_cmd::Command;
 const EVIL: &str = "evil\n::error file=a.yaml,line=1::pwned\r\n::add-mask::leak\n  ::set-output name=x::y\u{1b}[31mRED\u{1b}]8;;http://e.test\u{7}link\u{9b}1m ##[error]v1 \u{202e}rtl\u{2028}sep\u{85}nel\t%0A::warning::z";
 
 fn costgate() -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
-    c.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("NO_COLOR")
-        .env("COSTGATE_TODAY", "2026-11-28");
+    let mut c = cmd::costgate_on("2026-11-28");
+    c.env_remove("NO_COLOR");
     c
 }
 

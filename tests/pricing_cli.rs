@@ -1,6 +1,9 @@
 //! `costgate pricing list|show|update`, `--pricing` on `check`, the pinned
 //! snapshot and the policy's pricing settings, as a user meets them.
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -12,11 +15,8 @@ const GENAI: &str = concat!(
 );
 
 fn costgate(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
-    c.current_dir(dir)
-        .env("COSTGATE_TODAY", "2026-08-21")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY");
+    let mut c = cmd::costgate_on("2026-08-21");
+    c.current_dir(dir);
     c
 }
 
@@ -24,34 +24,9 @@ fn stdout(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stdout).to_string()
 }
 
-const SPEC: &str = "costgate: 1
-feature:
-  id: t
-  value: {kind: revenue}
-models:
-  primary: anthropic/claude-sonnet-5
-  fallback: gpt-4o-mini
-interaction:
-  calls: {p50: 1, p95: 3}
-  input_tokens: {p50: 1800, p95: 6000}
-  output_tokens: {p50: 350, p95: 1100}
-  max_calls: 4
-  max_input_tokens: 16000
-  max_output_tokens: 2048
-usage:
-  active_share: {low: 0.3, mode: 0.45, high: 0.7}
-  interactions_per_active_day: {p50: 3, p95: 14}
-tiers:
-  - name: pro
-    users: {low: 200, mode: 400, high: 800}
-    price_usd_per_month: 50
-    model: primary
-    limit:
-      daily_tokens: 100000
-      on_limit: fallback
-      fallback_model: fallback
-      message: \"You've used {used}/{limit} tokens today. It resets at {reset}.\"
-";
+fn spec() -> String {
+    cmd::minimal_spec("anthropic/claude-sonnet-5", "gpt-4o-mini")
+}
 
 fn litellm_entry(input: f64, output: f64) -> String {
     format!(
@@ -239,7 +214,7 @@ fn the_pin_is_written_at_the_repository_root_and_found_from_the_specs() {
     let specs = repo.join("specs/team");
     std::fs::create_dir_all(&specs).unwrap();
     std::fs::create_dir(repo.join(".git")).unwrap();
-    std::fs::write(specs.join("f.yaml"), SPEC).unwrap();
+    std::fs::write(specs.join("f.yaml"), spec()).unwrap();
 
     // without a pin the built-in catalog prices it, with no announced change
     let a = costgate(dir.path())
@@ -299,7 +274,7 @@ fn the_policy_names_a_default_source_and_an_age_limit() {
     std::fs::create_dir(d.join("specs")).unwrap();
     std::fs::write(
         d.join("specs/f.yaml"),
-        SPEC.replace("anthropic/claude-sonnet-5", "gpt-x"),
+        spec().replace("anthropic/claude-sonnet-5", "gpt-x"),
     )
     .unwrap();
     std::fs::write(
@@ -363,7 +338,7 @@ fn the_policy_names_a_default_source_and_an_age_limit() {
 fn a_broken_pin_or_catalog_is_invalid_input_naming_where() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("f.yaml"), SPEC).unwrap();
+    std::fs::write(d.join("f.yaml"), spec()).unwrap();
     std::fs::write(
         d.join("costgate-prices.lock.toml"),
         "format = \"costgate-prices/1\"\nchecked = \"2026-08-01\"\n[[models]]\nid = \"x\"\ninput_usd_per_mtok = \"cheap\"\n",

@@ -3,6 +3,9 @@
 //! garbage body, a body over the size limit, a redirect to plain http; and
 //! a pinned snapshot that keeps pricing once the server is gone.
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -10,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use costgate::pricing::http::{FetchError, HttpOptions, fetch};
+use costgate::http::{FetchError, HttpOptions, fetch};
 use predicates::prelude::*;
 
 const LITELLM: &str = concat!(
@@ -193,14 +196,14 @@ fn lasting_500s_give_up_naming_the_status_and_the_tries() {
 
 #[test]
 fn a_server_that_never_answers_times_out() {
-    let srv = Server::start(vec![Reply::Silent(Duration::from_secs(3))]);
+    let srv = Server::start(vec![Reply::Silent(2 * cmd::HANG)]);
     let opts = HttpOptions {
         timeout: Duration::from_millis(500),
         ..quick()
     };
     let start = Instant::now();
     let m = fetch(&srv.url("/p.json"), &opts).unwrap_err().to_string();
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(start.elapsed() < cmd::HANG, "{:?}", start.elapsed());
     assert!(m.contains("no answer within 0.5 s"), "{m}");
     assert_eq!(srv.hits(), 1, "a timeout is not retried");
     srv.stop();
@@ -251,42 +254,13 @@ fn a_redirect_within_loopback_is_followed() {
 
 // ---------------------------------------------------------------- the CLI
 
-const SPEC: &str = "costgate: 1
-feature:
-  id: t
-  value: {kind: revenue}
-models:
-  primary: anthropic/claude-sonnet-4-5
-  fallback: gpt-4o-mini
-interaction:
-  calls: {p50: 1, p95: 3}
-  input_tokens: {p50: 1800, p95: 6000}
-  output_tokens: {p50: 350, p95: 1100}
-  max_calls: 4
-  max_input_tokens: 16000
-  max_output_tokens: 2048
-usage:
-  active_share: {low: 0.3, mode: 0.45, high: 0.7}
-  interactions_per_active_day: {p50: 3, p95: 14}
-tiers:
-  - name: pro
-    users: {low: 200, mode: 400, high: 800}
-    price_usd_per_month: 50
-    model: primary
-    limit:
-      daily_tokens: 100000
-      on_limit: fallback
-      fallback_model: fallback
-      message: \"You've used {used}/{limit} tokens today. It resets at {reset}.\"
-";
+fn spec() -> String {
+    cmd::minimal_spec("anthropic/claude-sonnet-4-5", "gpt-4o-mini")
+}
 
 fn costgate(dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
-    c.current_dir(dir)
-        .env("COSTGATE_TODAY", "2026-08-21")
-        .env("COSTGATE_HTTP_TIMEOUT", "1")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY");
+    let mut c = cmd::costgate_on("2026-08-21");
+    c.current_dir(dir).env("COSTGATE_HTTP_TIMEOUT", "1");
     c
 }
 
@@ -297,7 +271,7 @@ fn json(out: &[u8]) -> serde_json::Value {
 #[test]
 fn pin_then_stop_the_server_and_check_prices_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
+    std::fs::write(dir.path().join("spec.yaml"), spec()).unwrap();
     let srv = Server::start(vec![Reply::Ok(catalog()), Reply::Ok(catalog())]);
     let url = srv.url("/model_prices_and_context_window.json");
 
@@ -368,7 +342,7 @@ fn pin_then_stop_the_server_and_check_prices_the_same() {
         .assert()
         .code(69)
         .stderr(predicate::str::contains(&url));
-    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(start.elapsed() < cmd::HANG, "{:?}", start.elapsed());
     costgate(dir.path())
         .args(["pricing", "update", "--from", &url])
         .assert()
@@ -388,7 +362,7 @@ fn failed_updates_exit_69_or_65_and_leave_the_pin_alone() {
 
     let srv = Server::start(vec![
         Reply::Status(404, "Not Found"),
-        Reply::Silent(Duration::from_secs(3)),
+        Reply::Silent(2 * cmd::HANG),
         Reply::Ok(b"<html><body>Pricing has moved</body></html>".to_vec()),
         Reply::Ok(
             br#"{"gpt-x": {"mode": "chat", "input_cost_per_token": "cheap", "output_cost_per_token": 1e-6}}"#.to_vec(),
@@ -413,7 +387,7 @@ fn failed_updates_exit_69_or_65_and_leave_the_pin_alone() {
     update(69, &[&url, "HTTP 404 Not Found"]);
     let start = Instant::now();
     update(69, &[&url, "no answer within 1.0 s"]);
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(start.elapsed() < cmd::HANG, "{:?}", start.elapsed());
     update(65, &[&url, "HTML"]);
     update(65, &[&url, "$[\"gpt-x\"].input_cost_per_token", "the string \"cheap\""]);
     update(65, &[&url, "larger than 100000 bytes", "COSTGATE_HTTP_MAX_BYTES"]);

@@ -2,17 +2,17 @@
 //! them: files written, exit codes, annotations beside the table under GitHub
 //! Actions, the job summary appended.
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn costgate() -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
-    c.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env("COSTGATE_TODAY", "2026-11-28")
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut c = cmd::costgate_on("2026-11-28");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
     c
 }
 

@@ -7,6 +7,9 @@
 //! Update the snapshots with `cargo insta review` (or
 //! `INSTA_UPDATE=always cargo test --test report_formats`, then `git diff`).
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::{Path, PathBuf};
 
 use costgate::check::{Request, run};
@@ -33,7 +36,7 @@ fn report_of(paths: Vec<PathBuf>) -> CheckReport {
 
 /// An example, with the path as a user in the repository root types it.
 fn example(spec: &str) -> CheckReport {
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    cmd::assert_in_manifest_dir();
     report_of(vec![PathBuf::from("specs").join(spec)])
 }
 
@@ -71,7 +74,7 @@ fn sarif_validator() -> jsonschema::Validator {
 fn sarif_is_valid_against_the_2_1_0_schema() {
     let v = sarif_validator();
     // every example: blocked, needs approval, passing
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    cmd::assert_in_manifest_dir();
     let r = report_of(vec![PathBuf::from("specs")]);
     let log: serde_json::Value = serde_json::from_str(&sarif::render(&r)).unwrap();
     let errors: Vec<String> = v
@@ -107,7 +110,7 @@ fn sarif_is_valid_against_the_2_1_0_schema() {
 
 #[test]
 fn junit_is_xml_with_a_case_per_feature_and_rule() {
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    cmd::assert_in_manifest_dir();
     let r = report_of(vec![PathBuf::from("specs")]);
     let xml = junit::render(&r);
     let doc = roxmltree::Document::parse(&xml).expect("JUnit output is well-formed XML");

@@ -3,6 +3,9 @@
 //! the pinned snapshot, the report's footer, the JSON, the step summary or
 //! an error message. And a redirect to a URL costgate cannot fetch says so.
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -55,14 +58,11 @@ fn secret_url(addr: SocketAddr) -> String {
 }
 
 fn costgate(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("costgate").unwrap();
+    let mut c = cmd::costgate_on("2026-11-28");
     c.current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("HTTP_PROXY")
         .env_remove("HTTPS_PROXY")
-        .env_remove("ALL_PROXY")
-        .env("COSTGATE_TODAY", "2026-11-28");
+        .env_remove("ALL_PROXY");
     c
 }
 

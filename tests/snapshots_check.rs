@@ -2,6 +2,9 @@
 //! either is a reviewed diff (`cargo insta review`, or
 //! `INSTA_UPDATE=always cargo test` then `git diff`).
 
+#[path = "support/cmd.rs"]
+mod cmd;
+
 use std::path::PathBuf;
 
 use costgate::check::{Request, run};
@@ -23,7 +26,7 @@ fn report(spec: &str) -> costgate::report::CheckReport {
         },
         today: "2026-11-28".parse().unwrap(),
     };
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    cmd::assert_in_manifest_dir();
     run(&req).unwrap()
 }
 

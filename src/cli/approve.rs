@@ -43,9 +43,9 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
         .filter(|r| !r.is_empty())
         .map(String::from);
 
-    let policy = load_policy(a.policy.as_deref(), std::slice::from_ref(&a.spec))?;
+    let policy = load_policy(a.run.policy.as_deref(), std::slice::from_ref(&a.spec))?;
     // Priced as `check` prices it, so the approval binds the same figures.
-    let (catalog, _) = super::pricing::load_catalog(a.pricing.as_deref(), &policy, &a.spec)?;
+    let (catalog, _) = costgate::check::load_catalog(a.run.pricing.as_deref(), &policy, &a.spec, today)?;
     let spec = costgate::spec::load_file(&a.spec).map_err(Failure::Input)?;
     let priced = costgate::pricing::resolve(&spec, &catalog).map_err(Failure::Input)?;
     // Judge the spec afresh: an approval on file does not change what needs one.
@@ -54,7 +54,7 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
         priced,
         approval: None,
     };
-    let sim = sim_options(&a.sim, true);
+    let sim = sim_options(&a.run.sim, true);
     let f = check::analyse(&loaded, &policy, &sim, today);
     let file = a.spec.display().to_string();
     if f.approval.figures.is_empty() {

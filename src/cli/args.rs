@@ -67,7 +67,7 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct SimArgs {
     /// Seed of the simulation: the same spec and seed give the same bytes.
     #[arg(long, default_value_t = costgate::sim::DEFAULT_SEED)]
@@ -80,14 +80,26 @@ pub struct SimArgs {
     pub threads: Option<u64>,
 }
 
+/// What every command that checks specs reads besides them: the policy, the
+/// price catalog and the simulation settings.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Policy file (default: costgate.toml found by walking up from the first spec, else built-in defaults).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Price catalog: a file, an https:// URL or `builtin` (default: the pinned
+    /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Spec files or folders of specs.
     #[arg(default_value = "specs")]
     pub paths: Vec<PathBuf>,
-    /// Policy file (default: costgate.toml found by walking up from the first spec, else built-in defaults).
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
     /// Output format (default: table; under GitHub Actions the table and annotations on the spec lines).
     #[arg(long, value_enum)]
     pub format: Option<CheckFormat>,
@@ -97,10 +109,6 @@ pub struct CheckArgs {
     /// Print nothing; only the exit status tells.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Price catalog: a file, an https:// URL or `builtin` (default: the pinned
-    /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
-    #[arg(long, value_name = "SOURCE")]
-    pub pricing: Option<String>,
     /// Compare with the specs, policy and pinned prices at this git ref (see --fail-on).
     #[arg(long, value_name = "REF")]
     pub baseline_ref: Option<String>,
@@ -108,7 +116,7 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Any, requires_if("new", "baseline_ref"))]
     pub fail_on: FailOn,
     #[command(flatten)]
-    pub sim: SimArgs,
+    pub run: RunArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -124,17 +132,12 @@ pub struct DiffArgs {
     /// Compare PATHs with the same paths at this git ref.
     #[arg(long, value_name = "REF")]
     pub base_ref: Option<String>,
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
-    /// Price catalog for both sides (default: each side's pinned snapshot, else built-in).
-    #[arg(long, value_name = "SOURCE")]
-    pub pricing: Option<String>,
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
     pub format: DiffFormat,
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub sim: SimArgs,
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -181,12 +184,8 @@ pub struct CommentGithubArgs {
     /// Leave the comment alone when its text would not change.
     #[arg(long)]
     pub skip_if_unchanged: bool,
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
-    #[arg(long, value_name = "SOURCE")]
-    pub pricing: Option<String>,
     #[command(flatten)]
-    pub sim: SimArgs,
+    pub run: RunArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -253,20 +252,13 @@ pub struct ReportArgs {
     /// Spec files or folders of specs.
     #[arg(default_value = "specs")]
     pub paths: Vec<PathBuf>,
-    /// Policy file (default: costgate.toml found by walking up from the first spec, else built-in defaults).
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
     /// Write the report to this file (atomically) instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
-    /// Price catalog: a file, an https:// URL or `builtin` (default: the pinned
-    /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
-    #[arg(long, value_name = "SOURCE")]
-    pub pricing: Option<String>,
     #[command(flatten)]
-    pub sim: SimArgs,
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -290,15 +282,8 @@ pub struct ApproveArgs {
     /// -n costgate-approval` does.
     #[arg(long, value_name = "KEY")]
     pub sign_with: Option<PathBuf>,
-    /// Policy file (default: costgate.toml found by walking up from the spec, else built-in defaults).
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
-    /// Price catalog: a file, an https:// URL or `builtin` (default: the pinned
-    /// costgate-prices.lock.toml, else the policy's `[pricing] source`, else built-in).
-    #[arg(long, value_name = "SOURCE")]
-    pub pricing: Option<String>,
     #[command(flatten)]
-    pub sim: SimArgs,
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,23 +4,33 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use costgate::check::{self, Request};
+use costgate::check::{self, Choice, Inputs, Request};
 use costgate::policy::{self, Policy};
 use costgate::report::{self, table};
 use costgate::sim;
 
-use super::{BenchArgs, CheckArgs, CheckFormat, Failure, SimArgs, today};
+use super::{BenchArgs, CheckArgs, CheckFormat, Failure, RunArgs, SimArgs, today};
 
 /// The policy to use: `--policy`, else `costgate.toml` above the first path.
 pub fn load_policy(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Policy, Failure> {
-    let path = match explicit {
-        Some(p) => Some(p.to_path_buf()),
-        None => paths.first().and_then(|p| policy::discover(p)),
-    };
-    match path {
-        Some(p) => policy::load_file(&p).map_err(Failure::Input),
-        None => Ok(Policy::default()),
-    }
+    check::load_policy(explicit, paths).map_err(Failure::Input)
+}
+
+/// Whether `produce` prints its notes (prices downloaded today) and the
+/// simulation's progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notes {
+    Print,
+    Quiet,
+}
+
+/// What `produce` makes of a folder that holds no spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmptyFolder {
+    /// An error, as any path without specs.
+    Refused,
+    /// An empty report (a base ref before the first spec).
+    Allowed,
 }
 
 pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
@@ -38,22 +48,20 @@ pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
 }
 
 /// Check `paths` with the policy and prices they resolve to: the one
-/// pipeline behind `check`, `diff`, `report` and `comment`. With
-/// `allow_empty`, a folder without specs is an empty report (a base ref
-/// before the first spec), not an error.
+/// pipeline behind `check`, `diff`, `report` and `comment`.
 pub fn produce(
     paths: &[PathBuf],
-    policy: Option<&Path>,
-    pricing: Option<&str>,
-    sim: &SimArgs,
-    quiet: bool,
-    allow_empty: bool,
+    run: &RunArgs,
+    notes: Notes,
+    empty: EmptyFolder,
 ) -> Result<costgate::report::CheckReport, Failure> {
-    let policy = load_policy(policy, paths)?;
-    let root = paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let (catalog, info) = super::pricing::load_catalog(pricing, &policy, root)?;
-    if let Some(url) = info.live_url()
-        && !quiet
+    let choice = Choice {
+        policy: run.policy.as_deref(),
+        pricing: run.pricing.as_deref(),
+    };
+    let inputs = Inputs::resolve(paths, choice, today()?)?;
+    if let Some(url) = inputs.pricing.live_url()
+        && notes == Notes::Print
     {
         eprintln!(
             "note: prices read from {} today; `costgate pricing update` pins them so every run of a commit prices the same",
@@ -62,20 +70,19 @@ pub fn produce(
     }
     // A folder that exists but holds no spec is empty, not an error, when
     // allowed; a path that does not exist is still a mistake.
-    let paths: Vec<PathBuf> = if allow_empty {
-        paths
+    let paths: Vec<PathBuf> = match empty {
+        EmptyFolder::Allowed => paths
             .iter()
             .filter(|p| !p.is_dir() || check::spec_files(std::slice::from_ref(p)).is_ok())
             .cloned()
-            .collect()
-    } else {
-        paths.to_vec()
+            .collect(),
+        EmptyFolder::Refused => paths.to_vec(),
     };
     let req = Request {
         paths,
-        policy: &policy,
-        catalog: &catalog,
-        sim: sim_options(sim, !quiet),
+        policy: &inputs.policy,
+        catalog: &inputs.catalog,
+        sim: sim_options(&run.sim, notes == Notes::Print),
         today: today()?,
     };
     if req.paths.is_empty() {
@@ -85,13 +92,7 @@ pub fn produce(
 }
 
 /// The same paths at a git ref, checked.
-pub fn produce_at_ref(
-    rev: &str,
-    paths: &[PathBuf],
-    policy: Option<&Path>,
-    pricing: Option<&str>,
-    sim: &SimArgs,
-) -> Result<costgate::report::CheckReport, Failure> {
+pub fn produce_at_ref(rev: &str, paths: &[PathBuf], run: &RunArgs) -> Result<costgate::report::CheckReport, Failure> {
     let first = paths.first().map_or(Path::new("."), PathBuf::as_path);
     let top = costgate::gitref::toplevel(first).map_err(Failure::Usage)?;
     let rel: Vec<PathBuf> = paths
@@ -102,15 +103,20 @@ pub fn produce_at_ref(
     let snap = costgate::gitref::snapshot(&top, rev, &rel).map_err(Failure::Usage)?;
     // The base's own policy (found inside the snapshot, whose `.git` ends the
     // search: never a file above it, in the temporary folder), else the head's.
-    let policy: Option<PathBuf> = match policy {
-        Some(p) => Some(p.to_path_buf()),
+    let policy: Option<PathBuf> = match &run.policy {
+        Some(p) => Some(p.clone()),
         None => snap
             .paths
             .first()
             .and_then(|p| policy::discover(p))
             .or_else(|| paths.first().and_then(|p| policy::discover(p))),
     };
-    produce(&snap.paths, policy.as_deref(), pricing, sim, true, true)
+    let run = RunArgs {
+        policy,
+        pricing: run.pricing.clone(),
+        sim: run.sim.clone(),
+    };
+    produce(&snap.paths, &run, Notes::Quiet, EmptyFolder::Allowed)
 }
 
 pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
@@ -118,41 +124,22 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         // Test hook (tests/cli.rs): a bug must become exit 70, not a crash.
         panic!("COSTGATE_TEST_PANIC is set");
     }
-    let mut report = produce(
-        &a.paths,
-        a.policy.as_deref(),
-        a.pricing.as_deref(),
-        &a.sim,
-        a.quiet,
-        false,
-    )?;
+    let notes = if a.quiet { Notes::Quiet } else { Notes::Print };
+    let mut report = produce(&a.paths, &a.run, notes, EmptyFolder::Refused)?;
     if let Some(rev) = &a.baseline_ref {
-        let base = produce_at_ref(rev, &a.paths, a.policy.as_deref(), a.pricing.as_deref(), &a.sim)?;
-        let new = costgate::diff::new_denials(&base, &report).len();
-        let pre: usize = report
-            .features
-            .iter()
-            .flat_map(|f| &f.findings)
-            .filter(|f| f.level == costgate::policy::Level::Deny)
-            .count()
-            - new;
-        if a.fail_on == super::FailOn::New && report.verdict == costgate::policy::Verdict::Blocked && new == 0 {
-            // Only deny findings the base already had: they do not block.
-            let approvals = report.features.iter().flat_map(|f| &f.findings).any(|f| {
-                f.level == costgate::policy::Level::Approve && !f.approval.as_ref().is_some_and(|x| x.covered)
-            });
-            report.verdict = if approvals {
-                costgate::policy::Verdict::NeedsApproval
-            } else {
-                costgate::policy::Verdict::Pass
-            };
-            report.exit_code = report.verdict.exit_code();
-        }
+        let base = produce_at_ref(rev, &a.paths, &a.run)?;
+        let fail_on = match a.fail_on {
+            super::FailOn::Any => check::FailOn::Any,
+            super::FailOn::New => check::FailOn::New,
+        };
+        let count = check::apply_baseline(&mut report, &base, fail_on);
         if !a.quiet {
             eprintln!(
-                "baseline {}: {new} deny finding(s) new, {pre} already there{}",
+                "baseline {}: {} deny finding(s) new, {} already there{}",
                 costgate::untrusted::clean(rev),
-                if a.fail_on == super::FailOn::New {
+                count.new,
+                count.already_there,
+                if fail_on == check::FailOn::New {
                     " (not blocking with --fail-on new)"
                 } else {
                     ""

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use costgate::diff::{compare, render_json, render_markdown, render_table};
 
-use super::check::{produce, produce_at_ref};
+use super::check::{EmptyFolder, Notes, produce, produce_at_ref};
 use super::{DiffArgs, DiffFormat, Failure};
 
 pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
@@ -15,8 +15,8 @@ pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
             } else {
                 a.paths.clone()
             };
-            let head = produce(&paths, a.policy.as_deref(), a.pricing.as_deref(), &a.sim, true, false)?;
-            let base = produce_at_ref(rev, &paths, a.policy.as_deref(), a.pricing.as_deref(), &a.sim)?;
+            let head = produce(&paths, &a.run, Notes::Quiet, EmptyFolder::Refused)?;
+            let base = produce_at_ref(rev, &paths, &a.run)?;
             (base, head, (rev.clone(), "working tree".to_string()))
         }
         None => {
@@ -25,22 +25,8 @@ pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
                     "give BASE and HEAD (two spec files or folders), or --base-ref REF [PATH...]".into(),
                 ));
             };
-            let base = produce(
-                std::slice::from_ref(b),
-                a.policy.as_deref(),
-                a.pricing.as_deref(),
-                &a.sim,
-                true,
-                true,
-            )?;
-            let head = produce(
-                std::slice::from_ref(h),
-                a.policy.as_deref(),
-                a.pricing.as_deref(),
-                &a.sim,
-                true,
-                false,
-            )?;
+            let base = produce(std::slice::from_ref(b), &a.run, Notes::Quiet, EmptyFolder::Allowed)?;
+            let head = produce(std::slice::from_ref(h), &a.run, Notes::Quiet, EmptyFolder::Refused)?;
             (base, head, (b.display().to_string(), h.display().to_string()))
         }
     };

@@ -43,6 +43,17 @@ impl From<costgate::fsutil::WriteError> for Failure {
     }
 }
 
+impl From<costgate::pricing::source::LoadError> for Failure {
+    fn from(e: costgate::pricing::source::LoadError) -> Self {
+        use costgate::pricing::source::LoadError;
+        match e {
+            LoadError::Usage(m) => Failure::Usage(m),
+            LoadError::Invalid(p) => Failure::Input(p),
+            LoadError::Unavailable(m) => Failure::Unavailable(m),
+        }
+    }
+}
+
 impl Failure {
     fn exit_code(&self) -> i32 {
         match self {

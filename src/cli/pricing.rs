@@ -1,15 +1,13 @@
-//! Which catalog prices a run (`--pricing`, the pinned snapshot, the
-//! policy's source, the built-in catalog), and `costgate pricing
-//! list|show|update`.
+//! `costgate pricing list|show|update`. Which catalog prices a run is the
+//! library's choice (`costgate::check::load_catalog`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use costgate::check::{PricingInfo, Unreachable, display_path, load_catalog, load_source, policy_source};
 use costgate::economics::fmt_count;
-use costgate::policy::Policy;
-use costgate::pricing::http::HttpOptions;
-use costgate::pricing::source::{self as psource, LoadError, Source};
+use costgate::pricing::source::Source;
 use costgate::pricing::{Catalog, ModelPrice, pin, same_provider, usd_per_mtok};
 use costgate::source::{Loc, Problem, Span, closest, did_you_mean};
 use costgate::untrusted::{clean, cleaned, redact_url};
@@ -17,105 +15,6 @@ use costgate::untrusted::{clean, cleaned, redact_url};
 use super::{
     Failure, ListFormat, PricingArgs, PricingCommand, PricingListArgs, PricingShowArgs, PricingUpdateArgs, today,
 };
-
-/// Where the prices of a run came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// `--pricing SOURCE`.
-    Flag(Source),
-    /// The pinned snapshot found above the specs.
-    Pinned(PathBuf),
-    /// `[pricing] source` of the policy (nothing pinned).
-    Policy(Source),
-    /// Nothing named or pinned.
-    Builtin,
-}
-
-/// What priced a run, for output.
-#[derive(Clone, Debug)]
-pub struct PricingInfo {
-    pub origin: Origin,
-    /// `pinned snapshot costgate-prices.lock.toml (LiteLLM from https://...)`.
-    pub description: String,
-}
-
-impl PricingInfo {
-    /// The URL the prices were downloaded from on this run, if they were.
-    pub fn live_url(&self) -> Option<&str> {
-        match &self.origin {
-            Origin::Flag(Source::Url(u)) | Origin::Policy(Source::Url(u)) => Some(u),
-            _ => None,
-        }
-    }
-}
-
-/// The catalog for a run whose specs are at `root` (a spec file or folder):
-/// `--pricing SOURCE` if given; else the pinned snapshot found walking up
-/// from `root` to the repository root; else the policy's `[pricing] source`;
-/// else the built-in catalog. Prices are those in force today
-/// (`COSTGATE_TODAY`); later announced changes stay on the catalog.
-pub fn load_catalog(
-    source: Option<&str>,
-    policy: &Policy,
-    root: &Path,
-) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
-    let day = today()?;
-    let done = |c: Catalog, origin: Origin| {
-        let description = c.info().name;
-        Ok((Arc::new(c), PricingInfo { origin, description }))
-    };
-    if let Some(s) = source {
-        let src = Source::parse(s, None).map_err(Failure::Usage)?;
-        let c = load_source(&src, day, true)?;
-        return done(c, Origin::Flag(src));
-    }
-    if let Some(path) = pin::discover(root) {
-        let c = pin::load(&path, &display(&path)).map_err(Failure::Input)?;
-        return done(c.in_force_on(day), Origin::Pinned(path));
-    }
-    if let Some(s) = &policy.pricing_source {
-        let src = policy_source(policy, s)?;
-        let c = load_source(&src, day, true)?;
-        return done(c, Origin::Policy(src));
-    }
-    done(costgate::pricing::builtin().in_force_on(day), Origin::Builtin)
-}
-
-/// The policy's `[pricing] source`, a relative path taken from the policy's folder.
-fn policy_source(policy: &Policy, s: &str) -> Result<Source, Failure> {
-    let base = policy.path.as_deref().map(Path::new).and_then(Path::parent);
-    Source::parse(s, base).map_err(|m| {
-        Failure::Input(vec![Problem {
-            code: costgate::source::ProblemCode::InvalidValue,
-            span: Span::new(&policy.file, Loc::UNKNOWN, "pricing.source"),
-            message: m,
-            hint: None,
-        }])
-    })
-}
-
-/// Load `src`; `pin_hint`: an unreachable source suggests pinning it.
-fn load_source(src: &Source, day: jiff::civil::Date, pin_hint: bool) -> Result<Catalog, Failure> {
-    let http = HttpOptions::from_env().map_err(Failure::Usage)?;
-    psource::load(src, day, &http).map_err(|e| match e {
-        LoadError::Usage(m) => Failure::Usage(m),
-        LoadError::Invalid(p) => Failure::Input(p),
-        LoadError::Unavailable(m) if pin_hint => Failure::Unavailable(format!(
-            "{m}\n  hint: once it is up, `costgate pricing update --from {}` pins a snapshot so that checks do not depend on it",
-            src.label()
-        )),
-        LoadError::Unavailable(m) => Failure::Unavailable(m),
-    })
-}
-
-/// A path as the user would write it: relative to the current folder when below it.
-fn display(p: &Path) -> String {
-    let cwd = std::env::current_dir().ok().and_then(|d| std::fs::canonicalize(d).ok());
-    match cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()) {
-        Some(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
-        _ => p.display().to_string(),
-    }
-}
 
 fn cwd() -> Result<PathBuf, Failure> {
     std::env::current_dir().map_err(|e| Failure::Usage(format!("cannot read the current folder: {e}")))
@@ -132,7 +31,7 @@ pub fn run(a: &PricingArgs) -> Result<i32, Failure> {
 fn catalog_for(pricing: Option<&str>, policy: Option<&Path>) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
     let here = cwd()?;
     let policy = super::check::load_policy(policy, std::slice::from_ref(&here))?;
-    load_catalog(pricing, &policy, &here)
+    Ok(load_catalog(pricing, &policy, &here, today()?)?)
 }
 
 fn list(a: &PricingListArgs) -> Result<i32, Failure> {
@@ -359,7 +258,7 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     let policy = super::check::load_policy(a.policy.as_deref(), std::slice::from_ref(&here))?;
     let src = match (&a.from, &policy.pricing_source) {
         (Some(s), _) => Source::parse(s, None).map_err(Failure::Usage)?,
-        (None, Some(s)) => policy_source(&policy, s)?,
+        (None, Some(s)) => policy_source(&policy, s).map_err(Failure::Input)?,
         (None, None) => {
             return Err(Failure::Usage(
                 "name the catalog to pin: `costgate pricing update --from SOURCE` (a file, an https:// URL or `builtin`), or set `[pricing] source` in costgate.toml".into(),
@@ -368,7 +267,7 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
     };
     let day = today()?;
     // everything is read and checked before the old snapshot is touched
-    let mut new = load_source(&src, day, false)?;
+    let mut new = load_source(&src, day, Unreachable::Plain)?;
     if !a.provider.is_empty() {
         new.retain_providers(&a.provider);
         if new.models().is_empty() {
@@ -380,7 +279,7 @@ fn update(a: &PricingUpdateArgs) -> Result<i32, Failure> {
         }
     }
     let target = pin::target(&here);
-    let shown = display(&target);
+    let shown = display_path(&target);
     let old = if target.is_file() {
         match pin::load(&target, &shown) {
             Ok(c) => Some(c),

@@ -2,19 +2,12 @@
 
 use costgate::report;
 
-use super::check::produce;
+use super::check::{EmptyFolder, Notes, produce};
 use super::{Failure, ReportArgs, ReportFormat};
 
 pub fn run(a: &ReportArgs) -> Result<i32, Failure> {
     // The same run as `check`: same policy, prices and simulation.
-    let r = produce(
-        &a.paths,
-        a.policy.as_deref(),
-        a.pricing.as_deref(),
-        &a.sim,
-        false,
-        false,
-    )?;
+    let r = produce(&a.paths, &a.run, Notes::Print, EmptyFolder::Refused)?;
     let text = match a.format {
         ReportFormat::Html => report::html::render(&r),
         ReportFormat::Markdown => report::markdown::render(&r),

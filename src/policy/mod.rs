@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::input::node::{self, Node};
+use crate::input::read::{self, MapReader, child, index};
 use crate::source::{Loc, Problem, Problems, Span};
 use crate::spec::ValueKind;
-use crate::spec::node::{self, Node};
-use crate::spec::read::{self, MapReader, child, index};
 
 pub use rules::{FeatureFacts, Finding, Level, Rule, Verdict, evaluate, verdict_of};
 
@@ -224,7 +224,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 pub fn load_file(path: &Path) -> Result<Policy, Vec<Problem>> {
     let display = path.display().to_string();
     let file: Arc<str> = Arc::from(display.as_str());
-    let text = crate::spec::read_text(path).map_err(|m| {
+    let text = crate::input::read_text(path).map_err(|m| {
         vec![Problem {
             code: crate::source::ProblemCode::Unreadable,
             span: Span::new(&file, Loc::UNKNOWN, ""),
@@ -314,7 +314,7 @@ fn decode(p: &mut Problems, root: &Node, policy: &mut Policy) {
         && let Some(r) = MapReader::new(p, n, "rules")
     {
         let keys: Vec<_> = r.keys().cloned().collect();
-        let crate::spec::node::Value::Map(entries) = &n.value else {
+        let node::Value::Map(entries) = &n.value else {
             unreachable!()
         };
         for (k, v) in keys.iter().zip(entries.iter().map(|(_, v)| v)) {

@@ -9,7 +9,6 @@
 
 mod catalog;
 pub mod genai;
-pub mod http;
 pub mod litellm;
 pub mod matching;
 pub mod pin;

@@ -38,7 +38,7 @@ pub fn load(path: &Path, display: &str) -> Result<Catalog, Vec<Problem>> {
             )),
         }]
     };
-    let text = crate::spec::read_text(path).map_err(|m| fail(Loc::UNKNOWN, m))?;
+    let text = crate::input::read_text(path).map_err(|m| fail(Loc::UNKNOWN, m))?;
     Catalog::parse_costgate(display, &text)
         .map(|c| c.pinned_at(display))
         .map_err(|e| {
@@ -53,7 +53,7 @@ pub fn load(path: &Path, display: &str) -> Result<Catalog, Vec<Problem>> {
 /// size `check` reads (the limit of every input file) and valid. `pricing
 /// update` writes nothing it could not read.
 pub fn readable(text: &str) -> Result<(), String> {
-    let max = crate::spec::node::MAX_INPUT_BYTES;
+    let max = crate::input::node::MAX_INPUT_BYTES;
     if text.len() > max {
         return Err(format!(
             "the snapshot would be {} bytes, more than the {max} bytes `costgate check` reads",

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use jiff::civil::Date;
 use serde_json::Value;
 
-use super::http::{self, FetchError, HttpOptions};
 use super::{Catalog, ModelPrice, PriceChange, genai, litellm};
+use crate::http::{self, FetchError, HttpOptions};
 use crate::source::{Loc, Problem, Problems, Span};
 use crate::untrusted::redact_url;
 

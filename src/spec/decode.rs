@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::dist::Dist;
+use crate::input::node::{Node, Value};
+use crate::input::read::{self, MapReader, child, index};
 use crate::source::{Loc, Problem, Problems, closest, did_you_mean};
-use crate::spec::node::{Node, Value};
-use crate::spec::read::{self, MapReader, child, index};
 use crate::spec::*;
 
 /// The valid range of a quantity: what a draw is truncated to.

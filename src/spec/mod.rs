@@ -1,19 +1,18 @@
 //! The unit-economics spec: loading (YAML or TOML) and validation.
 //!
-//! Loading parses into a located tree ([`node`]), then [`decode`] reads that
+//! Loading parses into a located tree ([`crate::input::node`]), then [`decode`] reads that
 //! tree into [`Spec`] in one pass that collects every problem, each with the
 //! file, line, column and field path. Model names are resolved against the
 //! price catalog later, by [`crate::pricing::resolve`].
 
 mod decode;
-pub mod node;
-pub mod read;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::dist::Dist;
+use crate::input::{node, read_text};
 use crate::source::{Loc, Problem, Span};
 
 pub use decode::decode;
@@ -425,16 +424,4 @@ pub fn load_file(path: &std::path::Path) -> Result<Spec, Vec<Problem>> {
         }]
     })?;
     load_str(&display, &text)
-}
-
-/// Read a text file (a spec, a policy, a pin, an approval record) with a
-/// size limit on the bytes read; only regular files are opened.
-pub fn read_text(path: &std::path::Path) -> Result<String, String> {
-    let bytes = crate::fsutil::read_bounded(path, node::MAX_INPUT_BYTES as u64)?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "the file is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
 }

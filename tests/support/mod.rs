@@ -1,2 +1,3 @@
 //! Test helpers shared by integration tests.
+pub mod cmd;
 pub mod fake_github;

@@ -3,8 +3,8 @@
 //! Each reader knows the field path it is at, so a problem says
 //! `tiers[1].limit.on_limit` as well as the line and column.
 
+use crate::input::node::{Key, Node, Value};
 use crate::source::{Loc, ProblemCode, Problems, closest, did_you_mean};
-use crate::spec::node::{Key, Node, Value};
 
 /// Reads the entries of one mapping, remembering which keys were asked for so
 /// that [`MapReader::finish`] can report the ones nobody asked for (typos).

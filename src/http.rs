@@ -1,4 +1,5 @@
-//! Downloading a price catalog: HTTPS (rustls), bounded in time and size.
+//! The HTTP client: HTTPS (rustls), bounded in time and size. It downloads
+//! price catalogs (`pricing::source`) and talks to the GitHub API (`github`).
 //!
 //! - Plain `http://` only to loopback addresses (127.0.0.0/8, `[::1]`), and
 //!   redirects are held to the same rule.
