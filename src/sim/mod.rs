@@ -11,6 +11,7 @@
 //! model reference.
 
 pub mod brute;
+pub mod day;
 pub mod demand;
 pub mod limits;
 pub mod month;
@@ -362,6 +363,12 @@ fn collect(trials: usize, progress: bool, run: &(dyn Fn(usize) -> Month + Sync))
     }
 }
 
+/// Tier `ti` of month `m` (a function, not a closure, so that the borrow
+/// of the month is what it returns).
+fn tier_of(m: &Month, ti: usize) -> &month::TierMonth {
+    &m.tiers[ti]
+}
+
 fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches) -> SimResult {
     let q = opts.confidence;
     // the low-side quantile, without the float residue of 1 − q (0.05, not 0.050000000000000044)
@@ -391,7 +398,6 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
         .iter()
         .enumerate()
         .map(|(ti, t)| {
-            let tm = |m: &Month| m.tiers[ti].clone();
             let sum = |f: &dyn Fn(&month::TierMonth) -> f64| months.iter().map(|m| f(&m.tiers[ti])).sum::<f64>();
             let user_days = sum(&|t| t.user_days);
             let users = sum(&|t| t.users);
@@ -417,11 +423,11 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
                 .unwrap_or_default();
             TierSim {
                 tier: t.name.clone(),
-                cost: col(&|m| tm(m).cost, q).0,
+                cost: col(&|m| tier_of(m, ti).cost, q).0,
                 // revenue and margin: their bad side is the low one
-                revenue: col(&|m| tm(m).revenue(), low).0,
-                cost_revenue_ratio: defined(&|m| ratio(tm(m).cost, tm(m).revenue()), q).0,
-                margin: col(&|m| tm(m).revenue() - tm(m).cost, low).0,
+                revenue: col(&|m| tier_of(m, ti).revenue(), low).0,
+                cost_revenue_ratio: defined(&|m| ratio(tier_of(m, ti).cost, tier_of(m, ti).revenue()), q).0,
+                margin: col(&|m| tier_of(m, ti).revenue() - tier_of(m, ti).cost, low).0,
                 effects: LimitEffects {
                     users_hit_share: share(sum(&|t| t.users_hit), users),
                     user_days_warned_share: share(sum(&|t| t.warned_user_days), user_days),
