@@ -487,3 +487,13 @@ fn contradictory_bounds_and_long_spikes_are_refused() {
     let ok = format!("{BASE}scenarios: [{{name: v, chance: 0.1, usage_multiplier: 2, days: 30}}]\n");
     assert!(costgate::spec::load_str("t.yaml", &ok).is_ok());
 }
+
+#[test]
+fn specs_are_sized_at_the_policys_default_worst_case_quantile() {
+    // The limits are checked when a spec is read, before any policy: they
+    // read the counts at the quantile a policy reads by default.
+    assert_eq!(
+        limits::SIZING_QUANTILE,
+        costgate::policy::Thresholds::default().worst_case_quantile
+    );
+}

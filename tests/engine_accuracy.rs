@@ -13,7 +13,7 @@
 
 use costgate::economics::Model;
 use costgate::sim::demand::stream;
-use costgate::sim::month::Engine;
+use costgate::sim::month::{Engine, Month, TierMonth};
 use costgate::sim::{Options, Sorted, brute, simulate};
 
 const SEED: u64 = 7;
@@ -293,7 +293,7 @@ tiers:
 
 /// Month figures of `trials` trials from the engine (one table, as in the
 /// paired tests) and from the brute-force simulator, on the same draws.
-fn months(m: &Model, trials: usize) -> (Vec<costgate::sim::month::Month>, Vec<costgate::sim::month::Month>) {
+fn months(m: &Model, trials: usize) -> (Vec<Month>, Vec<Month>) {
     let engine = Engine::sampled(m, SEED);
     let (mut fast, mut slow) = (Vec::new(), Vec::new());
     for i in 0..trials {
@@ -474,4 +474,160 @@ fn customer_counts_are_whole_numbers_with_the_distributions_mean() {
     // mean of 20,000 draws has a standard error below 0.013: allow 0.05.
     let mu = mean(&v);
     assert!((mu - 5.0).abs() < 0.05, "mean users {mu}");
+}
+
+/// Per-trial share `num / den` of tier 0's figures.
+fn shares(v: &[Month], num: fn(&TierMonth) -> f64, den: fn(&TierMonth) -> f64) -> Vec<f64> {
+    v.iter().map(|x| num(&x.tiers[0]) / den(&x.tiers[0])).collect()
+}
+
+/// The standard error of a ratio of means over the samples of the demand
+/// table of each class (ordinary and power users) mixed at the power share
+/// `p`: the table's own sampling error, shared by all the trials of a run
+/// (so not in the paired standard error). The samples are drawn stratified
+/// on interactions, which only lowers it: this bounds it.
+fn table_se(engine: &Engine, p: f64, num: &dyn Fn(f64) -> f64, den: &dyn Fn(f64) -> f64) -> f64 {
+    let one = |power: bool| {
+        let s = &engine.demand.classes[engine.demand.class(0, power)];
+        let n = s.len() as f64;
+        let (nm, dm) = (
+            mean(&s.tokens.iter().map(|t| num(*t)).collect::<Vec<_>>()),
+            mean(&s.tokens.iter().map(|t| den(*t)).collect::<Vec<_>>()),
+        );
+        let r = nm / dm;
+        let lin: Vec<f64> = s.tokens.iter().map(|t| num(*t) - r * den(*t)).collect();
+        sd(&lin) / n.sqrt() / dm
+    };
+    ((1.0 - p) * one(false)).hypot(p * one(true))
+}
+
+/// The engine's figure within four standard errors of the brute force's:
+/// the paired standard error of the per-trial difference and the table's.
+fn assert_same_share(what: &str, fast: &[f64], slow: &[f64], table: f64) {
+    let diffs: Vec<f64> = fast.iter().zip(slow).map(|(f, s)| f - s).collect();
+    let se = (sd(&diffs) / (diffs.len() as f64).sqrt()).hypot(table);
+    let (f, s) = (mean(fast), mean(slow));
+    assert!(s > 0.0, "{what}: the brute force must see some ({s})");
+    assert!(
+        (f - s).abs() < 4.0 * se,
+        "{what}: fast {f:.5} vs brute force {s:.5} (4 SE = {:.5})",
+        4.0 * se
+    );
+}
+
+#[test]
+fn warned_blocked_degraded_and_unserved_shares_match_the_brute_force() {
+    // 200 to 400 users, a daily cap of 15,000 tokens (about a tenth of the
+    // user-days pass it) warning at half of it. Blocking, then throttling to
+    // half: the shares of user-days warned, blocked and degraded and the
+    // share of tokens not served, per trial, engine against brute force.
+    let cap = 15_000.0;
+    let small = BASE.replace(
+        "users: {low: 2000, mode: 4000, high: 6000}",
+        "users: {low: 200, mode: 300, high: 400}",
+    );
+    let limit = |on: &str| {
+        small.replace(
+            "    model: primary\n",
+            &format!("    model: primary\n    limit: {{daily_tokens: {cap}, warn_at: 0.5, on_limit: {on}}}\n"),
+        )
+    };
+    let days = |t: &TierMonth| t.user_days;
+    let tokens = |t: &TierMonth| t.demand_tokens;
+    let hit = |t: f64| f64::from(u8::from(t > cap));
+    let warned = |t: f64| f64::from(u8::from(t >= 0.5 * cap));
+    let past = |t: f64| (t - cap).max(0.0);
+    let one = |_: f64| 1.0;
+    let id = |t: f64| t;
+
+    let m = model(&limit("block"));
+    let engine = Engine::sampled(&m, SEED);
+    let p = m.power_share;
+    let (fast, slow) = months(&m, 200);
+    assert_same_share(
+        "warned user-days",
+        &shares(&fast, |t| t.warned_user_days, days),
+        &shares(&slow, |t| t.warned_user_days, days),
+        table_se(&engine, p, &warned, &one),
+    );
+    assert_same_share(
+        "blocked user-days",
+        &shares(&fast, |t| t.blocked_user_days, days),
+        &shares(&slow, |t| t.blocked_user_days, days),
+        table_se(&engine, p, &hit, &one),
+    );
+    assert_same_share(
+        "unserved tokens (block)",
+        &shares(&fast, |t| t.unserved_tokens, tokens),
+        &shares(&slow, |t| t.unserved_tokens, tokens),
+        table_se(&engine, p, &past, &id),
+    );
+
+    let m = model(&limit("throttle, throttle_to: 0.5"));
+    let (fast, slow) = months(&m, 200);
+    assert_same_share(
+        "degraded user-days",
+        &shares(&fast, |t| t.degraded_user_days, days),
+        &shares(&slow, |t| t.degraded_user_days, days),
+        table_se(&engine, p, &hit, &one),
+    );
+    assert_same_share(
+        "unserved tokens (throttle)",
+        &shares(&fast, |t| t.unserved_tokens, tokens),
+        &shares(&slow, |t| t.unserved_tokens, tokens),
+        table_se(&engine, p, &|t| 0.5 * past(t), &id),
+    );
+}
+
+#[test]
+fn tenant_budget_alerts_match_the_brute_force() {
+    // Six tenants (p50 50 users, p95 150), a blocking budget of $60 a month
+    // with alerts at 50% and 100%: per trial, the count of tenants crossing
+    // each alert, engine against brute force on the same draws. On top of
+    // the paired standard error, the table's: its mean cost of a user-day
+    // has a relative SE `rel` (from its samples), and moving every tenant's
+    // spend by `rel` moves the engine's counts by what moving the budget by
+    // `rel` does, measured here.
+    let spec = |budget: f64| {
+        model(&BASE.replace(
+            "    users: {low: 2000, mode: 4000, high: 6000}\n",
+            &format!(
+                "    tenants: 6\n    users_per_tenant: {{p50: 50, p95: 150}}\n    tenant_budget: {{monthly_usd: {budget}, alerts: [0.5, 1.0], on_limit: block}}\n"
+            ),
+        ))
+    };
+    let trials = 200;
+    let m = spec(60.0);
+    let (fast, slow) = months(&m, trials);
+    let alerts = |v: &[Month], ai: usize| v.iter().map(|x| x.tiers[0].tenant_alerts[ai]).collect::<Vec<_>>();
+    let engine = Engine::sampled(&m, SEED);
+    let s = &engine.demand.classes[0];
+    let cost: Vec<f64> = s.cost[m.tiers[0].model]
+        .iter()
+        .map(|x| costgate::sim::demand::combine(x, m.cached_share.central()))
+        .collect();
+    let rel = sd(&cost) / (cost.len() as f64).sqrt() / mean(&cost);
+    let fast_only = |m: &Model| {
+        let engine = Engine::sampled(m, SEED);
+        (0..trials)
+            .map(|i| {
+                let mut rng = stream(SEED, i as u64);
+                let draw = engine.draw(&mut rng);
+                engine.month(&draw, Some(&mut rng))
+            })
+            .collect::<Vec<_>>()
+    };
+    let (up, down) = (
+        fast_only(&spec(60.0 * (1.0 + rel))),
+        fast_only(&spec(60.0 * (1.0 - rel))),
+    );
+    for ai in 0..2 {
+        let table = (mean(&alerts(&down, ai)) - mean(&alerts(&up, ai))).abs() / 2.0;
+        assert_same_share(
+            &format!("tenants crossing alert {ai}"),
+            &alerts(&fast, ai),
+            &alerts(&slow, ai),
+            table,
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The deterministic month at central values, pinned with hand-computed figures.
 
 use costgate::economics::Model;
+use costgate::sim::month::Engine;
 use costgate::sim::typical;
 
 fn model(yaml: &str) -> Model {
@@ -123,16 +124,37 @@ fn tenant_budgets_block_at_the_budget_and_count_alerts() {
         "  - {name: ent, tenants: 4, users_per_tenant: 250, price_usd_per_month: 5000, model: primary, tenant_budget: {monthly_usd: 500, on_limit: block}}",
     );
     // each tenant would spend 3,150 / 4 = 787.5; the budget stops it at 500
-    let t = typical(&model(&y));
+    let m = model(&y);
+    let t = typical(&m);
     assert!(close(t.cost, 2000.0), "{}", t.cost);
     assert!(close(t.revenue, 20_000.0));
+    // The default alerts are at 80%, 100% and 120% of the budget. A tenant
+    // spends 787.5 / 30 = 26.25 a day: it crosses $400 on day 16 and is
+    // stopped at $500 on day 20, so each of the 4 tenants crosses the first
+    // two alerts once and never the third.
+    let engine = Engine::central(&m);
+    let month = engine.month(&engine.central_draw(), None);
+    assert_eq!(month.tiers[0].tenant_alerts, vec![4.0, 4.0, 0.0]);
+    // A notifying budget does not stop the tenants: each passes all three.
+    let notify = model(&y.replace("on_limit: block", "on_limit: notify"));
+    let engine = Engine::central(&notify);
+    let month = engine.month(&engine.central_draw(), None);
+    assert!(close(month.cost, 3150.0), "{}", month.cost);
+    assert_eq!(month.tiers[0].tenant_alerts, vec![4.0, 4.0, 4.0]);
 }
 
 #[test]
 fn a_blocking_breaker_caps_each_day() {
     let y = format!("{BASE}breakers:\n  feature_daily_usd: {{limit: 80, on_trip: block}}\n");
     // the day costs 105; the breaker holds it at 80
-    assert!(close(typical(&model(&y)).cost, 2400.0));
+    let m = model(&y);
+    assert!(close(typical(&m).cost, 2400.0));
+    // it trips every day, and blocks 25/105 of the day's 1,000 users
+    let engine = Engine::central(&m);
+    let month = engine.month(&engine.central_draw(), None);
+    assert_eq!(month.breaker_days, vec![30]);
+    assert!(close(month.tiers[0].blocked_user_days, 30.0 * 1000.0 * 25.0 / 105.0));
+    assert_eq!(month.tiers[0].degraded_user_days, 0.0);
     let y = format!("{BASE}breakers:\n  feature_daily_usd: {{limit: 80, on_trip: throttle, factor: 0.5}}\n");
     assert!(close(typical(&model(&y)).cost, 30.0 * (80.0 + 12.5)));
 }

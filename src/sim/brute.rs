@@ -3,14 +3,23 @@
 //! ([`super::month`]) in tests: given the same shared draw of a trial, both
 //! must agree in distribution. It shares with the engine only the spec's
 //! documented semantics, not its shortcuts (no demand tables, no classes,
-//! no panel, no variance term).
+//! no panel, no variance term). What it shares with the engine is not under
+//! test: the shape of each day from the scenarios and the breakers on the
+//! day's total ([`super::day`]).
+//!
+//! It is no oracle for a represented tier ([`TierDraw::Sampled`], more
+//! tenants than [`super::month::TENANT_REPS`]): it simulates each of the 64
+//! representatives once, as if the tier had 64 tenants, ignoring the
+//! `weight` tenants each stands for and their `mass`. Compare it with the
+//! engine on tiers of at most 64 tenants.
 
 use rand::Rng;
 
+use super::day::{DayShape, trip_breakers};
 use super::demand::{draw_call, draw_calls, stochastic_round};
 use super::month::{Draw, Month, TierDraw, TierMonth};
 use crate::dist::open01;
-use crate::economics::{Effect, Model};
+use crate::economics::Model;
 use crate::spec::OnLimit;
 
 /// One month, simulated user by user. Users counts are rounded to whole users.
@@ -19,38 +28,15 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
     let nt = m.tiers.len();
     let c = draw.cached;
 
-    // The shape of each day, from the draw.
-    let mut viral = vec![1.0f64; days];
-    let mut power = vec![m.power_share; days];
-    let mut pm = vec![1.0f64; days];
-    let mut happened = vec![false; m.scenarios.len()];
-    let mut loops = Vec::new();
-    for e in &draw.events {
-        happened[e.scenario] = true;
-        let d0 = (e.start_hour / 24.0).floor() as usize;
-        match m.scenarios[e.scenario].effect {
-            Effect::Viral { multiplier, days: len } => {
-                for v in viral.iter_mut().skip(d0).take(len as usize) {
-                    *v = v.max(multiplier);
-                }
-            }
-            Effect::PowerShare { share } => {
-                for p in power.iter_mut().skip(d0) {
-                    *p = p.max(share);
-                }
-            }
-            Effect::Prices { multiplier } => {
-                for p in pm.iter_mut().skip(d0) {
-                    *p *= multiplier;
-                }
-            }
-            Effect::Loop {
-                calls_per_hour,
-                hours,
-                tier,
-            } => loops.push((tier, e.start_hour, hours, calls_per_hour)),
-        }
-    }
+    // The shape of each day, from the draw (the spec's semantics, shared
+    // with the engine).
+    let DayShape {
+        viral,
+        power,
+        prices: pm,
+        loops,
+        happened,
+    } = DayShape::new(m, draw);
 
     // Every user of every tier: (tier, tenant index or usize::MAX, class uniform).
     struct User {
@@ -94,7 +80,7 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
     // The loop client of each loop: the first user of its tier.
     let loop_user: Vec<Option<usize>> = loops
         .iter()
-        .map(|(t, ..)| users.iter().position(|u| u.tier == *t))
+        .map(|lp| users.iter().position(|u| u.tier == lp.tier))
         .collect();
 
     let mut out = Month {
@@ -153,11 +139,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
                 }
             }
             for &li in &is_loop_client {
-                let (_, start, hours, cph) = loops[li];
-                let lo = start.max(d as f64 * 24.0);
-                let hi = (start + hours).min((d + 1) as f64 * 24.0);
-                if hi > lo {
-                    let calls = cph * (hi - lo);
+                let hours = loops[li].hours_on(d);
+                if hours > 0.0 {
+                    let calls = loops[li].calls_per_hour * hours;
                     tokens += calls * (tin + tout);
                     out_tok += calls * tout;
                     cost_p += calls * price.call_cost(tin, tout, c);
@@ -238,28 +222,8 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             day_served[u.tier] += served;
             day_overage[u.tier] += overage;
         }
-        // Breakers on the day's total.
-        let mut total: f64 = day_cost.iter().sum();
-        let mut scale = 1.0;
-        for (bi, b) in m.breakers.iter().enumerate() {
-            if total > b.limit_usd {
-                out.breaker_days[bi] += 1;
-                let kept = match b.throttle {
-                    None => b.limit_usd,
-                    Some(f) => b.limit_usd + f * (total - b.limit_usd),
-                };
-                let s = kept / total;
-                scale *= s;
-                total = kept;
-                for (ti, tm) in out.tiers.iter_mut().enumerate() {
-                    if b.throttle.is_none() {
-                        tm.blocked_user_days += day_active[ti] * (1.0 - s);
-                    } else {
-                        tm.degraded_user_days += day_active[ti] * (1.0 - s);
-                    }
-                }
-            }
-        }
+        // Breakers on the day's total (shared with the engine).
+        let scale = trip_breakers(m, &day_cost, &day_active, &mut out);
         for ti in 0..nt {
             let tm = &mut out.tiers[ti];
             tm.cost += day_cost[ti] * scale;

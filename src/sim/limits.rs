@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use super::demand::POOL_PER_SAMPLE;
+use super::demand::{EXACT_CALLS, EXACT_INTERACTIONS, POOL_PER_SAMPLE};
 use super::month::{PANEL_USERS, TENANT_REPS};
 use super::{BATCH_CLASS_SAMPLES, BATCHES};
 use crate::source::Loc;
@@ -41,12 +41,16 @@ pub struct TooLarge {
     pub hint: String,
 }
 
-/// Exact calls or interactions summed one by one (see `demand`).
-const EXACT: f64 = 256.0;
+/// The quantile at which the spec's counts (tenants, calls, interactions)
+/// are sized: the policy's default `worst_case_quantile`. The limits are
+/// checked when a spec is read, before any policy is (a policy may read a
+/// higher quantile; the counts past [`TENANT_REPS`] and the exact calls and
+/// interactions cost no more).
+pub const SIZING_QUANTILE: f64 = 0.999;
 
 /// Estimate the work of simulating `spec` over `trials` months.
 pub fn work(spec: &Spec, trials: usize) -> Work {
-    let q = 0.999;
+    let q = SIZING_QUANTILE;
     let n = trials.max(1) as f64;
     let days = spec.usage.days as f64;
     let tiers = spec.tiers.len() as f64;
@@ -80,11 +84,16 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
     let mut parts: Vec<(f64, String)> = Vec::new();
     // Demand tables: a pool of interactions, then each class of user-day.
     parts.push((
-        batches * POOL_SIZE as f64 * calls.clamp(1.0, EXACT) * (1.0 + models) * 4.0,
+        batches * POOL_SIZE as f64 * calls.clamp(1.0, EXACT_CALLS as f64) * (1.0 + models) * 4.0,
         "calls per interaction".into(),
     ));
     parts.push((
-        batches * classes * CLASS_SAMPLES as f64 * interactions.clamp(1.0, EXACT) * (1.0 + models) * 2.0,
+        batches
+            * classes
+            * CLASS_SAMPLES as f64
+            * interactions.clamp(1.0, EXACT_INTERACTIONS as f64)
+            * (1.0 + models)
+            * 2.0,
         format!("{} classes of user-day (viral scenarios) x {} models", classes, models),
     ));
     parts.push((

@@ -10,12 +10,13 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::day::{DayShape, RunawayLoop, trip_breakers};
 use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day};
 use crate::dist::stochastic_count;
 use rand_distr::Distribution;
 
 use crate::dist::{Dist, open01};
-use crate::economics::{Customers, Effect, Model};
+use crate::economics::{BudgetModel, Customers, Effect, Model};
 use crate::spec::OnLimit;
 
 /// Panel users per tier with a monthly cap.
@@ -431,418 +432,429 @@ impl<'m> Engine<'m> {
 
     /// Evaluate one month. `noise` adds the spread that a finite number of
     /// users gives a day's total (Monte Carlo); `None` gives the expectation.
+    ///
+    /// The month is read top-down: the day shape (scenarios), the monthly
+    /// caps' cut, then each day: each tier's day ([`Self::tier_day`]), the
+    /// runaway loops ([`Self::loop_day`]), the worst-case bound, the
+    /// breakers ([`trip_breakers`]) and the day's settlement into the month
+    /// and the tenants' budgets ([`Self::settle_day`]); last the month's
+    /// users and revenue ([`Self::settle_month`]).
     pub fn month(&self, draw: &Draw, mut noise: Option<&mut ChaCha8Rng>) -> Month {
         let m = self.model;
-        let days = m.days as usize;
-        let a = draw.active;
-        let c = draw.cached;
-        let nt = m.tiers.len();
-
-        // What each day looks like: viral slot, power share, price multiplier.
-        let mut slot = vec![0usize; days];
-        let mut viral_mult = vec![1.0f64; days];
-        let mut power = vec![m.power_share; days];
-        let mut pm = vec![1.0f64; days];
-        let mut loops: Vec<(usize, f64, f64, f64)> = Vec::new(); // (tier, start, hours, cph)
-        let mut happened = vec![false; m.scenarios.len()];
-        for e in &draw.events {
-            happened[e.scenario] = true;
-            let d0 = (e.start_hour / 24.0).floor() as usize;
-            match m.scenarios[e.scenario].effect {
-                Effect::Viral { multiplier, days: len } => {
-                    for d in d0..(d0 + len as usize).min(days) {
-                        if multiplier > viral_mult[d] {
-                            viral_mult[d] = multiplier;
-                            slot[d] = self.demand.slot_of(multiplier);
-                        }
-                    }
-                }
-                Effect::PowerShare { share } => {
-                    for p in power.iter_mut().skip(d0) {
-                        *p = p.max(share);
-                    }
-                }
-                Effect::Prices { multiplier } => {
-                    for p in pm.iter_mut().skip(d0) {
-                        *p *= multiplier;
-                    }
-                }
-                Effect::Loop {
-                    calls_per_hour,
-                    hours,
-                    tier,
-                } => loops.push((tier, e.start_hour, hours, calls_per_hour)),
-            }
-        }
-
-        // Monthly caps: the share r[d][k] of what the daily cap let through
-        // that the monthly cap cuts, for class k (0 normal, 1 power), and the
-        // share of users and user-days it hits.
-        let mut monthly: Vec<Option<MonthlyCut>> = vec![None; nt];
-        for (ti, t) in m.tiers.iter().enumerate() {
-            let Some(cap_m) = t.cap.as_ref().and_then(|c| c.monthly_tokens) else {
-                continue;
-            };
-            monthly[ti] = Some(match &self.panels[ti] {
-                Some(panel) => self.panel_month(ti, panel, cap_m, a, c, &slot, &power),
-                None => self.fluid_month(ti, cap_m, a, &slot),
-            });
-        }
-
-        let mut out = Month {
-            tiers: vec![TierMonth::default(); nt],
-            breaker_days: vec![0; m.breakers.len()],
-            happened,
-            ..Month::default()
+        let shape = DayShape::new(m, draw);
+        let slot: Vec<usize> = shape.viral.iter().map(|&v| self.viral_slot(v)).collect();
+        let monthly = self.monthly_cuts(draw, &slot, &shape.power);
+        let mut ledger = Ledger::new(m, draw, &shape);
+        let trial = Trial {
+            draw,
+            power_z: power_counts(draw, &mut noise),
+            tier_users: draw.customers.iter().map(TierDraw::users).collect(),
+            shape,
+            slot,
+            monthly,
         };
-        let mut tenant_spend: Vec<Vec<f64>> = draw
-            .customers
-            .iter()
-            // A represented tier has one more entry: the tenant a runaway
-            // loop runs in, which stands for itself alone.
-            .map(|d| {
-                d.tenants()
-                    .map_or_else(Vec::new, |(v, w)| vec![0.0; v.len() + usize::from(w > 1.0)])
-            })
-            .collect();
-        let mut loop_used: Vec<f64> = vec![0.0; loops.len()];
+        let mut day = DayTotals::new(m.tiers.len());
+        for d in 0..trial.shape.days() {
+            day.clear();
+            let today = Today {
+                d,
+                slot: trial.slot[d],
+                power: trial.shape.power[d],
+                prices: trial.shape.prices[d],
+            };
+            for ti in 0..m.tiers.len() {
+                self.tier_day(&trial, today, ti, &mut day, &mut ledger, &mut noise);
+            }
+            for (li, lp) in trial.shape.loops.iter().enumerate() {
+                self.loop_day(&trial, today, li, lp, &mut day, &mut ledger);
+            }
+            // No tier's day goes past what the worst case lets its users cost.
+            for (ti, c) in day.cost.iter_mut().enumerate() {
+                if let Some(b) = self.bounds[ti].day {
+                    *c = c.min(trial.tier_users[ti] * b * today.prices);
+                }
+            }
+            let scale = trip_breakers(m, &day.cost, &day.active, &mut ledger.out);
+            self.settle_day(&trial, &day, scale, &mut ledger);
+        }
+        self.settle_month(&trial, ledger.out)
+    }
 
-        // Each tier's (or tenant's) count of power users, drawn once a month:
-        // its deviation from the expected count, in standard deviations.
-        let power_z: Vec<Vec<f64>> = draw
-            .customers
+    /// The demand tables' slot of a day at viral multiplier `v` (0: ordinary).
+    fn viral_slot(&self, v: f64) -> usize {
+        if v > 1.0 { self.demand.slot_of(v) } else { 0 }
+    }
+
+    /// Monthly caps: per tier with one, the share of what the daily cap let
+    /// through that the monthly cap cuts, per day and class, and the share of
+    /// users and user-days it hits.
+    fn monthly_cuts(&self, draw: &Draw, slot: &[usize], power: &[f64]) -> Vec<Option<MonthlyCut>> {
+        self.model
+            .tiers
             .iter()
-            .map(|cd| {
-                let k = cd.tenants().map_or(1, |(v, _)| v.len());
-                (0..k)
-                    .map(|_| match noise.as_deref_mut() {
-                        Some(rng) => rand_distr::StandardNormal.sample(&mut *rng),
-                        None => 0.0,
-                    })
-                    .collect()
+            .enumerate()
+            .map(|(ti, t)| {
+                let cap_m = t.cap.as_ref().and_then(|c| c.monthly_tokens)?;
+                Some(match &self.panels[ti] {
+                    Some(panel) => self.panel_month(ti, panel, cap_m, draw.active, draw.cached, slot, power),
+                    None => self.fluid_month(ti, cap_m, draw.active, slot),
+                })
             })
-            .collect();
-        // Users of each tier in this trial (a tenant tier's sum, once).
-        let tier_users: Vec<f64> = draw.customers.iter().map(TierDraw::users).collect();
-        // Per-day buffers, reused across the month's days.
-        let mut day_cost = vec![0.0f64; nt];
-        let mut day_served = vec![0.0f64; nt];
-        let mut day_overage = vec![0.0f64; nt];
-        let mut day_active = vec![0.0f64; nt];
-        // Each budgeted tenant's spend today (every entry is written each day).
-        let mut tenant_day: Vec<Vec<f64>> = tenant_spend.clone();
-        for d in 0..days {
-            for v in [&mut day_cost, &mut day_served, &mut day_overage, &mut day_active] {
-                v.fill(0.0);
+            .collect()
+    }
+
+    /// A tier's average active user-day today: its two classes (ordinary and
+    /// power users) after the monthly cap's cut.
+    fn class_mix(&self, trial: &Trial, today: Today, ti: usize) -> ClassMix<'_> {
+        let stats = [
+            &self.stats[ti][self.demand.class(today.slot, false)],
+            &self.stats[ti][self.demand.class(today.slot, true)],
+        ];
+        let (cut, hit_days) = match &trial.monthly[ti] {
+            Some(mc) => (mc.r[today.d], mc.hit_days[today.d]),
+            None => ([0.0; 2], [0.0; 2]),
+        };
+        let cap = self.model.tiers[ti].cap.as_ref();
+        let c = trial.draw.cached;
+        ClassMix {
+            p: today.power,
+            stats,
+            cut,
+            hit_days,
+            days: [user_day(stats[0], cap, cut[0], c), user_day(stats[1], cap, cut[1], c)],
+        }
+    }
+
+    /// The spread a user adds to a tier's day, for the cost and the overage
+    /// revenue of the same user-days (variances and their covariance, per
+    /// user, USD), and what a power user adds over an ordinary one (a user
+    /// keeps their class all month, so the count of power users is drawn
+    /// once a month).
+    fn user_spread(&self, trial: &Trial, today: Today, ti: usize, mix: &ClassMix, ov_rate: f64) -> UserSpread {
+        let pm = today.prices;
+        match trial.monthly[ti].as_ref() {
+            // A monthly cap: from the panel, whose users live their whole
+            // month (class and cap included), scaled so that the days add up
+            // to the spread of its user-months.
+            Some(mc) => {
+                let [vc, vo, cv] = mc.day_var[today.d];
+                UserSpread {
+                    cost_var: vc * pm * pm,
+                    overage_var: vo * ov_rate * ov_rate,
+                    cov: cv * pm * ov_rate,
+                    power_cost: 0.0,
+                    power_overage: 0.0,
+                }
             }
-            for (ti, t) in m.tiers.iter().enumerate() {
-                let p = power[d];
-                let k0 = self.demand.class(slot[d], false);
-                let k1 = self.demand.class(slot[d], true);
-                let (s0, s1) = (&self.stats[ti][k0], &self.stats[ti][k1]);
-                let (r0, r1, h0, h1) = match &monthly[ti] {
-                    Some(mc) => (mc.r[d][0], mc.r[d][1], mc.hit_days[d][0], mc.hit_days[d][1]),
-                    None => (0.0, 0.0, 0.0, 0.0),
+            // Otherwise from the tables, rescaled to today's conditions by
+            // how today's mean compares with the table's.
+            None => {
+                let a = trial.draw.active;
+                let one = |st: &DayStats, u: &UserDay, r: f64| {
+                    let k = if st.cost_ref > 0.0 { u.cost / st.cost_ref } else { 0.0 };
+                    let (mc, mo) = (a * u.cost * pm, a * st.overage_tokens * (1.0 - r) * ov_rate);
+                    // E[x²] − E[x]² cancels to rounding noise when every
+                    // user-day is alike; below it there is no spread.
+                    let clean = |v: f64, m: f64| if v > 1e-9 * m * m { v } else { 0.0 };
+                    let vc = clean(a * st.cost_sq * (k * pm).powi(2) - mc * mc, mc);
+                    let vo = clean(a * st.overage_sq * ((1.0 - r) * ov_rate).powi(2) - mo * mo, mo);
+                    let cv = a * st.cost_overage * k * pm * (1.0 - r) * ov_rate - mc * mo;
+                    (vc, vo, cv, mc, mo)
                 };
-                let cap = t.cap.as_ref();
-                let u0 = user_day(s0, cap, r0, c);
-                let u1 = user_day(s1, cap, r1, c);
-                let mix = |f: fn(&UserDay) -> f64| (1.0 - p) * f(&u0) + p * f(&u1);
-                let cost = mix(|u| u.cost) * pm[d];
-                let ov_rate = t.overage.map_or(0.0, |o| o.1 / 1000.0);
-                let overage_tok =
-                    ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1)) * ov_rate;
-                // The spread a user adds to the day, for the cost and the
-                // overage revenue of the same user-days (variances and their
-                // covariance, per user, USD), and what a power user adds
-                // over an ordinary one (a user keeps their class all month,
-                // so the count of power users is drawn once a month).
-                let (vc, vo, cv, dc, dov) = match monthly[ti].as_ref() {
-                    // A monthly cap: from the panel, whose users live their
-                    // whole month (class and cap included), scaled so that
-                    // the days add up to the spread of its user-months.
-                    Some(mc) => {
-                        let [vc, vo, cv] = mc.day_var[d];
-                        (
-                            vc * pm[d] * pm[d],
-                            vo * ov_rate * ov_rate,
-                            cv * pm[d] * ov_rate,
-                            0.0,
-                            0.0,
-                        )
-                    }
-                    // Otherwise from the tables, rescaled to today's
-                    // conditions by how today's mean compares with the table's.
-                    None => {
-                        let one = |st: &DayStats, u: &UserDay, r: f64| {
-                            let k = if st.cost_ref > 0.0 { u.cost / st.cost_ref } else { 0.0 };
-                            let (mc, mo) = (a * u.cost * pm[d], a * st.overage_tokens * (1.0 - r) * ov_rate);
-                            // E[x²] − E[x]² cancels to rounding noise when every
-                            // user-day is alike; below it there is no spread.
-                            let clean = |v: f64, m: f64| if v > 1e-9 * m * m { v } else { 0.0 };
-                            let vc = clean(a * st.cost_sq * (k * pm[d]).powi(2) - mc * mc, mc);
-                            let vo = clean(a * st.overage_sq * ((1.0 - r) * ov_rate).powi(2) - mo * mo, mo);
-                            let cv = a * st.cost_overage * k * pm[d] * (1.0 - r) * ov_rate - mc * mo;
-                            (vc, vo, cv, mc, mo)
-                        };
-                        let (vc0, vo0, cv0, mc0, mo0) = one(s0, &u0, r0);
-                        let (vc1, vo1, cv1, mc1, mo1) = one(s1, &u1, r1);
-                        let w = |x0: f64, x1: f64| (1.0 - p) * x0 + p * x1;
-                        (w(vc0, vc1), w(vo0, vo1), w(cv0, cv1), mc1 - mc0, mo1 - mo0)
-                    }
-                };
-                // The overage's noise: the part explained by the cost's draw
-                // (same users), and an independent rest.
-                let (ov_beta, ov_rest) = if vc > 0.0 {
-                    let b = cv / vc;
-                    (b, (vo - b * cv).max(0.0).sqrt())
+                let (vc0, vo0, cv0, mc0, mo0) = one(mix.stats[0], &mix.days[0], mix.cut[0]);
+                let (vc1, vo1, cv1, mc1, mo1) = one(mix.stats[1], &mix.days[1], mix.cut[1]);
+                let w = |x0: f64, x1: f64| (1.0 - mix.p) * x0 + mix.p * x1;
+                UserSpread {
+                    cost_var: w(vc0, vc1),
+                    overage_var: w(vo0, vo1),
+                    cov: w(cv0, cv1),
+                    power_cost: mc1 - mc0,
+                    power_overage: mo1 - mo0,
+                }
+            }
+        }
+    }
+
+    /// One tier's day: its users' expected day booked into the month (user-
+    /// days warned, hit, tokens asked and not served), and its cost, tokens
+    /// served and overage revenue with the spread of its users, each
+    /// budgeted tenant stopped at what its budget has left.
+    fn tier_day(
+        &self,
+        trial: &Trial,
+        today: Today,
+        ti: usize,
+        day: &mut DayTotals,
+        ledger: &mut Ledger,
+        noise: &mut Option<&mut ChaCha8Rng>,
+    ) {
+        let t = &self.model.tiers[ti];
+        let mix = self.class_mix(trial, today, ti);
+        let p = mix.p;
+        let [s0, s1] = mix.stats;
+        let [r0, r1] = mix.cut;
+        let [h0, h1] = mix.hit_days;
+        let ov_rate = t.overage.map_or(0.0, |o| o.1 / 1000.0);
+        let spread = self.user_spread(trial, today, ti, &mix, ov_rate);
+        let td = TierDay {
+            cost: mix.mix(|u| u.cost) * today.prices,
+            overage: ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1)) * ov_rate,
+            bound: self.bounds[ti].day.map(|b| b * today.prices),
+            noise: DayNoise::new(&spread, p),
+        };
+        let hit = (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1);
+        let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
+        let a = trial.draw.active;
+        let users = trial.tier_users[ti];
+        let n_act = users * a;
+        day.active[ti] = n_act;
+        let tm = &mut ledger.out.tiers[ti];
+        tm.user_days += n_act;
+        tm.warned_user_days += n_act * warn;
+        match t.cap.as_ref().map(|c| c.on_limit) {
+            Some(OnLimit::Block) => tm.blocked_user_days += n_act * hit,
+            Some(_) => tm.degraded_user_days += n_act * hit,
+            None => {}
+        }
+        tm.demand_tokens += n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
+        tm.unserved_tokens += n_act * mix.mix(|u| u.unserved_tokens);
+        let served = n_act * mix.mix(|u| u.served_tokens);
+        match (trial.draw.customers[ti].tenants(), &t.budget) {
+            (Some((tenants, _)), Some(b)) => {
+                let (total, overage) = self.tenants_day(trial, ti, tenants, b, &td, ledger, noise);
+                let demand_cost = n_act * td.cost;
+                let kept = if demand_cost > 0.0 {
+                    (total / demand_cost).min(1.0)
                 } else {
-                    (0.0, vo.max(0.0).sqrt())
+                    1.0
                 };
-                let power_sd = (p * (1.0 - p)).sqrt();
-                let hit = (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1);
-                let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
-                let day_bound = self.bounds[ti].day.map(|b| b * pm[d]);
-                let tm = &mut out.tiers[ti];
-                let users = tier_users[ti];
-                let n_act = users * a;
-                day_active[ti] = n_act;
-                tm.user_days += n_act;
-                tm.warned_user_days += n_act * warn;
-                match cap.map(|c| c.on_limit) {
-                    Some(OnLimit::Block) => tm.blocked_user_days += n_act * hit,
-                    Some(_) => tm.degraded_user_days += n_act * hit,
-                    None => {}
-                }
-                tm.demand_tokens += n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
-                tm.unserved_tokens += n_act * mix(|u| u.unserved_tokens);
-                let served = n_act * mix(|u| u.served_tokens);
-                // The spread of `n_users` users' day: (cost, overage revenue),
-                // `zp` the month's draw of their count of power users.
-                let mut noise_of = |n_users: f64, zp: f64| -> (f64, f64) {
-                    match noise.as_deref_mut() {
-                        // Always draw, so trials keep common random numbers across specs.
-                        Some(rng) => {
-                            let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
-                            let z2: f64 = rand_distr::StandardNormal.sample(&mut *rng);
-                            let extra_power = n_users.sqrt() * power_sd * zp;
-                            let c = (n_users * vc).sqrt() * z;
-                            (
-                                c + extra_power * dc,
-                                ov_beta * c + n_users.sqrt() * ov_rest * z2 + extra_power * dov,
-                            )
-                        }
-                        None => (0.0, 0.0),
-                    }
-                };
-                match (draw.customers[ti].tenants(), &t.budget) {
-                    (Some((tenants, _)), Some(b)) => {
-                        let mut total = 0.0;
-                        let mut overage = 0.0;
-                        for (j, &u) in tenants.iter().enumerate() {
-                            // The day of all the users entry `j` stands for
-                            // (a tenant's, or a representative's `w` tenants'),
-                            // with their spread; the entry's own day, what its
-                            // budget sees, is its share of it.
-                            let group = draw.customers[ti].group_users(j);
-                            let (nc, no) = noise_of(group, power_z[ti][j]);
-                            let mut x = (group * a * cost + nc).max(0.0);
-                            let mut ov = (group * a * overage_tok + no).max(0.0);
-                            if let Some(bd) = day_bound {
-                                x = x.min(group * bd);
-                            }
-                            let own = if group > 0.0 { u / group } else { 0.0 };
-                            if b.block {
-                                let left = (b.monthly_usd - tenant_spend[ti][j]).max(0.0);
-                                if x * own > left {
-                                    let cut = 1.0 - left / (x * own);
-                                    tm.blocked_user_days += group * a * cut;
-                                    ov *= 1.0 - cut;
-                                    x *= 1.0 - cut;
-                                }
-                            }
-                            tenant_day[ti][j] = x * own;
-                            total += x;
-                            overage += ov;
-                        }
-                        // The loop tenant's entry, if any: written by the loops below.
-                        if let Some(extra) = tenant_day[ti].get_mut(tenants.len()) {
-                            *extra = 0.0;
-                        }
-                        let demand_cost = n_act * cost;
-                        let kept = if demand_cost > 0.0 {
-                            (total / demand_cost).min(1.0)
-                        } else {
-                            1.0
-                        };
-                        day_served[ti] = served * kept;
-                        tm.unserved_tokens += served * (1.0 - kept);
-                        day_overage[ti] = overage;
-                        day_cost[ti] = total;
-                    }
-                    _ => {
-                        let (nc, no) = noise_of(users, power_z[ti].first().copied().unwrap_or(0.0));
-                        day_cost[ti] = (n_act * cost + nc).max(0.0);
-                        day_served[ti] = served;
-                        day_overage[ti] = (n_act * overage_tok + no).max(0.0);
-                    }
+                day.served[ti] = served * kept;
+                ledger.out.tiers[ti].unserved_tokens += served * (1.0 - kept);
+                day.overage[ti] = overage;
+                day.cost[ti] = total;
+            }
+            _ => {
+                let dev = td
+                    .noise
+                    .draw(users, trial.power_z[ti].first().copied().unwrap_or(0.0), noise);
+                day.cost[ti] = (n_act * td.cost + dev.cost).max(0.0);
+                day.served[ti] = served;
+                day.overage[ti] = (n_act * td.overage + dev.overage).max(0.0);
+            }
+        }
+    }
+
+    /// The day of a tier of budgeted tenants, entry by entry: each stopped at
+    /// what its budget has left (a blocking budget). Writes each entry's own
+    /// spend today into the ledger; returns the tier's cost and overage
+    /// revenue.
+    #[allow(clippy::too_many_arguments)]
+    fn tenants_day(
+        &self,
+        trial: &Trial,
+        ti: usize,
+        tenants: &[f64],
+        b: &BudgetModel,
+        td: &TierDay,
+        ledger: &mut Ledger,
+        noise: &mut Option<&mut ChaCha8Rng>,
+    ) -> (f64, f64) {
+        let a = trial.draw.active;
+        let customers = &trial.draw.customers[ti];
+        let mut total = 0.0;
+        let mut overage = 0.0;
+        for (j, &u) in tenants.iter().enumerate() {
+            // The day of all the users entry `j` stands for (a tenant's, or a
+            // representative's `w` tenants'), with their spread; the entry's
+            // own day, what its budget sees, is its share of it.
+            let group = customers.group_users(j);
+            let dev = td.noise.draw(group, trial.power_z[ti][j], noise);
+            let mut x = (group * a * td.cost + dev.cost).max(0.0);
+            let mut ov = (group * a * td.overage + dev.overage).max(0.0);
+            if let Some(bd) = td.bound {
+                x = x.min(group * bd);
+            }
+            let own = if group > 0.0 { u / group } else { 0.0 };
+            if b.block {
+                let left = (b.monthly_usd - ledger.tenant_spend[ti][j]).max(0.0);
+                if x * own > left {
+                    let cut = 1.0 - left / (x * own);
+                    ledger.out.tiers[ti].blocked_user_days += group * a * cut;
+                    ov *= 1.0 - cut;
+                    x *= 1.0 - cut;
                 }
             }
-            // Runaway loops: one client of the tier, bounded by the caps that
-            // apply to it (what its ordinary use leaves of its daily cap).
-            for (li, &(ti, start, hours, cph)) in loops.iter().enumerate() {
-                let lo = start.max(d as f64 * 24.0);
-                let hi = (start + hours).min((d + 1) as f64 * 24.0);
-                if hi <= lo {
-                    continue;
-                }
-                let t = &m.tiers[ti];
-                let tokens = cph * (hi - lo) * self.loop_call_tokens;
-                let out_tokens = cph * (hi - lo) * self.loop_call_out;
-                let price = &m.prices[t.model];
-                let per_tok =
-                    price.call_cost(m.typical_input(), m.typical_output(), c) / self.loop_call_tokens.max(1e-300);
-                let mut allowance = f64::INFINITY;
-                if let Some(cap) = &t.cap {
-                    if let Some(dl) = cap.daily_tokens {
-                        let ordinary = self.stats[ti][self.demand.class(slot[d], false)].sp_tok;
-                        allowance = (dl - ordinary).max(0.0);
-                    }
-                    if let Some(ml) = cap.monthly_tokens {
-                        allowance = allowance.min((ml - loop_used[li]).max(0.0));
-                    }
-                }
-                let within = tokens.min(allowance);
-                loop_used[li] += within;
-                let past = tokens - within;
-                let past_out = if tokens > 0.0 { out_tokens * past / tokens } else { 0.0 };
-                let mut cost = within * per_tok;
-                let mut served = within;
-                if past > 0.0
-                    && let Some(cap) = &t.cap
-                {
-                    match cap.on_limit {
-                        OnLimit::Block => {}
-                        OnLimit::Fallback => {
-                            let fb = &m.prices[t.fallback.unwrap_or(t.model)];
-                            cost += past * fb.call_cost(m.typical_input(), m.typical_output(), c)
-                                / self.loop_call_tokens.max(1e-300);
-                            served += past;
-                        }
-                        OnLimit::Shrink => {
-                            let r = price.rates(m.typical_input());
-                            cost += past * per_tok - (1.0 - cap.shrink_to) * past_out * r.output;
-                            served += past - (1.0 - cap.shrink_to) * past_out;
-                        }
-                        OnLimit::Throttle => {
-                            cost += cap.throttle_to * past * per_tok;
-                            served += cap.throttle_to * past;
-                        }
-                    }
-                } else if past > 0.0 {
-                    cost += past * per_tok;
+            ledger.tenant_day[ti][j] = x * own;
+            total += x;
+            overage += ov;
+        }
+        // The loop tenant's entry, if any: written by the loops.
+        if let Some(extra) = ledger.tenant_day[ti].get_mut(tenants.len()) {
+            *extra = 0.0;
+        }
+        (total, overage)
+    }
+
+    /// What runaway loop `lp` (the `li`-th) asks for and costs on `today`:
+    /// one client of its tier, bounded by the caps that apply to it (what
+    /// its ordinary use leaves of its daily cap, what the loop has left of
+    /// its monthly cap), the part past them handled as the tier's `on_limit`
+    /// says.
+    fn loop_spend(&self, trial: &Trial, today: Today, lp: &RunawayLoop, used: &mut f64) -> Option<LoopSpend> {
+        let hours = lp.hours_on(today.d);
+        if hours <= 0.0 {
+            return None;
+        }
+        let m = self.model;
+        let c = trial.draw.cached;
+        let t = &m.tiers[lp.tier];
+        let tokens = lp.calls_per_hour * hours * self.loop_call_tokens;
+        let out_tokens = lp.calls_per_hour * hours * self.loop_call_out;
+        let price = &m.prices[t.model];
+        let per_tok = price.call_cost(m.typical_input(), m.typical_output(), c) / self.loop_call_tokens.max(1e-300);
+        let mut allowance = f64::INFINITY;
+        if let Some(cap) = &t.cap {
+            if let Some(dl) = cap.daily_tokens {
+                let ordinary = self.stats[lp.tier][self.demand.class(today.slot, false)].sp_tok;
+                allowance = (dl - ordinary).max(0.0);
+            }
+            if let Some(ml) = cap.monthly_tokens {
+                allowance = allowance.min((ml - *used).max(0.0));
+            }
+        }
+        let within = tokens.min(allowance);
+        *used += within;
+        let past = tokens - within;
+        let past_out = if tokens > 0.0 { out_tokens * past / tokens } else { 0.0 };
+        let mut cost = within * per_tok;
+        let mut served = within;
+        if past > 0.0
+            && let Some(cap) = &t.cap
+        {
+            match cap.on_limit {
+                OnLimit::Block => {}
+                OnLimit::Fallback => {
+                    let fb = &m.prices[t.fallback.unwrap_or(t.model)];
+                    cost += past * fb.call_cost(m.typical_input(), m.typical_output(), c)
+                        / self.loop_call_tokens.max(1e-300);
                     served += past;
                 }
-                cost *= pm[d];
-                let tm = &mut out.tiers[ti];
-                tm.demand_tokens += tokens;
-                tm.unserved_tokens += tokens - served;
-                // The loop runs in one tenant, whose budget bounds it: a
-                // tenant simulated on its own is the first; in a represented
-                // tier, the entry kept for it (one tenant, not a stratum).
-                if let (Some(b), Some(row)) = (&t.budget, tenant_day.get_mut(ti))
-                    && !row.is_empty()
-                {
-                    let reps = draw.customers[ti].tenants().map_or(0, |(v, _)| v.len());
-                    let j = if row.len() > reps { reps } else { 0 };
-                    let left = if b.block {
-                        (b.monthly_usd - tenant_spend[ti][j] - row[j]).max(0.0)
-                    } else {
-                        f64::INFINITY
-                    };
-                    let add = cost.min(left);
-                    row[j] += add;
-                    day_cost[ti] += add;
-                    day_served[ti] += if cost > 0.0 { served * add / cost } else { served };
-                    continue;
+                OnLimit::Shrink => {
+                    let r = price.rates(m.typical_input());
+                    cost += past * per_tok - (1.0 - cap.shrink_to) * past_out * r.output;
+                    served += past - (1.0 - cap.shrink_to) * past_out;
                 }
-                day_cost[ti] += cost;
-                day_served[ti] += served;
+                OnLimit::Throttle => {
+                    cost += cap.throttle_to * past * per_tok;
+                    served += cap.throttle_to * past;
+                }
             }
+        } else if past > 0.0 {
+            cost += past * per_tok;
+            served += past;
+        }
+        cost *= today.prices;
+        Some(LoopSpend { tokens, served, cost })
+    }
 
-            // No tier's day goes past what the worst case lets its users cost.
-            for (ti, c) in day_cost.iter_mut().enumerate() {
-                if let Some(b) = self.bounds[ti].day {
-                    *c = c.min(tier_users[ti] * b * pm[d]);
-                }
+    /// Runaway loop `lp` (the `li`-th) on `today`, booked into its tier's
+    /// day. The loop runs in one tenant, whose budget bounds it: a tenant
+    /// simulated on its own is the first; in a represented tier, the entry
+    /// kept for it (one tenant, not a stratum).
+    fn loop_day(
+        &self,
+        trial: &Trial,
+        today: Today,
+        li: usize,
+        lp: &RunawayLoop,
+        day: &mut DayTotals,
+        ledger: &mut Ledger,
+    ) {
+        let Some(spend) = self.loop_spend(trial, today, lp, &mut ledger.loop_used[li]) else {
+            return;
+        };
+        let ti = lp.tier;
+        let t = &self.model.tiers[ti];
+        let tm = &mut ledger.out.tiers[ti];
+        tm.demand_tokens += spend.tokens;
+        tm.unserved_tokens += spend.tokens - spend.served;
+        if let (Some(b), Some(row)) = (&t.budget, ledger.tenant_day.get_mut(ti))
+            && !row.is_empty()
+        {
+            let reps = trial.draw.customers[ti].tenants().map_or(0, |(v, _)| v.len());
+            let j = if row.len() > reps { reps } else { 0 };
+            let left = if b.block {
+                (b.monthly_usd - ledger.tenant_spend[ti][j] - row[j]).max(0.0)
+            } else {
+                f64::INFINITY
+            };
+            let add = spend.cost.min(left);
+            row[j] += add;
+            day.cost[ti] += add;
+            day.served[ti] += if spend.cost > 0.0 {
+                spend.served * add / spend.cost
+            } else {
+                spend.served
+            };
+            return;
+        }
+        day.cost[ti] += spend.cost;
+        day.served[ti] += spend.served;
+    }
+
+    /// The day, as the breakers kept a share `scale` of it, into the month;
+    /// each budgeted tenant's spend into its budget, counting the alerts it
+    /// crosses.
+    fn settle_day(&self, trial: &Trial, day: &DayTotals, scale: f64, ledger: &mut Ledger) {
+        for (ti, t) in self.model.tiers.iter().enumerate() {
+            let tm = &mut ledger.out.tiers[ti];
+            tm.cost += day.cost[ti] * scale;
+            tm.served_tokens += day.served[ti] * scale;
+            tm.unserved_tokens += day.served[ti] * (1.0 - scale);
+            tm.overage_revenue += day.overage[ti] * scale;
+            let Some(b) = &t.budget else {
+                continue;
+            };
+            if tm.tenant_alerts.is_empty() {
+                tm.tenant_alerts = vec![0.0; b.alerts.len()];
             }
-            // Breakers act on the day's total.
-            let mut total: f64 = day_cost.iter().sum();
-            let mut scale = 1.0;
-            for (bi, b) in m.breakers.iter().enumerate() {
-                if total > b.limit_usd {
-                    out.breaker_days[bi] += 1;
-                    let kept = match b.throttle {
-                        None => b.limit_usd,
-                        Some(f) => b.limit_usd + f * (total - b.limit_usd),
-                    };
-                    let s = kept / total;
-                    scale *= s;
-                    total = kept;
-                    for (ti, tm) in out.tiers.iter_mut().enumerate() {
-                        let cut_days = day_active[ti] * (1.0 - s);
-                        if b.throttle.is_none() {
-                            tm.blocked_user_days += cut_days;
-                        } else {
-                            tm.degraded_user_days += cut_days;
-                        }
+            let (n, w) = trial.draw.customers[ti]
+                .tenants()
+                .map_or((0, 1.0), |(v, w)| (v.len(), w));
+            for (j, x) in ledger.tenant_day[ti].iter().enumerate() {
+                // A representative stands for `w` tenants; the loop tenant's
+                // entry past them, for one.
+                let w = if j < n { w } else { 1.0 };
+                let before = ledger.tenant_spend[ti][j];
+                let after = before + x * scale;
+                for (ai, &al) in b.alerts.iter().enumerate() {
+                    let th = al * b.monthly_usd;
+                    if before < th && after >= th {
+                        tm.tenant_alerts[ai] += w;
                     }
                 }
-            }
-            for ti in 0..nt {
-                let tm = &mut out.tiers[ti];
-                tm.cost += day_cost[ti] * scale;
-                tm.served_tokens += day_served[ti] * scale;
-                tm.unserved_tokens += day_served[ti] * (1.0 - scale);
-                tm.overage_revenue += day_overage[ti] * scale;
-                if let Some(b) = &m.tiers[ti].budget {
-                    if tm.tenant_alerts.is_empty() {
-                        tm.tenant_alerts = vec![0.0; b.alerts.len()];
-                    }
-                    let (n, w) = draw.customers[ti].tenants().map_or((0, 1.0), |(v, w)| (v.len(), w));
-                    for (j, x) in tenant_day[ti].iter().enumerate() {
-                        // A representative stands for `w` tenants; the loop
-                        // tenant's entry past them, for one.
-                        let w = if j < n { w } else { 1.0 };
-                        let before = tenant_spend[ti][j];
-                        let after = before + x * scale;
-                        for (ai, &al) in b.alerts.iter().enumerate() {
-                            let th = al * b.monthly_usd;
-                            if before < th && after >= th {
-                                tm.tenant_alerts[ai] += w;
-                            }
-                        }
-                        tenant_spend[ti][j] = after;
-                    }
-                }
+                ledger.tenant_spend[ti][j] = after;
             }
         }
+    }
 
-        // Users and revenue.
-        for (ti, t) in m.tiers.iter().enumerate() {
+    /// The month's users, revenue and users hit by a cap, each tier's cost
+    /// held to what the worst case lets its users cost, and the totals.
+    fn settle_month(&self, trial: &Trial, mut out: Month) -> Month {
+        let a = trial.draw.active;
+        for (ti, t) in self.model.tiers.iter().enumerate() {
             let tm = &mut out.tiers[ti];
-            let users = draw.customers[ti].users();
-            // Nor its month.
+            let customers = &trial.draw.customers[ti];
+            let users = customers.users();
             if let Some(b) = self.bounds[ti].month {
                 tm.cost = tm.cost.min(users * b);
             }
             tm.users = users;
-            let payers = draw.customers[ti].payers();
-            tm.subscription_revenue = payers * t.price.unwrap_or(0.0);
+            tm.subscription_revenue = customers.payers() * t.price.unwrap_or(0.0);
             tm.users_hit = users
-                * match &monthly[ti] {
+                * match &trial.monthly[ti] {
                     Some(mc) => mc.users_hit,
-                    None => self.users_hit_daily(ti, a, &slot, &power),
+                    None => self.users_hit_daily(ti, a, &trial.slot, &trial.shape.power),
                 };
         }
         out.cost = out.tiers.iter().map(|t| t.cost).sum();
@@ -911,9 +923,11 @@ impl<'m> Engine<'m> {
         // Each panel user's cost and overage tokens, by day and over the
         // month: how much of the spread of independent days survives in the
         // month (a capped user's month is fixed whatever their days).
-        // sums of cost, cost², overage, overage², cost x overage
+        // Sums of cost, cost², overage, overage², cost x overage; over the
+        // month, the covariance is not needed (the days' covariance is
+        // scaled by the geometric mean of the two variances' factors).
         let mut day_x = vec![[0.0f64; 5]; days];
-        let mut month_x = [0.0f64; 5];
+        let mut month_x = [0.0f64; 4];
         let mut served_sum = vec![[0.0f64; 2]; days];
         let mut cut_sum = vec![[0.0f64; 2]; days];
         let mut active_n = vec![[0.0f64; 2]; days];
@@ -966,10 +980,9 @@ impl<'m> Engine<'m> {
             month_x[1] += mc * mc;
             month_x[2] += mo;
             month_x[3] += mo * mo;
-            month_x[4] += mc * mo;
         }
         let n = PANEL_USERS as f64;
-        let cov = |x: &[f64; 5], i: usize, j: usize, k: usize| x[k] / n - x[i] / n * (x[j] / n);
+        let cov = |x: &[f64], i: usize, j: usize, k: usize| x[k] / n - x[i] / n * (x[j] / n);
         let scale = |i: usize, k: usize| {
             let by_day: f64 = day_x.iter().map(|x| cov(x, i, i, k).max(0.0)).sum();
             if by_day > 0.0 {
@@ -1020,4 +1033,221 @@ struct MonthlyCut {
     /// tokens: variances and covariance), scaled so that the days add up to
     /// the spread of a user's month. (Zero in the central engine.)
     day_var: Vec<[f64; 3]>,
+}
+
+/// One day of a trial, as every tier sees it.
+#[derive(Clone, Copy, Debug)]
+struct Today {
+    d: usize,
+    /// The demand tables' slot (0: an ordinary day; else a viral one).
+    slot: usize,
+    /// Share of power users.
+    power: f64,
+    /// Price multiplier.
+    prices: f64,
+}
+
+/// What a trial's days share: its draw, the shape of its days, the monthly
+/// caps' cut and the month's draws of power users.
+struct Trial<'a> {
+    draw: &'a Draw,
+    shape: DayShape,
+    /// Per day, the demand tables' slot.
+    slot: Vec<usize>,
+    /// Per tier with a monthly cap, what it cuts.
+    monthly: Vec<Option<MonthlyCut>>,
+    /// Per tier (or tenant): the deviation of its count of power users from
+    /// the expected count, in standard deviations (drawn once a month).
+    power_z: Vec<Vec<f64>>,
+    /// Users of each tier (a tenant tier's sum, once).
+    tier_users: Vec<f64>,
+}
+
+/// The draws of [`Trial::power_z`]: one per tier, or per tenant of a tier
+/// of tenants; zero without noise.
+fn power_counts(draw: &Draw, noise: &mut Option<&mut ChaCha8Rng>) -> Vec<Vec<f64>> {
+    draw.customers
+        .iter()
+        .map(|cd| {
+            let k = cd.tenants().map_or(1, |(v, _)| v.len());
+            (0..k)
+                .map(|_| match noise.as_deref_mut() {
+                    Some(rng) => rand_distr::StandardNormal.sample(&mut *rng),
+                    None => 0.0,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What the month has booked so far, and the running spend of the budgets.
+struct Ledger {
+    out: Month,
+    /// Per tier, each budgeted tenant's spend this month. A represented tier
+    /// has one more entry: the tenant a runaway loop runs in, which stands
+    /// for itself alone.
+    tenant_spend: Vec<Vec<f64>>,
+    /// The same entries' spend today (every entry is written each day).
+    tenant_day: Vec<Vec<f64>>,
+    /// Per runaway loop, the tokens its client used within the monthly cap.
+    loop_used: Vec<f64>,
+}
+
+impl Ledger {
+    fn new(m: &Model, draw: &Draw, shape: &DayShape) -> Ledger {
+        let tenant_spend: Vec<Vec<f64>> = draw
+            .customers
+            .iter()
+            .map(|d| {
+                d.tenants()
+                    .map_or_else(Vec::new, |(v, w)| vec![0.0; v.len() + usize::from(w > 1.0)])
+            })
+            .collect();
+        Ledger {
+            out: Month {
+                tiers: vec![TierMonth::default(); m.tiers.len()],
+                breaker_days: vec![0; m.breakers.len()],
+                happened: shape.happened.clone(),
+                ..Month::default()
+            },
+            tenant_day: tenant_spend.clone(),
+            tenant_spend,
+            loop_used: vec![0.0; shape.loops.len()],
+        }
+    }
+}
+
+/// One day's figures per tier, before the breakers (reused day after day).
+struct DayTotals {
+    cost: Vec<f64>,
+    served: Vec<f64>,
+    /// Overage revenue.
+    overage: Vec<f64>,
+    /// Active users.
+    active: Vec<f64>,
+}
+
+impl DayTotals {
+    fn new(tiers: usize) -> DayTotals {
+        DayTotals {
+            cost: vec![0.0; tiers],
+            served: vec![0.0; tiers],
+            overage: vec![0.0; tiers],
+            active: vec![0.0; tiers],
+        }
+    }
+
+    fn clear(&mut self) {
+        for v in [&mut self.cost, &mut self.served, &mut self.overage, &mut self.active] {
+            v.fill(0.0);
+        }
+    }
+}
+
+/// A tier's average active user-day today, per class (0 ordinary, 1 power
+/// users), after the monthly cap's cut.
+struct ClassMix<'e> {
+    /// Share of power users.
+    p: f64,
+    stats: [&'e DayStats; 2],
+    /// Share of what the daily cap let through that the monthly cap cuts.
+    cut: [f64; 2],
+    /// Share of user-days the monthly cap hits.
+    hit_days: [f64; 2],
+    days: [UserDay; 2],
+}
+
+impl ClassMix<'_> {
+    /// A figure of the average user-day, over both classes.
+    fn mix(&self, f: fn(&UserDay) -> f64) -> f64 {
+        (1.0 - self.p) * f(&self.days[0]) + self.p * f(&self.days[1])
+    }
+}
+
+/// The spread one user adds to a tier's day (see [`Engine::user_spread`]).
+struct UserSpread {
+    /// Variance of the cost, of the overage revenue, and their covariance.
+    cost_var: f64,
+    overage_var: f64,
+    cov: f64,
+    /// What a power user adds over an ordinary one: cost, overage revenue.
+    power_cost: f64,
+    power_overage: f64,
+}
+
+/// How the day of `n` users deviates from its expectation.
+struct DayNoise {
+    cost_var: f64,
+    /// The overage's deviation: the part explained by the cost's (same
+    /// users), and the sd of an independent rest.
+    ov_beta: f64,
+    ov_rest: f64,
+    /// The sd of a user's class (power or not).
+    power_sd: f64,
+    power_cost: f64,
+    power_overage: f64,
+}
+
+/// A deviation of a day's cost and overage revenue (USD).
+struct Deviation {
+    cost: f64,
+    overage: f64,
+}
+
+impl DayNoise {
+    fn new(s: &UserSpread, p: f64) -> DayNoise {
+        let (ov_beta, ov_rest) = if s.cost_var > 0.0 {
+            let b = s.cov / s.cost_var;
+            (b, (s.overage_var - b * s.cov).max(0.0).sqrt())
+        } else {
+            (0.0, s.overage_var.max(0.0).sqrt())
+        };
+        DayNoise {
+            cost_var: s.cost_var,
+            ov_beta,
+            ov_rest,
+            power_sd: (p * (1.0 - p)).sqrt(),
+            power_cost: s.power_cost,
+            power_overage: s.power_overage,
+        }
+    }
+
+    /// The spread of `n_users` users' day, `zp` the month's draw of their
+    /// count of power users; none without noise. Always draws (two normal
+    /// numbers), so trials keep common random numbers across specs.
+    fn draw(&self, n_users: f64, zp: f64, noise: &mut Option<&mut ChaCha8Rng>) -> Deviation {
+        match noise.as_deref_mut() {
+            Some(rng) => {
+                let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+                let z2: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+                let extra_power = n_users.sqrt() * self.power_sd * zp;
+                let c = (n_users * self.cost_var).sqrt() * z;
+                Deviation {
+                    cost: c + extra_power * self.power_cost,
+                    overage: self.ov_beta * c + n_users.sqrt() * self.ov_rest * z2 + extra_power * self.power_overage,
+                }
+            }
+            None => Deviation {
+                cost: 0.0,
+                overage: 0.0,
+            },
+        }
+    }
+}
+
+/// A tier's expected day per active user, with the spread its users add.
+struct TierDay {
+    /// Cost (USD, at today's prices) and overage revenue (USD).
+    cost: f64,
+    overage: f64,
+    /// Most one user can cost today (a blocking daily cap), if bounded.
+    bound: Option<f64>,
+    noise: DayNoise,
+}
+
+/// A runaway loop's day: tokens asked, tokens served, cost at today's prices.
+struct LoopSpend {
+    tokens: f64,
+    served: f64,
+    cost: f64,
 }
