@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::policy::rules::ApprovalState;
-use crate::policy::rules::{pct, usd};
+use crate::fmt;
 use crate::policy::{Finding, Level, Policy};
 use crate::pricing::PricedModels;
 use crate::signers;
@@ -115,7 +115,7 @@ impl ApprovedFigure {
     /// The value as people read it (`31%`, `$18,838`).
     pub fn shown(&self) -> String {
         match (&self.name, self.value) {
-            (Some(n), Some(v)) => fmt_figure(n, v),
+            (Some(n), Some(v)) => fmt::figure(n, v),
             _ => "as it read then".to_string(),
         }
     }
@@ -347,21 +347,6 @@ impl OnFile {
             text,
             signature,
         }))
-    }
-}
-
-/// Format a figure by its name: `*_usd` in dollars, ratios and shares in percent.
-pub fn fmt_figure(name: &str, v: f64) -> String {
-    if name.ends_with("_usd") { usd(v) } else { pct(v) }
-}
-
-/// A drift as people read it: `5%`, `2.5%`.
-pub fn fmt_drift(d: f64) -> String {
-    let p = d * 100.0;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p}%")
     }
 }
 
@@ -736,7 +721,7 @@ fn judge(f: &Finding, rec: &Record, k: usize, by: &str, drift: f64, matches: boo
                 } else {
                     format!(
                         "; the spec, its prices or the figures changed since, within the {} drift the policy allows",
-                        fmt_drift(drift)
+                        fmt::drift(drift)
                     )
                 };
                 ApprovalState {
@@ -744,7 +729,7 @@ fn judge(f: &Finding, rec: &Record, k: usize, by: &str, drift: f64, matches: boo
                     note: format!(
                         "approved at {} by {by}, {until}; now {}{changed}",
                         a.shown(),
-                        fmt_figure(name, now.value)
+                        fmt::figure(name, now.value)
                     ),
                 }
             } else {
@@ -753,9 +738,9 @@ fn judge(f: &Finding, rec: &Record, k: usize, by: &str, drift: f64, matches: boo
                     note: format!(
                         "approved at {} by {by}; now {}, worse by more than the {} drift the policy allows (at most {})",
                         a.shown(),
-                        fmt_figure(name, now.value),
-                        fmt_drift(drift),
-                        fmt_figure(name, allowed)
+                        fmt::figure(name, now.value),
+                        fmt::drift(drift),
+                        fmt::figure(name, allowed)
                     ),
                 }
             }
@@ -946,9 +931,9 @@ tiers:
 
     #[test]
     fn figures_format_by_unit() {
-        assert_eq!(fmt_figure("cost_revenue_ratio", 0.314), "31%");
-        assert_eq!(fmt_figure("p95_monthly_usd", 18838.2), "$18,838");
-        assert_eq!(fmt_drift(0.05), "5%");
-        assert_eq!(fmt_drift(0.025), "2.5%");
+        assert_eq!(fmt::figure("cost_revenue_ratio", 0.314), "31%");
+        assert_eq!(fmt::figure("p95_monthly_usd", 18838.2), "$18,838");
+        assert_eq!(fmt::drift(0.05), "5%");
+        assert_eq!(fmt::drift(0.025), "2.5%");
     }
 }

@@ -138,9 +138,11 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
             - new;
         if a.fail_on == super::FailOn::New && report.verdict == costgate::policy::Verdict::Blocked && new == 0 {
             // Only deny findings the base already had: they do not block.
-            let approvals = report.features.iter().flat_map(|f| &f.findings).any(|f| {
-                f.level == costgate::policy::Level::Approve && !f.approval.as_ref().is_some_and(|x| x.covered)
-            });
+            let approvals = report
+                .features
+                .iter()
+                .flat_map(|f| &f.findings)
+                .any(|f| f.is_open_approval());
             report.verdict = if approvals {
                 costgate::policy::Verdict::NeedsApproval
             } else {
@@ -240,7 +242,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         o,
         "spec {} · {} typical users · {} trials · {} threads",
         a.spec.display(),
-        costgate::economics::fmt_count(users),
+        costgate::fmt::count(users),
         opts.trials,
         opts.threads
             .map_or_else(|| rayon::current_num_threads().to_string(), |t| t.to_string())
@@ -252,7 +254,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         times[0],
         times.len(),
         peak.map_or("n/a".into(), |m| format!("{m:.0} MB")),
-        costgate::policy::rules::usd(p95)
+        costgate::fmt::usd(p95)
     );
     super::output::print(&o)?;
     Ok(0)

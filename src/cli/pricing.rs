@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use costgate::economics::fmt_count;
+use costgate::fmt::{self, usd_per_mtok};
 use costgate::policy::Policy;
 use costgate::pricing::http::HttpOptions;
 use costgate::pricing::source::{self as psource, LoadError, Source};
-use costgate::pricing::{Catalog, ModelPrice, pin, same_provider, usd_per_mtok};
+use costgate::pricing::{Catalog, ModelPrice, pin, same_provider};
 use costgate::source::{Loc, Problem, Span, closest, did_you_mean};
 use costgate::untrusted::{clean, cleaned, redact_url};
 
@@ -194,12 +194,12 @@ fn list_table(cat: &Catalog, models: &[&ModelPrice]) -> String {
                 m.above.as_ref().map_or("-".into(), |lc| {
                     format!(
                         "> {}: {} / {}",
-                        fmt_count(lc.threshold_tokens),
+                        fmt::count(lc.threshold_tokens),
                         usd_per_mtok(lc.input_usd_per_mtok),
                         usd_per_mtok(lc.output_usd_per_mtok)
                     )
                 }),
-                m.context_window.map_or("-".into(), fmt_count),
+                m.context_window.map_or("-".into(), fmt::count),
             ]
         })
         .collect();
@@ -312,7 +312,7 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
                 let _ = writeln!(
                     o,
                     "  above {} input tokens, every token of the request:",
-                    fmt_count(lc.threshold_tokens)
+                    fmt::count(lc.threshold_tokens)
                 );
                 row(&mut o, "input", Some(lc.input_usd_per_mtok));
                 row(&mut o, "output", Some(lc.output_usd_per_mtok));
@@ -321,10 +321,10 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
             }
             let mut limits = Vec::new();
             if let Some(c) = m.context_window {
-                limits.push(format!("context window {} tokens", fmt_count(c)));
+                limits.push(format!("context window {} tokens", fmt::count(c)));
             }
             if let Some(c) = m.max_output_tokens {
-                limits.push(format!("max output {} tokens", fmt_count(c)));
+                limits.push(format!("max output {} tokens", fmt::count(c)));
             }
             if !limits.is_empty() {
                 let _ = writeln!(o, "  {}", limits.join(", "));

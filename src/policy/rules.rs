@@ -4,6 +4,7 @@
 use serde::{Serialize, Serializer};
 
 use super::{Policy, Thresholds};
+use crate::fmt::{pct, usd};
 use crate::economics::{UnitCosts, WorstCase};
 use crate::sim::{SimResult, Typical};
 use crate::source::Span;
@@ -191,35 +192,6 @@ impl Out<'_> {
     }
 }
 
-pub fn usd(v: f64) -> String {
-    let neg = v < 0.0;
-    let v = v.abs();
-    let s = if v == 0.0 {
-        "0".to_string()
-    } else if v >= 100.0 {
-        crate::economics::fmt_count(v)
-    } else if v >= 1.0 {
-        format!("{v:.2}")
-    } else if v >= 0.01 {
-        format!("{v:.3}")
-    } else {
-        format!("{v:.4}")
-    };
-    if neg { format!("-${s}") } else { format!("${s}") }
-}
-
-pub fn pct(v: f64) -> String {
-    if v.is_infinite() {
-        return "∞".into();
-    }
-    let p = v * 100.0;
-    if p.abs() >= 10.0 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
-    }
-}
-
 /// Whether the cost/revenue thresholds apply: some tier is priced above
 /// zero, or the month at the policy's confidence has revenue (overage). A
 /// feature with no revenue has no ratio to judge.
@@ -241,10 +213,7 @@ pub fn evaluate(f: &FeatureFacts, policy: &Policy, today: jiff::civil::Date) -> 
         findings: Vec::new(),
     };
     let at = |loc, path: &str| Some(spec.span(loc, path));
-    let conf_label = format!(
-        "p{}",
-        crate::economics::ordinal_pct(th.confidence).trim_end_matches("th")
-    );
+    let conf_label = crate::fmt::quantile_label(th.confidence);
 
     // --- unit economics present
     if spec.feature.value.is_none() {

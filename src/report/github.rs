@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::CheckReport;
+use crate::outcome::CheckReport;
 use super::sarif::display_path;
 use crate::policy::{Finding, Level};
 

@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use super::CheckReport;
+use crate::outcome::CheckReport;
 use super::doc::{self, Align, Block, Chart, Doc, FeatureDoc, Inline, MarkerKind, Remedy, Rich, Table, Tone};
 use crate::policy::{Level, Verdict};
 

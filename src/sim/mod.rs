@@ -364,8 +364,7 @@ fn collect(trials: usize, progress: bool, run: &(dyn Fn(usize) -> Month + Sync))
 
 fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches) -> SimResult {
     let q = opts.confidence;
-    // the low-side quantile, without the float residue of 1 − q (0.05, not 0.050000000000000044)
-    let low = ((1.0 - q) * 1e12).round() / 1e12;
+    let low = crate::fmt::low_quantile(q);
     let n = months.len() as f64;
     // each figure read on its bad side: `q` for cost and ratio, `low` for revenue and margin
     let col = |f: &dyn Fn(&Month) -> f64, at: f64| batches.summary(months.iter().map(f).collect(), at);
