@@ -26,8 +26,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::policy::rules::ApprovalState;
 use crate::fmt;
+use crate::policy::rules::ApprovalState;
 use crate::policy::{Finding, Level, Policy};
 use crate::pricing::PricedModels;
 use crate::signers;

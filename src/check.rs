@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::economics::{Model, unit_costs, worst_case};
-use crate::policy::{self, FeatureFacts, Policy, Verdict, evaluate, verdict_of};
-use crate::pricing::{Catalog, resolve};
 use crate::outcome::{
     Assumption, BaselineReport, Breach, BudgetShare, CheckReport, FeatureReport, ModelInfo, ScenarioEffect, ValueReport,
 };
+use crate::policy::{self, FeatureFacts, Policy, Verdict, evaluate, verdict_of};
+use crate::pricing::{Catalog, resolve};
 use crate::sim::{self, Options};
 use crate::source::{Loc, Problem, Span};
 use crate::spec::{self, Audience, Spec};

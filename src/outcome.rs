@@ -1,8 +1,9 @@
 //! What a check found, as data: the [`CheckReport`] of a run, a
 //! [`FeatureReport`] per spec, the [`PortfolioReport`] of them together,
 //! and the figures and decisions every renderer reads from them
-//! ([`FeatureReport::cost_at_confidence`], [`Finding::is_open_approval`],
-//! [`Finding::remedy`], ...), so that no renderer recomputes one.
+//! ([`FeatureReport::cost_at_confidence`], [`FeatureReport::shown_findings`],
+//! and on each finding [`Finding::is_open_approval`] and [`Finding::remedy`]),
+//! so that no renderer recomputes one.
 //!
 //! `check` and `portfolio` build these types; `report` (terminal, Markdown,
 //! HTML, JSON, SARIF, JUnit, GitHub) and `diff` read them. This module
@@ -11,7 +12,8 @@
 use serde::Serialize;
 
 use crate::economics::{UnitCosts, WorstCase};
-use crate::policy::{Finding, Level, Thresholds, Verdict};
+pub use crate::policy::Remedy;
+use crate::policy::{Finding, Thresholds, Verdict};
 use crate::pricing::CatalogInfo;
 use crate::sim::{SimResult, Typical};
 use crate::spec::{Origin, ValueKind};
@@ -113,60 +115,6 @@ impl FeatureReport {
             .as_ref()
             .and_then(|s| s.cost.p50)
             .is_some_and(|p50| self.typical.cost < p50)
-    }
-}
-
-/// What a report says to do about a finding.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Remedy {
-    /// Change the spec: the rule's help text.
-    Fix(String),
-    /// A policy exception covers it: its reason.
-    Excepted(String),
-    /// An approval is on file for it, covering it or not.
-    Approval { covered: bool, note: String },
-}
-
-impl Finding {
-    /// An `approve` finding that no valid approval covers: what stops the
-    /// gate with exit 2.
-    pub fn is_open_approval(&self) -> bool {
-        self.level == Level::Approve && !self.is_approved()
-    }
-
-    /// Covered by a valid approval on file.
-    pub fn is_approved(&self) -> bool {
-        self.approval.as_ref().is_some_and(|a| a.covered)
-    }
-
-    /// Whether reports show it: above `allow`, or lowered to `allow` by a
-    /// policy exception (shown with the exception).
-    pub fn is_shown(&self) -> bool {
-        self.level != Level::Allow || self.exception.is_some()
-    }
-
-    /// What to do about it: the exception that covers it, else the approval
-    /// on file, else the fix.
-    pub fn remedy(&self) -> Remedy {
-        if let Some(e) = &self.exception {
-            Remedy::Excepted(e.clone())
-        } else if let Some(a) = &self.approval {
-            Remedy::Approval {
-                covered: a.covered,
-                note: a.note.clone(),
-            }
-        } else {
-            Remedy::Fix(self.help.clone())
-        }
-    }
-
-    /// The fix shown under an approval that no longer covers the finding
-    /// (the remedy names the approval; this says what to change instead).
-    pub fn fix_beyond_approval(&self) -> Option<&str> {
-        self.approval
-            .as_ref()
-            .filter(|a| !a.covered && self.exception.is_none())
-            .map(|_| self.help.as_str())
     }
 }
 
@@ -321,7 +269,6 @@ pub struct LimitInfo {
     /// What the users are told, as the spec writes it.
     pub message: Option<String>,
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -7,10 +7,10 @@
 //! product), the cautious reading for a budget.
 
 use crate::fmt::{pct, usd};
+use crate::outcome::FeatureReport;
+pub use crate::outcome::{FeatureShare, PortfolioReport};
 use crate::policy::Policy;
 use crate::policy::rules::{Finding, Rule, verdict_of};
-pub use crate::outcome::{FeatureShare, PortfolioReport};
-use crate::outcome::FeatureReport;
 
 /// Judge the features together: `None` for a single feature with no
 /// `[portfolio]` in the policy.
@@ -34,7 +34,11 @@ pub fn judge(features: &[FeatureReport], policy: &Policy) -> Option<PortfolioRep
         .map(|f| FeatureShare {
             feature: f.id.clone(),
             at_confidence_monthly_usd: f.cost_at_confidence(),
-            share: if total > 0.0 { f.cost_at_confidence() / total } else { 0.0 },
+            share: if total > 0.0 {
+                f.cost_at_confidence() / total
+            } else {
+                0.0
+            },
         })
         .collect();
     shares.sort_by(|a, b| b.share.total_cmp(&a.share).then_with(|| a.feature.cmp(&b.feature)));

@@ -57,6 +57,7 @@ fn every_format(r: &CheckReport) -> Vec<(&'static str, String)> {
 fn without_fixed_names(s: &str) -> String {
     let mut s = s
         .replace("p95_monthly_usd", "")
+        .replace(r"p95\_monthly\_usd", "")
         .replace("p95-over-budget", "")
         .replace("P95OverBudget", "");
     // a spec input given as {p50, p95}: "lognormal p50 2 · p95 5", "calls.p95"
@@ -78,7 +79,10 @@ fn assert_labels(confidence: &str, hi: &str, hi_pct: &str, lo: &str, wrong: &[&s
     for (name, out) in every_format(&r) {
         let rest = without_fixed_names(&out);
         for w in wrong {
-            assert!(!rest.contains(w), "{name} says {w:?} at confidence {confidence}:\n{out}");
+            assert!(
+                !rest.contains(w),
+                "{name} says {w:?} at confidence {confidence}:\n{out}"
+            );
         }
         let wants: &[&str] = match name {
             "terminal" => &[
@@ -106,7 +110,10 @@ fn assert_labels(confidence: &str, hi: &str, hi_pct: &str, lo: &str, wrong: &[&s
             } else {
                 want.to_string()
             };
-            assert!(out.contains(&want), "{name} lacks {want:?} at confidence {confidence}:\n{out}");
+            assert!(
+                out.contains(&want),
+                "{name} lacks {want:?} at confidence {confidence}:\n{out}"
+            );
         }
     }
     // the JSON carries the confidence and the quantile of each figure

@@ -5,6 +5,7 @@
 //! so. It is read through the same located tree as specs, so every problem
 //! names its line and column.
 
+mod finding;
 pub mod rules;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use crate::spec::ValueKind;
 use crate::spec::node::{self, Node};
 use crate::spec::read::{self, MapReader, child, index};
 
+pub use finding::Remedy;
 pub use rules::{FeatureFacts, Finding, Level, Rule, Verdict, evaluate, verdict_of};
 
 pub const POLICY_FILE: &str = "costgate.toml";

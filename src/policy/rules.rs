@@ -4,8 +4,8 @@
 use serde::{Serialize, Serializer};
 
 use super::{Policy, Thresholds};
-use crate::fmt::{pct, usd};
 use crate::economics::{UnitCosts, WorstCase};
+use crate::fmt::{pct, usd};
 use crate::sim::{SimResult, Typical};
 use crate::source::Span;
 use crate::spec::{OnLimit, Spec, Text};

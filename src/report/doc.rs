@@ -295,7 +295,9 @@ pub fn month_notes(f: &FeatureReport) -> Vec<String> {
         one_in(c)
     )];
     if f.central_below_p50() {
-        v.push("central inputs: every input at its central value, no scenario. It sits below p50 because a month".into());
+        v.push(
+            "central inputs: every input at its central value, no scenario. It sits below p50 because a month".into(),
+        );
         v.push(
             "adds up many interactions, so it follows each input's mean, and a skewed input's mean is above its median."
                 .into(),
@@ -404,7 +406,11 @@ fn overview(r: &CheckReport) -> Table {
         t.row(vec![
             f.name.clone(),
             verdict_label(f.verdict).to_string(),
-            format!("{} ({})", usd(f.cost_at_confidence()), quantile_label(f.thresholds.confidence)),
+            format!(
+                "{} ({})",
+                usd(f.cost_at_confidence()),
+                quantile_label(f.thresholds.confidence)
+            ),
             worst(f),
             f.ratio_at_confidence().map_or("no revenue".into(), |x| {
                 format!("{} ({})", pct(x), quantile_label(f.thresholds.confidence))
@@ -479,11 +485,7 @@ fn decision(f: &FeatureReport) -> Rich {
 
 fn decision_words(f: &FeatureReport) -> Rich {
     let deny = f.findings.iter().filter(|x| x.level == Level::Deny).count();
-    let open_approvals = f
-        .findings
-        .iter()
-        .filter(|x| x.is_open_approval())
-        .count();
+    let open_approvals = f.findings.iter().filter(|x| x.is_open_approval()).count();
     match f.verdict {
         Verdict::Blocked => {
             let mut v = vec![
@@ -684,8 +686,9 @@ fn summary_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 2] {
     match s {
         Some(s) => [
             opt(s.p50, f),
-            s.at_confidence
-                .map_or("—".into(), |v| format!("{} ({})", f(v), quantile_label(s.at_quantile))),
+            s.at_confidence.map_or("—".into(), |v| {
+                format!("{} ({})", f(v), quantile_label(s.at_quantile))
+            }),
         ],
         None => ["—".into(), "—".into()],
     }

@@ -6,8 +6,8 @@
 
 use std::fmt::Write;
 
-use crate::outcome::CheckReport;
 use super::doc::{self, Align, Block, Chart, Doc, FeatureDoc, Inline, MarkerKind, Remedy, Rich, Table, Tone};
+use crate::outcome::CheckReport;
 use crate::policy::{Level, Verdict};
 
 /// Escape text for HTML content and attribute values.

@@ -67,11 +67,7 @@ fn outcome<'a>(found: &[&'a Finding]) -> Outcome<'a> {
     if !deny.is_empty() {
         return Outcome::Fail("deny", deny);
     }
-    let open: Vec<&Finding> = found
-        .iter()
-        .copied()
-        .filter(|x| x.is_open_approval())
-        .collect();
+    let open: Vec<&Finding> = found.iter().copied().filter(|x| x.is_open_approval()).collect();
     if !open.is_empty() {
         return Outcome::Fail("approve", open);
     }
@@ -80,13 +76,7 @@ fn outcome<'a>(found: &[&'a Finding]) -> Outcome<'a> {
     {
         return Outcome::Skip(format!("excepted by policy: {e}"));
     }
-    Outcome::Pass(
-        found
-            .iter()
-            .filter(|x| x.is_shown())
-            .map(|x| describe(x))
-            .collect(),
-    )
+    Outcome::Pass(found.iter().filter(|x| x.is_shown()).map(|x| describe(x)).collect())
 }
 
 /// The JUnit XML of a run.

@@ -8,8 +8,8 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::outcome::{CheckReport, FeatureReport};
 use crate::outcome::Remedy;
+use crate::outcome::{CheckReport, FeatureReport};
 use crate::policy::{Finding, Level, Rule};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";

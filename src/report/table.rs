@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use crate::outcome::{CheckReport, FeatureReport, Remedy};
 use super::doc::{month_notes, verdict_sentence};
 use crate::fmt::{self, confidence_pct, low_quantile, pct, quantile_label, signed_usd, usd};
+use crate::outcome::{CheckReport, FeatureReport, Remedy};
 use crate::policy::{Level, Verdict};
 use crate::sim::Summary;
 
@@ -112,8 +112,9 @@ fn sim_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 2] {
     match s {
         Some(s) => [
             s.p50.map_or("—".into(), f),
-            s.at_confidence
-                .map_or("—".into(), |v| format!("{} ({})", f(v), quantile_label(s.at_quantile))),
+            s.at_confidence.map_or("—".into(), |v| {
+                format!("{} ({})", f(v), quantile_label(s.at_quantile))
+            }),
         ],
         None => ["—".into(), "—".into()],
     }
