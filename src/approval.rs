@@ -26,8 +26,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::fmt;
 use crate::policy::rules::ApprovalState;
-use crate::policy::rules::{pct, usd};
 use crate::policy::{Finding, Level, Policy};
 use crate::pricing::PricedModels;
 use crate::signers;
@@ -115,7 +115,7 @@ impl ApprovedFigure {
     /// The value as people read it (`31%`, `$18,838`).
     pub fn shown(&self) -> String {
         match (&self.name, self.value) {
-            (Some(n), Some(v)) => fmt_figure(n, v),
+            (Some(n), Some(v)) => fmt::figure(n, v),
             _ => "as it read then".to_string(),
         }
     }
@@ -349,21 +349,6 @@ impl OnFile {
             text,
             signature,
         }))
-    }
-}
-
-/// Format a figure by its name: `*_usd` in dollars, ratios and shares in percent.
-pub fn fmt_figure(name: &str, v: f64) -> String {
-    if name.ends_with("_usd") { usd(v) } else { pct(v) }
-}
-
-/// A drift as people read it: `5%`, `2.5%`.
-pub fn fmt_drift(d: f64) -> String {
-    let p = d * 100.0;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p}%")
     }
 }
 
@@ -738,7 +723,7 @@ fn judge(f: &Finding, rec: &Record, k: usize, by: &str, drift: f64, matches: boo
                 } else {
                     format!(
                         "; the spec, its prices or the figures changed since, within the {} drift the policy allows",
-                        fmt_drift(drift)
+                        fmt::drift(drift)
                     )
                 };
                 ApprovalState {
@@ -746,7 +731,7 @@ fn judge(f: &Finding, rec: &Record, k: usize, by: &str, drift: f64, matches: boo
                     note: format!(
                         "approved at {} by {by}, {until}; now {}{changed}",
                         a.shown(),
-                        fmt_figure(name, now.value)
+                        fmt::figure(name, now.value)
                     ),
                 }
             } else {
@@ -755,9 +740,9 @@ fn judge(f: &Finding, rec: &Record, k: usize, by: &str, drift: f64, matches: boo
                     note: format!(
                         "approved at {} by {by}; now {}, worse by more than the {} drift the policy allows (at most {})",
                         a.shown(),
-                        fmt_figure(name, now.value),
-                        fmt_drift(drift),
-                        fmt_figure(name, allowed)
+                        fmt::figure(name, now.value),
+                        fmt::drift(drift),
+                        fmt::figure(name, allowed)
                     ),
                 }
             }
@@ -948,9 +933,9 @@ tiers:
 
     #[test]
     fn figures_format_by_unit() {
-        assert_eq!(fmt_figure("cost_revenue_ratio", 0.314), "31%");
-        assert_eq!(fmt_figure("p95_monthly_usd", 18838.2), "$18,838");
-        assert_eq!(fmt_drift(0.05), "5%");
-        assert_eq!(fmt_drift(0.025), "2.5%");
+        assert_eq!(fmt::figure("cost_revenue_ratio", 0.314), "31%");
+        assert_eq!(fmt::figure("p95_monthly_usd", 18838.2), "$18,838");
+        assert_eq!(fmt::drift(0.05), "5%");
+        assert_eq!(fmt::drift(0.025), "2.5%");
     }
 }

@@ -8,11 +8,11 @@ mod inputs;
 use std::path::{Path, PathBuf};
 
 use crate::economics::{Model, unit_costs, worst_case};
-use crate::policy::{self, FeatureFacts, Policy, Verdict, evaluate, verdict_of};
-use crate::pricing::{Catalog, resolve};
-use crate::report::{
+use crate::outcome::{
     Assumption, BaselineReport, Breach, BudgetShare, CheckReport, FeatureReport, ModelInfo, ScenarioEffect, ValueReport,
 };
+use crate::policy::{self, FeatureFacts, Policy, Verdict, evaluate, verdict_of};
+use crate::pricing::{Catalog, resolve};
 use crate::sim::{self, Options};
 use crate::source::{Loc, Problem, Span};
 use crate::spec::{self, Audience, Spec};
@@ -258,10 +258,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
     let verdict = verdict_of(&findings);
     let interactions = typical_interactions(&model, spec);
     let mean_cost = simulation.as_ref().and_then(|s| s.cost.mean).unwrap_or(typical.cost);
-    let cost_at = simulation
-        .as_ref()
-        .and_then(|s| s.cost.at_confidence)
-        .unwrap_or(typical.cost);
+    let cost_at = crate::outcome::cost_at_confidence(simulation.as_ref(), &typical);
     let value = spec.feature.value.as_ref().map(|v| {
         let units = v.units_per_interaction.as_ref().map(|u| u.value * interactions);
         let value_usd = match (units, &v.usd_per_unit) {
@@ -398,8 +395,7 @@ fn origin_at(loc: crate::source::Loc) -> spec::Origin {
 /// (line and column), a measurement, costgate's default, or the price
 /// catalog's entry.
 pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<Assumption> {
-    use crate::economics::fmt_count as n;
-    use crate::policy::rules::{pct, usd};
+    use crate::fmt::{count as n, pct, usd};
     let q = |x: &spec::Quantity| Assumption {
         path: x.path.clone(),
         value: describe_dist(&x.dist),
@@ -414,7 +410,7 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
     // models and their prices
     for m in &priced.models {
         let p = &m.price;
-        let rate = crate::pricing::usd_per_mtok;
+        let rate = crate::fmt::usd_per_mtok;
         let mut value = format!(
             "{} ({}): input {}, cached input {}, output {} per million tokens",
             p.id,
@@ -644,7 +640,7 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
 
 pub fn describe_dist(d: &crate::dist::Dist) -> String {
     use crate::dist::Dist;
-    let n = |x: f64| crate::economics::fmt_count(x);
+    let n = |x: f64| crate::fmt::count(x);
     match d {
         Dist::Fixed { value } => n(*value),
         Dist::LogNormal { p50, p95, .. } => format!("lognormal p50 {} · p95 {}", n(*p50), n(*p95)),
@@ -658,7 +654,7 @@ pub fn describe_dist(d: &crate::dist::Dist) -> String {
 /// A report with no feature (a git ref before the first spec).
 pub fn empty_report(req: &Request) -> CheckReport {
     CheckReport {
-        schema_version: crate::report::SCHEMA_VERSION,
+        schema_version: crate::outcome::SCHEMA_VERSION,
         costgate_version: env!("CARGO_PKG_VERSION").to_string(),
         policy: req.policy.describe(),
         seed: req.sim.seed,
@@ -738,7 +734,7 @@ pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
         .max()
         .unwrap_or(Verdict::Pass);
     Ok(CheckReport {
-        schema_version: crate::report::SCHEMA_VERSION,
+        schema_version: crate::outcome::SCHEMA_VERSION,
         costgate_version: env!("CARGO_PKG_VERSION").to_string(),
         policy: req.policy.describe(),
         seed: req.sim.seed,

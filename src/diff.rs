@@ -1,7 +1,7 @@
 //! What a change does to each feature's cost: two check reports compared.
 //!
-//! Features are matched by id. For each: the typical, p95 (the policy's
-//! percentile) and worst-case month and the cost/revenue ratio, before and
+//! Features are matched by id. For each: the typical month, the month at
+//! the policy's confidence (labelled by it: `p95`, `p99`) and the worst-case month and the cost/revenue ratio, before and
 //! after, with the change in money and percent; features added and removed;
 //! findings new, resolved and unchanged (a finding is the same when its rule,
 //! feature and field path are).
@@ -10,9 +10,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::policy::rules::{Finding, Level, Verdict, pct, usd};
+use crate::fmt::{pct, quantile_label, usd};
+use crate::outcome::CheckReport;
+use crate::policy::rules::{Finding, Level, Verdict};
 use crate::report::markdown::escape as md;
-use crate::report::{CheckReport, FeatureReport};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DiffReport {
@@ -34,6 +35,9 @@ pub struct FeatureDiff {
     pub verdict_after: Verdict,
     pub typical: Change,
     pub at_confidence: Change,
+    /// The head's policy confidence, which labels `at_confidence` (`p95`).
+    #[serde(skip)]
+    pub confidence: f64,
     pub worst_case: Change,
     pub cost_revenue_ratio: Change,
     pub findings_new: Vec<Finding>,
@@ -67,20 +71,6 @@ impl Change {
             delta,
             delta_share,
         }
-    }
-}
-
-fn at_confidence(f: &FeatureReport) -> f64 {
-    f.simulation
-        .as_ref()
-        .and_then(|s| s.cost.at_confidence)
-        .unwrap_or(f.typical.cost)
-}
-
-fn ratio_at_confidence(f: &FeatureReport) -> Option<f64> {
-    match &f.simulation {
-        Some(s) => s.cost_revenue_ratio.at_confidence,
-        None => f.typical.cost_revenue_ratio,
     }
 }
 
@@ -131,9 +121,10 @@ pub fn compare(base: &CheckReport, head: &CheckReport, base_label: &str, head_la
             verdict_before: b.verdict,
             verdict_after: h.verdict,
             typical: Change::new(Some(b.typical.cost), Some(h.typical.cost)),
-            at_confidence: Change::new(Some(at_confidence(b)), Some(at_confidence(h))),
+            at_confidence: Change::new(Some(b.cost_at_confidence()), Some(h.cost_at_confidence())),
+            confidence: h.confidence(),
             worst_case: Change::new(b.worst_case.monthly_usd, h.worst_case.monthly_usd),
-            cost_revenue_ratio: Change::new(ratio_at_confidence(b), ratio_at_confidence(h)),
+            cost_revenue_ratio: Change::new(b.ratio_at_confidence(), h.ratio_at_confidence()),
             findings_new: new,
             findings_resolved: resolved,
             findings_unchanged: same,
@@ -250,15 +241,31 @@ pub fn render_markdown(d: &DiffReport) -> String {
         return o;
     }
     if !d.features.is_empty() {
+        // one column for every feature: labelled by their confidence when
+        // they share it, else each cell says its own
+        let common = d.features.iter().all(|f| f.confidence == d.features[0].confidence);
+        let (month, ratio_at) = if common {
+            let l = quantile_label(d.features[0].confidence);
+            (format!("{l} month"), l)
+        } else {
+            ("bad month".to_string(), "bad month".to_string())
+        };
+        let cell = |f: &FeatureDiff| {
+            if common {
+                String::new()
+            } else {
+                format!(" at {}", quantile_label(f.confidence))
+            }
+        };
         let _ = writeln!(
             o,
-            "| feature | verdict | typical month | p95 month | worst case | cost / revenue (p95) |"
+            "| feature | verdict | typical month | {month} | worst case | cost / revenue ({ratio_at}) |"
         );
         let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- |");
         for f in &d.features {
             let _ = writeln!(
                 o,
-                "| {} | {} → **{}** | {} → {} ({}) | {} → {} ({}) | {} → {} ({}) | {} → {} ({}) |",
+                "| {} | {} → **{}** | {} → {} ({}) | {} → {} ({}){} | {} → {} ({}) | {} → {} ({}){} |",
                 md(&f.feature),
                 verdict_word(f.verdict_before),
                 verdict_word(f.verdict_after),
@@ -268,12 +275,14 @@ pub fn render_markdown(d: &DiffReport) -> String {
                 usd(f.at_confidence.before.unwrap_or(0.0)),
                 usd(f.at_confidence.after.unwrap_or(0.0)),
                 signed_money(&f.at_confidence),
+                cell(f),
                 money(f.worst_case.before),
                 money(f.worst_case.after),
                 signed_money(&f.worst_case),
                 ratio(f.cost_revenue_ratio.before),
                 ratio(f.cost_revenue_ratio.after),
                 signed_points(&f.cost_revenue_ratio),
+                cell(f),
             );
         }
         o.push('\n');
@@ -328,6 +337,7 @@ pub fn render_table(d: &DiffReport) -> String {
             verdict_word(f.verdict_before),
             verdict_word(f.verdict_after)
         );
+        let at = format!("{} month", quantile_label(f.confidence));
         let rows = [
             (
                 "typical month",
@@ -336,7 +346,7 @@ pub fn render_table(d: &DiffReport) -> String {
                 signed_money(&f.typical),
             ),
             (
-                "p95 month",
+                at.as_str(),
                 usd(f.at_confidence.before.unwrap_or(0.0)),
                 usd(f.at_confidence.after.unwrap_or(0.0)),
                 signed_money(&f.at_confidence),

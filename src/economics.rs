@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::dist::Dist;
+use crate::fmt::{self, ordinal_pct};
 use crate::pricing::{ModelPrice, PricedModels};
 use crate::spec::{Audience, OnBudget, OnLimit, OnTrip, ScenarioEffect, Spec};
 
@@ -416,7 +417,7 @@ pub fn worst_case(m: &Model) -> WorstCase {
                 notes.push(format!(
                     "{what} has no upper end; the worst case reads it at its {} percentile ({})",
                     ordinal_pct(q),
-                    fmt_count(v)
+                    fmt::count(v)
                 ));
                 v
             }
@@ -449,15 +450,15 @@ pub fn worst_case(m: &Model) -> WorstCase {
                 Some(b),
                 format!(
                     "{} tenants x the blocking tenant budget",
-                    fmt_count(tenants.unwrap_or(0.0))
+                    fmt::count(tenants.unwrap_or(0.0))
                 ),
             ),
             (Some(a), _) => (
                 Some(a),
                 format!(
                     "{} users x {} tokens a month at the dearest rate ${:.2}/M",
-                    fmt_count(users),
-                    fmt_count(per_user_tokens.unwrap_or(0.0)),
+                    fmt::count(users),
+                    fmt::count(per_user_tokens.unwrap_or(0.0)),
                     rate * 1e6 * pm
                 ),
             ),
@@ -465,7 +466,7 @@ pub fn worst_case(m: &Model) -> WorstCase {
                 Some(b),
                 format!(
                     "{} tenants x the blocking tenant budget",
-                    fmt_count(tenants.unwrap_or(0.0))
+                    fmt::count(tenants.unwrap_or(0.0))
                 ),
             ),
             (None, None) => (None, unbounded_reason(t)),
@@ -513,29 +514,6 @@ fn unbounded_reason(t: &TierModel) -> String {
             c.on_limit.as_str()
         ),
     }
-}
-
-pub fn ordinal_pct(q: f64) -> String {
-    let p = q * 100.0;
-    let s = format!("{p:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{s}th")
-}
-
-pub fn fmt_count(v: f64) -> String {
-    let r = v.round();
-    if (v - r).abs() > 1e-9 && v.abs() < 100.0 {
-        return format!("{v:.2}");
-    }
-    let s = format!("{:.0}", r.abs());
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if r < 0.0 { format!("-{out}") } else { out }
 }
 
 #[cfg(test)]
@@ -616,12 +594,5 @@ tiers:
             BASE.replace("model: primary}", "model: primary, limit: {daily_tokens: 12000}}")
         );
         assert!((worst_case(&model(&y)).monthly_usd.unwrap() - 8100.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn counts_format_with_separators() {
-        assert_eq!(fmt_count(1234567.0), "1,234,567");
-        assert_eq!(fmt_count(12.5), "12.50");
-        assert_eq!(ordinal_pct(0.999), "99.9th");
     }
 }

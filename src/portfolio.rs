@@ -6,43 +6,11 @@
 //! their bad months as coinciding (a viral week lifts every feature of the
 //! product), the cautious reading for a budget.
 
-use serde::Serialize;
-
+use crate::fmt::{pct, usd};
+use crate::outcome::FeatureReport;
+pub use crate::outcome::{FeatureShare, PortfolioReport};
 use crate::policy::Policy;
-use crate::policy::rules::{Finding, Rule, Verdict, pct, usd, verdict_of};
-use crate::report::FeatureReport;
-
-#[derive(Clone, Debug, Serialize)]
-pub struct PortfolioReport {
-    pub features: usize,
-    /// The features' mean months added up.
-    pub mean_monthly_usd: f64,
-    /// The features' months at the policy's percentile added up.
-    pub at_confidence_monthly_usd: f64,
-    /// `None` when any feature's worst case is unbounded.
-    pub worst_case_monthly_usd: Option<f64>,
-    pub monthly_budget_usd: Option<f64>,
-    /// Share of the infrastructure budget, when one is known.
-    pub infra_budget_share: Option<f64>,
-    /// Each feature's part, largest first.
-    pub shares: Vec<FeatureShare>,
-    pub findings: Vec<Finding>,
-    pub verdict: Verdict,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct FeatureShare {
-    pub feature: String,
-    pub at_confidence_monthly_usd: f64,
-    pub share: f64,
-}
-
-fn at_confidence(f: &FeatureReport) -> f64 {
-    f.simulation
-        .as_ref()
-        .and_then(|s| s.cost.at_confidence)
-        .unwrap_or(f.typical.cost)
-}
+use crate::policy::rules::{Finding, Rule, verdict_of};
 
 /// Judge the features together: `None` for a single feature with no
 /// `[portfolio]` in the policy.
@@ -50,7 +18,7 @@ pub fn judge(features: &[FeatureReport], policy: &Policy) -> Option<PortfolioRep
     if features.is_empty() || (features.len() < 2 && policy.portfolio.is_none()) {
         return None;
     }
-    let total: f64 = features.iter().map(at_confidence).sum();
+    let total: f64 = features.iter().map(FeatureReport::cost_at_confidence).sum();
     let mean: f64 = features
         .iter()
         .map(|f| {
@@ -65,8 +33,12 @@ pub fn judge(features: &[FeatureReport], policy: &Policy) -> Option<PortfolioRep
         .iter()
         .map(|f| FeatureShare {
             feature: f.id.clone(),
-            at_confidence_monthly_usd: at_confidence(f),
-            share: if total > 0.0 { at_confidence(f) / total } else { 0.0 },
+            at_confidence_monthly_usd: f.cost_at_confidence(),
+            share: if total > 0.0 {
+                f.cost_at_confidence() / total
+            } else {
+                0.0
+            },
         })
         .collect();
     shares.sort_by(|a, b| b.share.total_cmp(&a.share).then_with(|| a.feature.cmp(&b.feature)));

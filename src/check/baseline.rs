@@ -40,7 +40,7 @@ pub fn apply_baseline(report: &mut CheckReport, base: &CheckReport, fail_on: Fai
             .features
             .iter()
             .flat_map(|f| &f.findings)
-            .any(|f| f.level == Level::Approve && !f.approval.as_ref().is_some_and(|x| x.covered));
+            .any(|f| f.is_open_approval());
         report.verdict = if approvals {
             Verdict::NeedsApproval
         } else {

@@ -134,7 +134,7 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
     );
     for x in &record.figures {
         let th = match (&x.name, x.threshold) {
-            (Some(n), Some(t)) => format!(" (approval above {})", approval::fmt_figure(n, t)),
+            (Some(n), Some(t)) => format!(" (approval above {})", costgate::fmt::figure(n, t)),
             _ => String::new(),
         };
         let _ = writeln!(
@@ -178,7 +178,7 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
         o,
         "`costgate check` lets these findings through until {} while each figure stays within {} of what was approved.",
         record.expires,
-        approval::fmt_drift(policy.approvals.max_drift)
+        costgate::fmt::drift(policy.approvals.max_drift)
     );
     super::output::print(&o)?;
     let deny = f.findings.iter().filter(|x| x.level == Level::Deny).count();

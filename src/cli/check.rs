@@ -227,7 +227,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         o,
         "spec {} · {} typical users · {} trials · {} threads",
         a.spec.display(),
-        costgate::economics::fmt_count(users),
+        costgate::fmt::count(users),
         opts.trials,
         opts.threads
             .map_or_else(|| rayon::current_num_threads().to_string(), |t| t.to_string())
@@ -239,7 +239,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         times[0],
         times.len(),
         peak.map_or("n/a".into(), |m| format!("{m:.0} MB")),
-        costgate::policy::rules::usd(p95)
+        costgate::fmt::usd(p95)
     );
     super::output::print(&o)?;
     Ok(0)

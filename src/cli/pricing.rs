@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use costgate::check::{PricingInfo, Unreachable, display_path, load_catalog, load_source, policy_source};
-use costgate::economics::fmt_count;
+use costgate::fmt::{self, usd_per_mtok};
 use costgate::pricing::source::Source;
-use costgate::pricing::{Catalog, ModelPrice, pin, same_provider, usd_per_mtok};
+use costgate::pricing::{Catalog, ModelPrice, pin, same_provider};
 use costgate::source::{Loc, Problem, Span, closest, did_you_mean};
 use costgate::untrusted::{clean, cleaned, redact_url};
 
@@ -94,12 +94,12 @@ fn list_table(cat: &Catalog, models: &[&ModelPrice]) -> String {
                 m.above.as_ref().map_or("-".into(), |lc| {
                     format!(
                         "> {}: {} / {}",
-                        fmt_count(lc.threshold_tokens),
+                        fmt::count(lc.threshold_tokens),
                         usd_per_mtok(lc.input_usd_per_mtok),
                         usd_per_mtok(lc.output_usd_per_mtok)
                     )
                 }),
-                m.context_window.map_or("-".into(), fmt_count),
+                m.context_window.map_or("-".into(), fmt::count),
             ]
         })
         .collect();
@@ -212,7 +212,7 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
                 let _ = writeln!(
                     o,
                     "  above {} input tokens, every token of the request:",
-                    fmt_count(lc.threshold_tokens)
+                    fmt::count(lc.threshold_tokens)
                 );
                 row(&mut o, "input", Some(lc.input_usd_per_mtok));
                 row(&mut o, "output", Some(lc.output_usd_per_mtok));
@@ -221,10 +221,10 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
             }
             let mut limits = Vec::new();
             if let Some(c) = m.context_window {
-                limits.push(format!("context window {} tokens", fmt_count(c)));
+                limits.push(format!("context window {} tokens", fmt::count(c)));
             }
             if let Some(c) = m.max_output_tokens {
-                limits.push(format!("max output {} tokens", fmt_count(c)));
+                limits.push(format!("max output {} tokens", fmt::count(c)));
             }
             if !limits.is_empty() {
                 let _ = writeln!(o, "  {}", limits.join(", "));

@@ -5,6 +5,7 @@
 //! so. It is read through the same located tree as specs, so every problem
 //! names its line and column.
 
+mod finding;
 pub mod rules;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use crate::input::read::{self, MapReader, child, index};
 use crate::source::{Loc, Problem, Problems, Span};
 use crate::spec::ValueKind;
 
+pub use finding::Remedy;
 pub use rules::{FeatureFacts, Finding, Level, Rule, Verdict, evaluate, verdict_of};
 
 pub const POLICY_FILE: &str = "costgate.toml";

@@ -6,6 +6,7 @@ use serde::{Serialize, Serializer};
 
 use super::{Policy, Thresholds};
 use crate::economics::{UnitCosts, WorstCase};
+use crate::fmt::{pct, usd};
 use crate::sim::{SimResult, Typical};
 use crate::source::Span;
 use crate::spec::Spec;
@@ -264,10 +265,7 @@ impl Verdict {
 pub fn verdict_of(findings: &[Finding]) -> Verdict {
     if findings.iter().any(|f| f.level == Level::Deny) {
         Verdict::Blocked
-    } else if findings
-        .iter()
-        .any(|f| f.level == Level::Approve && !f.approval.as_ref().is_some_and(|a| a.covered))
-    {
+    } else if findings.iter().any(|f| f.is_open_approval()) {
         Verdict::NeedsApproval
     } else {
         Verdict::Pass
@@ -307,10 +305,7 @@ impl<'a> Ctx<'a> {
     fn new(f: &'a FeatureFacts<'a>, policy: &'a Policy, today: jiff::civil::Date) -> Self {
         let spec = f.spec;
         let th: Thresholds = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
-        let conf_label = format!(
-            "p{}",
-            crate::economics::ordinal_pct(th.confidence).trim_end_matches("th")
-        );
+        let conf_label = crate::fmt::quantile_label(th.confidence);
         let sim = f.sim;
         let cost_at = sim.and_then(|s| s.cost.at_confidence).unwrap_or(f.typical.cost);
         let ratio_at = match sim {
@@ -377,35 +372,6 @@ impl Out<'_> {
             approval: None,
         });
         self.findings.last_mut().expect("just pushed")
-    }
-}
-
-pub fn usd(v: f64) -> String {
-    let neg = v < 0.0;
-    let v = v.abs();
-    let s = if v == 0.0 {
-        "0".to_string()
-    } else if v >= 100.0 {
-        crate::economics::fmt_count(v)
-    } else if v >= 1.0 {
-        format!("{v:.2}")
-    } else if v >= 0.01 {
-        format!("{v:.3}")
-    } else {
-        format!("{v:.4}")
-    };
-    if neg { format!("-${s}") } else { format!("${s}") }
-}
-
-pub fn pct(v: f64) -> String {
-    if v.is_infinite() {
-        return "∞".into();
-    }
-    let p = v * 100.0;
-    if p.abs() >= 10.0 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
     }
 }
 

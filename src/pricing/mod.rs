@@ -286,25 +286,11 @@ impl PriceDelta {
     pub fn describe(&self) -> String {
         let v = |x: Option<f64>| match (x, self.unit) {
             (None, _) => "none".to_string(),
-            (Some(x), "tokens") => format!("{} tokens", crate::economics::fmt_count(x)),
-            (Some(x), _) => usd_per_mtok(x),
+            (Some(x), "tokens") => format!("{} tokens", crate::fmt::count(x)),
+            (Some(x), _) => crate::fmt::usd_per_mtok(x),
         };
         format!("{} {} → {}", self.price, v(self.from), v(self.to))
     }
-}
-
-/// A price in USD per million tokens, with at least two decimals and as
-/// many more as the price has (`$2.50`, `$0.075`, `$0.0375`).
-pub fn usd_per_mtok(x: f64) -> String {
-    let two = format!("{x:.2}");
-    if two.parse::<f64>().is_ok_and(|r| (r - x).abs() < 1e-12) {
-        return format!("${two}");
-    }
-    let mut s = format!("{x:.8}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    format!("${s}")
 }
 
 /// A price change a source announced for a later day.
@@ -475,8 +461,8 @@ pub fn unknown_model(name: &str, catalog: &Catalog) -> (String, String) {
             "The catalog prices `{}` ({}) at {} input / {} output per million tokens, but lists no `{name}`: another provider or version can be priced differently (Azure data zones, Bedrock regions and dated snapshots often are), so costgate does not use it in its place. If `{name}` costs the same, give its prices in the spec.",
             r.id,
             if r.provider.is_empty() { "no provider" } else { &r.provider },
-            usd_per_mtok(r.input_usd_per_mtok),
-            usd_per_mtok(r.output_usd_per_mtok),
+            crate::fmt::usd_per_mtok(r.input_usd_per_mtok),
+            crate::fmt::usd_per_mtok(r.output_usd_per_mtok),
         ));
     }
     if hint.is_empty() {
@@ -515,7 +501,7 @@ fn check_context_windows(spec: &Spec, models: &[PricedModel], p: &mut Problems) 
                 m.price.source_or("the catalog")
             )
         };
-        let count = crate::economics::fmt_count;
+        let count = crate::fmt::count;
         if let Some(max) = &i.max_input_tokens
             && max.value > window
         {

@@ -3,11 +3,10 @@
 //! say the same thing. [`super::html`] and [`super::markdown`] only lay it out
 //! and escape it: every string here is plain text, never markup.
 
-use super::table::{low_quantile, one_in, signed_usd, verdict_sentence};
-use super::{CheckReport, FeatureReport};
-use crate::approval::{self, fmt_figure};
-use crate::economics::{fmt_count, ordinal_pct};
-use crate::policy::rules::{pct, usd};
+use crate::approval;
+use crate::fmt::{self, confidence_pct, low_quantile, pct, quantile_label, signed_usd, usd};
+pub use crate::outcome::Remedy;
+use crate::outcome::{CheckReport, FeatureReport};
 use crate::policy::{Level, Verdict};
 use crate::sim::Summary;
 use crate::spec::Origin;
@@ -158,13 +157,6 @@ pub struct Chart {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Remedy {
-    Fix(String),
-    Excepted(String),
-    Approval { covered: bool, note: String },
-}
-
-#[derive(Clone, Debug, PartialEq)]
 pub struct FindingView {
     pub level: Level,
     pub rule: String,
@@ -254,9 +246,76 @@ pub fn verdict_label(v: Verdict) -> &'static str {
     }
 }
 
-/// "p95" for 0.95, "p97.5" for 0.975.
-pub fn conf_label(confidence: f64) -> String {
-    format!("p{}", ordinal_pct(confidence).trim_end_matches("th"))
+/// The plain-words verdict of a feature: the headline of every report
+/// (terminal, Markdown, HTML).
+pub fn verdict_sentence(f: &FeatureReport) -> String {
+    let first = |lvl: Level| f.findings.iter().find(|x| x.level == lvl);
+    match f.verdict {
+        Verdict::Blocked => {
+            let n = f.findings.iter().filter(|x| x.level == Level::Deny).count();
+            let why = first(Level::Deny).map_or(String::new(), |x| x.message.clone());
+            if n > 1 {
+                format!("Blocked: {why} (and {} more)", n - 1)
+            } else {
+                format!("Blocked: {why}")
+            }
+        }
+        Verdict::NeedsApproval => {
+            let why = f
+                .findings
+                .iter()
+                .find(|x| x.is_open_approval())
+                .map_or(String::new(), |x| x.message.clone());
+            format!("Needs your approval: {why}")
+        }
+        Verdict::Pass => match f.findings.iter().find(|x| x.is_approved()) {
+            Some(a) => format!(
+                "Passes with a recorded approval: {}",
+                a.approval.as_ref().map_or("", |x| x.note.as_str())
+            ),
+            None => format!(
+                "Passes: {} a month at {}, {} at worst, within policy",
+                usd(f.cost_at_confidence()),
+                quantile_label(f.confidence()),
+                worst(f)
+            ),
+        },
+    }
+}
+
+/// What the terminal's month table means, a line each: the bad month's
+/// percentiles, and what the central-inputs column is (and, when it is,
+/// why it sits below the simulated p50).
+pub fn month_notes(f: &FeatureReport) -> Vec<String> {
+    let c = f.confidence();
+    let mut v = vec![format!(
+        "bad month: cost and cost / revenue at {}, revenue and margin at {}: {} is worse.",
+        quantile_label(c),
+        quantile_label(low_quantile(c)),
+        one_in(c)
+    )];
+    if f.central_below_p50() {
+        v.push(
+            "central inputs: every input at its central value, no scenario. It sits below p50 because a month".into(),
+        );
+        v.push(
+            "adds up many interactions, so it follows each input's mean, and a skewed input's mean is above its median."
+                .into(),
+        );
+    } else {
+        v.push("central inputs: every input at its central value, no scenario.".into());
+    }
+    v
+}
+
+/// "1 month in 20" for 0.95; "2.5% of months" when 1 / (1 − c) is not whole.
+pub fn one_in(confidence: f64) -> String {
+    let n = 1.0 / low_quantile(confidence);
+    if (n - n.round()).abs() < 1e-6 {
+        format!("1 month in {}", n.round())
+    } else {
+        format!("{} of months", pct(low_quantile(confidence)))
+    }
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -288,7 +347,7 @@ pub fn provenance(r: &CheckReport) -> String {
         r.today,
         r.policy,
         r.seed,
-        fmt_count(r.trials as f64)
+        fmt::count(r.trials as f64)
     )
 }
 
@@ -306,21 +365,6 @@ pub fn build(r: &CheckReport) -> Doc {
         overview,
         features: r.features.iter().map(|f| feature(r, f)).collect(),
         provenance: provenance(r),
-    }
-}
-
-/// Cost at the policy's confidence: simulated, else the typical month.
-fn cost_at(f: &FeatureReport) -> f64 {
-    f.simulation
-        .as_ref()
-        .and_then(|s| s.cost.at_confidence)
-        .unwrap_or(f.typical.cost)
-}
-
-fn ratio_at(f: &FeatureReport) -> Option<f64> {
-    match &f.simulation {
-        Some(s) => s.cost_revenue_ratio.at_confidence,
-        None => f.typical.cost_revenue_ratio,
     }
 }
 
@@ -362,10 +406,14 @@ fn overview(r: &CheckReport) -> Table {
         t.row(vec![
             f.name.clone(),
             verdict_label(f.verdict).to_string(),
-            format!("{} ({})", usd(cost_at(f)), conf_label(f.thresholds.confidence)),
+            format!(
+                "{} ({})",
+                usd(f.cost_at_confidence()),
+                quantile_label(f.thresholds.confidence)
+            ),
             worst(f),
-            ratio_at(f).map_or("no revenue".into(), |x| {
-                format!("{} ({})", pct(x), conf_label(f.thresholds.confidence))
+            f.ratio_at_confidence().map_or("no revenue".into(), |x| {
+                format!("{} ({})", pct(x), quantile_label(f.thresholds.confidence))
             }),
             level_counts(f),
         ]);
@@ -388,7 +436,7 @@ pub fn anchor(id: &str) -> String {
 }
 
 fn feature(r: &CheckReport, f: &FeatureReport) -> FeatureDoc {
-    let conf = conf_label(f.thresholds.confidence);
+    let conf = quantile_label(f.thresholds.confidence);
     FeatureDoc {
         anchor: anchor(&f.id),
         id: f.id.clone(),
@@ -417,7 +465,7 @@ fn drift_words(d: f64) -> String {
     if d == 0.0 {
         "exactly as approved, not a cent worse".to_string()
     } else {
-        format!("within {} of what was approved", approval::fmt_drift(d))
+        format!("within {} of what was approved", fmt::drift(d))
     }
 }
 
@@ -437,11 +485,7 @@ fn decision(f: &FeatureReport) -> Rich {
 
 fn decision_words(f: &FeatureReport) -> Rich {
     let deny = f.findings.iter().filter(|x| x.level == Level::Deny).count();
-    let open_approvals = f
-        .findings
-        .iter()
-        .filter(|x| x.level == Level::Approve && !x.approval.as_ref().is_some_and(|a| a.covered))
-        .count();
+    let open_approvals = f.findings.iter().filter(|x| x.is_open_approval()).count();
     match f.verdict {
         Verdict::Blocked => {
             let mut v = vec![
@@ -470,9 +514,7 @@ fn decision_words(f: &FeatureReport) -> Rich {
             )),
         ],
         Verdict::Pass => match f.approval.record.as_ref().filter(|_| {
-            f.findings
-                .iter()
-                .any(|x| x.approval.as_ref().is_some_and(|a| a.covered))
+            f.findings.iter().any(|x| x.is_approved())
         }) {
             Some(rec) => vec![
                 Inline::Strong("No decision needed:".into()),
@@ -501,7 +543,7 @@ fn who(by: &str, role: Option<&str>) -> String {
 fn key_figures(f: &FeatureReport, conf: &str) -> Vec<KeyFigure> {
     let th = &f.thresholds;
     let over = |v: f64, limit: f64| if v > limit { Tone::Bad } else { Tone::Good };
-    let c = cost_at(f);
+    let c = f.cost_at_confidence();
     let mut v = vec![KeyFigure {
         label: format!("Monthly cost, {conf}"),
         value: usd(c),
@@ -527,7 +569,7 @@ fn key_figures(f: &FeatureReport, conf: &str) -> Vec<KeyFigure> {
         pct(th.approval_cost_revenue_ratio),
         pct(th.max_cost_revenue_ratio)
     );
-    v.push(match ratio_at(f) {
+    v.push(match f.ratio_at_confidence() {
         Some(x) => KeyFigure {
             label: format!("Cost / revenue, {conf}"),
             value: pct(x),
@@ -594,7 +636,7 @@ fn unit_economics(f: &FeatureReport) -> Section {
     for (i, u) in f.unit_costs.iter().enumerate() {
         t.row(vec![
             u.tier.clone(),
-            f.typical.tiers.get(i).map_or("—".into(), |x| fmt_count(x.users)),
+            f.typical.tiers.get(i).map_or("—".into(), |x| fmt::count(x.users)),
             u.model.clone(),
             usd(u.typical_call_usd),
             opt(u.worst_call_usd, usd),
@@ -644,8 +686,9 @@ fn summary_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 2] {
     match s {
         Some(s) => [
             opt(s.p50, f),
-            s.at_confidence
-                .map_or("—".into(), |v| format!("{} ({})", f(v), conf_label(s.at_quantile))),
+            s.at_confidence.map_or("—".into(), |v| {
+                format!("{} ({})", f(v), quantile_label(s.at_quantile))
+            }),
         ],
         None => ["—".into(), "—".into()],
     }
@@ -750,7 +793,7 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
         ));
         let caption = format!(
             "Monthly AI cost over {} simulated months (seed {}).",
-            fmt_count(s.trials as f64),
+            fmt::count(s.trials as f64),
             s.seed,
         );
         let legend = format!(
@@ -768,7 +811,7 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
         }
     }
     let c = th.confidence;
-    let bad = format!("bad month at {}", pct(c));
+    let bad = format!("bad month at {}", confidence_pct(c));
     let mut t = Table::figures(&["month", "p50", &bad, "worst case", "central inputs"]);
     type Row<'a> = (&'a str, String, Option<&'a Summary>, fn(f64) -> String, String);
     let rows: [Row; 4] = [
@@ -803,13 +846,15 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
     let mut notes = vec![
         ticks(&format!(
             "Bad month: each figure on the side that hurts, at the policy's {} confidence: cost and cost / revenue at {conf}, revenue and margin at {}. {} is worse. The percentiles are of the simulated months, where adoption, activity, scenarios and prices vary together.",
-            pct(c),
-            conf_label(low_quantile(c)),
+            confidence_pct(c),
+            quantile_label(low_quantile(c)),
             capitalise(&one_in(c))
         )),
-        text(
-            "Central inputs: every input at its central value (its median, or the mode of a range) and no stress scenario. It sits below the simulated p50 because a month adds up many interactions, so it follows each input's mean, and a skewed input's mean is above its median.",
-        ),
+        text(if f.central_below_p50() {
+            "Central inputs: every input at its central value (its median, or the mode of a range) and no stress scenario. It sits below the simulated p50 because a month adds up many interactions, so it follows each input's mean, and a skewed input's mean is above its median."
+        } else {
+            "Central inputs: every input at its central value (its median, or the mode of a range) and no stress scenario."
+        }),
     ];
     if let Some(s) = sim
         && let (Some(v), Some(se)) = (s.cost.at_confidence, s.cost.at_confidence_se)
@@ -818,7 +863,7 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
             "The {conf} month, {}, is known to ±{} (Monte Carlo standard error over {} months).",
             usd(v),
             usd(se),
-            fmt_count(s.trials as f64)
+            fmt::count(s.trials as f64)
         )));
     }
     blocks.push(Block::Bullets(notes));
@@ -876,7 +921,7 @@ fn tiers(f: &FeatureReport, conf: &str) -> Section {
         "cost, central inputs",
         "revenue, central inputs",
         &format!("cost {conf}"),
-        &format!("revenue {}", conf_label(low_quantile(f.thresholds.confidence))),
+        &format!("revenue {}", quantile_label(low_quantile(f.thresholds.confidence))),
         &format!("cost / revenue {conf}"),
         "margin p50",
     ]);
@@ -956,7 +1001,7 @@ fn scenarios(f: &FeatureReport, conf: &str) -> Section {
             Block::Para(ticks(&format!(
                 "Each scenario happens at random in the simulated months with its chance. The effect is the {conf} cost of the months in which it happened minus that of the months in which it did not, with the standard error of that difference; it is measurable when it is more than {} standard errors from zero, and otherwise reads as no measurable effect at {} months. With fewer than {} months beyond the percentile with or without the scenario, its standard error is not trustworthy and the effect reads as too few months to tell.",
                 crate::report::MEASURABLE_SE,
-                fmt_count(s.trials as f64),
+                fmt::count(s.trials as f64),
                 crate::report::MIN_TAIL_MONTHS
             ))),
             Block::Table(t),
@@ -1063,10 +1108,10 @@ fn value(f: &FeatureReport, conf: &str) -> Section {
         t.row(vec!["kind of value".into(), v.kind.as_str().into()]);
         t.row(vec![
             "interactions a month, central inputs".into(),
-            fmt_count(v.interactions_per_month),
+            fmt::count(v.interactions_per_month),
         ]);
         if let Some(u) = v.units_per_month {
-            t.row(vec![format!("{unit}s a month, central inputs"), fmt_count(u)]);
+            t.row(vec![format!("{unit}s a month, central inputs"), fmt::count(u)]);
         }
         if let Some(c) = v.cost_per_unit_usd {
             t.row(vec![format!("cost per {unit}"), usd(c)]);
@@ -1166,7 +1211,7 @@ fn assumptions(f: &FeatureReport) -> Section {
         ("max_cost_per_call_usd", usd(th.max_cost_per_call_usd)),
         ("infra_monthly_budget_usd", usd(th.infra_monthly_budget_usd)),
         ("max_infra_budget_share", pct(th.max_infra_budget_share)),
-        ("confidence", conf_label(th.confidence)),
+        ("confidence", quantile_label(th.confidence)),
     ] {
         pol.row(vec![k.into(), v]);
     }
@@ -1195,33 +1240,14 @@ fn assumptions(f: &FeatureReport) -> Section {
 }
 
 pub fn finding_views(f: &FeatureReport) -> Vec<FindingView> {
-    f.findings
-        .iter()
-        .filter(|x| x.level != Level::Allow || x.exception.is_some())
-        .map(|x| {
-            let remedy = if let Some(e) = &x.exception {
-                Remedy::Excepted(e.clone())
-            } else if let Some(a) = &x.approval {
-                Remedy::Approval {
-                    covered: a.covered,
-                    note: a.note.clone(),
-                }
-            } else {
-                Remedy::Fix(x.help.clone())
-            };
-            let fix = x
-                .approval
-                .as_ref()
-                .filter(|a| !a.covered && x.exception.is_none())
-                .map(|_| x.help.clone());
-            FindingView {
-                level: x.level,
-                rule: x.rule.code().to_string(),
-                message: x.message.clone(),
-                place: x.span.as_ref().map(|s| s.to_string()),
-                remedy,
-                fix,
-            }
+    f.shown_findings()
+        .map(|x| FindingView {
+            level: x.level,
+            rule: x.rule.code().to_string(),
+            message: x.message.clone(),
+            place: x.span.as_ref().map(|s| s.to_string()),
+            remedy: x.remedy(),
+            fix: x.fix_beyond_approval().map(str::to_string),
         })
         .collect()
 }
@@ -1261,7 +1287,7 @@ fn sign_off(r: &CheckReport, f: &FeatureReport, conf: &str) -> Section {
                 None => x.rule.clone(),
             };
             let threshold = match (&x.name, x.threshold) {
-                (Some(n), Some(t)) => format!("approval above {}", fmt_figure(n, t)),
+                (Some(n), Some(t)) => format!("approval above {}", fmt::figure(n, t)),
                 _ => String::new(),
             };
             (what, x.shown(), threshold)
@@ -1286,7 +1312,7 @@ fn sign_off(r: &CheckReport, f: &FeatureReport, conf: &str) -> Section {
             "I approve launching {} with the figures below, fingerprint {}, until the expiry date. The approval lapses if a figure gets worse than approved by more than {}.",
             f.name,
             approval::short(&a.fingerprint),
-            approval::fmt_drift(a.max_drift)
+            fmt::drift(a.max_drift)
         ),
     };
     let rec = a.record.as_ref();
@@ -1368,8 +1394,8 @@ mod tests {
         assert_eq!(anchor("Support <Assistant>"), "feature-support--assistant");
         assert_eq!(shell_arg("specs/a.yaml"), "specs/a.yaml");
         assert_eq!(shell_arg("it's"), r"'it'\''s'");
-        assert_eq!(conf_label(0.95), "p95");
-        assert_eq!(conf_label(0.975), "p97.5");
+        assert_eq!(quantile_label(0.95), "p95");
+        assert_eq!(quantile_label(0.975), "p97.5");
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use super::CheckReport;
 use super::sarif::display_path;
+use crate::outcome::CheckReport;
 use crate::policy::{Finding, Level};
 
 /// Escape the message of a workflow command.

@@ -6,8 +6,8 @@
 
 use std::fmt::Write;
 
-use super::CheckReport;
 use super::doc::{self, Align, Block, Chart, Doc, FeatureDoc, Inline, MarkerKind, Remedy, Rich, Table, Tone};
+use crate::outcome::CheckReport;
 use crate::policy::{Level, Verdict};
 
 /// Escape text for HTML content and attribute values.
@@ -138,7 +138,7 @@ fn chart(c: &Chart) -> String {
             W - RIGHT,
             LEFT - 6.0,
             y + 4.0,
-            escape(&crate::policy::rules::pct(g))
+            escape(&crate::fmt::pct(g))
         );
     }
     // bars
@@ -587,7 +587,7 @@ mod tests {
     #[test]
     fn axis_ticks_are_round() {
         assert_eq!(ticks(47_700.0, 6), vec![0.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0]);
-        let t: Vec<String> = ticks(0.41, 5).into_iter().map(crate::policy::rules::pct).collect();
+        let t: Vec<String> = ticks(0.41, 5).into_iter().map(crate::fmt::pct).collect();
         assert_eq!(t, ["0.0%", "10%", "20%", "30%", "40%"]);
     }
 }

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::CheckReport;
+use crate::outcome::CheckReport;
 use crate::untrusted::clean_in_place as c;
 
 fn opt(s: &mut Option<String>) {

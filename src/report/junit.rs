@@ -7,7 +7,8 @@
 
 use std::fmt::Write;
 
-use super::CheckReport;
+use crate::outcome::CheckReport;
+use crate::outcome::Remedy;
 use crate::policy::{Finding, Level, Rule};
 
 /// Escape text for XML element content: as [`escape`], keeping line breaks.
@@ -53,10 +54,10 @@ enum Outcome<'a> {
 fn describe(x: &Finding) -> String {
     use crate::untrusted::clean;
     let place = x.span.as_ref().map_or(String::new(), |s| format!(" ({s})"));
-    let then = if let Some(a) = &x.approval {
-        format!("approval: {}", clean(&a.note))
-    } else {
-        format!("fix: {}", clean(&x.help))
+    let then = match x.remedy() {
+        Remedy::Excepted(e) => format!("excepted by policy: {}", clean(&e)),
+        Remedy::Approval { note, .. } => format!("approval: {}", clean(&note)),
+        Remedy::Fix(help) => format!("fix: {}", clean(&help)),
     };
     format!("{}: {}{place}\n{then}", x.level.as_str(), clean(&x.message))
 }
@@ -66,11 +67,7 @@ fn outcome<'a>(found: &[&'a Finding]) -> Outcome<'a> {
     if !deny.is_empty() {
         return Outcome::Fail("deny", deny);
     }
-    let open: Vec<&Finding> = found
-        .iter()
-        .copied()
-        .filter(|x| x.level == Level::Approve && !x.approval.as_ref().is_some_and(|a| a.covered))
-        .collect();
+    let open: Vec<&Finding> = found.iter().copied().filter(|x| x.is_open_approval()).collect();
     if !open.is_empty() {
         return Outcome::Fail("approve", open);
     }
@@ -79,13 +76,7 @@ fn outcome<'a>(found: &[&'a Finding]) -> Outcome<'a> {
     {
         return Outcome::Skip(format!("excepted by policy: {e}"));
     }
-    Outcome::Pass(
-        found
-            .iter()
-            .filter(|x| x.level != Level::Allow || x.exception.is_some())
-            .map(|x| describe(x))
-            .collect(),
-    )
+    Outcome::Pass(found.iter().filter(|x| x.is_shown()).map(|x| describe(x)).collect())
 }
 
 /// The JUnit XML of a run.

@@ -1,23 +1,10 @@
 //! The limits a spec sets and what each tells the users it stops: the
 //! designed failure mode, shown beside what the limits do to users.
 
-use serde::Serialize;
-
-use crate::economics::fmt_count;
-use crate::policy::rules::{pct, usd};
+use crate::fmt::{self, pct, usd};
 use crate::spec::{OnBudget, OnLimit, OnTrip, Spec};
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct LimitInfo {
-    /// Whom it applies to: a tier, its tenants, or the whole feature.
-    pub applies_to: String,
-    /// The limit: "20,000 tokens a day", "$300 a month per tenant".
-    pub limit: String,
-    /// What happens at it, in words.
-    pub at_limit: String,
-    /// What the users are told, as the spec writes it.
-    pub message: Option<String>,
-}
+pub use crate::outcome::LimitInfo;
 
 fn at_cap(on: OnLimit, fallback: Option<&str>, shrink_to: f64, throttle_to: f64) -> String {
     match on {
@@ -35,10 +22,10 @@ pub fn of(spec: &Spec) -> Vec<LimitInfo> {
         if let Some(l) = &t.limit {
             let mut caps = Vec::new();
             if let Some(d) = &l.daily_tokens {
-                caps.push(format!("{} tokens a day", fmt_count(d.value)));
+                caps.push(format!("{} tokens a day", fmt::count(d.value)));
             }
             if let Some(m) = &l.monthly_tokens {
-                caps.push(format!("{} tokens a month", fmt_count(m.value)));
+                caps.push(format!("{} tokens a month", fmt::count(m.value)));
             }
             let mut limit = caps.join(", ");
             if let Some(w) = &l.warn_at {

@@ -8,8 +8,8 @@
 
 use std::fmt::Write;
 
-use super::CheckReport;
 use super::doc::{self, Align, Block, Chart, Doc, FeatureDoc, Inline, MarkerKind, Remedy, Rich, Table, Tone};
+use crate::outcome::CheckReport;
 use crate::policy::{Level, Verdict};
 
 /// GitHub's limit on the body of a pull-request comment, in characters.

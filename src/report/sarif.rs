@@ -8,7 +8,8 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{CheckReport, FeatureReport};
+use crate::outcome::Remedy;
+use crate::outcome::{CheckReport, FeatureReport};
 use crate::policy::{Finding, Level, Rule};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -78,16 +79,13 @@ fn rule_descriptor(r: Rule) -> Value {
 }
 
 fn result(f: &FeatureReport, x: &Finding, k: usize) -> Value {
-    let remedy = if let Some(e) = &x.exception {
-        format!("Excepted by policy: {e}")
-    } else if let Some(a) = &x.approval {
-        if a.covered {
-            format!("Approved: {}", a.note)
-        } else {
-            format!("The approval does not cover it: {}. Fix: {}", a.note, x.help)
+    let remedy = match x.remedy() {
+        Remedy::Excepted(e) => format!("Excepted by policy: {e}"),
+        Remedy::Approval { covered: true, note } => format!("Approved: {note}"),
+        Remedy::Approval { covered: false, note } => {
+            format!("The approval does not cover it: {note}. Fix: {}", x.help)
         }
-    } else {
-        format!("Fix: {}", x.help)
+        Remedy::Fix(help) => format!("Fix: {help}"),
     };
     let (file, region) = match &x.span {
         Some(s) if s.line > 0 => (
@@ -148,7 +146,7 @@ pub fn render(r: &CheckReport) -> String {
     for f in &r.features {
         let mut seen: Vec<(Rule, usize)> = Vec::new();
         for x in &f.findings {
-            if x.level == Level::Allow && x.exception.is_none() {
+            if !x.is_shown() {
                 continue;
             }
             let k = match seen.iter_mut().find(|(r, _)| *r == x.rule) {

@@ -3,18 +3,11 @@
 
 use std::fmt::Write;
 
-use super::{CheckReport, FeatureReport};
-use crate::economics::fmt_count;
-use crate::policy::rules::{pct, usd};
+use super::doc::{month_notes, verdict_sentence};
+use crate::fmt::{self, confidence_pct, low_quantile, pct, quantile_label, signed_usd, usd};
+use crate::outcome::{CheckReport, FeatureReport, Remedy};
 use crate::policy::{Level, Verdict};
-use crate::report::doc::conf_label;
 use crate::sim::Summary;
-
-/// The low-side quantile of a confidence: 0.05 for 0.95, without the float
-/// residue of `1 − c`.
-pub fn low_quantile(confidence: f64) -> f64 {
-    ((1.0 - confidence) * 1e12).round() / 1e12
-}
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]
@@ -114,63 +107,14 @@ fn opt_pct(v: Option<f64>) -> String {
     v.map_or("—".into(), pct)
 }
 
-/// The plain-words verdict of a feature.
-pub fn verdict_sentence(f: &FeatureReport) -> String {
-    let first = |lvl: Level| f.findings.iter().find(|x| x.level == lvl);
-    match f.verdict {
-        Verdict::Blocked => {
-            let n = f.findings.iter().filter(|x| x.level == Level::Deny).count();
-            let why = first(Level::Deny).map_or(String::new(), |x| x.message.clone());
-            if n > 1 {
-                format!("Blocked: {why} (and {} more)", n - 1)
-            } else {
-                format!("Blocked: {why}")
-            }
-        }
-        Verdict::NeedsApproval => {
-            let why = f
-                .findings
-                .iter()
-                .find(|x| x.level == Level::Approve && !x.approval.as_ref().is_some_and(|a| a.covered))
-                .map_or(String::new(), |x| x.message.clone());
-            format!("Needs your approval: {why}")
-        }
-        Verdict::Pass => {
-            let approved = f
-                .findings
-                .iter()
-                .find(|x| x.approval.as_ref().is_some_and(|a| a.covered));
-            match approved {
-                Some(a) => format!(
-                    "Passes with a recorded approval: {}",
-                    a.approval.as_ref().map_or("", |x| x.note.as_str())
-                ),
-                None => {
-                    let worst = f.worst_case.monthly_usd.map_or("unbounded".into(), usd);
-                    let p = f
-                        .simulation
-                        .as_ref()
-                        .and_then(|s| s.cost.at_confidence)
-                        .unwrap_or(f.typical.cost);
-                    format!(
-                        "Passes: {} a month at p{:.0}, {} at worst, within policy",
-                        usd(p),
-                        f.thresholds.confidence * 100.0,
-                        worst
-                    )
-                }
-            }
-        }
-    }
-}
-
 /// A figure's p50 and its bad side at the policy's confidence, labelled.
 fn sim_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 2] {
     match s {
         Some(s) => [
             s.p50.map_or("—".into(), f),
-            s.at_confidence
-                .map_or("—".into(), |v| format!("{} ({})", f(v), conf_label(s.at_quantile))),
+            s.at_confidence.map_or("—".into(), |v| {
+                format!("{} ({})", f(v), quantile_label(s.at_quantile))
+            }),
         ],
         None => ["—".into(), "—".into()],
     }
@@ -190,8 +134,8 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
 
     let sim = f.simulation.as_ref();
     let c = f.thresholds.confidence;
-    let (hi, lo) = (conf_label(c), conf_label(low_quantile(c)));
-    let bad = format!("bad month at {}", pct(c));
+    let (hi, lo) = (quantile_label(c), quantile_label(low_quantile(c)));
+    let bad = format!("bad month at {}", confidence_pct(c));
     let mut t = Table::new(&["month", "p50", &bad, "worst case", "central inputs"]);
     let x = sim_cells(sim.map(|s| &s.cost), usd);
     t.row(vec![
@@ -226,7 +170,7 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
         usd(f.typical.margin),
     ]);
     o.push_str(&t.render("  ", style));
-    for line in month_notes(c) {
+    for line in month_notes(f) {
         let _ = writeln!(o, "  {}", style.dim(&line));
     }
     o.push('\n');
@@ -247,7 +191,7 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
         let ts = sim.map(|s| &s.tiers[i]);
         t.row(vec![
             u.tier.clone(),
-            fmt_count(f.typical.tiers[i].users),
+            fmt::count(f.typical.tiers[i].users),
             u.model.clone(),
             usd(u.typical_interaction_usd),
             opt_usd(u.worst_interaction_usd),
@@ -358,11 +302,7 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
         let _ = writeln!(o, "  {}", style.dim(&format!("note: {n}")));
     }
 
-    let shown: Vec<_> = f
-        .findings
-        .iter()
-        .filter(|x| x.level != Level::Allow || x.exception.is_some())
-        .collect();
+    let shown: Vec<_> = f.shown_findings().collect();
     if !shown.is_empty() {
         o.push('\n');
         for x in shown {
@@ -378,50 +318,24 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
                 place
             );
             let _ = writeln!(o, "          {}", x.message);
-            if let Some(e) = &x.exception {
-                let _ = writeln!(o, "          {}", style.dim(&format!("excepted by policy: {e}")));
-            } else if let Some(a) = &x.approval {
-                let _ = writeln!(o, "          {}", style.dim(&format!("approval: {}", a.note)));
-                if !a.covered {
-                    let _ = writeln!(o, "          {}", style.dim(&format!("fix: {}", x.help)));
-                }
-            } else {
-                let _ = writeln!(o, "          {}", style.dim(&format!("fix: {}", x.help)));
+            let remedy = match x.remedy() {
+                Remedy::Excepted(e) => format!("excepted by policy: {e}"),
+                Remedy::Approval { note, .. } => format!("approval: {note}"),
+                Remedy::Fix(help) => format!("fix: {help}"),
+            };
+            let _ = writeln!(o, "          {}", style.dim(&remedy));
+            if let Some(help) = x.fix_beyond_approval() {
+                let _ = writeln!(o, "          {}", style.dim(&format!("fix: {help}")));
             }
         }
     }
     o
 }
 
-/// What the month table's columns mean, in two lines.
-pub fn month_notes(confidence: f64) -> [String; 3] {
-    [
-        format!(
-            "bad month: cost and cost / revenue at {}, revenue and margin at {}: {} is worse.",
-            conf_label(confidence),
-            conf_label(low_quantile(confidence)),
-            one_in(confidence)
-        ),
-        "central inputs: every input at its central value, no scenario. It sits below p50 because a month".into(),
-        "adds up many interactions, so it follows each input's mean, and a skewed input's mean is above its median."
-            .into(),
-    ]
-}
-
-/// "1 month in 20" for 0.95; "2.5% of months" when 1 / (1 − c) is not whole.
-pub fn one_in(confidence: f64) -> String {
-    let n = 1.0 / low_quantile(confidence);
-    if (n - n.round()).abs() < 1e-6 {
-        format!("1 month in {}", n.round())
-    } else {
-        format!("{} of months", pct(low_quantile(confidence)))
-    }
-}
-
 /// One stress scenario's effect on the month at the policy's confidence,
 /// with its standard error, or "no measurable effect".
 pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> String {
-    let conf = conf_label(s.confidence);
+    let conf = quantile_label(s.confidence);
     let head = format!("scenario {} ({} a month)", x.scenario, pct(x.chance));
     match (x.difference_usd, x.difference_se) {
         (Some(d), Some(se)) if x.measurable => format!(
@@ -431,30 +345,26 @@ pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> St
         ),
         (Some(d), Some(se)) if !x.enough_months => format!(
             "{head}: too few months in the tail to measure its effect at {} trials ({conf} {} ± {})",
-            fmt_count(s.trials as f64),
+            fmt::count(s.trials as f64),
             signed_usd(d),
             usd(se),
         ),
         (Some(d), Some(se)) => format!(
             "{head}: no measurable effect at {} trials ({conf} {} ± {}, within {} standard errors of zero)",
-            fmt_count(s.trials as f64),
+            fmt::count(s.trials as f64),
             signed_usd(d),
             usd(se),
             super::MEASURABLE_SE
         ),
         _ if x.happened_share == 0.0 => {
-            format!("{head}: happened in none of the {} trials", fmt_count(s.trials as f64))
+            format!("{head}: happened in none of the {} trials", fmt::count(s.trials as f64))
         }
         _ if x.happened_share == 1.0 => format!("{head}: happened in every trial, nothing to compare with"),
         _ => format!(
             "{head}: too few months in the tail to measure its effect at {} trials",
-            fmt_count(s.trials as f64)
+            fmt::count(s.trials as f64)
         ),
     }
-}
-
-pub fn signed_usd(d: f64) -> String {
-    if d >= 0.0 { format!("+{}", usd(d)) } else { usd(d) }
 }
 
 pub fn render(r: &CheckReport, style: Style) -> String {
@@ -489,7 +399,7 @@ pub fn render(r: &CheckReport, style: Style) -> String {
             r.policy,
             pricing,
             r.seed,
-            fmt_count(r.trials as f64)
+            fmt::count(r.trials as f64)
         ))
     );
     // price changes the catalog announces inside the simulated month

@@ -392,8 +392,7 @@ fn tier_of(m: &Month, ti: usize) -> &month::TierMonth {
 
 fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches) -> SimResult {
     let q = opts.confidence;
-    // the low-side quantile, without the float residue of 1 − q (0.05, not 0.050000000000000044)
-    let low = ((1.0 - q) * 1e12).round() / 1e12;
+    let low = crate::fmt::low_quantile(q);
     let n = months.len() as f64;
     // each figure read on its bad side: `q` for cost and ratio, `low` for revenue and margin;
     // a ratio over the trials where it is defined (the batches skip NaN)
