@@ -395,7 +395,7 @@ pub fn render_table(d: &DiffReport) -> String {
 }
 
 pub fn render_json(d: &DiffReport) -> String {
-    let mut s = serde_json::to_string_pretty(d).expect("diffs serialise");
+    let mut s = crate::untrusted::json_inert(serde_json::to_string_pretty(d).expect("diffs serialise"));
     s.push('\n');
     s
 }

@@ -29,7 +29,7 @@ fn is_invisible_control(c: char) -> bool {
     )
 }
 
-fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     c.is_control() || is_invisible_control(c)
 }
 
@@ -62,6 +62,32 @@ pub fn clean(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(o)
+}
+
+/// JSON text (from serde_json) made inert for a terminal or a CI log:
+/// serde_json escapes only C0 controls, so DEL, the C1 controls (U+0080 to
+/// U+009F, among them the one-byte CSI) and the invisible characters that
+/// reorder text are written as `\uXXXX` escapes. Outside strings JSON is
+/// ASCII, so the escaped text parses to the same value.
+pub fn json_inert(s: String) -> String {
+    // C0 controls in a string are already escaped; outside strings they are
+    // the layout's newlines.
+    let needs_escape = |c: char| c >= ' ' && needs_escape(c);
+    if !s.chars().any(needs_escape) {
+        return s;
+    }
+    let mut o = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if needs_escape(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(o, "\\u{u:04x}");
+            }
+        } else {
+            o.push(c);
+        }
+    }
+    o
 }
 
 /// [`clean`] for an owned string.
@@ -240,6 +266,20 @@ fn find_url(s: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_keeps_its_value_and_loses_its_controls() {
+        let v = serde_json::json!({"name": "a\u{9b}2J b\u{202e}c \u{7f} \u{1b}[31m ok é 💸"});
+        let s = json_inert(serde_json::to_string_pretty(&v).unwrap());
+        assert!(!s.chars().any(|c| c != '\n' && needs_escape(c)), "{s:?}");
+        assert!(
+            s.contains("\\u009b") && s.contains("\\u202e") && s.contains("\\u007f"),
+            "{s}"
+        );
+        assert!(s.contains("é 💸"), "ordinary text is kept: {s}");
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -192,7 +192,7 @@ fn a_hostile_spec_reaches_no_output_raw() {
     // machine formats escape in their own syntax, and printed to a CI log
     // they must not open a workflow command either (JUnit's text keeps
     // costgate's own line breaks, never one from input)
-    for format in ["junit", "sarif", "json"] {
+    for format in ["junit", "sarif", "json", "github"] {
         let out = costgate()
             .current_dir(d.path())
             .args(["check", "--trials", "300", "--format", format])
@@ -202,14 +202,18 @@ fn a_hostile_spec_reaches_no_output_raw() {
         let stdout = text(&out.stdout);
         assert!(stdout.contains("pwned"), "{format}: the strings are shown:\n{stdout}");
         for (i, line) in stdout.lines().enumerate() {
+            // `--format github` is workflow commands, costgate's own only
+            let own = ["::error ", "::warning ", "::notice "];
             assert!(
-                !line.trim_start().starts_with("::"),
+                !line.trim_start().starts_with("::") || (format == "github" && own.iter().any(|o| line.starts_with(o))),
                 "{format}: line {} opens a workflow command: {line:?}",
                 i + 1
             );
-            // JSON escapes C0 controls; C1 ones pass raw in serde_json's
-            // output, so JSON and SARIF are held to C0 and JUnit to both
-            let raw = |c: char| c.is_control() && c != '\t' && (format == "junit" || (c as u32) < 0x80);
+            // no C0, DEL or C1 control (serde_json alone escapes only C0),
+            // and no bidi override, in any machine format
+            let raw = |c: char| {
+                (c.is_control() && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            };
             assert!(
                 !line.chars().any(raw),
                 "{format}: line {} has a raw control character: {line:?}",

@@ -62,7 +62,10 @@ fn list(a: &PricingListArgs) -> Result<i32, Failure> {
                 "changes": cat.changes().iter().filter(|c| models.iter().any(|m| m.id == c.id && m.provider == c.provider)).collect::<Vec<_>>(),
                 "notes": cat.notes(),
             });
-            super::output::print(&format!("{}\n", serde_json::to_string_pretty(&v).expect("serialises")))?;
+            super::output::print(&format!(
+                "{}\n",
+                costgate::untrusted::json_inert(serde_json::to_string_pretty(&v).expect("serialises"))
+            ))?;
         }
         ListFormat::Table => super::output::print(&list_table(&cat, &models))?,
     }
@@ -179,7 +182,10 @@ fn show(a: &PricingShowArgs) -> Result<i32, Failure> {
                 "changes": changes,
                 "announced_changes": announced,
             });
-            super::output::print(&format!("{}\n", serde_json::to_string_pretty(&v).expect("serialises")))?;
+            super::output::print(&format!(
+                "{}\n",
+                costgate::untrusted::json_inert(serde_json::to_string_pretty(&v).expect("serialises"))
+            ))?;
         }
         ListFormat::Table => {
             let mut o = String::new();

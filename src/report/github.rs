@@ -10,8 +10,23 @@ use crate::outcome::CheckReport;
 use crate::policy::{Finding, Level};
 
 /// Escape the message of a workflow command.
+///
+/// The runner decodes only `%25`, `%0D` and `%0A`, so any other control
+/// character, and the invisible ones that reorder text (bidi overrides), is
+/// written as `\u{..}` the way [`crate::untrusted::clean`] writes it: an
+/// escape sequence from a spec never reaches the log raw.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => o.push_str("%25"),
+            '\r' => o.push_str("%0D"),
+            '\n' => o.push_str("%0A"),
+            c if crate::untrusted::needs_escape(c) => o.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 /// Escape a property value of a workflow command (`file=`, `title=`, ...).
@@ -94,5 +109,14 @@ mod tests {
     fn workflow_commands_are_escaped() {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
         assert_eq!(escape_property("a,b:c%"), "a%2Cb%3Ac%25");
+    }
+
+    #[test]
+    fn escapes_and_bidi_overrides_never_reach_the_log_raw() {
+        let out = escape_data("red \u{1b}[31mtext\u{1b}[0m \u{202e}desrever\u{9b}2J");
+        assert!(!out.chars().any(crate::untrusted::needs_escape), "{out:?}");
+        assert_eq!(out, "red \\u{1b}[31mtext\\u{1b}[0m \\u{202e}desrever\\u{9b}2J");
+        let prop = escape_property("tier\u{1b}]8;;http://x\u{7}");
+        assert!(!prop.chars().any(crate::untrusted::needs_escape), "{prop:?}");
     }
 }

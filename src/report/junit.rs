@@ -32,8 +32,9 @@ pub fn escape(s: &str) -> String {
             '\t' => o.push_str("&#9;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             // C1 controls (CSI among them) are legal XML but act on a
-            // terminal: written as references, never raw.
-            c if ('\u{7f}'..='\u{9f}').contains(&c) => {
+            // terminal, and bidi overrides reorder what a reader sees:
+            // written as references, never raw.
+            c if crate::untrusted::needs_escape(c) => {
                 let _ = write!(o, "&#{};", c as u32);
             }
             c => o.push(c),

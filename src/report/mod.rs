@@ -20,7 +20,7 @@ pub use crate::outcome::{
 
 /// The JSON rendering (pretty, stable field order).
 pub fn json(report: &CheckReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).expect("reports serialise");
+    let mut s = crate::untrusted::json_inert(serde_json::to_string_pretty(report).expect("reports serialise"));
     s.push('\n');
     s
 }

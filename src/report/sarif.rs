@@ -185,7 +185,7 @@ pub fn render(r: &CheckReport) -> String {
             }
         }]
     });
-    let mut s = serde_json::to_string_pretty(&log).expect("SARIF serialises");
+    let mut s = crate::untrusted::json_inert(serde_json::to_string_pretty(&log).expect("SARIF serialises"));
     s.push('\n');
     s
 }
