@@ -333,15 +333,16 @@ impl OnFile {
             return Ok(None);
         }
         let display = path.display().to_string();
-        let fail = |m: String| {
+        let fail_at = |loc: Loc, m: String| {
             vec![Problem {
                 code: crate::source::ProblemCode::Unreadable,
-                span: Span::new(&Arc::from(display.as_str()), Loc::UNKNOWN, ""),
+                span: Span::new(&Arc::from(display.as_str()), loc, ""),
                 message: m,
                 hint: None,
             }]
         };
-        let text = crate::input::read_text(&path).map_err(fail)?;
+        let fail = |m: String| fail_at(Loc::UNKNOWN, m);
+        let text = crate::input::read_text(&path).map_err(|e| fail_at(e.loc, e.message))?;
         let record = Record::parse(&display, &text)?;
         let signature = signers::read_signature(&signature_path(&path)).map_err(fail)?;
         Ok(Some(OnFile {

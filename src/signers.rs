@@ -72,11 +72,11 @@ pub struct Verified {
 impl AllowedSigners {
     /// Read an allowed_signers file (`display` names it in problems).
     pub fn load(path: &Path, display: &str) -> Result<AllowedSigners, Vec<Problem>> {
-        let text = crate::input::read_text(path).map_err(|m| {
+        let text = crate::input::read_text(path).map_err(|e| {
             vec![Problem {
                 code: crate::source::ProblemCode::Unreadable,
-                span: Span::new(&Arc::from(display), Loc::UNKNOWN, ""),
-                message: format!("the allowed_signers file named by the policy: {m}"),
+                span: Span::new(&Arc::from(display), e.loc, ""),
+                message: format!("the allowed_signers file named by the policy: {}", e.message),
                 hint: None,
             }]
         })?;

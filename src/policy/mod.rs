@@ -226,11 +226,11 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 pub fn load_file(path: &Path) -> Result<Policy, Vec<Problem>> {
     let display = path.display().to_string();
     let file: Arc<str> = Arc::from(display.as_str());
-    let text = crate::input::read_text(path).map_err(|m| {
+    let text = crate::input::read_text(path).map_err(|e| {
         vec![Problem {
             code: crate::source::ProblemCode::Unreadable,
-            span: Span::new(&file, Loc::UNKNOWN, ""),
-            message: m,
+            span: Span::new(&file, e.loc, ""),
+            message: e.message,
             hint: None,
         }]
     })?;

@@ -38,7 +38,7 @@ pub fn load(path: &Path, display: &str) -> Result<Catalog, Vec<Problem>> {
             )),
         }]
     };
-    let text = crate::input::read_text(path).map_err(|m| fail(Loc::UNKNOWN, m))?;
+    let text = crate::input::read_text(path).map_err(|e| fail(e.loc, e.message))?;
     Catalog::parse_costgate(display, &text)
         .map(|c| c.pinned_at(display))
         .map_err(|e| {

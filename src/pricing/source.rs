@@ -143,14 +143,8 @@ pub fn parse_detected(label: &str, bytes: &[u8], day: Date) -> Result<(Catalog, 
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            return fail(
-                Loc::UNKNOWN,
-                "",
-                format!(
-                    "not a price catalog: not UTF-8 text (invalid byte at offset {})",
-                    e.valid_up_to()
-                ),
-            );
+            let e = crate::input::not_utf8(bytes, e);
+            return fail(e.loc, "", format!("not a price catalog: {}", e.message));
         }
     };
     let body = text.trim_start_matches('\u{feff}');

@@ -415,11 +415,11 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, Vec<Problem>> {
 /// Read and validate a spec file.
 pub fn load_file(path: &std::path::Path) -> Result<Spec, Vec<Problem>> {
     let display = path.display().to_string();
-    let text = read_text(path).map_err(|message| {
+    let text = read_text(path).map_err(|e| {
         vec![Problem {
             code: crate::source::ProblemCode::Unreadable,
-            span: Span::new(&Arc::from(display.as_str()), Loc::UNKNOWN, ""),
-            message,
+            span: Span::new(&Arc::from(display.as_str()), e.loc, ""),
+            message: e.message,
             hint: None,
         }]
     })?;

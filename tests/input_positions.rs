@@ -1,0 +1,94 @@
+//! Input problems found while reading an input file name the file, the line
+//! and the column (issue 9): text that is not UTF-8, numbers past the limit,
+//! and quantities whose bounds contradict their percentiles.
+
+#[path = "support/cmd.rs"]
+mod cmd;
+
+use std::path::Path;
+
+fn costgate() -> assert_cmd::Command {
+    cmd::costgate_on("2026-11-28")
+}
+
+const BASE: &str = "costgate: 1
+feature: {id: f, value: {kind: revenue}}
+models: {primary: gpt-4o}
+interaction: {input_tokens: 1000, output_tokens: 500}
+usage: {active_share: 1, interactions_per_active_day: 1}
+tiers:
+  - {name: pro, users: 1000, price_usd_per_month: 20, model: primary}
+";
+
+/// `costgate check` in `dir` with `args`: (exit code, stderr).
+fn check_in(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = costgate()
+        .current_dir(dir)
+        .args(["check", "--trials", "200"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// ---------------------------------------------------------- not UTF-8 ----
+
+#[test]
+fn a_spec_that_is_not_utf8_names_the_line_and_column_of_the_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    // line 3 is `  id: é` then an invalid byte: the column counts characters
+    let spec = b"costgate: 1\nfeature:\n  id: \xc3\xa9\xfe\n".to_vec();
+    std::fs::write(dir.path().join("t.yaml"), &spec).unwrap();
+    let (code, err) = check_in(dir.path(), &["t.yaml"]);
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("t.yaml:3:8:"), "{err}");
+    assert!(err.contains("not UTF-8") && err.contains("0xFE"), "{err}");
+    // TOML too, and through the library
+    let toml = b"costgate = 1\n[feature]\nid = \"x\xffy\"\n".to_vec();
+    std::fs::write(dir.path().join("t.toml"), &toml).unwrap();
+    let ps = costgate::spec::load_file(&dir.path().join("t.toml")).unwrap_err();
+    assert_eq!((ps[0].span.line, ps[0].span.column), (3, 8), "{ps:#?}");
+}
+
+#[test]
+fn a_policy_that_is_not_utf8_names_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.yaml"), BASE).unwrap();
+    std::fs::write(
+        dir.path().join("costgate.toml"),
+        b"[thresholds]\n# caf\xe9\nmax_cost_revenue_ratio = 0.5\n",
+    )
+    .unwrap();
+    let (code, err) = check_in(dir.path(), &["t.yaml"]);
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("costgate.toml:2:6:") && err.contains("not UTF-8"), "{err}");
+}
+
+#[test]
+fn a_price_catalog_that_is_not_utf8_names_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.yaml"), BASE).unwrap();
+    std::fs::write(
+        dir.path().join("prices.json"),
+        b"{\n  \"gpt-4o\": {\"mode\": \"chat\", \"litellm_provider\": \"op\xe9nai\"}\n}\n",
+    )
+    .unwrap();
+    let (code, err) = check_in(dir.path(), &["--pricing", "prices.json", "t.yaml"]);
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("prices.json:2:53:") && err.contains("not UTF-8"), "{err}");
+    // the pinned snapshot, read on every check
+    std::fs::write(
+        dir.path().join("costgate-prices.lock.toml"),
+        b"format = \"costgate-prices/1\"\n\xff\n",
+    )
+    .unwrap();
+    let (code, err) = check_in(dir.path(), &["t.yaml"]);
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains("costgate-prices.lock.toml:2:1:") && err.contains("not UTF-8"),
+        "{err}"
+    );
+}
