@@ -92,3 +92,46 @@ fn a_price_catalog_that_is_not_utf8_names_its_line_and_column() {
         "{err}"
     );
 }
+
+// ------------------------------------------- bounds against percentiles ----
+
+#[test]
+fn max_below_p50_and_min_above_p95_point_at_the_bound_itself() {
+    let spec = |q: &str| BASE.replace("input_tokens: 1000,", &format!("input_tokens: {q},"));
+    // interaction is on line 4; `max` and `min` sit at their own columns
+    let ps = costgate::spec::load_str("t.yaml", &spec("{p50: 1000, p95: 3000, max: 500}")).unwrap_err();
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert_eq!(ps[0].span.path, "interaction.input_tokens.max");
+    assert_eq!((ps[0].span.line, ps[0].span.column), (4, 57), "{ps:#?}");
+    assert!(ps[0].message.contains("below p50"), "{}", ps[0].message);
+    let ps = costgate::spec::load_str("t.yaml", &spec("{p50: 1000, p95: 3000, min: 5000}")).unwrap_err();
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert_eq!(ps[0].span.path, "interaction.input_tokens.min");
+    assert_eq!((ps[0].span.line, ps[0].span.column), (4, 57), "{ps:#?}");
+    assert!(ps[0].message.contains("above p95"), "{}", ps[0].message);
+    // in TOML, on its own line
+    let toml = "costgate = 1
+[feature]
+id = \"f\"
+value = {kind = \"revenue\"}
+[models]
+primary = \"gpt-4o\"
+[interaction]
+output_tokens = 500
+[interaction.input_tokens]
+p50 = 1000
+p95 = 3000
+max = 10
+[usage]
+active_share = 1
+interactions_per_active_day = 1
+[[tiers]]
+name = \"pro\"
+users = 1000
+price_usd_per_month = 20
+";
+    let ps = costgate::spec::load_str("t.toml", toml).unwrap_err();
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert_eq!(ps[0].span.path, "interaction.input_tokens.max");
+    assert_eq!((ps[0].span.line, ps[0].span.column), (12, 7), "{ps:#?}");
+}

@@ -487,8 +487,15 @@ fn dist_form(p: &mut Problems, m: &mut MapReader, path: &str, r: Range) -> Optio
     if forms[0] {
         let p50 = field(p, m, "p50");
         let p95 = field(p, m, "p95");
-        let min = m.get("min").and_then(|n| read::number(p, n, &m.child_path("min")));
-        let max = m.get("max").and_then(|n| read::number(p, n, &m.child_path("max")));
+        // The bounds with their own positions: a contradiction points at them.
+        let (min, min_loc) = match m.get("min") {
+            Some(n) => (read::number(p, n, &m.child_path("min")), n.loc),
+            None => (None, m.loc),
+        };
+        let (max, max_loc) = match m.get("max") {
+            Some(n) => (read::number(p, n, &m.child_path("max")), n.loc),
+            None => (None, m.loc),
+        };
         let ((p50, l50), (p95, l95)) = (p50?, p95?);
         in_range(p, l50, &m.child_path("p50"), p50, r)?;
         if p50 <= 0.0 {
@@ -513,7 +520,7 @@ fn dist_form(p: &mut Problems, m: &mut MapReader, path: &str, r: Range) -> Optio
             && hi < p50
         {
             p.push_hint(
-                m.loc,
+                max_loc,
                 &m.child_path("max"),
                 format!("max ({hi}) is below p50 ({p50})"),
                 "max is the largest value a draw can take: at least p50",
@@ -524,7 +531,7 @@ fn dist_form(p: &mut Problems, m: &mut MapReader, path: &str, r: Range) -> Optio
             && lo > p95
         {
             p.push_hint(
-                m.loc,
+                min_loc,
                 &m.child_path("min"),
                 format!("min ({lo}) is above p95 ({p95})"),
                 "min is the smallest value a draw can take: at most p95",
