@@ -135,3 +135,55 @@ price_usd_per_month = 20
     assert_eq!(ps[0].span.path, "interaction.input_tokens.max");
     assert_eq!((ps[0].span.line, ps[0].span.column), (12, 7), "{ps:#?}");
 }
+
+// ------------------------------------------------- the number limit ----
+
+#[test]
+fn every_number_past_the_limit_is_refused_where_it_is_read_in_spec_and_policy() {
+    // Several at once: each is one out-of-range problem at its own place,
+    // whatever field reads it (a count, a quantity's bound, a sample).
+    let y = BASE
+        .replace("input_tokens: 1000,", "input_tokens: {samples: [1000, 2e9]},")
+        .replace("users: 1000", "users: -5e9")
+        .replace("price_usd_per_month: 20", "price_usd_per_month: 1e308");
+    let ps = costgate::spec::load_str("t.yaml", &y).unwrap_err();
+    let got: Vec<(&str, &str, u32)> = ps
+        .iter()
+        .map(|p| (p.span.path.as_str(), p.code.as_str(), p.span.line))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("interaction.input_tokens.samples[1]", "out-of-range", 4),
+            ("tiers[0].users", "out-of-range", 7),
+            ("tiers[0].price_usd_per_month", "out-of-range", 7),
+        ],
+        "{ps:#?}"
+    );
+    assert!(ps[1].message.contains("more negative"), "{}", ps[1].message);
+    assert!(ps[2].message.contains("`1e308` is larger"), "{}", ps[2].message);
+    // The policy's numbers have the same limit, at their own position.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.yaml"), BASE).unwrap();
+    std::fs::write(
+        dir.path().join("costgate.toml"),
+        "[thresholds]\nmax_cost_revenue_ratio = 0.5\nworst_case_monthly_usd = 1e308\n",
+    )
+    .unwrap();
+    let (code, err) = check_in(dir.path(), &["t.yaml"]);
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains("costgate.toml:3:26:")
+            && err.contains("thresholds.worst_case_monthly_usd")
+            && err.contains("larger than costgate accepts"),
+        "{err}"
+    );
+    // The limit itself is accepted in both.
+    std::fs::write(
+        dir.path().join("costgate.toml"),
+        "[thresholds]\nworst_case_monthly_usd = 1e9\n",
+    )
+    .unwrap();
+    let (code, err) = check_in(dir.path(), &["t.yaml"]);
+    assert!(code < 64, "{err}");
+}

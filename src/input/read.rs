@@ -114,11 +114,19 @@ pub fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
 }
 
-/// A finite number (integers are accepted as numbers).
+/// The largest number an input may hold anywhere, in YAML and TOML alike (a
+/// count, token number, price, budget, multiplier or threshold), and the
+/// most negative: 1,000,000,000. Past it, figures lose their meaning (a
+/// month of `1e308` users is infinite).
+pub const MAX_NUMBER: f64 = 1e9;
+
+/// A finite number within [`MAX_NUMBER`] either side of zero (integers are
+/// accepted as numbers). Every number the readers take goes through here, so
+/// one past the limit is refused at its own line, column and field path.
 pub fn number(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
-    match node.value {
-        Value::Int(i) => Some(i as f64),
-        Value::Float(f) if f.is_finite() => Some(f),
+    let v = match node.value {
+        Value::Int(i) => i as f64,
+        Value::Float(f) if f.is_finite() => f,
         Value::Float(f) => {
             p.push_as(
                 ProblemCode::OutOfRange,
@@ -127,7 +135,7 @@ pub fn number(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
                 format!("`{f}` is not a finite number"),
                 Some("write a plain number; NaN and infinity cannot be priced".into()),
             );
-            None
+            return None;
         }
         ref other => {
             p.push_as(
@@ -137,9 +145,28 @@ pub fn number(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
                 format!("expected a number, found {}", other.kind()),
                 None,
             );
-            None
+            return None;
         }
+    };
+    if v.abs() > MAX_NUMBER {
+        let shown = if v.abs() >= 1e15 {
+            format!("{v:e}")
+        } else {
+            v.to_string()
+        };
+        p.push_as(
+            ProblemCode::OutOfRange,
+            node.loc,
+            path,
+            format!(
+                "`{shown}` is {} than costgate accepts",
+                if v > 0.0 { "larger" } else { "more negative" }
+            ),
+            Some("every number costgate reads is at most 1,000,000,000 (1e9) either side of zero".into()),
+        );
+        return None;
     }
+    Some(v)
 }
 
 /// A finite number that is zero or more.
@@ -193,7 +220,8 @@ pub fn share(p: &mut Problems, node: &Node, path: &str) -> Option<f64> {
 /// A whole number of at least `min`.
 pub fn whole(p: &mut Problems, node: &Node, path: &str, min: i64) -> Option<i64> {
     let v = number(p, node, path)?;
-    if v.fract() != 0.0 || v < min as f64 || v > 1e15 {
+    // `number` keeps `v` within MAX_NUMBER, so it fits an i64.
+    if v.fract() != 0.0 || v < min as f64 {
         p.push_as(
             ProblemCode::OutOfRange,
             node.loc,

@@ -38,68 +38,9 @@ const AT_LEAST_ONE: Range = Range {
     what: "a count of at least 1",
 };
 
-/// The largest number a spec may hold anywhere, in YAML and TOML alike (a
-/// count, token number, price, budget or multiplier): 1,000,000,000. Past
-/// it, figures lose their meaning (a month of `1e308` users is infinite).
-pub const MAX_NUMBER: f64 = 1e9;
-
-/// Every number past [`MAX_NUMBER`] (in absolute value) in the tree.
-fn too_large_numbers(p: &mut Problems, n: &Node, path: &str) {
-    match &n.value {
-        Value::Int(_) | Value::Float(_) => {
-            let v = match n.value {
-                Value::Int(i) => i as f64,
-                Value::Float(f) => f,
-                _ => 0.0,
-            };
-            // Non-finite numbers are named by the field's own reader.
-            if v.is_finite() && v.abs() > MAX_NUMBER {
-                p.push_hint(
-                    n.loc,
-                    path,
-                    format!(
-                        "`{}` is larger than costgate accepts",
-                        if v.abs() >= 1e15 {
-                            format!("{v:e}")
-                        } else {
-                            v.to_string()
-                        }
-                    ),
-                    "every number in a spec is at most 1,000,000,000 (1e9)",
-                );
-            }
-        }
-        Value::Seq(items) => {
-            for (i, it) in items.iter().enumerate() {
-                too_large_numbers(p, it, &index(path, i));
-            }
-        }
-        Value::Map(entries) => {
-            for (k, v) in entries {
-                too_large_numbers(p, v, &child(path, &k.name));
-            }
-        }
-        _ => {}
-    }
-}
-
 pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
     let mut p = Problems::new(file);
     let spec = decode_root(&mut p, file, root);
-    // Numbers past the limit, unless their field was already refused.
-    let mut v = p.into_vec();
-    let mut big = Problems::new(file);
-    too_large_numbers(&mut big, root, "");
-    for x in big.into_vec() {
-        if !v
-            .iter()
-            .any(|y| (y.span.line, y.span.column) == (x.span.line, x.span.column))
-        {
-            v.push(x);
-        }
-    }
-    let mut p = Problems::new(file);
-    p.extend(v);
     // Bounded work: a spec the engine cannot simulate within its limits is
     // refused here, before anything runs.
     if let Some(s) = &spec
