@@ -229,8 +229,32 @@ pub fn load_all(files: &[PathBuf], catalog: &Catalog) -> Result<Vec<Loaded>, Vec
     if problems.is_empty() { Ok(loaded) } else { Err(problems) }
 }
 
-/// Compute everything for one loaded spec.
-pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civil::Date) -> FeatureReport {
+/// Whether `spec` can be simulated over `trials` months within the work
+/// limits (`sim::limits`): every path that simulates a spec checks it here,
+/// so `check`, `approve`, `diff`, `report` and a program using the library
+/// refuse the same specs with the same message.
+pub fn within_limits(spec: &Spec, trials: usize) -> Result<(), Problem> {
+    if trials == 0 {
+        return Ok(());
+    }
+    sim::limits::check(spec, trials).map(|_| ()).map_err(|e| Problem {
+        code: crate::source::ProblemCode::OutOfRange,
+        span: spec.span(e.loc, &e.path),
+        message: e.message,
+        hint: Some(e.hint),
+    })
+}
+
+/// Compute everything for one loaded spec; a problem, and nothing
+/// simulated, when the spec is too large to simulate at the trials asked
+/// for ([`within_limits`]).
+pub fn analyse(
+    l: &Loaded,
+    policy: &Policy,
+    sim_opts: &Options,
+    today: jiff::civil::Date,
+) -> Result<FeatureReport, Problem> {
+    within_limits(&l.spec, sim_opts.trials)?;
     let spec = &l.spec;
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
     let model = Model::new(spec, &l.priced, th.worst_case_quantile);
@@ -288,7 +312,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
             .map(|x| ScenarioEffect::of(x, s.trials, s.confidence))
             .collect()
     });
-    FeatureReport {
+    Ok(FeatureReport {
         file: spec.file.to_string(),
         id: spec.feature.id.clone(),
         name: spec.feature.name.clone(),
@@ -331,7 +355,7 @@ pub fn analyse(l: &Loaded, policy: &Policy, sim_opts: &Options, today: jiff::civ
         findings,
         limits: crate::report::limits::of(spec),
         approval,
-    }
+    })
 }
 
 /// The share of simulated months beyond each threshold of the policy; `None`
@@ -707,16 +731,11 @@ fn unknown_feature_exceptions(features: &mut [FeatureReport], policy: &Policy) {
 pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
     let files = spec_files(&req.paths)?;
     let loaded = load_all(&files, req.catalog)?;
-    // Bounded work at the trials asked for (specs were checked at the default).
+    // Bounded work at the trials asked for (specs were checked at the
+    // default): every spec too large is named before any is simulated.
     let too_large: Vec<Problem> = loaded
         .iter()
-        .filter_map(|l| sim::limits::check(&l.spec, req.sim.trials).err().map(|e| (l, e)))
-        .map(|(l, e)| Problem {
-            code: crate::source::ProblemCode::OutOfRange,
-            span: l.spec.span(e.loc, &e.path),
-            message: e.message,
-            hint: Some(e.hint),
-        })
+        .filter_map(|l| within_limits(&l.spec, req.sim.trials).err())
         .collect();
     if !too_large.is_empty() {
         return Err(too_large);
@@ -724,7 +743,8 @@ pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
     let mut features: Vec<FeatureReport> = loaded
         .iter()
         .map(|l| analyse(l, req.policy, &req.sim, req.today))
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(|p| vec![p])?;
     unknown_feature_exceptions(&mut features, req.policy);
     let portfolio = crate::portfolio::judge(&features, req.policy);
     let verdict = features

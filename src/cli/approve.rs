@@ -55,7 +55,7 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
         approval: None,
     };
     let sim = sim_options(&a.run.sim, true);
-    let f = check::analyse(&loaded, &policy, &sim, today);
+    let f = check::analyse(&loaded, &policy, &sim, today).map_err(|p| Failure::Input(vec![p]))?;
     let file = a.spec.display().to_string();
     if f.approval.figures.is_empty() {
         return Err(Failure::Usage(format!(

@@ -197,6 +197,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
     let catalog = costgate::pricing::builtin();
     let spec = costgate::spec::load_file(&a.spec).map_err(Failure::Input)?;
     let priced = costgate::pricing::resolve(&spec, &catalog).map_err(Failure::Input)?;
+    check::within_limits(&spec, a.sim.trials as usize).map_err(|p| Failure::Input(vec![p]))?;
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
     let mut model = costgate::economics::Model::new(&spec, &priced, th.worst_case_quantile);
     for t in &mut model.tiers {

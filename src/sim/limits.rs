@@ -150,17 +150,57 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
     Work { steps, bytes, largest }
 }
 
+/// Whether work `w` is within both limits.
+fn within(w: &Work) -> bool {
+    w.steps.is_finite() && w.steps <= MAX_STEPS && w.bytes.is_finite() && w.bytes <= MAX_BYTES
+}
+
+/// The most trials in `fits..too_many` that keep `spec` within the limits,
+/// given that `fits` trials do and `too_many` do not (the work grows with
+/// the trials).
+fn most_trials(spec: &Spec, mut fits: usize, mut too_many: usize) -> usize {
+    while too_many - fits > 1 {
+        let mid = fits + (too_many - fits) / 2;
+        if within(&work(spec, mid)) {
+            fits = mid;
+        } else {
+            too_many = mid;
+        }
+    }
+    fits
+}
+
 /// `Ok` when `spec` can be simulated over `trials` months within the limits.
+///
+/// The hint names the cause: when the spec fits at the default trials (as
+/// every spec that validated does) and only the trials asked for are too
+/// many, it says how many fit; otherwise it names the spec's largest part,
+/// which fewer trials would not fix.
 pub fn check(spec: &Spec, trials: usize) -> Result<Work, TooLarge> {
     let w = work(spec, trials);
+    if within(&w) {
+        return Ok(w);
+    }
+    let default = super::DEFAULT_TRIALS;
+    let trials_cause = trials > default && within(&work(spec, default));
+    let hint = if trials_cause {
+        let n = most_trials(spec, default, trials);
+        format!(
+            "the spec itself fits: it is the {} trials asked for; at most {} fit (`--trials {n}`)",
+            crate::fmt::count(trials as f64),
+            crate::fmt::count(n as f64)
+        )
+    } else {
+        format!(
+            "its largest part is {}; use fewer tiers, tenants, viral scenarios, models or days",
+            w.largest
+        )
+    };
     let fail = |what: String| TooLarge {
         loc: spec.tiers.first().map_or(spec.feature.loc, |t| t.loc),
         path: "tiers".into(),
         message: format!("the spec is too large to simulate: {what}"),
-        hint: format!(
-            "its largest part is {}; use fewer tiers, tenants, viral scenarios, models or days (or fewer --trials)",
-            w.largest
-        ),
+        hint: hint.clone(),
     };
     if !w.steps.is_finite() || w.steps > MAX_STEPS {
         return Err(fail(format!(
@@ -170,12 +210,9 @@ pub fn check(spec: &Spec, trials: usize) -> Result<Work, TooLarge> {
             MAX_STEPS
         )));
     }
-    if !w.bytes.is_finite() || w.bytes > MAX_BYTES {
-        return Err(fail(format!(
-            "at {trials} trials it needs about {:.0} MB of memory; costgate allows {:.0} MB",
-            w.bytes / 1048576.0,
-            MAX_BYTES / 1048576.0
-        )));
-    }
-    Ok(w)
+    Err(fail(format!(
+        "at {trials} trials it needs about {:.0} MB of memory; costgate allows {:.0} MB",
+        w.bytes / 1048576.0,
+        MAX_BYTES / 1048576.0
+    )))
 }

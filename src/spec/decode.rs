@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::dist::Dist;
 use crate::input::node::{Node, Value};
 use crate::input::read::{self, MapReader, child, index};
-use crate::source::{Loc, Problem, Problems, closest, did_you_mean};
+use crate::source::{Loc, Problem, ProblemCode, Problems, closest, did_you_mean};
 use crate::spec::*;
 
 /// The valid range of a quantity: what a draw is truncated to.
@@ -47,7 +47,7 @@ pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
         && p.is_empty()
         && let Err(e) = crate::sim::limits::check(s, crate::sim::DEFAULT_TRIALS)
     {
-        p.push_hint(e.loc, &e.path, e.message, e.hint);
+        p.push_as(ProblemCode::OutOfRange, e.loc, &e.path, e.message, Some(e.hint));
     }
     match spec {
         Some(s) if p.is_empty() => Ok(s),
