@@ -385,3 +385,74 @@ fn the_builtin_catalog_has_the_current_models() {
     let latest = b.find("chatgpt-4o-latest").unwrap();
     assert_eq!((latest.input_usd_per_mtok, latest.output_usd_per_mtok), (5.0, 15.0));
 }
+
+// ------------------------------------------------- match patterns ----
+
+const GENAI_0_2_3: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/catalogs/genai-prices-0.2.3-2026-11.json"
+);
+
+#[test]
+fn genai_prices_lookahead_patterns_compile_and_match() {
+    // genai-prices writes Python `re` patterns: Gemini 2.5 Pro answers to
+    // its preview names except the text-to-speech ones, through a lookahead
+    // (which matched nothing before: the pattern did not compile, silently).
+    let (c, f) = read(GENAI_0_2_3, "2026-11-28");
+    assert_eq!(f, Format::GenaiPrices);
+    let m = c
+        .models()
+        .iter()
+        .find(|m| m.id == "gemini-2.5-pro" && m.provider == "google")
+        .expect("gemini-2.5-pro");
+    let rule = m.match_rule.as_ref().expect("a match rule");
+    assert!(rule.accepts("gemini-2.5-pro-preview-06-05"), "{rule:?}");
+    assert!(!rule.accepts("gemini-2.5-pro-preview-tts"), "{rule:?}");
+    let found = c
+        .find("gemini-2.5-pro-preview-06-05")
+        .expect("resolves through the rule");
+    assert_eq!(
+        (found.id.as_str(), found.provider.as_str()),
+        ("gemini-2.5-pro", "google")
+    );
+}
+
+#[test]
+fn a_genai_pattern_that_does_not_compile_is_an_error_naming_the_catalog_and_model() {
+    let day = day("2026-08-21");
+    let model = r#"{"id": "m", "match": {"or": [{"equals": "m"}, {"regex": "^m-(\\d+"}]}, "prices": {"input_mtok": 1, "output_mtok": 2}}"#;
+    let catalog = format!(r#"[{{"id": "p", "models": [{model}]}}]"#);
+    let ps = parse_detected("bad-prices.json", catalog.as_bytes(), day).expect_err("refused");
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert_eq!(&*ps[0].span.file, "bad-prices.json");
+    assert_eq!(ps[0].span.path, "$[0].models[0].match.or[1].regex");
+    assert!(
+        ps[0].message.contains("model `p/m`") && ps[0].message.contains(r"`^m-(\d+`"),
+        "{}",
+        ps[0].message
+    );
+    // a provider's `model_match` too
+    let catalog = format!(r#"[{{"id": "p", "model_match": {{"regex": "[unclosed"}}, "models": [{model}]}}]"#)
+        .replace(r#"{"regex": "^m-(\\d+"}"#, r#"{"regex": "^m-\\d+$"}"#);
+    let ps = parse_detected("bad-prices.json", catalog.as_bytes(), day).expect_err("refused");
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert_eq!(ps[0].span.path, "$[0].model_match.regex");
+    assert!(
+        ps[0].message.contains("provider `p`") && ps[0].message.contains("`[unclosed`"),
+        "{}",
+        ps[0].message
+    );
+    // and a pinned snapshot of costgate's own format that carries one
+    let good = catalog.replace(r#"{"regex": "[unclosed"}"#, r#"{"equals": "p"}"#);
+    let (c, _) = parse_detected("good.json", good.as_bytes(), day).unwrap();
+    let toml = c.to_toml(&[]);
+    assert!(toml.contains(r"regex = '^m-\d+$'"), "{toml}");
+    let bad = toml.replace(r"regex = '^m-\d+$'", r"regex = '^m-(\d+'");
+    let e = Catalog::parse_costgate("costgate-prices.lock.toml", &bad).expect_err("refused");
+    assert!(
+        e.message.contains("model `m`") && e.message.contains("does not compile"),
+        "{}",
+        e.message
+    );
+    assert!(e.line > 1, "placed at the model: {e:?}");
+}

@@ -185,6 +185,16 @@ impl Catalog {
                     format!("model `{}` has a negative or non-finite price", m.id),
                 );
             }
+            // Match patterns compiled now, never a rule that matches nothing.
+            if let Some(Err(e)) = m.match_rule.as_ref().map(|r| r.compile_regexes()) {
+                return fail(
+                    &format!("\"{}\"", m.id),
+                    format!(
+                        "model `{}`: the match regex `{}` does not compile: {}",
+                        m.id, e.pattern, e.why
+                    ),
+                );
+            }
         }
         for c in &file.changes {
             let needle = format!("\"{}\"", c.starts);

@@ -33,7 +33,7 @@ use jiff::civil::Date;
 use serde_json::{Map, Value};
 
 use super::litellm::kind;
-use super::matching::MatchRule;
+use super::matching::{BadPattern, MatchRule, compile};
 use super::source::{Imported, json_index, json_key, list_some, round_price};
 use super::{LongContext, ModelPrice, PriceChange, Prices};
 use crate::source::{Loc, Problems};
@@ -141,6 +141,14 @@ pub fn import(providers: &[Value], base_path: &str, source: &str, day: Date, p: 
             continue;
         };
         let claims = pobj.get("model_match");
+        if let Some(c) = claims {
+            rx.compile_all(
+                c,
+                &json_key(&ppath, "model_match"),
+                &format!("provider `{pid}`'s `model_match`"),
+                p,
+            );
+        }
         for (j, model) in models.iter().enumerate() {
             let mpath = json_index(&json_key(&ppath, "models"), j);
             let Some(mobj) = model.as_object() else {
@@ -155,6 +163,11 @@ pub fn import(providers: &[Value], base_path: &str, source: &str, day: Date, p: 
                 continue;
             };
             let label = format!("{pid}/{id}");
+            // Every pattern compiled now: one that does not is an error here,
+            // never a rule that silently matches nothing later.
+            if let Some(m) = mobj.get("match") {
+                rx.compile_all(m, &json_key(&mpath, "match"), &format!("model `{label}`'s `match`"), p);
+            }
             let Some(conds) = conditionals(mobj, &mpath, &label, &mut notes, p) else {
                 continue;
             };
@@ -206,7 +219,10 @@ pub fn import(providers: &[Value], base_path: &str, source: &str, day: Date, p: 
                 id,
                 provider: pid.clone(),
                 aliases,
-                match_rule: mobj.get("match").map(MatchRule::from_json),
+                match_rule: mobj.get("match").map(MatchRule::from_json).inspect(|r| {
+                    // compiled above; this keeps them compiled for resolution
+                    let _ = r.compile_regexes();
+                }),
                 input_usd_per_mtok: 0.0,
                 output_usd_per_mtok: 0.0,
                 cached_input_usd_per_mtok: None,
@@ -560,9 +576,36 @@ fn to_prices(set: &Set, label: &str, notes: &mut Notes) -> Option<Prices> {
 
 /// Evaluates genai-prices match clauses, compiling each regex once.
 #[derive(Default)]
-struct Regexes(std::collections::HashMap<String, Option<regex_lite::Regex>>);
+struct Regexes(std::collections::HashMap<String, Result<fancy_regex::Regex, BadPattern>>);
 
 impl Regexes {
+    /// Compile every regex of a match clause at `path`; each that does not
+    /// compile is a problem naming `whose` clause it is and the pattern.
+    fn compile_all(&mut self, clause: &Value, path: &str, whose: &str, p: &mut Problems) {
+        let Some(obj) = clause.as_object() else { return };
+        for (k, v) in obj {
+            let kpath = json_key(path, k);
+            match (k.as_str(), v) {
+                ("regex", Value::String(s)) => {
+                    if let Err(e) = self.0.entry(s.clone()).or_insert_with(|| compile(s)) {
+                        p.push_hint(
+                            Loc::UNKNOWN,
+                            &kpath,
+                            format!("{whose}: the regex `{}` does not compile: {}", e.pattern, e.why),
+                            "costgate reads the patterns genai-prices writes (Python `re` syntax, lookarounds included); fix or remove this one",
+                        );
+                    }
+                }
+                ("or" | "and", Value::Array(items)) => {
+                    for (i, c) in items.iter().enumerate() {
+                        self.compile_all(c, &json_index(&kpath, i), whose, p);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Whether a match clause accepts `name` (a clause costgate does not
     /// know accepts nothing).
     fn matches(&mut self, clause: &Value, name: &str) -> bool {
@@ -575,9 +618,9 @@ impl Regexes {
             ("regex", Value::String(s)) => self
                 .0
                 .entry(s.clone())
-                .or_insert_with(|| regex_lite::Regex::new(s).ok())
+                .or_insert_with(|| compile(s))
                 .as_ref()
-                .is_some_and(|r| r.is_match(name)),
+                .is_ok_and(|r| r.is_match(name).unwrap_or(false)),
             ("or", Value::Array(items)) => items.iter().any(|c| self.matches(c, name)),
             ("and", Value::Array(items)) => items.iter().all(|c| self.matches(c, name)),
             _ => false,

@@ -61,6 +61,16 @@ impl MatchRule {
         self.accepts_exact(name) || (lower != name && self.accepts_exact(&lower))
     }
 
+    /// Compile every regex of the rule (and keep it compiled for matching):
+    /// the first pattern that does not compile, with why.
+    pub fn compile_regexes(&self) -> Result<(), BadPattern> {
+        match self {
+            MatchRule::Regex(s) => compiled(s).map(|_| ()),
+            MatchRule::Or(items) | MatchRule::And(items) => items.iter().try_for_each(MatchRule::compile_regexes),
+            _ => Ok(()),
+        }
+    }
+
     fn accepts_exact(&self, name: &str) -> bool {
         match self {
             MatchRule::Equals(s) => name == s,
@@ -101,18 +111,71 @@ impl MatchRule {
     }
 }
 
-/// Regexes compiled once per process (a source's rules are few).
-fn regex_matches(pattern: &str, name: &str) -> bool {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex_lite::Regex>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() > 10_000 {
+/// A match pattern that does not compile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadPattern {
+    /// The pattern as the catalog writes it.
+    pub pattern: String,
+    /// Why it does not compile.
+    pub why: String,
+}
+
+/// Most backtracking steps one match may take (model names are short; a
+/// pattern that needs more is refused at match time, not run without bound).
+const BACKTRACK_LIMIT: usize = 100_000;
+/// Most memory the compiled form of one pattern may take.
+const SIZE_LIMIT: usize = 1 << 20;
+/// Most distinct patterns kept compiled (a catalog's rules are a few hundred).
+const CACHE_LIMIT: usize = 10_000;
+
+/// Compile one match pattern in the dialect genai-prices writes (Python's
+/// `re`: lookahead and lookbehind included), with bounded size and
+/// backtracking.
+pub fn compile(pattern: &str) -> Result<fancy_regex::Regex, BadPattern> {
+    fancy_regex::RegexBuilder::new(pattern)
+        .backtrack_limit(BACKTRACK_LIMIT)
+        .delegate_size_limit(SIZE_LIMIT)
+        .delegate_dfa_size_limit(SIZE_LIMIT)
+        .build()
+        .map_err(|e| BadPattern {
+            pattern: pattern.to_string(),
+            why: e.to_string(),
+        })
+}
+
+type Cache = Mutex<HashMap<String, Result<fancy_regex::Regex, BadPattern>>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// `pattern` compiled, once per process: catalogs compile their patterns
+/// when they are imported or read, so matching finds them here.
+fn compiled(pattern: &str) -> Result<(), BadPattern> {
+    let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() > CACHE_LIMIT {
         map.clear();
     }
     map.entry(pattern.to_string())
-        .or_insert_with(|| regex_lite::RegexBuilder::new(pattern).size_limit(1 << 20).build().ok())
+        .or_insert_with(|| compile(pattern))
         .as_ref()
-        .is_some_and(|r| r.is_match(name))
+        .map(|_| ())
+        .map_err(Clone::clone)
+}
+
+/// Whether `pattern` matches `name`. Catalogs refuse a pattern that does not
+/// compile when they are read, so one reaching here compiles; a match that
+/// needs more backtracking than [`BACKTRACK_LIMIT`] does not match.
+fn regex_matches(pattern: &str, name: &str) -> bool {
+    let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() > CACHE_LIMIT {
+        map.clear();
+    }
+    map.entry(pattern.to_string())
+        .or_insert_with(|| compile(pattern))
+        .as_ref()
+        .is_ok_and(|r| r.is_match(name).unwrap_or(false))
 }
 
 #[cfg(test)]
@@ -129,6 +192,21 @@ mod tests {
         assert!(!MatchRule::from_json(&serde_json::json!({"bogus": "x"})).accepts("x"));
         let both = MatchRule::from_json(&serde_json::json!({"starts_with": "a", "ends_with": "z"}));
         assert!(both.accepts("abcz") && !both.accepts("abc"));
+    }
+
+    #[test]
+    fn lookarounds_compile_and_bad_patterns_are_named() {
+        // genai-prices writes Python `re` patterns, lookahead included
+        let r = MatchRule::And(vec![
+            MatchRule::StartsWith("gemini-2.5-pro".into()),
+            MatchRule::Regex("^(?!.*-[tT][tT][sS](?:$|-))".into()),
+        ]);
+        assert_eq!(r.compile_regexes(), Ok(()));
+        assert!(r.accepts("gemini-2.5-pro-preview-05-06") && !r.accepts("gemini-2.5-pro-preview-tts"));
+        let bad = MatchRule::Or(vec![MatchRule::Equals("x".into()), MatchRule::Regex("^gpt-(4o".into())]);
+        let e = bad.compile_regexes().unwrap_err();
+        assert_eq!(e.pattern, "^gpt-(4o");
+        assert!(!e.why.is_empty());
     }
 
     #[test]
