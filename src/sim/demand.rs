@@ -154,16 +154,8 @@ pub const STREAM_BATCH: u64 = 1 << 43;
 
 /// Samples per class of user-day in a Monte Carlo run.
 pub const CLASS_SAMPLES: usize = 32_768;
-/// Pooled interactions per user-day sample of a table (a table of `size`
-/// samples per class draws from a pool of `POOL_PER_SAMPLE * size`).
-pub const POOL_PER_SAMPLE: usize = 2;
-/// Interactions summed one by one in a user-day; past this, the rest are
-/// added at the pool's mean (their relative spread is below 1/16 of one's).
-pub(crate) const EXACT_INTERACTIONS: usize = 256;
-/// Calls drawn one by one in an interaction of the pool; past this, the rest
-/// are added at the mean of a call (so the pool's cost does not grow with
-/// `calls`; the relative spread of the rest is below 1/16 of one call's).
-pub(crate) const EXACT_CALLS: usize = 256;
+pub use crate::spec::limits::POOL_PER_SAMPLE;
+pub(crate) use crate::spec::limits::{EXACT_CALLS, EXACT_INTERACTIONS};
 /// Calls drawn, on their own stream, for the mean of a call.
 const MEAN_CALLS: usize = 16_384;
 pub const STREAM_MEAN_CALL: u64 = STREAM_POOL + 1;

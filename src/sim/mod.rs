@@ -13,7 +13,6 @@
 pub mod brute;
 pub mod day;
 pub mod demand;
-pub mod limits;
 pub mod month;
 
 use rand::Rng;
@@ -24,13 +23,12 @@ use crate::economics::Model;
 use demand::stream;
 use month::{Engine, Month};
 
+/// The work limits a spec is refused past, and the engine's sizes they are
+/// computed from; defined with the spec (which is refused at decoding).
+pub use crate::spec::limits;
+pub use crate::spec::limits::{BATCH_CLASS_SAMPLES, BATCHES, DEFAULT_TRIALS};
+
 pub const DEFAULT_SEED: u64 = 20_240_601;
-pub const DEFAULT_TRIALS: usize = 10_000;
-/// Batches of trials, each with its own demand tables (fewer when there
-/// are fewer trials).
-pub const BATCHES: usize = 32;
-/// Samples per class of user-day in each batch's demand tables.
-pub const BATCH_CLASS_SAMPLES: usize = 4096;
 
 /// How to run the simulation.
 #[derive(Clone, Debug)]

@@ -19,8 +19,7 @@ use crate::dist::{Dist, open01};
 use crate::economics::{BudgetModel, Customers, Effect, Model};
 use crate::spec::OnLimit;
 
-/// Panel users per tier with a monthly cap.
-pub const PANEL_USERS: usize = 2048;
+pub use crate::spec::limits::{PANEL_USERS, TENANT_REPS};
 
 /// The shared quantities of one trial.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,9 +86,6 @@ impl TierDraw {
     }
 }
 
-/// Tenants of a tier simulated one by one; past this, the tier's tenants are
-/// simulated through this many representatives (see [`TenantStrata`]).
-pub const TENANT_REPS: usize = 64;
 /// Points per stratum when the strata's moments are computed.
 const STRATUM_POINTS: usize = 64;
 

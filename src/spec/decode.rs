@@ -104,7 +104,7 @@ pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
     // refused here, before anything runs.
     if let Some(s) = &spec
         && p.is_empty()
-        && let Err(e) = crate::sim::limits::check(s, crate::sim::DEFAULT_TRIALS)
+        && let Err(e) = super::limits::check(s, super::limits::DEFAULT_TRIALS)
     {
         p.push_hint(e.loc, &e.path, e.message, e.hint);
     }

@@ -6,6 +6,7 @@
 //! price catalog later, by [`crate::pricing::resolve`].
 
 mod decode;
+pub mod limits;
 
 use std::sync::Arc;
 
