@@ -1,18 +1,21 @@
 //! What a change does to each feature's cost: two check reports compared.
 //!
-//! Features are matched by id. For each: the typical month, the month at
-//! the policy's confidence (labelled by it: `p95`, `p99`) and the worst-case month and the cost/revenue ratio, before and
-//! after, with the change in money and percent; features added and removed;
-//! findings new, resolved and unchanged (a finding is the same when its rule,
-//! feature and field path are).
+//! Features are matched by id. For each: the month at central inputs, the
+//! month at the policy's confidence and the worst-case month and the
+//! cost/revenue ratio, before and after, with the change in money and
+//! percent; features added and removed; findings new, resolved and unchanged
+//! (a finding is the same when its rule, feature and field path are). The
+//! labels and the findings shown are the reports' own ([`crate::fmt`],
+//! [`Finding::is_shown`]).
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::fmt::{pct, quantile_label, usd};
+use crate::fmt::{self, pct, quantile_label, usd};
 use crate::outcome::CheckReport;
 use crate::policy::rules::{Finding, Level, Verdict};
+use crate::report::doc::verdict_label;
 use crate::report::markdown::escape as md;
 
 #[derive(Clone, Debug, Serialize)]
@@ -84,7 +87,8 @@ pub fn finding_key(f: &Finding) -> (String, String, String) {
 }
 
 fn split_findings(before: &[Finding], after: &[Finding]) -> (Vec<Finding>, Vec<Finding>, Vec<Finding>) {
-    let shown = |f: &&Finding| f.level != Level::Allow;
+    // the reports' filter: above `allow`, or lowered to it by an exception
+    let shown = |f: &&Finding| f.is_shown();
     let bk: Vec<_> = before.iter().filter(shown).map(finding_key).collect();
     let ak: Vec<_> = after.iter().filter(shown).map(finding_key).collect();
     let new = after
@@ -200,12 +204,8 @@ fn signed_points(c: &Change) -> String {
     }
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::NeedsApproval => "needs approval",
-        Verdict::Blocked => "blocked",
-    }
+fn verdict_word(v: Verdict) -> String {
+    verdict_label(v).to_lowercase()
 }
 
 /// `d` with every input string made inert for a terminal or a CI log (see
@@ -245,8 +245,8 @@ pub fn render_markdown(d: &DiffReport) -> String {
         // they share it, else each cell says its own
         let common = d.features.iter().all(|f| f.confidence == d.features[0].confidence);
         let (month, ratio_at) = if common {
-            let l = quantile_label(d.features[0].confidence);
-            (format!("{l} month"), l)
+            let c = d.features[0].confidence;
+            (fmt::bad_month(c), quantile_label(c))
         } else {
             ("bad month".to_string(), "bad month".to_string())
         };
@@ -259,7 +259,8 @@ pub fn render_markdown(d: &DiffReport) -> String {
         };
         let _ = writeln!(
             o,
-            "| feature | verdict | typical month | {month} | worst case | cost / revenue ({ratio_at}) |"
+            "| feature | verdict | {} | {month} | worst case | cost / revenue ({ratio_at}) |",
+            fmt::CENTRAL_INPUTS
         );
         let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- |");
         for f in &d.features {
@@ -337,10 +338,10 @@ pub fn render_table(d: &DiffReport) -> String {
             verdict_word(f.verdict_before),
             verdict_word(f.verdict_after)
         );
-        let at = format!("{} month", quantile_label(f.confidence));
+        let at = fmt::bad_month(f.confidence);
         let rows = [
             (
-                "typical month",
+                fmt::CENTRAL_INPUTS,
                 usd(f.typical.before.unwrap_or(0.0)),
                 usd(f.typical.after.unwrap_or(0.0)),
                 signed_money(&f.typical),

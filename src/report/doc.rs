@@ -811,8 +811,8 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
         }
     }
     let c = th.confidence;
-    let bad = format!("bad month at {}", confidence_pct(c));
-    let mut t = Table::figures(&["month", "p50", &bad, "worst case", "central inputs"]);
+    let bad = fmt::bad_month(c);
+    let mut t = Table::figures(&["month", "p50", &bad, "worst case", fmt::CENTRAL_INPUTS]);
     type Row<'a> = (&'a str, String, Option<&'a Summary>, fn(f64) -> String, String);
     let rows: [Row; 4] = [
         ("cost", usd(f.typical.cost), sim.map(|s| &s.cost), usd, worst(f)),

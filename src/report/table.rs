@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::doc::{month_notes, verdict_sentence};
-use crate::fmt::{self, confidence_pct, low_quantile, pct, quantile_label, signed_usd, usd};
+use crate::fmt::{self, low_quantile, pct, quantile_label, signed_usd, usd};
 use crate::outcome::{CheckReport, FeatureReport, Remedy};
 use crate::policy::{Level, Verdict};
 use crate::sim::Summary;
@@ -135,8 +135,8 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
     let sim = f.simulation.as_ref();
     let c = f.thresholds.confidence;
     let (hi, lo) = (quantile_label(c), quantile_label(low_quantile(c)));
-    let bad = format!("bad month at {}", confidence_pct(c));
-    let mut t = Table::new(&["month", "p50", &bad, "worst case", "central inputs"]);
+    let bad = fmt::bad_month(c);
+    let mut t = Table::new(&["month", "p50", &bad, "worst case", fmt::CENTRAL_INPUTS]);
     let x = sim_cells(sim.map(|s| &s.cost), usd);
     t.row(vec![
         "cost".into(),
