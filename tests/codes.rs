@@ -66,6 +66,61 @@ fn costgate_rules_lists_the_registry() {
     assert_eq!(listed, want);
 }
 
+/// Words joined by single spaces (the output wraps long texts).
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn costgate_rules_code_prints_the_registry_entry_in_full() {
+    for d in REGISTRY {
+        let out = Command::cargo_bin("costgate")
+            .unwrap()
+            .args(["rules", d.code])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.lines().next(), Some(d.code), "{text}");
+        assert!(
+            text.contains(&format!("default level: {}\n", d.default_level.as_str())),
+            "{text}"
+        );
+        let flat = words(&text);
+        for (what, want) in [
+            ("summary", format!("summary: {}", words(d.summary))),
+            ("fix", format!("fix: {}", words(d.help))),
+            ("documentation", words(d.doc)),
+        ] {
+            assert!(flat.contains(&want), "{}: no {what} {want:?} in\n{text}", d.code);
+        }
+        // the example is a policy that sets this rule to another level
+        let example = &text[text.find("[rules]").unwrap_or_else(|| panic!("{text}"))..];
+        let example: String = example.lines().map(|l| format!("{}\n", l.trim())).collect();
+        let policy = costgate::policy::load_str("costgate.toml", &example)
+            .unwrap_or_else(|p| panic!("{}: {example}\n{p:#?}", d.code));
+        assert_ne!(policy.level(d.rule), d.default_level, "{}: {example}", d.code);
+    }
+}
+
+#[test]
+fn costgate_rules_of_an_unknown_code_is_a_usage_error_that_echoes_it_inert() {
+    let out = Command::cargo_bin("costgate")
+        .unwrap()
+        .args(["rules", "no-such-rule\u{1b}[31m\u{202e}"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("unknown rule code `no-such-rule\\u{1b}[31m\\u{202e}`"),
+        "{err}"
+    );
+    assert!(err.contains("`costgate rules` lists"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{202e}'), "{err}");
+}
+
 #[test]
 fn every_registry_entry_is_complete_and_its_code_unique() {
     let mut codes = HashSet::new();
