@@ -140,6 +140,10 @@ pub struct Problem {
     pub hint: Option<String>,
 }
 
+/// A problem as printed, ruff-style: the place first (editors and CI
+/// problem matchers read `FILE:LINE:COL:`), its code in brackets at the end
+/// of the message, the hint on its own line:
+/// `t.yaml:3:5: `tiers[0].users`: must be above 0 [out-of-range]`.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The file, the field path (keys from the input) and the message
@@ -148,7 +152,7 @@ impl fmt::Display for Problem {
         if !self.span.path.is_empty() {
             write!(f, "`{}`: ", clean(&self.span.path))?;
         }
-        write!(f, "{}", clean_message(&self.message))?;
+        write!(f, "{} [{}]", clean_message(&self.message), self.code.as_str())?;
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {}", clean_message(hint))?;
         }

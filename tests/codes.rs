@@ -212,6 +212,11 @@ fn each_kind_of_input_problem_has_its_code() {
     for (from, to, code) in cases {
         let ps = problems(from, to);
         assert_eq!(only_code(&ps), code, "{to:?}: {ps:#?}");
+        // printed at the end of the message's line, before any hint
+        let shown = ps[0].to_string();
+        let first = shown.lines().next().unwrap();
+        assert!(first.starts_with("s.yaml:"), "{shown}");
+        assert!(first.ends_with(&format!(" [{}]", code.as_str())), "{shown}");
     }
     // the code is data: it is serialised with the problem
     let ps = problems("kind: revenue", "kind: revenu");
@@ -231,4 +236,40 @@ fn unreadable_files_and_duplicate_ids_have_their_codes() {
         panic!("two specs with one id loaded")
     };
     assert_eq!(only_code(&ps), ProblemCode::DuplicateId);
+}
+
+#[test]
+fn the_printed_errors_carry_their_problem_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        SPEC.replace("  max_calls: 2\n", "  max_calls: 2\n  max_cals: 3\n")
+            .replace("kind: revenue", "kind: revenu"),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("costgate")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("COSTGATE_TODAY", "2026-11-28")
+        .args(["check", "s.yaml", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 2, "{err}");
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.starts_with("error: s.yaml:4:") && l.ends_with(" [invalid-value]")),
+        "{err}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.starts_with("error: s.yaml:11:") && l.ends_with(" [unknown-field]")),
+        "{err}"
+    );
+    // the hint stays on its own line, after the code
+    assert!(err.lines().any(|l| l.starts_with("  hint: ")), "{err}");
 }
