@@ -3,6 +3,9 @@
 //! levels, and every entry carries its texts. Input problems carry the
 //! stable codes the README's table lists.
 
+#[path = "support/report.rs"]
+mod report;
+
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -155,25 +158,8 @@ fn the_readme_problem_table_lists_every_problem_code() {
     assert_eq!(listed, codes);
 }
 
-const SPEC: &str = "costgate: 1
-feature:
-  id: coded
-  value: {kind: revenue, unit: sale, units_per_interaction: 0.01}
-models:
-  primary: claude-haiku-4-5
-interaction:
-  input_tokens: {p50: 1000, p95: 3000}
-  output_tokens: {p50: 200, p95: 600}
-  max_calls: 2
-usage:
-  active_share: {low: 0.2, mode: 0.3, high: 0.4}
-  interactions_per_active_day: {p50: 3, p95: 10}
-tiers:
-  - name: pro
-    users: {low: 500, mode: 800, high: 1000}
-    price_usd_per_month: 20
-    model: primary
-";
+/// A spec with no problem (and no finding): the one the rules' tests use.
+const SPEC: &str = report::GOOD;
 
 /// The problems of `SPEC` with `from` replaced by `to`.
 fn problems(from: &str, to: &str) -> Vec<Problem> {
@@ -195,7 +181,7 @@ fn each_kind_of_input_problem_has_its_code() {
             "  max_calls: 2\n  max_cals: 3\n",
             ProblemCode::UnknownField,
         ),
-        ("  id: coded\n", "", ProblemCode::MissingField),
+        ("  id: good\n", "", ProblemCode::MissingField),
         (
             "price_usd_per_month: 20",
             "price_usd_per_month: twenty",

@@ -5,31 +5,20 @@
 //! and the terminal says the central-inputs month sits below p50 only when
 //! it does.
 
-use std::path::{Path, PathBuf};
+#[path = "support/report.rs"]
+mod report;
 
-use costgate::check::{Request, run};
+use std::path::PathBuf;
+
 use costgate::policy::{Level, Policy, load_str};
 use costgate::report::{CheckReport, github, html, json, junit, markdown, sarif, table};
-use costgate::sim::Options;
 
 fn spec(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs").join(name)
+    report::example(name)
 }
 
 fn report_with(policy: &Policy, paths: Vec<PathBuf>) -> CheckReport {
-    let catalog = costgate::pricing::builtin();
-    let req = Request {
-        paths,
-        policy,
-        catalog: &catalog,
-        sim: Options {
-            trials: 500,
-            threads: Some(2),
-            ..Options::default()
-        },
-        today: "2026-11-28".parse().unwrap(),
-    };
-    run(&req).unwrap_or_else(|p| panic!("{p:#?}"))
+    report::check(policy, paths, 500)
 }
 
 fn policy(confidence: &str) -> Policy {
