@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use costgate::check::{Request, run};
-use costgate::outcome::CheckReport;
+use costgate::outcome::{CheckReport, FeatureReport};
 use costgate::policy::{Finding, Policy};
 use costgate::sim::Options;
 
@@ -40,11 +40,16 @@ pub fn check(policy: &Policy, paths: Vec<PathBuf>, trials: usize) -> CheckReport
     run(&req).unwrap_or_else(|p| panic!("{p:#?}"))
 }
 
-/// The findings of one spec given as text (saved as `r.yaml` in a temporary
-/// folder), over 300 trials.
-pub fn findings_of(yaml: &str, policy: &Policy) -> Vec<Finding> {
+/// The report of one spec given as text (saved as `r.yaml` in a temporary
+/// folder) under `policy`, over `trials` months.
+pub fn feature_of(yaml: &str, policy: &Policy, trials: usize) -> FeatureReport {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.yaml");
     std::fs::write(&path, yaml).unwrap();
-    check(policy, vec![path], 300).features.remove(0).findings
+    check(policy, vec![path], trials).features.remove(0)
+}
+
+/// The findings of one spec given as text, over 300 trials.
+pub fn findings_of(yaml: &str, policy: &Policy) -> Vec<Finding> {
+    feature_of(yaml, policy, 300).findings
 }
