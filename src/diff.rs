@@ -18,47 +18,70 @@ use crate::policy::rules::{Finding, Level, Verdict};
 use crate::report::doc::verdict_label;
 use crate::report::markdown::escape as md;
 
+/// Two check reports compared, feature by feature.
 #[derive(Clone, Debug, Serialize)]
 pub struct DiffReport {
+    /// Version of the JSON output (the report's).
     pub schema_version: u32,
+    /// What the base is (a git ref, or a path).
     pub base: String,
+    /// What the head is.
     pub head: String,
+    /// The features in both, in the head's order.
     pub features: Vec<FeatureDiff>,
+    /// Feature ids only the head has.
     pub added: Vec<String>,
+    /// Feature ids only the base has.
     pub removed: Vec<String>,
     /// The head's verdict.
     pub verdict: Verdict,
 }
 
+/// One feature before and after.
 #[derive(Clone, Debug, Serialize)]
 pub struct FeatureDiff {
+    /// Its id.
     pub feature: String,
+    /// Its name in the head.
     pub name: String,
+    /// The base's verdict.
     pub verdict_before: Verdict,
+    /// The head's verdict.
     pub verdict_after: Verdict,
+    /// The month at central inputs.
     pub typical: Change,
+    /// The month at the policy's confidence.
     pub at_confidence: Change,
     /// The head's policy confidence, which labels `at_confidence` (`p95`).
     #[serde(skip)]
     pub confidence: f64,
+    /// The worst-case month (`None`: unbounded).
     pub worst_case: Change,
+    /// Cost / revenue at the policy's confidence (`None`: no revenue).
     pub cost_revenue_ratio: Change,
+    /// Shown findings the head has and the base had not.
     pub findings_new: Vec<Finding>,
+    /// Shown findings the base had and the head has not.
     pub findings_resolved: Vec<Finding>,
+    /// Shown findings both have.
     pub findings_unchanged: Vec<Finding>,
 }
 
 /// A figure before and after; `None` is "not defined" (unbounded, no revenue).
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
 pub struct Change {
+    /// The base's figure.
     pub before: Option<f64>,
+    /// The head's figure.
     pub after: Option<f64>,
+    /// After minus before; `None` when either is not defined.
     pub delta: Option<f64>,
     /// Relative change (0.1 = +10%); `None` when `before` is zero or undefined.
     pub delta_share: Option<f64>,
 }
 
 impl Change {
+    /// The change from `before` to `after`.
     pub fn new(before: Option<f64>, after: Option<f64>) -> Self {
         let delta = match (before, after) {
             (Some(b), Some(a)) => Some(a - b),
@@ -112,6 +135,8 @@ fn split_findings(before: &[Finding], after: &[Finding]) -> (Vec<Finding>, Vec<F
     (new, resolved, same)
 }
 
+/// Compare two reports: each feature of `head` that `base` also has, and
+/// the features added and removed (`base_label` and `head_label` name them).
 pub fn compare(base: &CheckReport, head: &CheckReport, base_label: &str, head_label: &str) -> DiffReport {
     let mut features = Vec::new();
     for h in &head.features {
@@ -232,6 +257,7 @@ fn inert(d: &DiffReport) -> DiffReport {
     d
 }
 
+/// The diff as Markdown, for a pull-request comment.
 pub fn render_markdown(d: &DiffReport) -> String {
     let d = &inert(d);
     let mut o = String::new();
@@ -326,6 +352,7 @@ pub fn render_markdown(d: &DiffReport) -> String {
     o
 }
 
+/// The diff as terminal text.
 pub fn render_table(d: &DiffReport) -> String {
     let d = &inert(d);
     let mut o = String::new();
@@ -395,6 +422,7 @@ pub fn render_table(d: &DiffReport) -> String {
     o
 }
 
+/// The diff as JSON (with a final newline).
 pub fn render_json(d: &DiffReport) -> String {
     let mut s = crate::untrusted::json_inert(serde_json::to_string_pretty(d).expect("diffs serialise"));
     s.push('\n');

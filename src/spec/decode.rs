@@ -83,6 +83,9 @@ fn too_large_numbers(p: &mut Problems, n: &Node, path: &str) {
     }
 }
 
+/// Decode a parsed spec (`file` names it in problems): every problem of the
+/// tree at once, and a spec too large to simulate refused
+/// ([`super::limits`]).
 pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
     let mut p = Problems::new(file);
     let spec = decode_root(&mut p, file, root);

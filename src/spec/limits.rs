@@ -52,7 +52,9 @@ pub const MAX_TRIALS: u64 = 1_000_000;
 /// The cost of simulating a spec, and the part that costs the most.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Work {
+    /// Inner steps of the engine, in all.
     pub steps: f64,
+    /// Memory held at the peak, in bytes.
     pub bytes: f64,
     /// The largest part, in words.
     pub largest: String,
@@ -61,9 +63,13 @@ pub struct Work {
 /// Why a spec cannot be simulated within the limits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TooLarge {
+    /// Where the spec is pointed at (its first tier).
     pub loc: Loc,
+    /// The field path pointed at (`tiers`).
     pub path: String,
+    /// What is too large, with the figures.
     pub message: String,
+    /// What to reduce.
     pub hint: String,
 }
 
