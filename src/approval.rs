@@ -93,8 +93,10 @@ pub struct ApprovedFigure {
     /// without a figure, which is then bound to its message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The figure's value when approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
+    /// The policy threshold it was above when approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     /// The finding as it read when approved (for the reviewer).
@@ -129,18 +131,24 @@ pub struct PriceUsed {
     pub model: String,
     /// The model the key resolved to.
     pub id: String,
+    /// Input tokens, USD per million.
     pub input_usd_per_mtok: f64,
+    /// Output tokens, USD per million.
     pub output_usd_per_mtok: f64,
+    /// Cached input tokens, USD per million.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_input_usd_per_mtok: Option<f64>,
+    /// Writing the prompt cache, USD per million.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_usd_per_mtok: Option<f64>,
     /// Long-context pricing: above this many input tokens a request is billed
     /// at the `long_*` rates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_context_threshold_tokens: Option<f64>,
+    /// Input tokens past the long-context threshold, USD per million.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_input_usd_per_mtok: Option<f64>,
+    /// Output tokens past the long-context threshold, USD per million.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_output_usd_per_mtok: Option<f64>,
 }
@@ -152,6 +160,7 @@ pub struct Inputs {
     /// SHA-256 of the spec's economic inputs: the spec as data, without its
     /// comments, layout, display names and user-facing messages.
     pub spec_sha256: String,
+    /// The price of each model the spec uses.
     pub prices: Vec<PriceUsed>,
 }
 
@@ -159,14 +168,18 @@ pub struct Inputs {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
+    /// The record format version.
     pub format: u32,
     /// The feature id it approves.
     pub feature: String,
     /// The spec it belongs to: its path within the repository.
     pub spec: String,
+    /// Who approved.
     pub by: String,
+    /// Their role (`CFO`), if given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// Why the figures are accepted.
     pub reason: String,
     /// YYYY-MM-DD.
     pub approved_on: String,
@@ -174,12 +187,17 @@ pub struct Record {
     pub expires: String,
     /// `sha256:` of the feature id, the inputs and the figures.
     pub fingerprint: String,
+    /// The costgate version that computed the figures.
     pub costgate_version: String,
     /// The policy the figures were judged by.
     pub policy: String,
+    /// The simulation seed of the approved run.
     pub seed: u64,
+    /// The simulated months of the approved run.
     pub trials: u64,
+    /// The approved figures, one per `approve` finding.
     pub figures: Vec<ApprovedFigure>,
+    /// What the figures were computed from.
     pub inputs: Inputs,
     /// A digest of every field above, by name: which ones were edited.
     pub seal: BTreeMap<String, String>,
@@ -260,6 +278,7 @@ impl Record {
         )
     }
 
+    /// Read a record from its TOML text (`display` names the file in problems).
     pub fn parse(display: &str, text: &str) -> Result<Record, Vec<Problem>> {
         let file: Arc<str> = Arc::from(display);
         let problem = |loc: Loc, message: String, hint: Option<String>| {
@@ -317,7 +336,9 @@ impl Record {
 /// (what a signature signs) and its detached signature, if any.
 #[derive(Clone, Debug)]
 pub struct OnFile {
+    /// The record.
     pub record: Record,
+    /// Its exact text.
     pub text: String,
     /// The text of `<record>.sig`.
     pub signature: Option<String>,
@@ -442,6 +463,7 @@ pub struct ApprovalReport {
     pub fingerprint: String,
     /// The figures an approval of this run would bind (the `approve` findings).
     pub figures: Vec<ApprovedFigure>,
+    /// What the figures of this run were computed from.
     pub inputs: Inputs,
     /// `[approvals] max_drift` of the policy.
     pub max_drift: f64,
@@ -450,16 +472,25 @@ pub struct ApprovalReport {
     pub record: Option<RecordStatus>,
 }
 
+/// The approval record on file for a feature, judged against this run.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordStatus {
+    /// Who approved.
     pub by: String,
+    /// Their role, if given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// Why.
     pub reason: String,
+    /// The day it was recorded (YYYY-MM-DD).
     pub approved_on: String,
+    /// The last day it covers (YYYY-MM-DD).
     pub expires: String,
+    /// The record's fingerprint.
     pub fingerprint: String,
+    /// The figures it approved.
     pub figures: Vec<ApprovedFigure>,
+    /// Whether its expiry has passed.
     pub expired: bool,
     /// The record's fingerprint matches this run's: nothing changed.
     pub matches: bool,
@@ -471,6 +502,7 @@ pub struct RecordStatus {
     pub spec: String,
     /// Whether that is this spec's path: false for a record moved or copied.
     pub same_spec: bool,
+    /// What its signature shows.
     pub signature: SignatureStatus,
 }
 
@@ -484,6 +516,7 @@ pub struct SignatureStatus {
     /// `SHA256:...` of the signing key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// Why, in words (who signed, or why it does not count).
     pub note: String,
 }
 

@@ -23,11 +23,17 @@ pub use inputs::{
     policy_source,
 };
 
+/// What to check, with what: the input of [`run`].
 pub struct Request<'a> {
+    /// Spec files, or folders searched for specs.
     pub paths: Vec<PathBuf>,
+    /// The policy the findings are judged by.
     pub policy: &'a Policy,
+    /// The prices.
     pub catalog: &'a Catalog,
+    /// How to simulate.
     pub sim: Options,
+    /// The day expiries (exceptions, approvals) are judged on.
     pub today: jiff::civil::Date,
 }
 
@@ -186,7 +192,9 @@ fn problem_at(p: &Path, msg: &str) -> Problem {
 
 /// A spec that loaded and priced.
 pub struct Loaded {
+    /// The spec.
     pub spec: Spec,
+    /// Its models, resolved against the catalog.
     pub priced: crate::pricing::PricedModels,
     /// The spec's approval record (`<spec>.approval.toml`) and its
     /// signature, if there is one.
@@ -662,7 +670,7 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
     all
 }
 
-pub fn describe_dist(d: &crate::dist::Dist) -> String {
+pub(crate) fn describe_dist(d: &crate::dist::Dist) -> String {
     use crate::dist::Dist;
     let n = |x: f64| crate::fmt::count(x);
     match d {

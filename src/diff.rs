@@ -1,61 +1,87 @@
 //! What a change does to each feature's cost: two check reports compared.
 //!
-//! Features are matched by id. For each: the typical month, the month at
-//! the policy's confidence (labelled by it: `p95`, `p99`) and the worst-case month and the cost/revenue ratio, before and
-//! after, with the change in money and percent; features added and removed;
-//! findings new, resolved and unchanged (a finding is the same when its rule,
-//! feature and field path are).
+//! Features are matched by id. For each: the month at central inputs, the
+//! month at the policy's confidence and the worst-case month and the
+//! cost/revenue ratio, before and after, with the change in money and
+//! percent; features added and removed; findings new, resolved and unchanged
+//! (a finding is the same when its rule, feature and field path are). The
+//! labels and the findings shown are the reports' own ([`crate::fmt`],
+//! [`Finding::is_shown`]).
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::fmt::{pct, quantile_label, usd};
+use crate::fmt::{self, pct, quantile_label, usd};
 use crate::outcome::CheckReport;
 use crate::policy::rules::{Finding, Level, Verdict};
+use crate::report::doc::verdict_label;
 use crate::report::markdown::escape as md;
 
+/// Two check reports compared, feature by feature.
 #[derive(Clone, Debug, Serialize)]
 pub struct DiffReport {
+    /// Version of the JSON output (the report's).
     pub schema_version: u32,
+    /// What the base is (a git ref, or a path).
     pub base: String,
+    /// What the head is.
     pub head: String,
+    /// The features in both, in the head's order.
     pub features: Vec<FeatureDiff>,
+    /// Feature ids only the head has.
     pub added: Vec<String>,
+    /// Feature ids only the base has.
     pub removed: Vec<String>,
     /// The head's verdict.
     pub verdict: Verdict,
 }
 
+/// One feature before and after.
 #[derive(Clone, Debug, Serialize)]
 pub struct FeatureDiff {
+    /// Its id.
     pub feature: String,
+    /// Its name in the head.
     pub name: String,
+    /// The base's verdict.
     pub verdict_before: Verdict,
+    /// The head's verdict.
     pub verdict_after: Verdict,
+    /// The month at central inputs.
     pub typical: Change,
+    /// The month at the policy's confidence.
     pub at_confidence: Change,
     /// The head's policy confidence, which labels `at_confidence` (`p95`).
     #[serde(skip)]
     pub confidence: f64,
+    /// The worst-case month (`None`: unbounded).
     pub worst_case: Change,
+    /// Cost / revenue at the policy's confidence (`None`: no revenue).
     pub cost_revenue_ratio: Change,
+    /// Shown findings the head has and the base had not.
     pub findings_new: Vec<Finding>,
+    /// Shown findings the base had and the head has not.
     pub findings_resolved: Vec<Finding>,
+    /// Shown findings both have.
     pub findings_unchanged: Vec<Finding>,
 }
 
 /// A figure before and after; `None` is "not defined" (unbounded, no revenue).
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
 pub struct Change {
+    /// The base's figure.
     pub before: Option<f64>,
+    /// The head's figure.
     pub after: Option<f64>,
+    /// After minus before; `None` when either is not defined.
     pub delta: Option<f64>,
     /// Relative change (0.1 = +10%); `None` when `before` is zero or undefined.
     pub delta_share: Option<f64>,
 }
 
 impl Change {
+    /// The change from `before` to `after`.
     pub fn new(before: Option<f64>, after: Option<f64>) -> Self {
         let delta = match (before, after) {
             (Some(b), Some(a)) => Some(a - b),
@@ -84,7 +110,8 @@ pub fn finding_key(f: &Finding) -> (String, String, String) {
 }
 
 fn split_findings(before: &[Finding], after: &[Finding]) -> (Vec<Finding>, Vec<Finding>, Vec<Finding>) {
-    let shown = |f: &&Finding| f.level != Level::Allow;
+    // the reports' filter: above `allow`, or lowered to it by an exception
+    let shown = |f: &&Finding| f.is_shown();
     let bk: Vec<_> = before.iter().filter(shown).map(finding_key).collect();
     let ak: Vec<_> = after.iter().filter(shown).map(finding_key).collect();
     let new = after
@@ -108,6 +135,8 @@ fn split_findings(before: &[Finding], after: &[Finding]) -> (Vec<Finding>, Vec<F
     (new, resolved, same)
 }
 
+/// Compare two reports: each feature of `head` that `base` also has, and
+/// the features added and removed (`base_label` and `head_label` name them).
 pub fn compare(base: &CheckReport, head: &CheckReport, base_label: &str, head_label: &str) -> DiffReport {
     let mut features = Vec::new();
     for h in &head.features {
@@ -200,12 +229,8 @@ fn signed_points(c: &Change) -> String {
     }
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::NeedsApproval => "needs approval",
-        Verdict::Blocked => "blocked",
-    }
+fn verdict_word(v: Verdict) -> String {
+    verdict_label(v).to_lowercase()
 }
 
 /// `d` with every input string made inert for a terminal or a CI log (see
@@ -232,6 +257,7 @@ fn inert(d: &DiffReport) -> DiffReport {
     d
 }
 
+/// The diff as Markdown, for a pull-request comment.
 pub fn render_markdown(d: &DiffReport) -> String {
     let d = &inert(d);
     let mut o = String::new();
@@ -245,8 +271,8 @@ pub fn render_markdown(d: &DiffReport) -> String {
         // they share it, else each cell says its own
         let common = d.features.iter().all(|f| f.confidence == d.features[0].confidence);
         let (month, ratio_at) = if common {
-            let l = quantile_label(d.features[0].confidence);
-            (format!("{l} month"), l)
+            let c = d.features[0].confidence;
+            (fmt::bad_month(c), quantile_label(c))
         } else {
             ("bad month".to_string(), "bad month".to_string())
         };
@@ -259,7 +285,8 @@ pub fn render_markdown(d: &DiffReport) -> String {
         };
         let _ = writeln!(
             o,
-            "| feature | verdict | typical month | {month} | worst case | cost / revenue ({ratio_at}) |"
+            "| feature | verdict | {} | {month} | worst case | cost / revenue ({ratio_at}) |",
+            fmt::CENTRAL_INPUTS
         );
         let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- |");
         for f in &d.features {
@@ -325,6 +352,7 @@ pub fn render_markdown(d: &DiffReport) -> String {
     o
 }
 
+/// The diff as terminal text.
 pub fn render_table(d: &DiffReport) -> String {
     let d = &inert(d);
     let mut o = String::new();
@@ -337,10 +365,10 @@ pub fn render_table(d: &DiffReport) -> String {
             verdict_word(f.verdict_before),
             verdict_word(f.verdict_after)
         );
-        let at = format!("{} month", quantile_label(f.confidence));
+        let at = fmt::bad_month(f.confidence);
         let rows = [
             (
-                "typical month",
+                fmt::CENTRAL_INPUTS,
                 usd(f.typical.before.unwrap_or(0.0)),
                 usd(f.typical.after.unwrap_or(0.0)),
                 signed_money(&f.typical),
@@ -394,6 +422,7 @@ pub fn render_table(d: &DiffReport) -> String {
     o
 }
 
+/// The diff as JSON (with a final newline).
 pub fn render_json(d: &DiffReport) -> String {
     let mut s = crate::untrusted::json_inert(serde_json::to_string_pretty(d).expect("diffs serialise"));
     s.push('\n');

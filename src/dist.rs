@@ -15,42 +15,66 @@ use serde::Serialize;
 /// z such that Φ(z) = 0.95.
 pub const Z95: f64 = 1.644_853_626_951_472_2;
 
+/// A distribution a spec can give a quantity (`form` in JSON).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "form", rename_all = "snake_case")]
 pub enum Dist {
+    /// Always the same number.
     Fixed {
+        /// The number.
         value: f64,
     },
+    /// Log-normal, given by its median and 95th percentile.
     LogNormal {
+        /// Median.
         p50: f64,
+        /// 95th percentile.
         p95: f64,
+        /// Draws below are raised to it.
         #[serde(skip_serializing_if = "Option::is_none")]
         min: Option<f64>,
+        /// Draws above are lowered to it.
         #[serde(skip_serializing_if = "Option::is_none")]
         max: Option<f64>,
     },
+    /// Triangular over `low..high`, peaking at `mode`.
     Triangular {
+        /// Least value.
         low: f64,
+        /// Most likely value.
         mode: f64,
+        /// Largest value.
         high: f64,
     },
+    /// PERT (a smoothed triangular) over `low..high` around `mode`.
     Pert {
+        /// Least value.
         low: f64,
+        /// Most likely value.
         mode: f64,
+        /// Largest value.
         high: f64,
     },
+    /// Normal, truncated to `min..max`.
     Normal {
+        /// Mean.
         mean: f64,
+        /// Standard deviation.
         sd: f64,
+        /// Least value drawn.
         min: f64,
+        /// Largest value drawn.
         max: f64,
     },
+    /// Drawn from measured values (calibrated from logs).
     Empirical {
+        /// The values, sorted.
         samples: Vec<f64>,
     },
 }
 
 impl Dist {
+    /// A fixed number.
     pub fn fixed(value: f64) -> Self {
         Dist::Fixed { value }
     }

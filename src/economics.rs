@@ -14,40 +14,70 @@ use crate::spec::{Audience, OnBudget, OnLimit, OnTrip, ScenarioEffect, Spec};
 /// The feature, priced and reduced to what the engines compute on.
 #[derive(Clone, Debug)]
 pub struct Model {
+    /// Days in the month.
     pub days: u32,
+    /// Model calls per interaction.
     pub calls: Dist,
+    /// Input tokens per call.
     pub input_tokens: Dist,
+    /// Output tokens per call.
     pub output_tokens: Dist,
+    /// Share of input billed at the cached rate.
     pub cached_share: Dist,
+    /// Hard limit on calls per interaction.
     pub max_calls: Option<f64>,
+    /// Hard limit on input tokens per call (the spec's, else the model's context window).
     pub max_input_tokens: Option<f64>,
+    /// Hard limit on output tokens per call (the spec's, else the model's).
     pub max_output_tokens: Option<f64>,
+    /// Share of users active on a day.
     pub active_share: Dist,
+    /// Interactions per active user-day.
     pub interactions: Dist,
+    /// Share of power users (0 without `power_users`).
     pub power_share: f64,
+    /// How many times an ordinary user's interactions a power user makes.
     pub power_multiplier: f64,
     /// Distinct priced models; tiers refer to them by index.
     pub prices: Vec<ModelPrice>,
+    /// The tiers, in the spec's order.
     pub tiers: Vec<TierModel>,
+    /// The breakers the spec sets.
     pub breakers: Vec<BreakerModel>,
+    /// The stress scenarios.
     pub scenarios: Vec<ScenarioModel>,
     /// The quantile at which a count with no upper end is read for the worst case.
     pub worst_case_quantile: f64,
 }
 
+/// Who a tier's customers are.
 #[derive(Clone, Debug)]
 pub enum Customers {
+    /// Individual users: how many.
     Users(Dist),
-    Tenants { tenants: Dist, users_per_tenant: Dist },
+    /// Tenants, each of some users.
+    Tenants {
+        /// How many tenants.
+        tenants: Dist,
+        /// Users per tenant.
+        users_per_tenant: Dist,
+    },
 }
 
+/// A per-user token cap.
 #[derive(Clone, Debug)]
 pub struct CapModel {
+    /// Tokens per user-day.
     pub daily_tokens: Option<f64>,
+    /// Tokens per user-month.
     pub monthly_tokens: Option<f64>,
+    /// Share of the cap at which users are warned.
     pub warn_at: Option<f64>,
+    /// What happens past the cap.
     pub on_limit: OnLimit,
+    /// Share of output kept past the cap with `shrink`.
     pub shrink_to: f64,
+    /// Share of the demand past the cap served with `throttle`.
     pub throttle_to: f64,
 }
 
@@ -65,57 +95,87 @@ impl CapModel {
     }
 }
 
+/// A tier, priced.
 #[derive(Clone, Debug)]
 pub struct TierModel {
+    /// Its name.
     pub name: String,
+    /// Its customers.
     pub customers: Customers,
     /// Price per user (or per tenant) per month; `None` when the spec gives none.
     pub price: Option<f64>,
+    /// Index of its model in [`Model::prices`].
     pub model: usize,
+    /// Index of the model that serves demand past the cap with `fallback`.
     pub fallback: Option<usize>,
+    /// Its per-user cap.
     pub cap: Option<CapModel>,
     /// (tokens included per user-day, USD per 1k tokens beyond).
     pub overage: Option<(f64, f64)>,
+    /// Its per-tenant budget.
     pub budget: Option<BudgetModel>,
 }
 
+/// A per-tenant monthly budget.
 #[derive(Clone, Debug)]
 pub struct BudgetModel {
+    /// The budget, USD per tenant-month.
     pub monthly_usd: f64,
+    /// Shares of the budget at which alerts fire.
     pub alerts: Vec<f64>,
+    /// Whether service stops for the tenant once it is spent (else it only alerts).
     pub block: bool,
 }
 
+/// A daily spend circuit breaker.
 #[derive(Clone, Debug)]
 pub struct BreakerModel {
+    /// Its field name (`feature_daily_usd`).
     pub name: &'static str,
+    /// The daily spend at which it trips, USD.
     pub limit_usd: f64,
     /// `None`: block; `Some(f)`: throttle, serving `f` of the demand past the limit.
     pub throttle: Option<f64>,
 }
 
+/// A stress scenario.
 #[derive(Clone, Debug)]
 pub struct ScenarioModel {
+    /// Its name.
     pub name: String,
+    /// Its chance per month.
     pub chance: f64,
+    /// What it does.
     pub effect: Effect,
 }
 
+/// What a stress scenario does to a month.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
+    /// A usage spike.
     Viral {
+        /// Multiplier of interactions per active day.
         multiplier: f64,
+        /// How many days it lasts.
         days: u32,
     },
+    /// The power-user share rises from a random day on.
     PowerShare {
+        /// The new share.
         share: f64,
     },
+    /// A runaway client loops on one tier.
     Loop {
+        /// Calls an hour.
         calls_per_hour: f64,
+        /// Hours until it is detected.
         hours: f64,
+        /// Index of its tier.
         tier: usize,
     },
+    /// Prices rise from a random day on.
     Prices {
+        /// Multiplier of every price.
         multiplier: f64,
     },
 }
@@ -254,11 +314,11 @@ impl Model {
         clip(self.input_tokens.central(), self.max_input_tokens)
     }
 
-    pub fn typical_output(&self) -> f64 {
+    pub(crate) fn typical_output(&self) -> f64 {
         clip(self.output_tokens.central(), self.max_output_tokens)
     }
 
-    pub fn typical_calls(&self) -> f64 {
+    pub(crate) fn typical_calls(&self) -> f64 {
         clip(self.calls.central().max(1.0), self.max_calls)
     }
 
@@ -268,7 +328,7 @@ impl Model {
         self.max_input_tokens.or(self.prices[model].context_window)
     }
 
-    pub fn worst_output(&self, model: usize) -> Option<f64> {
+    pub(crate) fn worst_output(&self, model: usize) -> Option<f64> {
         self.max_output_tokens.or(self.prices[model].max_output_tokens)
     }
 
@@ -324,13 +384,16 @@ fn least_capped_tier(tiers: &[TierModel]) -> usize {
 /// Cost of a call and of an interaction on one tier's model.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct UnitCosts {
+    /// The tier.
     pub tier: String,
+    /// The model id its calls are priced at.
     pub model: String,
     /// At the central tokens, with the cache discount.
     pub typical_call_usd: f64,
     /// At `max_input_tokens` and `max_output_tokens`, no cache discount.
     /// `None`: unbounded (no limit and no known model limit).
     pub worst_call_usd: Option<f64>,
+    /// The typical call times the central calls per interaction.
     pub typical_interaction_usd: f64,
     /// Worst call x `max_calls`; `None` without `max_calls`.
     pub worst_interaction_usd: Option<f64>,
@@ -339,6 +402,7 @@ pub struct UnitCosts {
     pub unbounded_because: Option<String>,
 }
 
+/// The cost of a call and of an interaction on each tier's model, typical and worst.
 pub fn unit_costs(m: &Model) -> Vec<UnitCosts> {
     let (tin, tout) = (m.typical_input(), m.typical_output());
     let c = m.cached_share.central();
@@ -377,8 +441,10 @@ pub fn unit_costs(m: &Model) -> Vec<UnitCosts> {
 
 // ------------------------------------------------------ worst-case month ----
 
+/// One tier's worst-case month.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TierWorst {
+    /// The tier.
     pub tier: String,
     /// Customers at the upper end (users, or tenants x users per tenant).
     pub users: f64,
@@ -388,16 +454,20 @@ pub struct TierWorst {
     pub reason: String,
 }
 
+/// The deterministic worst-case month (see [`worst_case`]).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct WorstCase {
     /// `None`: unbounded.
     pub monthly_usd: Option<f64>,
+    /// Per tier.
     pub tiers: Vec<TierWorst>,
     /// The breaker that bounds the total, if one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bounded_by_breaker: Option<String>,
     /// Counts with no upper end that were read at the worst-case quantile.
     pub notes: Vec<String>,
+    /// The product of every price increase that can happen in the month (1
+    /// without one), applied to the worst case.
     pub price_multiplier: f64,
 }
 

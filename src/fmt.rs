@@ -113,6 +113,16 @@ pub fn confidence_pct(confidence: f64) -> String {
     format!("{}%", percent_digits(confidence))
 }
 
+/// The label of the month at the policy's confidence, in every report and
+/// the diff: `bad month at 95%`.
+pub fn bad_month(confidence: f64) -> String {
+    format!("bad month at {}", confidence_pct(confidence))
+}
+
+/// The label of the month with every input at its central value and no
+/// scenario (the report's `typical` figures), in every report and the diff.
+pub const CENTRAL_INPUTS: &str = "central inputs";
+
 /// The low-side quantile of a confidence, at which revenue and margin are
 /// read (their bad side): 0.05 for 0.95, without the float residue of
 /// `1 − c` (0.050000000000000044).

@@ -127,7 +127,9 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 /// A file that could not be written: the target as named, and why.
 #[derive(Debug)]
 pub struct WriteError {
+    /// The file as named.
     pub target: PathBuf,
+    /// Why it could not be written.
     pub reason: String,
 }
 

@@ -33,6 +33,7 @@ pub const MAX_PAGES: usize = 1_000;
 /// The longest costgate waits in all for GitHub's rate limit to lift.
 pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
+/// What `comment github` does with costgate's earlier comments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behavior {
     /// Edit costgate's comment in place, or post one when there is none.
@@ -43,34 +44,71 @@ pub enum Behavior {
     DeleteAndNew,
 }
 
+/// What posting the comment did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Created { id: u64, url: String },
-    Updated { id: u64, url: String },
-    Unchanged { id: u64, url: String },
+    /// A new comment was posted.
+    Created {
+        /// Its id.
+        id: u64,
+        /// Its address.
+        url: String,
+    },
+    /// costgate's comment was edited.
+    Updated {
+        /// Its id.
+        id: u64,
+        /// Its address.
+        url: String,
+    },
+    /// costgate's comment already said this: nothing was sent.
+    Unchanged {
+        /// Its id.
+        id: u64,
+        /// Its address.
+        url: String,
+    },
 }
 
+/// Why a comment could not be posted.
 #[derive(Debug, thiserror::Error)]
 pub enum GithubError {
+    /// The environment or the arguments do not say where to post.
     #[error("{0}")]
     Config(String),
     #[error("cannot reach the GitHub API at {api}: {reason}")]
-    Unreachable { api: String, reason: String },
+    /// The API could not be reached.
+    Unreachable {
+        /// The API's address (redacted).
+        api: String,
+        /// Why.
+        reason: String,
+    },
+    /// GitHub answered with an error status.
     #[error("GitHub answered {status} to {what}: {message}\n  hint: {hint}")]
     Status {
+        /// The HTTP status.
         status: u16,
+        /// What costgate was doing.
         what: String,
+        /// What GitHub said.
         message: String,
+        /// What to do about it.
         hint: String,
     },
+    /// GitHub's rate limit did not lift in time.
     #[error("rate limited by GitHub while {what}: {message}\n  hint: {hint}")]
     RateLimited {
+        /// What costgate was doing.
         what: String,
+        /// What GitHub said.
         message: String,
+        /// What to do about it.
         hint: String,
     },
 }
 
+/// A GitHub API client for one repository's pull-request comments.
 pub struct Github {
     api: Url,
     repo: String,

@@ -44,11 +44,14 @@ pub fn toplevel(path: &Path) -> Result<PathBuf, String> {
 /// (relative to the repository top) say which specs; the policy and pin
 /// files at the top come along.
 pub struct Snapshot {
+    /// The temporary folder (removed when dropped).
     pub dir: tempfile::TempDir,
     /// `paths`, inside the snapshot.
     pub paths: Vec<PathBuf>,
 }
 
+/// Copy the specs at `paths` (and the policy, pin and approvals) as they are at
+/// `rev` of the repository at `top` into a temporary folder.
 pub fn snapshot(top: &Path, rev: &str, paths: &[PathBuf]) -> Result<Snapshot, String> {
     git(top, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
         .map_err(|_| format!("`{rev}` is not a commit in {}", top.display()))?;

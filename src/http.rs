@@ -21,14 +21,18 @@ use reqwest::Url;
 
 use crate::untrusted::{redact_url, redact_urls_in};
 
+/// Timeouts, retries and size limits of a download.
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
+    /// Longest wait to connect.
     pub connect_timeout: Duration,
     /// Longest one attempt may take, from connecting to the body's last byte.
     pub timeout: Duration,
     /// Longest the whole download may take, retries and backoff included.
     pub deadline: Duration,
+    /// Largest body read, in bytes.
     pub max_bytes: u64,
+    /// Attempts in all (1: no retry).
     pub attempts: u32,
     /// Wait before the second attempt; doubled before each further one.
     pub backoff: Duration,
@@ -49,7 +53,7 @@ impl Default for HttpOptions {
 
 /// Environment variables that tune downloads (seconds may be fractional).
 pub const ENV_TIMEOUT: &str = "COSTGATE_HTTP_TIMEOUT";
-pub const ENV_MAX_BYTES: &str = "COSTGATE_HTTP_MAX_BYTES";
+pub(crate) const ENV_MAX_BYTES: &str = "COSTGATE_HTTP_MAX_BYTES";
 
 impl HttpOptions {
     /// The defaults, with `COSTGATE_HTTP_TIMEOUT` (seconds per attempt, also
@@ -81,17 +85,30 @@ impl HttpOptions {
     }
 }
 
+/// Why a download failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The URL itself is refused (not https, not parseable).
     #[error("{0}")]
     BadUrl(String),
     #[error("cannot fetch prices from {url}: {reason}")]
-    Unavailable { url: String, reason: String },
+    /// No answer, or an error status, after every attempt.
+    Unavailable {
+        /// The address (redacted).
+        url: String,
+        /// Why.
+        reason: String,
+    },
     #[error(
         "the response from {url} is larger than {limit} bytes: not read as a price catalog (set {ENV_MAX_BYTES} to allow more)"
     )]
-    TooLarge { url: String, limit: u64 },
+    /// The body is larger than the limit.
+    TooLarge {
+        /// The address (redacted).
+        url: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
 }
 
 /// `Ok` for https URLs, and plain http to a loopback address.

@@ -12,6 +12,8 @@
 //! The module layers, and what may import what, are in docs/architecture.md
 //! (checked by tests/architecture.rs).
 
+#![warn(missing_docs)]
+
 pub mod approval;
 pub mod check;
 pub mod diff;

@@ -21,49 +21,74 @@ use crate::spec::{Origin, ValueKind};
 /// Version of the JSON output; bumped on any breaking change.
 pub const SCHEMA_VERSION: u32 = 2;
 
+/// What a check found: every feature of the run, and the run's verdict.
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
+    /// Version of the JSON output ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
+    /// The costgate version that ran the check.
     pub costgate_version: String,
     /// Which policy was used (a path, or the built-in defaults).
     pub policy: String,
+    /// The simulation seed.
     pub seed: u64,
+    /// Simulated months.
     pub trials: usize,
     /// The date exceptions and approvals were judged on.
     pub today: String,
+    /// The run's verdict: the worst of the features' and the portfolio's.
     pub verdict: Verdict,
+    /// The exit code the verdict gives.
     pub exit_code: i32,
+    /// One report per spec, in the order they were read.
     pub features: Vec<FeatureReport>,
     /// Every feature of the run added up (several features, or a `[portfolio]` policy).
     pub portfolio: Option<PortfolioReport>,
 }
 
+/// What a check found for one feature (one spec).
 #[derive(Clone, Debug, Serialize)]
 pub struct FeatureReport {
+    /// The spec file.
     pub file: String,
+    /// The feature id.
     pub id: String,
+    /// The feature's name.
     pub name: String,
+    /// Its owner, if the spec names one.
     pub owner: Option<String>,
+    /// Its verdict.
     pub verdict: Verdict,
+    /// The price catalog its models were priced from.
     pub pricing: CatalogInfo,
+    /// Its models as priced.
     pub models: Vec<ModelInfo>,
+    /// Cost of a call and of an interaction per tier.
     pub unit_costs: Vec<UnitCosts>,
     /// The month with every input at its central value (median, or mode) and no
     /// scenario: not the median month (see the README's model reference).
     #[serde(rename = "at_central_inputs")]
     pub typical: Typical,
+    /// The deterministic worst-case month.
     pub worst_case: WorstCase,
+    /// The Monte Carlo month (`None`: not simulated).
     pub simulation: Option<SimResult>,
+    /// What the feature earns per unit of value, if the spec says.
     pub value: Option<ValueReport>,
+    /// Against the cost it replaces, if the spec gives one.
     pub baseline: Option<BaselineReport>,
+    /// Its share of the infrastructure budget.
     pub budget_share: BudgetShare,
     /// Per threshold, the share of simulated months that break it.
     pub breach_probabilities: Vec<Breach>,
     /// Per stress scenario, how much it moves the month at the policy's
     /// confidence, with the standard error of that difference.
     pub scenario_effects: Vec<ScenarioEffect>,
+    /// The thresholds it was judged by (the policy's, with its value kind's overrides).
     pub thresholds: Thresholds,
+    /// Every input the figures rest on, with where it came from.
     pub assumptions: Vec<Assumption>,
+    /// The rules' findings, in order (see [`FeatureReport::shown_findings`]).
     pub findings: Vec<Finding>,
     /// Every per-user cap, tenant budget and breaker, and what it tells users.
     pub limits: Vec<LimitInfo>,
@@ -118,34 +143,56 @@ impl FeatureReport {
     }
 }
 
+/// A model of the spec as priced.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelInfo {
+    /// Its key under `models:`.
     pub key: String,
+    /// The name the spec gave.
     pub requested: String,
+    /// The catalog entry it resolved to.
     pub id: String,
+    /// Its provider.
     pub provider: String,
+    /// Input tokens, USD per million.
     pub input_usd_per_mtok: f64,
+    /// Output tokens, USD per million.
     pub output_usd_per_mtok: f64,
+    /// Cached input tokens, USD per million, if the catalog has a price.
     pub cached_input_usd_per_mtok: Option<f64>,
+    /// Where the price came from.
     pub source: String,
 }
 
+/// What the feature earns, at central inputs.
 #[derive(Clone, Debug, Serialize)]
 pub struct ValueReport {
+    /// The kind of value.
     pub kind: ValueKind,
+    /// The unit of value, if given.
     pub unit: Option<String>,
+    /// Interactions a month.
     pub interactions_per_month: f64,
+    /// Units of value a month (with `units_per_interaction`).
     pub units_per_month: Option<f64>,
+    /// Cost per unit of value, USD.
     pub cost_per_unit_usd: Option<f64>,
+    /// Value a month, USD (with `usd_per_unit`).
     pub value_usd_per_month: Option<f64>,
+    /// Value / cost.
     pub value_cost_ratio: Option<f64>,
 }
 
+/// The feature against the cost it replaces.
 #[derive(Clone, Debug, Serialize)]
 pub struct BaselineReport {
+    /// What it replaces.
     pub name: String,
+    /// Its monthly cost, USD.
     pub monthly_usd: f64,
+    /// The feature's mean month (simulated, else at central inputs), USD.
     pub feature_mean_monthly_usd: f64,
+    /// The feature's mean month minus the baseline, USD.
     pub difference_usd: f64,
 }
 
@@ -154,6 +201,7 @@ pub struct BaselineReport {
 pub struct Breach {
     /// The policy threshold's name.
     pub threshold: String,
+    /// The threshold's value.
     pub value: f64,
     /// Share of simulated months beyond it; `None` (null) where the
     /// threshold does not apply (a cost/revenue ratio with no revenue, an
@@ -173,8 +221,11 @@ pub const MIN_TAIL_MONTHS: f64 = 10.0;
 /// What a stress scenario does to the month at the policy's confidence.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ScenarioEffect {
+    /// The scenario's name.
     pub scenario: String,
+    /// Its chance per month, as the spec gives it.
     pub chance: f64,
+    /// Share of simulated months in which it happened.
     pub happened_share: f64,
     /// The month at `confidence` in the trials where it happened, minus
     /// that in the trials where it did not.
@@ -220,21 +271,30 @@ impl ScenarioEffect {
     }
 }
 
+/// The feature's share of the infrastructure budget.
 #[derive(Clone, Debug, Serialize)]
 pub struct BudgetShare {
+    /// The infrastructure budget, USD a month.
     pub infra_monthly_budget_usd: f64,
+    /// The month at the policy's confidence over that budget (`None`: no budget).
     pub share_at_confidence: Option<f64>,
 }
 
+/// An input the figures rest on.
 #[derive(Clone, Debug, Serialize)]
 pub struct Assumption {
+    /// Its field path.
     pub path: String,
+    /// Its value, as the reports show it.
     pub value: String,
+    /// Where it came from.
     pub origin: Origin,
 }
 
+/// Every feature of a run judged together.
 #[derive(Clone, Debug, Serialize)]
 pub struct PortfolioReport {
+    /// How many features.
     pub features: usize,
     /// The features' mean months added up.
     pub mean_monthly_usd: f64,
@@ -242,22 +302,30 @@ pub struct PortfolioReport {
     pub at_confidence_monthly_usd: f64,
     /// `None` when any feature's worst case is unbounded.
     pub worst_case_monthly_usd: Option<f64>,
+    /// The `[portfolio]` budget, if the policy sets one.
     pub monthly_budget_usd: Option<f64>,
     /// Share of the infrastructure budget, when one is known.
     pub infra_budget_share: Option<f64>,
     /// Each feature's part, largest first.
     pub shares: Vec<FeatureShare>,
+    /// The `portfolio-over-budget` findings.
     pub findings: Vec<Finding>,
+    /// The portfolio's verdict.
     pub verdict: Verdict,
 }
 
+/// One feature's part of the portfolio.
 #[derive(Clone, Debug, Serialize)]
 pub struct FeatureShare {
+    /// The feature id.
     pub feature: String,
+    /// Its month at the policy's confidence, USD.
     pub at_confidence_monthly_usd: f64,
+    /// Its share of the features' months at confidence added up.
     pub share: f64,
 }
 
+/// A limit of the spec and what it tells users.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct LimitInfo {
     /// Whom it applies to: a tier, its tenants, or the whole feature.

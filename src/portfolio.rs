@@ -1,7 +1,8 @@
 //! The portfolio: every feature a run covers, added up against one AI budget.
 //!
-//! One feature eating 40% of the infrastructure budget is how the trouble in
-//! DESIGN.md started; the portfolio is where finance sees all of them at once.
+//! A feature can look affordable alone while the features together take too
+//! much of the infrastructure budget; the portfolio is where finance sees all
+//! of them at once.
 //! The features' months at the policy's percentile are added up: that reads
 //! their bad months as coinciding (a viral week lifts every feature of the
 //! product), the cautious reading for a budget.

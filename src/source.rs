@@ -15,18 +15,22 @@ use crate::untrusted::{clean, clean_message};
 /// value that came from a built-in default rather than a file).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Loc {
+    /// 1-based line (0: not known).
     pub line: u32,
+    /// 1-based column.
     pub column: u32,
 }
 
 impl Loc {
+    /// Not known.
     pub const UNKNOWN: Loc = Loc { line: 0, column: 0 };
 
+    /// Line and column.
     pub fn new(line: u32, column: u32) -> Self {
         Loc { line, column }
     }
 
-    pub fn is_known(self) -> bool {
+    pub(crate) fn is_known(self) -> bool {
         self.line > 0
     }
 
@@ -44,14 +48,18 @@ impl Loc {
 /// A place in a named file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Span {
+    /// The file as named.
     pub file: Arc<str>,
+    /// 1-based line (0: not known).
     pub line: u32,
+    /// 1-based column.
     pub column: u32,
     /// The field's path inside the file, e.g. `tiers[0].limit.daily_tokens`.
     pub path: String,
 }
 
 impl Span {
+    /// A span of `file` at `loc`.
     pub fn new(file: &Arc<str>, loc: Loc, path: impl Into<String>) -> Self {
         Span {
             file: Arc::clone(file),
@@ -134,12 +142,19 @@ impl Serialize for ProblemCode {
 pub struct Problem {
     /// What kind of problem it is (stable; see the README).
     pub code: ProblemCode,
+    /// Where.
     pub span: Span,
+    /// What is wrong (quotes input; printed inert).
     pub message: String,
+    /// What to do about it, if costgate knows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
 
+/// A problem as printed, ruff-style: the place first (editors and CI
+/// problem matchers read `FILE:LINE:COL:`), its code in brackets at the end
+/// of the message, the hint on its own line:
+/// ``t.yaml:3:5: `tiers[0].users`: must be above 0 [out-of-range]``.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The file, the field path (keys from the input) and the message
@@ -148,7 +163,7 @@ impl fmt::Display for Problem {
         if !self.span.path.is_empty() {
             write!(f, "`{}`: ", clean(&self.span.path))?;
         }
-        write!(f, "{}", clean_message(&self.message))?;
+        write!(f, "{} [{}]", clean_message(&self.message), self.code.as_str())?;
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {}", clean_message(hint))?;
         }
@@ -164,6 +179,7 @@ pub struct Problems {
 }
 
 impl Problems {
+    /// No problem yet, in `file`.
     pub fn new(file: &Arc<str>) -> Self {
         Problems {
             file: Arc::clone(file),
@@ -171,6 +187,7 @@ impl Problems {
         }
     }
 
+    /// The file problems are reported in.
     pub fn file(&self) -> &Arc<str> {
         &self.file
     }
@@ -207,18 +224,21 @@ impl Problems {
         });
     }
 
+    /// Whether there is none.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
+    /// How many.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
-    pub fn into_vec(self) -> Vec<Problem> {
+    pub(crate) fn into_vec(self) -> Vec<Problem> {
         self.items
     }
 
+    /// Add problems found elsewhere.
     pub fn extend(&mut self, other: Vec<Problem>) {
         self.items.extend(other);
     }
@@ -244,7 +264,7 @@ pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>, n: us
     scored.into_iter().take(n).map(|(_, k)| k).collect()
 }
 
-/// "did you mean `a`, `b`?" or an empty string.
+/// "did you mean `a`, `b`?"; `None` when there is no candidate.
 pub fn did_you_mean(candidates: &[&str]) -> Option<String> {
     if candidates.is_empty() {
         None

@@ -3,6 +3,9 @@
 //! levels, and every entry carries its texts. Input problems carry the
 //! stable codes the README's table lists.
 
+#[path = "support/report.rs"]
+mod report;
+
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -66,6 +69,61 @@ fn costgate_rules_lists_the_registry() {
     assert_eq!(listed, want);
 }
 
+/// Words joined by single spaces (the output wraps long texts).
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn costgate_rules_code_prints_the_registry_entry_in_full() {
+    for d in REGISTRY {
+        let out = Command::cargo_bin("costgate")
+            .unwrap()
+            .args(["rules", d.code])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.lines().next(), Some(d.code), "{text}");
+        assert!(
+            text.contains(&format!("default level: {}\n", d.default_level.as_str())),
+            "{text}"
+        );
+        let flat = words(&text);
+        for (what, want) in [
+            ("summary", format!("summary: {}", words(d.summary))),
+            ("fix", format!("fix: {}", words(d.help))),
+            ("documentation", words(d.doc)),
+        ] {
+            assert!(flat.contains(&want), "{}: no {what} {want:?} in\n{text}", d.code);
+        }
+        // the example is a policy that sets this rule to another level
+        let example = &text[text.find("[rules]").unwrap_or_else(|| panic!("{text}"))..];
+        let example: String = example.lines().map(|l| format!("{}\n", l.trim())).collect();
+        let policy = costgate::policy::load_str("costgate.toml", &example)
+            .unwrap_or_else(|p| panic!("{}: {example}\n{p:#?}", d.code));
+        assert_ne!(policy.level(d.rule), d.default_level, "{}: {example}", d.code);
+    }
+}
+
+#[test]
+fn costgate_rules_of_an_unknown_code_is_a_usage_error_that_echoes_it_inert() {
+    let out = Command::cargo_bin("costgate")
+        .unwrap()
+        .args(["rules", "no-such-rule\u{1b}[31m\u{202e}"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("unknown rule code `no-such-rule\\u{1b}[31m\\u{202e}`"),
+        "{err}"
+    );
+    assert!(err.contains("`costgate rules` lists"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{202e}'), "{err}");
+}
+
 #[test]
 fn every_registry_entry_is_complete_and_its_code_unique() {
     let mut codes = HashSet::new();
@@ -100,25 +158,8 @@ fn the_readme_problem_table_lists_every_problem_code() {
     assert_eq!(listed, codes);
 }
 
-const SPEC: &str = "costgate: 1
-feature:
-  id: coded
-  value: {kind: revenue, unit: sale, units_per_interaction: 0.01}
-models:
-  primary: claude-haiku-4-5
-interaction:
-  input_tokens: {p50: 1000, p95: 3000}
-  output_tokens: {p50: 200, p95: 600}
-  max_calls: 2
-usage:
-  active_share: {low: 0.2, mode: 0.3, high: 0.4}
-  interactions_per_active_day: {p50: 3, p95: 10}
-tiers:
-  - name: pro
-    users: {low: 500, mode: 800, high: 1000}
-    price_usd_per_month: 20
-    model: primary
-";
+/// A spec with no problem (and no finding): the one the rules' tests use.
+const SPEC: &str = report::GOOD;
 
 /// The problems of `SPEC` with `from` replaced by `to`.
 fn problems(from: &str, to: &str) -> Vec<Problem> {
@@ -140,7 +181,7 @@ fn each_kind_of_input_problem_has_its_code() {
             "  max_calls: 2\n  max_cals: 3\n",
             ProblemCode::UnknownField,
         ),
-        ("  id: coded\n", "", ProblemCode::MissingField),
+        ("  id: good\n", "", ProblemCode::MissingField),
         (
             "price_usd_per_month: 20",
             "price_usd_per_month: twenty",
@@ -157,6 +198,11 @@ fn each_kind_of_input_problem_has_its_code() {
     for (from, to, code) in cases {
         let ps = problems(from, to);
         assert_eq!(only_code(&ps), code, "{to:?}: {ps:#?}");
+        // printed at the end of the message's line, before any hint
+        let shown = ps[0].to_string();
+        let first = shown.lines().next().unwrap();
+        assert!(first.starts_with("s.yaml:"), "{shown}");
+        assert!(first.ends_with(&format!(" [{}]", code.as_str())), "{shown}");
     }
     // the code is data: it is serialised with the problem
     let ps = problems("kind: revenue", "kind: revenu");
@@ -176,4 +222,40 @@ fn unreadable_files_and_duplicate_ids_have_their_codes() {
         panic!("two specs with one id loaded")
     };
     assert_eq!(only_code(&ps), ProblemCode::DuplicateId);
+}
+
+#[test]
+fn the_printed_errors_carry_their_problem_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        SPEC.replace("  max_calls: 2\n", "  max_calls: 2\n  max_cals: 3\n")
+            .replace("kind: revenue", "kind: revenu"),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("costgate")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("COSTGATE_TODAY", "2026-11-28")
+        .args(["check", "s.yaml", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 2, "{err}");
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.starts_with("error: s.yaml:4:") && l.ends_with(" [invalid-value]")),
+        "{err}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.starts_with("error: s.yaml:11:") && l.ends_with(" [unknown-field]")),
+        "{err}"
+    );
+    // the hint stays on its own line, after the code
+    assert!(err.lines().any(|l| l.starts_with("  hint: ")), "{err}");
 }

@@ -10,28 +10,16 @@
 #[path = "support/cmd.rs"]
 mod cmd;
 
+#[path = "support/report.rs"]
+mod report;
+
 use std::path::{Path, PathBuf};
 
-use costgate::check::{Request, run};
 use costgate::policy::{Level, Policy, Rule};
 use costgate::report::{CheckReport, github, html, junit, markdown, sarif};
-use costgate::sim::Options;
 
 fn report_of(paths: Vec<PathBuf>) -> CheckReport {
-    let catalog = costgate::pricing::builtin();
-    let policy = Policy::default();
-    let req = Request {
-        paths,
-        policy: &policy,
-        catalog: &catalog,
-        sim: Options {
-            trials: 500,
-            threads: Some(2),
-            ..Options::default()
-        },
-        today: "2026-11-28".parse().unwrap(),
-    };
-    run(&req).unwrap_or_else(|p| panic!("{p:#?}"))
+    report::check(&Policy::default(), paths, 500)
 }
 
 /// An example, with the path as a user in the repository root types it.

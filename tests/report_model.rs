@@ -5,31 +5,20 @@
 //! and the terminal says the central-inputs month sits below p50 only when
 //! it does.
 
-use std::path::{Path, PathBuf};
+#[path = "support/report.rs"]
+mod report;
 
-use costgate::check::{Request, run};
+use std::path::PathBuf;
+
 use costgate::policy::{Level, Policy, load_str};
 use costgate::report::{CheckReport, github, html, json, junit, markdown, sarif, table};
-use costgate::sim::Options;
 
 fn spec(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs").join(name)
+    report::example(name)
 }
 
 fn report_with(policy: &Policy, paths: Vec<PathBuf>) -> CheckReport {
-    let catalog = costgate::pricing::builtin();
-    let req = Request {
-        paths,
-        policy,
-        catalog: &catalog,
-        sim: Options {
-            trials: 500,
-            threads: Some(2),
-            ..Options::default()
-        },
-        today: "2026-11-28".parse().unwrap(),
-    };
-    run(&req).unwrap_or_else(|p| panic!("{p:#?}"))
+    report::check(policy, paths, 500)
 }
 
 fn policy(confidence: &str) -> Policy {
@@ -97,8 +86,11 @@ fn assert_labels(confidence: &str, hi: &str, hi_pct: &str, lo: &str, wrong: &[&s
                 &format!("at the policy&#39;s {hi_pct} confidence"),
                 &format!("revenue {lo}"),
             ],
-            "diff markdown" => &[&format!("| {hi} month |"), &format!("cost / revenue ({hi})")],
-            "diff table" => &[&format!("{hi} month")],
+            "diff markdown" => &[
+                &format!("| central inputs | bad month at {hi_pct} |"),
+                &format!("cost / revenue ({hi})"),
+            ],
+            "diff table" => &["central inputs", &format!("bad month at {hi_pct}")],
             // the rule messages: "... at p99 of the simulated month"
             "sarif" | "junit" | "github" => &[&format!("at {hi} of the simulated month")],
             _ => &[],
@@ -237,4 +229,65 @@ fn f_equal(r: &mut CheckReport, p50: f64) {
     assert!(!r.features[0].central_below_p50());
     let t = table::render(r, table::Style { color: false });
     assert!(!t.contains("below p50"), "{t}");
+}
+
+#[test]
+fn the_diff_labels_its_months_as_the_reports_do() {
+    // the diff said "typical month" and "p99 month" where every report says
+    // "central inputs" and "bad month at 99%"
+    let r = report_with(&policy("0.99"), vec![spec("support-assistant.yaml")]);
+    let d = costgate::diff::compare(&r, &r, "base", "head");
+    let t = table::render(&r, table::Style { color: false });
+    for out in [costgate::diff::render_table(&d), costgate::diff::render_markdown(&d)] {
+        assert!(!out.contains("typical"), "{out}");
+        assert!(!out.contains("p99 month"), "{out}");
+        for label in ["central inputs", "bad month at 99%"] {
+            assert!(t.contains(label), "the report says {label:?}: {t}");
+            assert!(out.contains(label), "{out}");
+        }
+    }
+}
+
+#[test]
+fn the_diff_shows_the_findings_the_reports_show() {
+    // A finding a policy exception lowered to `allow` is shown by every
+    // report (with its exception); the diff dropped every `allow` finding.
+    let mut head = with_an_excepted_finding();
+    // its own identity (the warning beside it has the same rule and path)
+    for x in &mut head.features[0].findings {
+        if x.exception.is_some() {
+            x.span.as_mut().unwrap().path = "tiers[0].limit".into();
+        }
+    }
+    let mut base = head.clone();
+    base.features[0].findings.retain(|x| x.exception.is_none());
+    let excepted = head.features[0]
+        .findings
+        .iter()
+        .find(|x| x.exception.is_some())
+        .unwrap();
+    let key = costgate::diff::finding_key;
+    let keys = |v: &[costgate::policy::Finding]| v.iter().map(key).collect::<Vec<_>>();
+    assert!(head.features[0].shown_findings().any(|x| key(x) == key(excepted)));
+    let d = costgate::diff::compare(&base, &head, "base", "head");
+    assert_eq!(keys(&d.features[0].findings_new), vec![key(excepted)]);
+    let t = costgate::diff::render_table(&d);
+    assert!(t.contains("new       allow   "), "{t}");
+    let m = costgate::diff::render_markdown(&d);
+    assert!(m.contains("an excepted finding"), "{m}");
+    // and the other way round it is resolved
+    let back = costgate::diff::compare(&head, &base, "head", "base");
+    assert_eq!(keys(&back.features[0].findings_resolved), vec![key(excepted)]);
+    // a finding at `allow` with no exception is shown by no report, nor the diff
+    let mut plain = head.clone();
+    plain.features[0].findings.iter_mut().for_each(|x| x.exception = None);
+    let hidden: Vec<_> = plain.features[0]
+        .findings
+        .iter()
+        .filter(|x| x.level == Level::Allow)
+        .collect();
+    assert!(!hidden.is_empty());
+    assert!(plain.features[0].shown_findings().all(|x| x.level != Level::Allow));
+    let d = costgate::diff::compare(&base, &plain, "base", "head");
+    assert!(d.features[0].findings_new.iter().all(|x| x.level != Level::Allow));
 }

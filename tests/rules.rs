@@ -2,61 +2,14 @@
 //! and a message that says what to change; exceptions lower, expire and
 //! are reported when unused.
 
-use costgate::check::{Request, run};
-use costgate::policy::{self, Finding, Level, Policy, Rule};
-use costgate::sim::Options;
+#[path = "support/report.rs"]
+mod report;
 
-const GOOD: &str = "costgate: 1
-feature:
-  id: good
-  value: {kind: revenue, unit: sale, units_per_interaction: 0.01}
-models:
-  primary: claude-haiku-4-5
-interaction:
-  input_tokens: {p50: 1000, p95: 3000}
-  output_tokens: {p50: 200, p95: 600}
-  max_calls: 2
-  max_input_tokens: 8000
-  max_output_tokens: 1000
-usage:
-  active_share: {low: 0.2, mode: 0.3, high: 0.4}
-  interactions_per_active_day: {p50: 3, p95: 10}
-tiers:
-  - name: free
-    users: {low: 1000, mode: 2000, high: 3000}
-    price_usd_per_month: 0
-    model: primary
-    limit:
-      daily_tokens: 20000
-      on_limit: block
-      message: \"You've used {used}/{limit} free tokens today; they reset at {reset}.\"
-  - name: pro
-    users: {low: 500, mode: 800, high: 1000}
-    price_usd_per_month: 20
-    model: primary
-    limit:
-      daily_tokens: 100000
-      on_limit: block
-      message: \"You've used {used}/{limit} tokens today; they reset at {reset}.\"
-";
+use costgate::policy::{self, Finding, Level, Policy, Rule};
+use report::GOOD;
 
 fn findings_with(yaml: &str, policy: &Policy) -> Vec<Finding> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    let catalog = costgate::pricing::builtin();
-    let req = Request {
-        paths: vec![path],
-        policy,
-        catalog: &catalog,
-        sim: Options {
-            trials: 300,
-            ..Options::default()
-        },
-        today: "2026-11-28".parse().unwrap(),
-    };
-    let mut r = run(&req).unwrap_or_else(|p| panic!("{p:#?}"));
-    r.features.remove(0).findings
+    report::findings_of(yaml, policy)
 }
 
 fn findings(yaml: &str) -> Vec<Finding> {

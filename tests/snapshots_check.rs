@@ -5,29 +5,17 @@
 #[path = "support/cmd.rs"]
 mod cmd;
 
+#[path = "support/report.rs"]
+mod built;
+
 use std::path::PathBuf;
 
-use costgate::check::{Request, run};
 use costgate::policy::Policy;
 use costgate::report::{json, table};
-use costgate::sim::Options;
 
 fn report(spec: &str) -> costgate::report::CheckReport {
-    let catalog = costgate::pricing::builtin();
-    let policy = Policy::default();
-    let req = Request {
-        paths: vec![PathBuf::from("specs").join(spec)],
-        policy: &policy,
-        catalog: &catalog,
-        sim: Options {
-            trials: 2000,
-            threads: Some(2),
-            ..Options::default()
-        },
-        today: "2026-11-28".parse().unwrap(),
-    };
     cmd::assert_in_manifest_dir();
-    run(&req).unwrap()
+    built::check(&Policy::default(), vec![PathBuf::from("specs").join(spec)], 2000)
 }
 
 #[test]

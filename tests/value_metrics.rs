@@ -1,28 +1,14 @@
 //! Cost per unit of value, value/cost, the baseline and the budget share,
 //! pinned with hand-computed figures.
 
-use costgate::check::{Request, run};
+#[path = "support/report.rs"]
+mod report;
+
 use costgate::policy::Policy;
 use costgate::report::FeatureReport;
-use costgate::sim::Options;
 
 fn feature(yaml: &str) -> FeatureReport {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    let catalog = costgate::pricing::builtin();
-    let policy = Policy::default();
-    let req = Request {
-        paths: vec![path],
-        policy: &policy,
-        catalog: &catalog,
-        sim: Options {
-            trials: 200,
-            ..Options::default()
-        },
-        today: "2026-11-28".parse().unwrap(),
-    };
-    run(&req).unwrap().features.remove(0)
+    report::feature_of(yaml, &Policy::default(), 200)
 }
 
 const SPEC: &str = "costgate: 1

@@ -31,6 +31,7 @@ pub enum PricingOrigin {
 /// What priced a run, for output.
 #[derive(Clone, Debug)]
 pub struct PricingInfo {
+    /// Where the catalog came from.
     pub origin: PricingOrigin,
     /// `pinned snapshot costgate-prices.lock.toml (LiteLLM from https://...)`.
     pub description: String,
@@ -50,15 +51,20 @@ impl PricingInfo {
 /// [`Inputs::resolve`] find it as the CLI does.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Choice<'a> {
+    /// `--policy`: the policy file.
     pub policy: Option<&'a Path>,
+    /// `--pricing`: a price source.
     pub pricing: Option<&'a str>,
 }
 
 /// The policy and the catalog a check of some spec paths uses.
 #[derive(Clone, Debug)]
 pub struct Inputs {
+    /// The policy.
     pub policy: Policy,
+    /// The price catalog.
     pub catalog: Arc<Catalog>,
+    /// Where the prices came from, for output.
     pub pricing: PricingInfo,
 }
 

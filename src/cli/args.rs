@@ -60,8 +60,8 @@ pub enum Command {
     /// Post the report as one pull-request comment that updates itself (GitHub).
     #[command(after_help = EXIT_CODES)]
     Comment(CommentArgs),
-    /// List the rule codes with their default levels.
-    Rules,
+    /// List the rule codes with their default levels, or document one rule.
+    Rules(RulesArgs),
     /// Run the simulation benchmark (speed and memory) on a spec.
     #[command(hide = true)]
     Bench(BenchArgs),
@@ -366,4 +366,11 @@ pub struct BenchArgs {
     pub runs: u32,
     #[command(flatten)]
     pub sim: SimArgs,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct RulesArgs {
+    /// A rule code (`free-tier-without-hard-cap`): print its full
+    /// documentation (default level, summary, fix, what it checks, an example).
+    pub code: Option<String>,
 }

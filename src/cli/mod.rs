@@ -9,6 +9,7 @@ mod diff;
 mod output;
 mod pricing;
 mod report;
+mod rules;
 
 use std::io::IsTerminal;
 
@@ -93,7 +94,7 @@ pub fn main() -> i32 {
         Command::Comment(a) => comment::run(a),
         Command::Report(a) => report::run(a),
         Command::Approve(a) => approve::run(a),
-        Command::Rules => rules().map(|()| 0),
+        Command::Rules(a) => rules::run(a).map(|()| 0),
         Command::Bench(a) => check::bench(a),
     });
     match result {
@@ -165,20 +166,6 @@ fn shown(m: &str) -> String {
         Ok(t) => redact_secret(&m, &t),
         Err(_) => m,
     }
-}
-
-fn rules() -> Result<(), Failure> {
-    use costgate::policy::Rule;
-    let mut o = String::new();
-    for r in Rule::ALL {
-        o.push_str(&format!(
-            "{:<28} {:<8} {}\n",
-            r.code(),
-            r.default_level().as_str(),
-            r.summary()
-        ));
-    }
-    output::print(&o)
 }
 
 /// The date expiries are judged on: today, or `COSTGATE_TODAY` (YYYY-MM-DD)

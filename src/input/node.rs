@@ -16,28 +16,42 @@ pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
 /// Deepest nesting accepted; real specs are about five levels deep.
 pub const MAX_DEPTH: usize = 64;
 
+/// A value of a parsed file with its place.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
+    /// The value.
     pub value: Value,
+    /// Where it starts.
     pub loc: Loc,
 }
 
+/// A parsed value, YAML and TOML alike.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// Null (YAML `~`, or nothing).
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A whole number.
     Int(i64),
+    /// A number with a fraction or an exponent.
     Float(f64),
+    /// A string.
     Str(String),
     /// TOML dates and times, kept as their text.
     Date(String),
+    /// A list.
     Seq(Vec<Node>),
+    /// A mapping, in the file's order.
     Map(Vec<(Key, Node)>),
 }
 
+/// A key of a mapping with its place.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Key {
+    /// The key.
     pub name: String,
+    /// Where it is.
     pub loc: Loc,
 }
 
@@ -59,7 +73,9 @@ impl Value {
 /// A parse failure with the place it happened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
+    /// Where it happened.
     pub loc: Loc,
+    /// What is wrong, in words.
     pub message: String,
 }
 

@@ -9,7 +9,9 @@ use crate::source::{Loc, ProblemCode, Problems, closest, did_you_mean};
 /// Reads the entries of one mapping, remembering which keys were asked for so
 /// that [`MapReader::finish`] can report the ones nobody asked for (typos).
 pub struct MapReader<'n> {
+    /// The mapping's field path.
     pub path: String,
+    /// Where the mapping is.
     pub loc: Loc,
     entries: &'n [(Key, Node)],
     used: Vec<bool>,
@@ -40,7 +42,7 @@ impl<'n> MapReader<'n> {
         }
     }
 
-    pub fn child_path(&self, name: &str) -> String {
+    pub(crate) fn child_path(&self, name: &str) -> String {
         if self.path.is_empty() {
             name.to_string()
         } else {
@@ -71,10 +73,12 @@ impl<'n> MapReader<'n> {
         v
     }
 
+    /// Whether the mapping has the key `name` (without marking it read).
     pub fn has(&self, name: &str) -> bool {
         self.entries.iter().any(|(k, _)| k.name == name)
     }
 
+    /// The mapping's keys, in order.
     pub fn keys(&self) -> impl Iterator<Item = &'n Key> {
         self.entries.iter().map(|(k, _)| k)
     }
@@ -102,6 +106,7 @@ impl<'n> MapReader<'n> {
     }
 }
 
+/// The field path of `name` under `path` (`a.b`; `b` at the top).
 pub fn child(path: &str, name: &str) -> String {
     if path.is_empty() {
         name.to_string()
@@ -110,7 +115,7 @@ pub fn child(path: &str, name: &str) -> String {
     }
 }
 
-pub fn index(path: &str, i: usize) -> String {
+pub(crate) fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
 }
 
@@ -234,6 +239,7 @@ pub fn whole(p: &mut Problems, node: &Node, path: &str, min: i64) -> Option<i64>
     Some(v as i64)
 }
 
+/// The string (or TOML date) at `node`; a problem otherwise.
 pub fn string(p: &mut Problems, node: &Node, path: &str) -> Option<String> {
     match &node.value {
         Value::Str(s) => Some(s.clone()),
@@ -277,7 +283,7 @@ pub fn word<T: Copy>(p: &mut Problems, node: &Node, path: &str, options: &[(&'st
     None
 }
 
-pub fn seq<'n>(p: &mut Problems, node: &'n Node, path: &str) -> Option<&'n [Node]> {
+pub(crate) fn seq<'n>(p: &mut Problems, node: &'n Node, path: &str) -> Option<&'n [Node]> {
     match &node.value {
         Value::Seq(items) => Some(items),
         other => {

@@ -12,7 +12,12 @@ pub enum Remedy {
     /// A policy exception covers it: its reason.
     Excepted(String),
     /// An approval is on file for it, covering it or not.
-    Approval { covered: bool, note: String },
+    Approval {
+        /// Whether it covers the finding.
+        covered: bool,
+        /// What the approval says, or why it does not cover.
+        note: String,
+    },
 }
 
 impl Finding {

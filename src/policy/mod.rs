@@ -21,17 +21,24 @@ use crate::spec::ValueKind;
 pub use finding::Remedy;
 pub use rules::{FeatureFacts, Finding, Level, Rule, Verdict, evaluate, verdict_of};
 
-pub const POLICY_FILE: &str = "costgate.toml";
+pub(crate) const POLICY_FILE: &str = "costgate.toml";
 
 /// Thresholds; every one can be overridden per value kind.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Thresholds {
+    /// The worst-case month may not pass this (USD).
     pub worst_case_monthly_usd: f64,
+    /// The month at `confidence` may not pass this (USD); named `p95` whatever the confidence.
     pub p95_monthly_usd: f64,
+    /// Cost / revenue above this needs an executive approval.
     pub approval_cost_revenue_ratio: f64,
+    /// Cost / revenue above this is blocked.
     pub max_cost_revenue_ratio: f64,
+    /// The worst call may not cost more than this (USD).
     pub max_cost_per_call_usd: f64,
+    /// The infrastructure budget (USD a month).
     pub infra_monthly_budget_usd: f64,
+    /// Most of the infrastructure budget a feature's month at `confidence` may take.
     pub max_infra_budget_share: f64,
     /// Largest share of a paying tier's active user-days that limits may block.
     pub max_paying_blocked_share: f64,
@@ -63,8 +70,11 @@ impl Default for Thresholds {
 pub struct PortfolioPolicy {
     /// The features' months at `confidence`, added up, must stay under this.
     pub monthly_budget_usd: Option<f64>,
+    /// Overrides the thresholds' infrastructure budget for the portfolio.
     pub infra_monthly_budget_usd: Option<f64>,
+    /// Overrides the thresholds' `max_infra_budget_share` for the portfolio.
     pub max_infra_budget_share: Option<f64>,
+    /// Where `[portfolio]` is.
     #[serde(skip)]
     pub loc: Loc,
 }
@@ -72,16 +82,24 @@ pub struct PortfolioPolicy {
 /// A threshold value and where it was set (for messages).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Set {
+    /// The threshold.
     pub value: f64,
+    /// Where it is set.
     pub loc: Loc,
 }
 
+/// A policy exception: one rule lowered to `allow` for one feature, until a day.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Exception {
+    /// The rule code.
     pub rule: String,
+    /// The feature id.
     pub feature: String,
+    /// Why.
     pub reason: String,
+    /// The last day it applies (YYYY-MM-DD).
     pub expires: String,
+    /// Where it is.
     #[serde(skip)]
     pub loc: Loc,
 }
@@ -108,16 +126,21 @@ impl Default for ApprovalPolicy {
     }
 }
 
+/// A policy (`costgate.toml`), or the built-in defaults.
 #[derive(Clone, Debug, Serialize)]
 pub struct Policy {
     /// `None`: the built-in defaults.
     pub path: Option<String>,
+    /// The thresholds (`[thresholds]`).
     pub thresholds: Thresholds,
     /// Per value kind overrides (only the keys that were given).
     #[serde(skip)]
     pub overrides: Vec<(ValueKind, Vec<(&'static str, f64)>)>,
+    /// Rule levels set by `[rules]`.
     pub levels: Vec<(Rule, Level)>,
+    /// `[[exceptions]]`.
     pub exceptions: Vec<Exception>,
+    /// `[approvals]`.
     pub approvals: ApprovalPolicy,
     /// Default pricing source (`[pricing] source`).
     pub pricing_source: Option<String>,
@@ -125,6 +148,7 @@ pub struct Policy {
     pub max_pin_age_days: Option<f64>,
     /// The budget every feature checked together is judged against.
     pub portfolio: Option<PortfolioPolicy>,
+    /// The file as named in problems (`built-in policy` when none).
     #[serde(skip)]
     pub file: Arc<str>,
     /// The allowed_signers file of `[approvals]`, read.
@@ -174,6 +198,7 @@ impl Policy {
         t
     }
 
+    /// The level of `rule`: the policy's `[rules]`, else the rule's default.
     pub fn level(&self, rule: Rule) -> Level {
         self.levels
             .iter()
@@ -181,6 +206,7 @@ impl Policy {
             .map_or(rule.default_level(), |(_, l)| *l)
     }
 
+    /// A span in the policy file; `None` for the built-in defaults or an unknown place.
     pub fn span(&self, loc: Loc, path: &str) -> Option<Span> {
         self.path.as_ref().map(|_| Span::new(&self.file, loc, path))
     }
@@ -244,6 +270,7 @@ pub fn load_file(path: &Path) -> Result<Policy, Vec<Problem>> {
     Ok(policy)
 }
 
+/// Read a policy from its TOML text (`display` names the file in problems).
 pub fn load_str(display: &str, text: &str) -> Result<Policy, Vec<Problem>> {
     let file: Arc<str> = Arc::from(display);
     let root = node::parse_toml(text).map_err(|e| {

@@ -11,15 +11,21 @@ use crate::sim::{SimResult, Typical};
 use crate::source::Span;
 use crate::spec::Spec;
 
+/// How much a finding matters: only `deny` blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
+    /// Silent.
     Allow,
+    /// Printed; does not change the verdict.
     Warn,
+    /// Needs an executive approval (exit 2 until one covers it).
     Approve,
+    /// Blocks (exit 1).
     Deny,
 }
 
 impl Level {
+    /// The policy's word for it.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Allow => "allow",
@@ -41,24 +47,43 @@ impl Serialize for Level {
 /// Findings are shown in this order within a level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
+    /// `missing-unit-economics` (see its [`RuleDef`]).
     MissingUnitEconomics,
+    /// `unbounded-worst-case` (see its [`RuleDef`]).
     UnboundedWorstCase,
+    /// `free-tier-without-hard-cap` (see its [`RuleDef`]).
     FreeTierWithoutHardCap,
+    /// `missing-limit-message` (see its [`RuleDef`]).
     MissingLimitMessage,
+    /// `generic-limit-message` (see its [`RuleDef`]).
     GenericLimitMessage,
+    /// `worst-case-over-budget` (see its [`RuleDef`]).
     WorstCaseOverBudget,
+    /// `p95-over-budget` (see its [`RuleDef`]).
     P95OverBudget,
+    /// `cost-revenue-needs-approval` (see its [`RuleDef`]).
     CostRevenueNeedsApproval,
+    /// `cost-revenue-over-max` (see its [`RuleDef`]).
     CostRevenueOverMax,
+    /// `cost-per-call-over-max` (see its [`RuleDef`]).
     CostPerCallOverMax,
+    /// `infra-budget-share` (see its [`RuleDef`]).
     InfraBudgetShare,
+    /// `costs-more-than-baseline` (see its [`RuleDef`]).
     CostsMoreThanBaseline,
+    /// `missing-call-limit` (see its [`RuleDef`]).
     MissingCallLimit,
+    /// `paying-users-blocked` (see its [`RuleDef`]).
     PayingUsersBlocked,
+    /// `stale-exception` (see its [`RuleDef`]).
     StaleException,
+    /// `unused-exception` (see its [`RuleDef`]).
     UnusedException,
+    /// `stale-pricing` (see its [`RuleDef`]).
     StalePricing,
+    /// `zero-price-model` (see its [`RuleDef`]).
     ZeroPriceModel,
+    /// `portfolio-over-budget` (see its [`RuleDef`]).
     PortfolioOverBudget,
 }
 
@@ -211,21 +236,31 @@ impl Serialize for Rule {
 /// A figure compared with a threshold (what an approval binds to).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Figure {
+    /// The figure's name (`cost_revenue_ratio`, `p95_monthly_usd`, ...).
     pub name: String,
+    /// Its value.
     pub value: f64,
+    /// The threshold it was compared with.
     pub threshold: f64,
 }
 
+/// What a rule found about a feature.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
+    /// The rule.
     pub rule: Rule,
+    /// Its level, after the policy's `[rules]` and exceptions.
     pub level: Level,
+    /// The feature id.
     pub feature: String,
+    /// What is wrong, in words.
     pub message: String,
     /// What to change.
     pub help: String,
+    /// Where in the spec (or the policy), if it points somewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub span: Option<Span>,
+    /// The figure and threshold, for findings an approval can bind to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub figure: Option<Figure>,
     /// Set when a policy exception lowered this finding to `allow`.
@@ -236,8 +271,10 @@ pub struct Finding {
     pub approval: Option<ApprovalState>,
 }
 
+/// Whether a recorded approval covers an `approve` finding.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ApprovalState {
+    /// Whether it covers it.
     pub covered: bool,
     /// Who approved and why it covers, or why it no longer does.
     pub note: String,
@@ -247,12 +284,16 @@ pub struct ApprovalState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// Nothing blocks and nothing waits for an approval.
     Pass,
+    /// An `approve` finding has no covering approval.
     NeedsApproval,
+    /// A `deny` finding.
     Blocked,
 }
 
 impl Verdict {
+    /// The exit code of `costgate check` for this verdict.
     pub fn exit_code(self) -> i32 {
         match self {
             Verdict::Pass => 0,
@@ -262,6 +303,8 @@ impl Verdict {
     }
 }
 
+/// The verdict of a set of findings: blocked by any `deny`, else waiting for
+/// any open approval, else pass.
 pub fn verdict_of(findings: &[Finding]) -> Verdict {
     if findings.iter().any(|f| f.level == Level::Deny) {
         Verdict::Blocked
@@ -274,10 +317,15 @@ pub fn verdict_of(findings: &[Finding]) -> Verdict {
 
 /// Everything the rules look at for one feature.
 pub struct FeatureFacts<'a> {
+    /// The spec.
     pub spec: &'a Spec,
+    /// Cost of a call and of an interaction per tier.
     pub unit_costs: &'a [UnitCosts],
+    /// The month at central inputs.
     pub typical: &'a Typical,
+    /// The worst-case month.
     pub worst: &'a WorstCase,
+    /// The Monte Carlo month, if simulated.
     pub sim: Option<&'a SimResult>,
     /// The catalog that priced the spec (a pinned snapshot's age is judged).
     pub pricing: &'a crate::pricing::CatalogInfo,
@@ -286,8 +334,11 @@ pub struct FeatureFacts<'a> {
 /// What a rule function reads: the feature's facts, the policy, and the
 /// figures several rules share (computed once).
 pub struct Ctx<'a> {
+    /// The feature's facts.
     pub facts: &'a FeatureFacts<'a>,
+    /// The spec (as in `facts`).
     pub spec: &'a Spec,
+    /// The policy.
     pub policy: &'a Policy,
     /// The policy's thresholds for this feature's value kind.
     pub th: Thresholds,

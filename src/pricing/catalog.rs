@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AnnouncedChange, CatalogInfo, LongContext, ModelPrice, PriceDelta, Prices};
 
+/// A set of model prices, where they came from, and the dated changes it announces.
 #[derive(Clone, Debug)]
 pub struct Catalog {
     name: String,
@@ -24,11 +25,15 @@ pub struct Catalog {
     pinned: Option<String>,
 }
 
+/// A costgate-format catalog that does not read.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct CatalogError {
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column.
     pub column: u32,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -37,22 +42,30 @@ pub struct CatalogError {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceChange {
+    /// The model id.
     pub id: String,
+    /// Its provider.
     #[serde(default)]
     pub provider: String,
     /// YYYY-MM-DD, the first day the new prices apply.
     pub starts: String,
+    /// Input tokens, USD per million.
     pub input_usd_per_mtok: f64,
+    /// Output tokens, USD per million.
     pub output_usd_per_mtok: f64,
+    /// Cached input tokens, USD per million.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_input_usd_per_mtok: Option<f64>,
+    /// Writing the prompt cache, USD per million.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_usd_per_mtok: Option<f64>,
+    /// Long-context rates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above: Option<LongContext>,
 }
 
 impl PriceChange {
+    /// The change of `id` (`provider`) to prices `p` from `starts` on.
     pub fn new(id: &str, provider: &str, starts: Date, p: Prices) -> Self {
         PriceChange {
             id: id.to_string(),
@@ -66,6 +79,7 @@ impl PriceChange {
         }
     }
 
+    /// Its prices.
     pub fn prices(&self) -> Prices {
         Prices {
             input_usd_per_mtok: self.input_usd_per_mtok,
@@ -100,9 +114,11 @@ struct CatalogFile {
     changes: Vec<PriceChange>,
 }
 
+/// The `format` of a costgate price catalog.
 pub const FORMAT: &str = "costgate-prices/1";
 
 impl Catalog {
+    /// A catalog named `name`, checked on `checked`, of `models`.
     pub fn new(name: impl Into<String>, checked: impl Into<String>, models: Vec<ModelPrice>) -> Self {
         Catalog {
             name: name.into(),
@@ -260,6 +276,7 @@ impl Catalog {
         c
     }
 
+    /// What the reports say about this catalog.
     pub fn info(&self) -> CatalogInfo {
         let name = match (&self.pinned, self.source.is_empty()) {
             (Some(file), true) => format!("pinned snapshot {file} ({})", self.name),
@@ -282,14 +299,17 @@ impl Catalog {
         &self.name
     }
 
+    /// The day the prices were checked against their source.
     pub fn checked(&self) -> &str {
         &self.checked
     }
 
+    /// The path or URL it was read from (empty: built in).
     pub fn source(&self) -> &str {
         &self.source
     }
 
+    /// The pinned snapshot it came from, if it did.
     pub fn pinned(&self) -> Option<&str> {
         self.pinned.as_deref()
     }
@@ -299,10 +319,12 @@ impl Catalog {
         self.as_of
     }
 
+    /// What importing it approximated or skipped.
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
 
+    /// Its models.
     pub fn models(&self) -> &[ModelPrice] {
         &self.models
     }
@@ -554,6 +576,7 @@ pub fn provider_family(p: &str) -> String {
     f.to_string()
 }
 
+/// Whether two provider names are the same provider (`openai` and `chatgpt`).
 pub fn same_provider(a: &str, b: &str) -> bool {
     provider_family(a) == provider_family(b)
 }

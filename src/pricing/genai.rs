@@ -38,6 +38,7 @@ use super::source::{Imported, json_index, json_key, list_some, round_price};
 use super::{LongContext, ModelPrice, PriceChange, Prices};
 use crate::source::{Loc, Problems};
 
+/// The source's name.
 pub const NAME: &str = "genai-prices";
 
 /// The providers list of a genai-prices document: the top-level list, or
@@ -113,6 +114,8 @@ struct Notes {
     unknown_constraints: Vec<String>,
 }
 
+/// Import the providers of a genai-prices document (at JSON path `base_path`),
+/// with the prices in force on `day` and the dated changes after it.
 pub fn import(providers: &[Value], base_path: &str, source: &str, day: Date, p: &mut Problems) -> Imported {
     let mut notes = Notes::default();
     let mut rx = Regexes::default();

@@ -25,6 +25,7 @@ use super::source::{Imported, json_key, list_some, round_price};
 use super::{LongContext, ModelPrice};
 use crate::source::{Loc, Problems};
 
+/// The source's name.
 pub const NAME: &str = "LiteLLM";
 
 /// Modes priced as chat models.
@@ -46,6 +47,7 @@ pub fn looks_like(root: &Map<String, Value>) -> bool {
             .any(|v| v.get("input_cost_per_token").is_some() || v.get("litellm_provider").is_some())
 }
 
+/// Import LiteLLM's price map: its chat models' prices.
 pub fn import(root: &Map<String, Value>, source: &str, p: &mut Problems) -> Imported {
     let mut models = Vec::new();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();

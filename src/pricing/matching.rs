@@ -18,12 +18,19 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum MatchRule {
+    /// The name is this.
     Equals(String),
+    /// The name starts with this.
     StartsWith(String),
+    /// The name ends with this.
     EndsWith(String),
+    /// The name contains this.
     Contains(String),
+    /// The name matches this regular expression.
     Regex(String),
+    /// Any of these rules.
     Or(Vec<MatchRule>),
+    /// Every one of these rules.
     And(Vec<MatchRule>),
 }
 

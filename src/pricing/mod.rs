@@ -28,11 +28,16 @@ pub use catalog::{Catalog, CatalogError, FORMAT, PriceChange, provider_family, s
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LongContext {
+    /// Input tokens of one request above which these rates apply.
     pub threshold_tokens: f64,
+    /// Input tokens, USD per million.
     pub input_usd_per_mtok: f64,
+    /// Output tokens, USD per million.
     pub output_usd_per_mtok: f64,
+    /// Cached input tokens, USD per million.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_input_usd_per_mtok: Option<f64>,
+    /// Writing the prompt cache, USD per million.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_usd_per_mtok: Option<f64>,
 }
@@ -41,16 +46,21 @@ pub struct LongContext {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelPrice {
+    /// The catalog's id of the model.
     pub id: String,
+    /// Its provider (`openai`, `anthropic`, ...).
     #[serde(default)]
     pub provider: String,
+    /// Other names it answers to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
     /// The source's rule for the names the model answers to (genai-prices'
     /// `match`), besides its id and aliases.
     #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_rule: Option<matching::MatchRule>,
+    /// Input tokens, USD per million.
     pub input_usd_per_mtok: f64,
+    /// Output tokens, USD per million.
     pub output_usd_per_mtok: f64,
     /// Price of a cached input token; `None`: billed at the input price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,10 +68,13 @@ pub struct ModelPrice {
     /// Price of writing a token to the prompt cache, where the vendor charges one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_usd_per_mtok: Option<f64>,
+    /// Context window in tokens, if published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_window: Option<f64>,
+    /// Most output tokens per call, if published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_output_tokens: Option<f64>,
+    /// Long-context rates, where the vendor charges them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above: Option<LongContext>,
     /// Where the price comes from (a URL or a catalog name).
@@ -72,8 +85,11 @@ pub struct ModelPrice {
 /// Per-token rates in force for one request.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rates {
+    /// Per input token, USD.
     pub input: f64,
+    /// Per output token, USD.
     pub output: f64,
+    /// Per cached input token, USD.
     pub cached_input: f64,
 }
 
@@ -146,7 +162,7 @@ impl ModelPrice {
         }
     }
 
-    pub fn set_prices(&mut self, p: Prices) {
+    pub(crate) fn set_prices(&mut self, p: Prices) {
         self.input_usd_per_mtok = p.input_usd_per_mtok;
         self.output_usd_per_mtok = p.output_usd_per_mtok;
         self.cached_input_usd_per_mtok = p.cached_input_usd_per_mtok;
@@ -175,10 +191,15 @@ impl ModelPrice {
 /// Every price of a model at one time, in USD per million tokens.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Prices {
+    /// Input tokens, USD per million.
     pub input_usd_per_mtok: f64,
+    /// Output tokens, USD per million.
     pub output_usd_per_mtok: f64,
+    /// Cached input tokens, USD per million.
     pub cached_input_usd_per_mtok: Option<f64>,
+    /// Writing the prompt cache, USD per million.
     pub cache_write_usd_per_mtok: Option<f64>,
+    /// Long-context rates.
     pub above: Option<LongContext>,
 }
 
@@ -210,7 +231,9 @@ pub struct PriceDelta {
     pub price: String,
     /// `usd_per_mtok`, or `tokens` for the long-context threshold.
     pub unit: &'static str,
+    /// The old value (`None`: not priced).
     pub from: Option<f64>,
+    /// The new value (`None`: not priced).
     pub to: Option<f64>,
 }
 
@@ -296,10 +319,13 @@ impl PriceDelta {
 /// A price change a source announced for a later day.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AnnouncedChange {
+    /// The model id.
     pub model: String,
+    /// Its provider.
     pub provider: String,
     /// YYYY-MM-DD, the first day the new prices apply.
     pub starts: String,
+    /// Each price that changes.
     pub prices: Vec<PriceDelta>,
 }
 
@@ -319,16 +345,20 @@ impl AnnouncedChange {
 /// The spec's models with the prices they resolved to.
 #[derive(Clone, Debug, Serialize)]
 pub struct PricedModels {
+    /// The catalog that priced them.
     pub catalog: CatalogInfo,
+    /// One per entry of `models:`, in the spec's order.
     pub models: Vec<PricedModel>,
 }
 
+/// One entry of `models:` and its price.
 #[derive(Clone, Debug, Serialize)]
 pub struct PricedModel {
     /// The key under `models:`.
     pub key: String,
     /// The name written in the spec.
     pub requested: String,
+    /// The catalog's price.
     pub price: ModelPrice,
 }
 
@@ -366,11 +396,14 @@ pub struct ZeroPriced {
     pub requested: String,
     /// The catalog entry that priced it.
     pub entry: String,
+    /// Its provider.
     pub provider: String,
+    /// Where the price came from.
     pub source: String,
 }
 
 impl PricedModels {
+    /// The price of the model under `key` (validated, so known).
     pub fn get(&self, key: &str) -> &ModelPrice {
         &self
             .models

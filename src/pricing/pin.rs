@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::{Catalog, ModelPrice, PriceDelta};
 use crate::source::{Loc, Problem, Span};
 
+/// The pinned snapshot's file name, looked for above the specs.
 pub const FILE: &str = "costgate-prices.lock.toml";
 
 use crate::fsutil::repo_root;
@@ -95,13 +96,16 @@ pub fn render(c: &Catalog) -> String {
 /// What changed from one snapshot to the next, model by model.
 #[derive(Debug, Default, PartialEq)]
 pub struct PinDiff {
+    /// Models only the new snapshot has.
     pub added: Vec<String>,
+    /// Models only the old snapshot has.
     pub removed: Vec<String>,
     /// `model (provider)` and each price that changed.
     pub changed: Vec<(String, Vec<PriceDelta>)>,
 }
 
 impl PinDiff {
+    /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }

@@ -21,8 +21,11 @@ use crate::untrusted::redact_url;
 /// the dated changes after it, and what it approximated.
 #[derive(Debug, Default)]
 pub struct Imported {
+    /// The prices in force on the day.
     pub models: Vec<ModelPrice>,
+    /// Dated changes after it.
     pub changes: Vec<PriceChange>,
+    /// What was approximated or skipped.
     pub notes: Vec<String>,
 }
 
@@ -30,10 +33,14 @@ pub struct Imported {
 /// about 1.5 MB, genai-prices' `data.json` about 3 MB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Where prices come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// costgate's built-in catalog.
     Builtin,
+    /// A local file.
     File(PathBuf),
+    /// A URL (downloaded).
     Url(String),
 }
 
@@ -125,8 +132,11 @@ fn read_file(path: &Path) -> Result<Vec<u8>, String> {
 /// The formats costgate reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// costgate's own TOML catalog (a pinned snapshot).
     Costgate,
+    /// LiteLLM's JSON price map.
     LiteLlm,
+    /// genai-prices' JSON data.
     GenaiPrices,
 }
 
@@ -265,7 +275,7 @@ pub fn json_key(path: &str, key: &str) -> String {
     }
 }
 
-pub fn json_index(path: &str, i: usize) -> String {
+pub(crate) fn json_index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
 }
 

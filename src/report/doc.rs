@@ -14,14 +14,18 @@ use crate::spec::Origin;
 /// A run of text with its emphasis.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inline {
+    /// Plain text.
     Text(String),
+    /// Emphasised text.
     Strong(String),
     /// A rule code, a command, a file name.
     Code(String),
 }
 
+/// A line of text made of runs.
 pub type Rich = Vec<Inline>;
 
+/// Plain text, one run.
 pub fn text(s: impl Into<String>) -> Rich {
     vec![Inline::Text(s.into())]
 }
@@ -44,20 +48,28 @@ pub fn ticks(s: &str) -> Rich {
         .collect()
 }
 
+/// One run of code.
 pub fn code(s: impl Into<String>) -> Rich {
     vec![Inline::Code(s.into())]
 }
 
+/// How a table column is aligned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Align {
+    /// Left (labels, words).
     Left,
+    /// Right (figures).
     Right,
 }
 
+/// A table of the document.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
+    /// Column headings.
     pub head: Vec<String>,
+    /// Alignment of each column.
     pub align: Vec<Align>,
+    /// The rows, a cell per column.
     pub rows: Vec<Vec<Rich>>,
 }
 
@@ -90,18 +102,26 @@ impl Table {
 /// How a figure reads against the policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tone {
+    /// Nothing to say either way.
     Neutral,
+    /// Within policy.
     Good,
+    /// Near a threshold, or a warning.
     Warn,
+    /// Beyond a threshold.
     Bad,
 }
 
+/// A figure a report leads with (the HTML report's cards).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyFigure {
+    /// What it is.
     pub label: String,
+    /// Its value, formatted.
     pub value: String,
     /// The policy line it is read against, or what it means.
     pub note: String,
+    /// How it reads against the policy.
     pub tone: Tone,
 }
 
@@ -116,21 +136,30 @@ pub enum MarkerKind {
     Policy,
 }
 
+/// A marked value on a chart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Marker {
+    /// What it is (`p95`, `worst case`, a threshold's name).
     pub label: String,
+    /// Where it is, in the chart's unit.
     pub value: f64,
+    /// Its value, formatted.
     pub shown: String,
+    /// What it stands for.
     pub kind: MarkerKind,
 }
 
+/// The unit of a chart's axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
+    /// Dollars.
     Usd,
+    /// A share (percent).
     Share,
 }
 
 impl Unit {
+    /// A value of this unit, formatted.
     pub fn fmt(self, v: f64) -> String {
         match self {
             Unit::Usd => usd(v),
@@ -143,11 +172,15 @@ impl Unit {
 /// equal widths; markers beyond `x_max` are drawn at the edge as off-scale.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
+    /// The chart's title.
     pub title: String,
+    /// The unit of its axis.
     pub unit: Unit,
+    /// The right edge of its axis.
     pub x_max: f64,
     /// Share of the simulated months in each bin.
     pub bins: Vec<f64>,
+    /// The marked values.
     pub markers: Vec<Marker>,
     /// What the chart shows.
     pub caption: String,
@@ -156,88 +189,124 @@ pub struct Chart {
     pub legend: String,
 }
 
+/// A finding as the reports show it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FindingView {
+    /// Its level.
     pub level: Level,
+    /// Its rule code.
     pub rule: String,
+    /// What is wrong.
     pub message: String,
     /// `file:line:column`.
     pub place: Option<String>,
+    /// What to do: the fix, the exception, or the approval.
     pub remedy: Remedy,
     /// Shown under the remedy when an approval no longer covers.
     pub fix: Option<String>,
 }
 
+/// The approval block of a feature: what an approval binds, and its signature.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SignOff {
     /// What the signature is asked for, in plain words.
     pub ask: String,
+    /// The fingerprint an approval of this run carries.
     pub fingerprint: String,
     /// The figures an approval binds: (what, value, threshold).
     pub figures: Vec<(String, String, String)>,
     /// Filled in from the approval on file, else blank lines to sign.
     pub by: Option<String>,
+    /// The approver's role.
     pub role: Option<String>,
+    /// The day approved.
     pub date: Option<String>,
+    /// The last day it covers.
     pub expires: Option<String>,
+    /// Why it was approved.
     pub reason: Option<String>,
     /// Whether the approval on file covers this run, and why.
     pub status: Option<String>,
     /// The command that records it.
     pub command: Option<String>,
+    /// The spec's file.
     pub file: String,
     /// Whether to lay out fields to sign: an approval is asked for, or on file.
     pub form: bool,
 }
 
+/// A block of a section.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Block {
+    /// A paragraph.
     Para(Rich),
+    /// A bullet list.
     Bullets(Vec<Rich>),
+    /// A table.
     Table(Table),
+    /// A histogram with markers.
     Chart(Chart),
+    /// The findings.
     Findings(Vec<FindingView>),
+    /// The approval block.
     SignOff(SignOff),
 }
 
+/// A titled section of a feature.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Section {
+    /// Its title.
     pub title: String,
+    /// Its blocks.
     pub blocks: Vec<Block>,
     /// Reference material a PR comment folds away (assumptions).
     pub fold: bool,
 }
 
+/// Everything a report says about one feature.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureDoc {
     /// A fragment id made of `[a-z0-9-]` only.
     pub anchor: String,
+    /// The feature id.
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// The spec file.
     pub file: String,
+    /// Its owner, if named.
     pub owner: Option<String>,
+    /// Its verdict.
     pub verdict: Verdict,
     /// The verdict in one plain sentence.
     pub headline: String,
     /// The decision asked of the reader.
     pub decision: Rich,
+    /// The figures it leads with.
     pub figures: Vec<KeyFigure>,
+    /// The sections, in order.
     pub sections: Vec<Section>,
 }
 
+/// The document every report format renders (HTML, Markdown; the terminal
+/// takes its sentences from it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Doc {
+    /// The title.
     pub title: String,
+    /// The run's verdict.
     pub verdict: Verdict,
     /// "4 features checked: 2 pass, ...".
     pub tally: String,
     /// One row per feature, when there are several.
     pub overview: Option<Table>,
+    /// One per feature.
     pub features: Vec<FeatureDoc>,
     /// Where the numbers come from: version, policy, prices, seed, trials, date.
     pub provenance: String,
 }
 
+/// The verdict in capitals, as every report labels it: `PASS`, `NEEDS APPROVAL`, `BLOCKED`.
 pub fn verdict_label(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "PASS",
@@ -326,6 +395,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// How many features were checked and how many of each verdict.
 pub fn tally(r: &CheckReport) -> String {
     let count = |v: Verdict| r.features.iter().filter(|f| f.verdict == v).count();
     format!(
@@ -337,7 +407,7 @@ pub fn tally(r: &CheckReport) -> String {
     )
 }
 
-pub fn provenance(r: &CheckReport) -> String {
+pub(crate) fn provenance(r: &CheckReport) -> String {
     let prices = r.features.first().map_or(String::new(), |f| {
         format!(" Prices: {} (checked {}).", f.pricing.name, f.pricing.checked)
     });
@@ -351,6 +421,7 @@ pub fn provenance(r: &CheckReport) -> String {
     )
 }
 
+/// The document of a check report.
 pub fn build(r: &CheckReport) -> Doc {
     // input strings made inert once, for every report built from here
     let r = &super::inert::inert(r);
@@ -421,7 +492,7 @@ fn overview(r: &CheckReport) -> Table {
     t
 }
 
-pub fn anchor(id: &str) -> String {
+pub(crate) fn anchor(id: &str) -> String {
     let a: String = id
         .chars()
         .map(|c| {
@@ -811,8 +882,8 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
         }
     }
     let c = th.confidence;
-    let bad = format!("bad month at {}", confidence_pct(c));
-    let mut t = Table::figures(&["month", "p50", &bad, "worst case", "central inputs"]);
+    let bad = fmt::bad_month(c);
+    let mut t = Table::figures(&["month", "p50", &bad, "worst case", fmt::CENTRAL_INPUTS]);
     type Row<'a> = (&'a str, String, Option<&'a Summary>, fn(f64) -> String, String);
     let rows: [Row; 4] = [
         ("cost", usd(f.typical.cost), sim.map(|s| &s.cost), usd, worst(f)),
@@ -1239,7 +1310,7 @@ fn assumptions(f: &FeatureReport) -> Section {
     }
 }
 
-pub fn finding_views(f: &FeatureReport) -> Vec<FindingView> {
+pub(crate) fn finding_views(f: &FeatureReport) -> Vec<FindingView> {
     f.shown_findings()
         .map(|x| FindingView {
             level: x.level,

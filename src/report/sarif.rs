@@ -12,7 +12,7 @@ use crate::outcome::Remedy;
 use crate::outcome::{CheckReport, FeatureReport};
 use crate::policy::{Finding, Level, Rule};
 
-pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 fn level(l: Level) -> &'static str {
     match l {

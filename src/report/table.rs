@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::doc::{month_notes, verdict_sentence};
-use crate::fmt::{self, confidence_pct, low_quantile, pct, quantile_label, signed_usd, usd};
+use crate::fmt::{self, low_quantile, pct, quantile_label, signed_usd, usd};
 use crate::outcome::{CheckReport, FeatureReport, Remedy};
 use crate::policy::{Level, Verdict};
 use crate::sim::Summary;
@@ -12,6 +12,7 @@ use crate::sim::Summary;
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
+    /// Whether to use ANSI colours.
     pub color: bool,
 }
 
@@ -54,6 +55,7 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table with these column headings.
     pub fn new(head: &[&str]) -> Self {
         Table {
             head: head.iter().map(|s| s.to_string()).collect(),
@@ -61,10 +63,12 @@ impl Table {
         }
     }
 
+    /// Add a row, a cell per column.
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
+    /// The table as text, each line after `indent`.
     pub fn render(&self, indent: &str, style: Style) -> String {
         let n = self.head.len();
         let mut w = vec![0usize; n];
@@ -120,7 +124,7 @@ fn sim_cells(s: Option<&Summary>, f: fn(f64) -> String) -> [String; 2] {
     }
 }
 
-pub fn render_feature(f: &FeatureReport, style: Style) -> String {
+pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -135,8 +139,8 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
     let sim = f.simulation.as_ref();
     let c = f.thresholds.confidence;
     let (hi, lo) = (quantile_label(c), quantile_label(low_quantile(c)));
-    let bad = format!("bad month at {}", confidence_pct(c));
-    let mut t = Table::new(&["month", "p50", &bad, "worst case", "central inputs"]);
+    let bad = fmt::bad_month(c);
+    let mut t = Table::new(&["month", "p50", &bad, "worst case", fmt::CENTRAL_INPUTS]);
     let x = sim_cells(sim.map(|s| &s.cost), usd);
     t.row(vec![
         "cost".into(),
@@ -367,6 +371,7 @@ pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> St
     }
 }
 
+/// The report as terminal text.
 pub fn render(r: &CheckReport, style: Style) -> String {
     // input strings made inert once (see `report::inert`)
     let r = &super::inert::inert(r);

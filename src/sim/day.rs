@@ -12,9 +12,13 @@ use crate::economics::{Effect, Model};
 /// `start_hour` (from the start of the month) for `hours`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RunawayLoop {
+    /// Index of the client's tier.
     pub tier: usize,
+    /// When it starts, in hours from the start of the month.
     pub start_hour: f64,
+    /// How long it runs, in hours.
     pub hours: f64,
+    /// Calls an hour.
     pub calls_per_hour: f64,
 }
 
@@ -44,6 +48,7 @@ pub struct DayShape {
 }
 
 impl DayShape {
+    /// The day shape of one trial of `m`, given its draw.
     pub fn new(m: &Model, draw: &Draw) -> DayShape {
         let days = m.days as usize;
         let mut shape = DayShape {
@@ -87,6 +92,7 @@ impl DayShape {
         shape
     }
 
+    /// Days in the month.
     pub fn days(&self) -> usize {
         self.viral.len()
     }

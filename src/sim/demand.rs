@@ -20,6 +20,7 @@ use crate::economics::{CapModel, Model};
 /// so a cached share `c` costs `(1-c)*x[0] + c*x[1] + x[2]`.
 pub type Parts = [f64; 3];
 
+/// The cost of `x` at cached share `c`.
 #[inline]
 pub fn combine(x: &Parts, c: f64) -> f64 {
     (1.0 - c) * x[0] + c * x[1] + x[2]
@@ -36,16 +37,21 @@ fn add(a: &mut Parts, b: &Parts, k: f64) {
 /// viral day). Structure of arrays; `cost[m][i]` is sample `i` at model `m`.
 #[derive(Clone, Debug, Default)]
 pub struct Samples {
+    /// Tokens of each sample.
     pub tokens: Vec<f64>,
+    /// Output tokens of each sample.
     pub out: Vec<f64>,
+    /// Cost parts of each sample, per model.
     pub cost: Vec<Vec<Parts>>,
 }
 
 impl Samples {
+    /// Number of samples.
     pub fn len(&self) -> usize {
         self.tokens.len()
     }
 
+    /// Whether there is no sample.
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
     }
@@ -55,16 +61,19 @@ impl Samples {
 /// is an ordinary day and slot `k` a viral day at `viral_multipliers[k-1]`.
 #[derive(Clone, Debug)]
 pub struct Demand {
+    /// The distinct viral multipliers, one slot each after the ordinary day.
     pub viral_multipliers: Vec<f64>,
+    /// The samples of each class.
     pub classes: Vec<Samples>,
 }
 
 impl Demand {
+    /// The class index of a slot, for power users or not.
     pub fn class(&self, slot: usize, power: bool) -> usize {
         slot * 2 + power as usize
     }
 
-    pub fn slot_of(&self, multiplier: f64) -> usize {
+    pub(crate) fn slot_of(&self, multiplier: f64) -> usize {
         self.viral_multipliers
             .iter()
             .position(|&m| m == multiplier)
@@ -146,27 +155,19 @@ pub fn stream(seed: u64, id: u64) -> ChaCha8Rng {
     r
 }
 
-pub const STREAM_CLASSES: u64 = 1 << 40;
-pub const STREAM_POOL: u64 = 1 << 41;
-pub const STREAM_PANEL: u64 = 1 << 42;
+pub(crate) const STREAM_CLASSES: u64 = 1 << 40;
+pub(crate) const STREAM_POOL: u64 = 1 << 41;
+pub(crate) const STREAM_PANEL: u64 = 1 << 42;
 /// The seeds of the batches' tables (see [`super::BATCHES`]).
 pub const STREAM_BATCH: u64 = 1 << 43;
 
 /// Samples per class of user-day in a Monte Carlo run.
 pub const CLASS_SAMPLES: usize = 32_768;
-/// Pooled interactions per user-day sample of a table (a table of `size`
-/// samples per class draws from a pool of `POOL_PER_SAMPLE * size`).
-pub const POOL_PER_SAMPLE: usize = 2;
-/// Interactions summed one by one in a user-day; past this, the rest are
-/// added at the pool's mean (their relative spread is below 1/16 of one's).
-pub(crate) const EXACT_INTERACTIONS: usize = 256;
-/// Calls drawn one by one in an interaction of the pool; past this, the rest
-/// are added at the mean of a call (so the pool's cost does not grow with
-/// `calls`; the relative spread of the rest is below 1/16 of one call's).
-pub(crate) const EXACT_CALLS: usize = 256;
+pub use crate::spec::limits::POOL_PER_SAMPLE;
+pub(crate) use crate::spec::limits::{EXACT_CALLS, EXACT_INTERACTIONS};
 /// Calls drawn, on their own stream, for the mean of a call.
 const MEAN_CALLS: usize = 16_384;
-pub const STREAM_MEAN_CALL: u64 = STREAM_POOL + 1;
+pub(crate) const STREAM_MEAN_CALL: u64 = STREAM_POOL + 1;
 
 /// The mean tokens, output tokens and cost parts (per model) of one call.
 fn mean_call(m: &Model, seed: u64) -> (f64, f64, Vec<Parts>) {
@@ -315,20 +316,28 @@ impl Pool {
 /// user-day, split into what the cap lets through and what it does not.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DayStats {
+    /// Tokens asked for.
     pub demand_tokens: f64,
     /// Within the daily cap: tokens, output tokens, cost at the tier's model
     /// and at its fallback model.
     pub sp_tok: f64,
+    /// Output tokens within the cap.
     pub sp_out: f64,
+    /// Cost parts within the cap at the tier's model.
     pub sp_p: Parts,
+    /// Cost parts within the cap at the fallback model.
     pub sp_f: Parts,
     /// Beyond the daily cap.
     pub ex_tok: f64,
+    /// Output tokens beyond the cap.
     pub ex_out: f64,
+    /// Cost parts beyond the cap at the tier's model.
     pub ex_p: Parts,
+    /// Cost parts beyond the cap at the fallback model.
     pub ex_f: Parts,
     /// Share of user-days past the cap, and past `warn_at` x cap.
     pub p_hit: f64,
+    /// Share of user-days past `warn_at` x cap.
     pub p_warn: f64,
     /// Mean tokens past the overage allowance (with nothing cut monthly).
     pub overage_tokens: f64,
@@ -336,15 +345,19 @@ pub struct DayStats {
     /// cached share and no monthly cut (for the spread that a finite number
     /// of users adds; rescaled to a trial's conditions).
     pub cost_ref: f64,
+    /// Mean squared cost of a user-day (see `cost_ref`).
     pub cost_sq: f64,
     /// Mean squared overage tokens and mean cost x overage tokens of a
     /// user-day under the same conditions (the overage revenue's spread and
     /// its correlation with the cost's).
     pub overage_sq: f64,
+    /// Mean of cost x overage tokens of a user-day (see `overage_sq`).
     pub cost_overage: f64,
 }
 
 impl DayStats {
+    /// The statistics of class samples `s` on a tier of `model` (with its
+    /// `fallback`), under its daily `cap` and overage allowance.
     pub fn new(
         s: &Samples,
         model: usize,
@@ -449,7 +462,9 @@ fn scale(x: &Parts, k: f64) -> Parts {
 pub struct UserDay {
     /// USD at base prices.
     pub cost: f64,
+    /// Tokens served.
     pub served_tokens: f64,
+    /// Tokens asked for and not served.
     pub unserved_tokens: f64,
     /// Tokens served in a degraded way (fallback model, shrunk, throttled).
     pub degraded_tokens: f64,

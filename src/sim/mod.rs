@@ -13,7 +13,6 @@
 pub mod brute;
 pub mod day;
 pub mod demand;
-pub mod limits;
 pub mod month;
 
 use rand::Rng;
@@ -24,23 +23,26 @@ use crate::economics::Model;
 use demand::stream;
 use month::{Engine, Month};
 
+/// The work limits a spec is refused past, and the engine's sizes they are
+/// computed from; defined with the spec (which is refused at decoding).
+pub use crate::spec::limits;
+pub use crate::spec::limits::{BATCH_CLASS_SAMPLES, BATCHES, DEFAULT_TRIALS};
+
+/// The seed when `--seed` is not given.
 pub const DEFAULT_SEED: u64 = 20_240_601;
-pub const DEFAULT_TRIALS: usize = 10_000;
-/// Batches of trials, each with its own demand tables (fewer when there
-/// are fewer trials).
-pub const BATCHES: usize = 32;
-/// Samples per class of user-day in each batch's demand tables.
-pub const BATCH_CLASS_SAMPLES: usize = 4096;
 
 /// How to run the simulation.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// The seed every random stream derives from.
     pub seed: u64,
+    /// Simulated months.
     pub trials: usize,
     /// `None`: all cores.
     pub threads: Option<usize>,
     /// The percentile the policy reads (its `confidence`).
     pub confidence: f64,
+    /// Whether to print progress on stderr.
     pub progress: bool,
 }
 
@@ -59,20 +61,28 @@ impl Default for Options {
 /// A distribution's summary with the Monte Carlo standard errors.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Summary {
+    /// Mean of the months.
     pub mean: Option<f64>,
     /// Standard error of the mean.
     pub mean_se: Option<f64>,
+    /// Median.
     pub p50: Option<f64>,
+    /// 90th percentile.
     pub p90: Option<f64>,
+    /// 95th percentile.
     pub p95: Option<f64>,
+    /// 99th percentile.
     pub p99: Option<f64>,
+    /// The largest month.
     pub max: Option<f64>,
     /// The figure's bad side at the policy's `confidence`, and its standard
     /// error: the `confidence` quantile of cost and cost/revenue (higher is
     /// worse), the `1 − confidence` quantile of revenue and margin (lower is
     /// worse). `at_quantile` says which quantile it is.
     pub at_confidence: Option<f64>,
+    /// Standard error of `at_confidence`.
     pub at_confidence_se: Option<f64>,
+    /// The quantile `at_confidence` is read at.
     pub at_quantile: f64,
 }
 
@@ -85,15 +95,18 @@ fn finite(x: f64) -> Option<f64> {
 pub struct Sorted(Vec<f64>);
 
 impl Sorted {
+    /// `v`, sorted.
     pub fn new(mut v: Vec<f64>) -> Self {
         v.sort_by(f64::total_cmp);
         Sorted(v)
     }
 
+    /// The values, in ascending order.
     pub fn values(&self) -> &[f64] {
         &self.0
     }
 
+    /// The `q` quantile of the values.
     pub fn quantile(&self, q: f64) -> f64 {
         let v = &self.0;
         if v.is_empty() {
@@ -129,6 +142,7 @@ impl Sorted {
         (n - idx) as f64 / n as f64
     }
 
+    /// Mean, percentiles and standard errors, with the bad side read at `confidence`.
     pub fn summary(&self, confidence: f64) -> Summary {
         let v = &self.0;
         let n = v.len() as f64;
@@ -165,13 +179,20 @@ fn ratio(cost: f64, revenue: f64) -> f64 {
     }
 }
 
+/// One tier's simulated month.
 #[derive(Clone, Debug, Serialize)]
 pub struct TierSim {
+    /// The tier.
     pub tier: String,
+    /// Its cost.
     pub cost: Summary,
+    /// Its revenue.
     pub revenue: Summary,
+    /// Its cost / revenue.
     pub cost_revenue_ratio: Summary,
+    /// Its revenue minus its cost.
     pub margin: Summary,
+    /// What its limits did to its users.
     pub effects: LimitEffects,
 }
 
@@ -183,7 +204,9 @@ pub struct LimitEffects {
     /// Shares of active user-days warned (past `warn_at`), degraded
     /// (fallback, shrink, throttle, slow mode) and blocked.
     pub user_days_warned_share: f64,
+    /// Share of active user-days degraded.
     pub user_days_degraded_share: f64,
+    /// Share of active user-days blocked.
     pub user_days_blocked_share: f64,
     /// Share of the tokens asked for that were not served.
     pub demand_unserved_share: f64,
@@ -192,52 +215,75 @@ pub struct LimitEffects {
     pub tenant_alerts: Vec<TenantAlert>,
 }
 
+/// A tenant-budget alert threshold, as simulated.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TenantAlert {
+    /// The share of the budget it fires at.
     pub at: f64,
+    /// Mean tenants crossing it a month.
     pub tenants_per_month: f64,
     /// Share of trials in which at least one tenant crossed it.
     pub trials_share: f64,
 }
 
+/// A breaker, as simulated.
 #[derive(Clone, Debug, Serialize)]
 pub struct BreakerSim {
+    /// Its field name.
     pub breaker: String,
     /// Share of trials in which it tripped at least once.
     pub trips_share: f64,
+    /// Mean days a month it was tripped.
     pub mean_days_tripped: f64,
 }
 
+/// A stress scenario, as simulated.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioSim {
+    /// Its name.
     pub scenario: String,
+    /// Its chance per month, as the spec gives it.
     pub chance: f64,
     /// Share of trials in which it happened.
     pub happened_share: f64,
     /// Monthly cost at the policy's percentile in the trials where it
     /// happened and where it did not.
     pub cost_at_confidence_with: Option<f64>,
+    /// The same, in the trials where it did not happen.
     pub cost_at_confidence_without: Option<f64>,
     /// Their Monte Carlo standard errors (`null` with fewer than two months).
     pub cost_at_confidence_with_se: Option<f64>,
+    /// The standard error of `cost_at_confidence_without`.
     pub cost_at_confidence_without_se: Option<f64>,
 }
 
 /// The distribution of the month.
 #[derive(Clone, Debug, Serialize)]
 pub struct SimResult {
+    /// The seed.
     pub seed: u64,
+    /// Simulated months.
     pub trials: usize,
+    /// The percentile the policy reads.
     pub confidence: f64,
+    /// The month's cost.
     pub cost: Summary,
+    /// Its revenue.
     pub revenue: Summary,
+    /// Its cost / revenue.
     pub cost_revenue_ratio: Summary,
+    /// Its revenue minus its cost.
     pub margin: Summary,
+    /// Per tier.
     pub tiers: Vec<TierSim>,
+    /// Per breaker.
     pub breakers: Vec<BreakerSim>,
+    /// Per stress scenario.
     pub scenarios: Vec<ScenarioSim>,
+    /// Every month's cost, sorted (the reports' histogram).
     #[serde(skip)]
     pub cost_samples: Sorted,
+    /// Every month's cost / revenue, sorted.
     #[serde(skip)]
     pub ratio_samples: Sorted,
 }
@@ -278,11 +324,14 @@ pub fn simulate(model: &Model, opts: &Options) -> SimResult {
 /// Trials `i` split into `count` consecutive batches of (nearly) equal size.
 #[derive(Clone, Copy, Debug)]
 pub struct Batches {
+    /// Batches.
     pub count: usize,
+    /// Trials.
     pub trials: usize,
 }
 
 impl Batches {
+    /// The batches of `trials` trials ([`BATCHES`], fewer for fewer trials).
     pub fn new(trials: usize) -> Self {
         Batches {
             count: BATCHES.min(trials).max(1),
@@ -290,6 +339,7 @@ impl Batches {
         }
     }
 
+    /// The batch of trial `i`.
     pub fn of(&self, i: usize) -> usize {
         i * self.count / self.trials.max(1)
     }
@@ -494,22 +544,36 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
 /// The typical month: every quantity at its central value, no scenario.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Typical {
+    /// Cost.
     pub cost: f64,
+    /// Revenue.
     pub revenue: f64,
+    /// Cost / revenue (`None`: no revenue).
     pub cost_revenue_ratio: Option<f64>,
+    /// Revenue minus cost.
     pub margin: f64,
+    /// Per tier.
     pub tiers: Vec<TypicalTier>,
 }
 
+/// One tier's month at central values.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TypicalTier {
+    /// The tier.
     pub tier: String,
+    /// Its users (tenants times users per tenant).
     pub users: f64,
+    /// Its cost.
     pub cost: f64,
+    /// Its revenue: subscriptions and overage.
     pub revenue: f64,
+    /// Subscriptions.
     pub subscription_revenue: f64,
+    /// Overage billing.
     pub overage_revenue: f64,
+    /// Cost / revenue (`None`: no revenue).
     pub cost_revenue_ratio: Option<f64>,
+    /// Revenue minus cost.
     pub margin: f64,
 }
 

@@ -19,23 +19,27 @@ use crate::dist::{Dist, open01};
 use crate::economics::{BudgetModel, Customers, Effect, Model};
 use crate::spec::OnLimit;
 
-/// Panel users per tier with a monthly cap.
-pub const PANEL_USERS: usize = 2048;
+pub use crate::spec::limits::{PANEL_USERS, TENANT_REPS};
 
 /// The shared quantities of one trial.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Draw {
     /// Per tier: users, or users of each tenant.
     pub customers: Vec<TierDraw>,
+    /// Share of users active (each day of the trial).
     pub active: f64,
+    /// Share of input billed at the cached rate.
     pub cached: f64,
     /// Scenarios that happen, with when.
     pub events: Vec<Event>,
 }
 
+/// One tier's customers in a trial.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TierDraw {
+    /// Users.
     Users(f64),
+    /// The users of each tenant.
     Tenants(Vec<f64>),
     /// More tenants than [`TENANT_REPS`]: representative tenants, stratified
     /// over `users_per_tenant`, each standing for `weight` tenants. `users`
@@ -43,13 +47,17 @@ pub enum TierDraw {
     /// mean size of the tenants it stands for (what they cost together),
     /// whose spread over trials is that of `weight` independent tenants.
     Sampled {
+        /// Each representative's own users.
         users: Vec<f64>,
+        /// The mean size of the tenants each stands for.
         mass: Vec<f64>,
+        /// Tenants each representative stands for.
         weight: f64,
     },
 }
 
 impl TierDraw {
+    /// The tier's users in all.
     pub fn users(&self) -> f64 {
         match self {
             TierDraw::Users(n) => *n,
@@ -87,9 +95,6 @@ impl TierDraw {
     }
 }
 
-/// Tenants of a tier simulated one by one; past this, the tier's tenants are
-/// simulated through this many representatives (see [`TenantStrata`]).
-pub const TENANT_REPS: usize = 64;
 /// Points per stratum when the strata's moments are computed.
 const STRATUM_POINTS: usize = 64;
 
@@ -134,8 +139,10 @@ impl TenantStrata {
     }
 }
 
+/// A scenario that happens in a trial.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
+    /// Index of the scenario.
     pub scenario: usize,
     /// Start, in hours from the start of the month (days start at 24 x d).
     pub start_hour: f64,
@@ -144,8 +151,11 @@ pub struct Event {
 /// What one month came to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Month {
+    /// Cost, USD.
     pub cost: f64,
+    /// Revenue, USD.
     pub revenue: f64,
+    /// Per tier.
     pub tiers: Vec<TierMonth>,
     /// Days each breaker tripped.
     pub breaker_days: Vec<u32>,
@@ -153,25 +163,39 @@ pub struct Month {
     pub happened: Vec<bool>,
 }
 
+/// One tier's month.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TierMonth {
+    /// Cost, USD.
     pub cost: f64,
+    /// Subscriptions, USD.
     pub subscription_revenue: f64,
+    /// Overage billing, USD.
     pub overage_revenue: f64,
+    /// Users.
     pub users: f64,
+    /// Active user-days.
     pub user_days: f64,
+    /// User-days warned (past `warn_at`).
     pub warned_user_days: f64,
+    /// User-days degraded (fallback, shrink, throttle, slow mode).
     pub degraded_user_days: f64,
+    /// User-days blocked.
     pub blocked_user_days: f64,
+    /// Users who hit a limit at least once.
     pub users_hit: f64,
+    /// Tokens asked for.
     pub demand_tokens: f64,
+    /// Tokens served.
     pub served_tokens: f64,
+    /// Tokens not served.
     pub unserved_tokens: f64,
     /// Per alert threshold of the tenant budget: tenants that crossed it.
     pub tenant_alerts: Vec<f64>,
 }
 
 impl TierMonth {
+    /// Subscriptions and overage, USD.
     pub fn revenue(&self) -> f64 {
         self.subscription_revenue + self.overage_revenue
     }
@@ -179,7 +203,9 @@ impl TierMonth {
 
 /// The prepared engine for one feature.
 pub struct Engine<'m> {
+    /// The priced feature.
     pub model: &'m Model,
+    /// The demand tables.
     pub demand: Demand,
     /// [tier][class] at the central cached share.
     stats: Vec<Vec<DayStats>>,
@@ -434,11 +460,11 @@ impl<'m> Engine<'m> {
     /// users gives a day's total (Monte Carlo); `None` gives the expectation.
     ///
     /// The month is read top-down: the day shape (scenarios), the monthly
-    /// caps' cut, then each day: each tier's day ([`Self::tier_day`]), the
-    /// runaway loops ([`Self::loop_day`]), the worst-case bound, the
+    /// caps' cut, then each day: each tier's day (`Self::tier_day`), the
+    /// runaway loops (`Self::loop_day`), the worst-case bound, the
     /// breakers ([`trip_breakers`]) and the day's settlement into the month
-    /// and the tenants' budgets ([`Self::settle_day`]); last the month's
-    /// users and revenue ([`Self::settle_month`]).
+    /// and the tenants' budgets (`Self::settle_day`); last the month's
+    /// users and revenue (`Self::settle_month`).
     pub fn month(&self, draw: &Draw, mut noise: Option<&mut ChaCha8Rng>) -> Month {
         let m = self.model;
         let shape = DayShape::new(m, draw);

@@ -38,6 +38,9 @@ const AT_LEAST_ONE: Range = Range {
     what: "a count of at least 1",
 };
 
+/// Decode a parsed spec (`file` names it in problems): every problem of the
+/// tree at once, and a spec too large to simulate refused
+/// ([`super::limits`]).
 pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
     let mut p = Problems::new(file);
     let spec = decode_root(&mut p, file, root);
@@ -45,7 +48,7 @@ pub fn decode(file: &Arc<str>, root: &Node) -> Result<Spec, Vec<Problem>> {
     // refused here, before anything runs.
     if let Some(s) = &spec
         && p.is_empty()
-        && let Err(e) = crate::sim::limits::check(s, crate::sim::DEFAULT_TRIALS)
+        && let Err(e) = super::limits::check(s, super::limits::DEFAULT_TRIALS)
     {
         p.push_as(ProblemCode::OutOfRange, e.loc, &e.path, e.message, Some(e.hint));
     }

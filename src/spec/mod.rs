@@ -6,6 +6,7 @@
 //! price catalog later, by [`crate::pricing::resolve`].
 
 mod decode;
+pub mod limits;
 
 use std::sync::Arc;
 
@@ -25,16 +26,34 @@ pub const FORMAT_VERSION: i64 = 1;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Origin {
     /// Written in the spec, at this place.
-    Spec { line: u32, column: u32 },
+    Spec {
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+    },
     /// Calibrated from logs: the spec marks it `measured: "..."`.
-    Measured { line: u32, column: u32, note: String },
+    Measured {
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+        /// The spec's `measured:` note (where the figure was calibrated).
+        note: String,
+    },
     /// Not in the spec: costgate's documented default.
     Default,
     /// A price catalog's entry for the model (named as the catalog names it).
-    Catalog { entry: String, source: String },
+    Catalog {
+        /// The catalog entry's name.
+        entry: String,
+        /// The catalog it came from (built-in, a pinned snapshot, a source).
+        source: String,
+    },
 }
 
 impl Origin {
+    /// A number written in the spec at `loc`.
     pub fn at(loc: Loc) -> Self {
         Origin::Spec {
             line: loc.line,
@@ -42,6 +61,8 @@ impl Origin {
         }
     }
 
+    /// The origin's kind, as the reports' assumption tables name it:
+    /// `spec`, `measured`, `default` or `catalog`.
     pub fn label(&self) -> &'static str {
         match self {
             Origin::Spec { .. } => "spec",
@@ -55,15 +76,19 @@ impl Origin {
 /// An uncertain quantity with its place in the spec.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Quantity {
+    /// Its distribution.
     pub dist: Dist,
+    /// Its field path in the spec (`interaction.input_tokens`).
     pub path: String,
+    /// Where it is written (`Loc::UNKNOWN`: defaulted).
     #[serde(skip)]
     pub loc: Loc,
+    /// Where the number came from.
     pub origin: Origin,
 }
 
 impl Quantity {
-    pub fn default_fixed(value: f64, path: &str) -> Self {
+    pub(crate) fn default_fixed(value: f64, path: &str) -> Self {
         Quantity {
             dist: Dist::fixed(value),
             path: path.to_string(),
@@ -72,6 +97,7 @@ impl Quantity {
         }
     }
 
+    /// The central value the month at central inputs reads (median, or mode).
     pub fn central(&self) -> f64 {
         self.dist.central()
     }
@@ -80,55 +106,81 @@ impl Quantity {
 /// A plain number with its place in the spec.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Num {
+    /// The number.
     pub value: f64,
+    /// Where it is written.
     #[serde(skip)]
     pub loc: Loc,
+    /// Its field path in the spec.
     #[serde(skip)]
     pub path: String,
 }
 
+/// A validated unit-economics spec: one AI feature, its models, usage and tiers.
 #[derive(Clone, Debug, Serialize)]
 pub struct Spec {
+    /// The file it was read from, as given (names it in problems and reports).
     pub file: Arc<str>,
+    /// `feature:`: what the feature is and what it earns.
     pub feature: Feature,
+    /// `models:`, in the spec's order.
     pub models: Vec<ModelDef>,
+    /// `interaction:`: calls and tokens per interaction, and their limits.
     pub interaction: Interaction,
+    /// `usage:`: how active users are.
     pub usage: Usage,
+    /// `tiers:`: who pays what, on which model, under which limits.
     pub tiers: Vec<Tier>,
+    /// `breakers:`: daily spend circuit breakers.
     pub breakers: Breakers,
+    /// `scenarios:`: the stress scenarios the simulation draws.
     pub scenarios: Vec<Scenario>,
 }
 
 impl Spec {
+    /// A [`Span`] in this spec's file.
     pub fn span(&self, loc: Loc, path: &str) -> Span {
         Span::new(&self.file, loc, path)
     }
 
+    /// The entry of `models:` with this key.
     pub fn model(&self, key: &str) -> Option<&ModelDef> {
         self.models.iter().find(|m| m.key == key)
     }
 }
 
+/// `feature:`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Feature {
+    /// Stable id (matches findings, exceptions, approvals and diffs across runs).
     pub id: String,
+    /// Display name (the id when not given).
     pub name: String,
+    /// The owning team, if given.
     pub owner: Option<String>,
+    /// What the feature earns (`value:`); `None` is the `missing-unit-economics` finding.
     pub value: Option<ValueDef>,
+    /// What it replaces, and that cost (`baseline:`).
     pub baseline: Option<Baseline>,
+    /// Where `feature:` is.
     #[serde(skip)]
     pub loc: Loc,
 }
 
+/// The kind of value a feature brings; a policy can set thresholds per kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueKind {
+    /// It earns money (subscriptions, sales).
     Revenue,
+    /// It keeps customers.
     Retention,
+    /// It is used more (engagement).
     Engagement,
 }
 
 impl ValueKind {
+    /// The spec's word for it.
     pub fn as_str(self) -> &'static str {
         match self {
             ValueKind::Revenue => "revenue",
@@ -138,30 +190,45 @@ impl ValueKind {
     }
 }
 
+/// `feature.value`.
 #[derive(Clone, Debug, Serialize)]
 pub struct ValueDef {
+    /// The kind of value.
     pub kind: ValueKind,
+    /// The unit of value (`sale`, `ticket`), if given.
     pub unit: Option<String>,
+    /// Units of value per interaction.
     pub units_per_interaction: Option<Num>,
+    /// Dollars per unit of value.
     pub usd_per_unit: Option<Num>,
+    /// Where `value:` is.
     #[serde(skip)]
     pub loc: Loc,
 }
 
+/// `feature.baseline`: what the feature replaces.
 #[derive(Clone, Debug, Serialize)]
 pub struct Baseline {
+    /// What it is (`contractors`).
     pub name: String,
+    /// Its monthly cost in USD.
     pub monthly_usd: Num,
 }
 
 /// Prices given in the spec itself (USD per million tokens).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CustomPrices {
+    /// Input tokens, USD per million.
     pub input_usd_per_mtok: f64,
+    /// Output tokens, USD per million.
     pub output_usd_per_mtok: f64,
+    /// Cached input tokens, USD per million (`None`: no cache discount).
     pub cached_input_usd_per_mtok: Option<f64>,
+    /// Writing the prompt cache, USD per million (`None`: no surcharge).
     pub cache_write_usd_per_mtok: Option<f64>,
+    /// Context window in tokens, if given.
     pub context_window: Option<f64>,
+    /// Most output tokens per call, if given.
     pub max_output_tokens: Option<f64>,
 }
 
@@ -169,45 +236,67 @@ pub struct CustomPrices {
 /// prices.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelDef {
+    /// The key tiers name it by (`primary`).
     pub key: String,
     /// The catalog name (or the key, for custom prices).
     pub name: String,
+    /// Prices given in the spec instead of a catalog name.
     pub custom: Option<CustomPrices>,
+    /// Where the entry is.
     #[serde(skip)]
     pub loc: Loc,
+    /// Its field path (`models.primary`).
     #[serde(skip)]
     pub path: String,
 }
 
+/// `interaction:`: one interaction of a user with the feature.
 #[derive(Clone, Debug, Serialize)]
 pub struct Interaction {
+    /// Model calls per interaction.
     pub calls: Quantity,
+    /// Input tokens per call.
     pub input_tokens: Quantity,
+    /// Output tokens per call.
     pub output_tokens: Quantity,
+    /// Share of input billed at the cached rate (default 0).
     pub cached_input_share: Quantity,
+    /// Hard limit on calls per interaction, if set.
     pub max_calls: Option<Num>,
+    /// Hard limit on input tokens per call, if set.
     pub max_input_tokens: Option<Num>,
+    /// Hard limit on output tokens per call, if set.
     pub max_output_tokens: Option<Num>,
+    /// Where `interaction:` is.
     #[serde(skip)]
     pub loc: Loc,
 }
 
+/// `usage:`: how often users use the feature.
 #[derive(Clone, Debug, Serialize)]
 pub struct Usage {
+    /// Days in the simulated month (default 30).
     pub days: u32,
     /// Where `days` is written (`Loc::UNKNOWN`: the default 30).
     #[serde(skip)]
     pub days_loc: Loc,
+    /// Share of users active on a given day.
     pub active_share: Quantity,
+    /// Interactions per active user-day.
     pub interactions_per_active_day: Quantity,
+    /// A minority of heavier users, if given.
     pub power_users: Option<PowerUsers>,
+    /// Where `usage:` is.
     #[serde(skip)]
     pub loc: Loc,
 }
 
+/// `usage.power_users`: a share of users who use the feature more.
 #[derive(Clone, Debug, Serialize)]
 pub struct PowerUsers {
+    /// Their share of users.
     pub share: Num,
+    /// How many times the interactions of an ordinary user they make.
     pub multiplier: Num,
 }
 
@@ -216,33 +305,49 @@ pub struct PowerUsers {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Audience {
     /// Individual users, each paying `price_usd_per_month`.
-    Users { users: Quantity },
+    Users {
+        /// How many users.
+        users: Quantity,
+    },
     /// Tenants (organisations), each paying `price_usd_per_month` and
     /// having `users_per_tenant` users.
     Tenants {
+        /// How many tenants.
         tenants: Quantity,
+        /// Users per tenant.
         users_per_tenant: Quantity,
     },
 }
 
+/// One entry of `tiers:`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Tier {
+    /// The tier's name.
     pub name: String,
+    /// Its customers: users, or tenants of users.
     pub audience: Audience,
+    /// Monthly price per user (or per tenant) in USD; `None` is a finding.
     pub price_usd_per_month: Option<Num>,
     /// Key into `models:`.
     pub model: String,
+    /// Where `model` is written.
     #[serde(skip)]
     pub model_loc: Loc,
+    /// Its per-user token cap, if any.
     pub limit: Option<Limit>,
+    /// Overage billing past a daily token count, if any.
     pub overage: Option<Overage>,
+    /// Per-tenant monthly budget, if any.
     pub tenant_budget: Option<TenantBudget>,
+    /// Where the tier is.
     #[serde(skip)]
     pub loc: Loc,
+    /// Its field path (`tiers[1]`).
     #[serde(skip)]
     pub path: String,
 }
 
+/// What a per-user limit does with demand past its cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnLimit {
@@ -257,6 +362,7 @@ pub enum OnLimit {
 }
 
 impl OnLimit {
+    /// The spec's word for it.
     pub fn as_str(self) -> &'static str {
         match self {
             OnLimit::Block => "block",
@@ -272,14 +378,21 @@ pub const DEFAULT_SHRINK_TO: f64 = 0.5;
 /// Share of demand served by `on_limit: throttle` when the spec does not say.
 pub const DEFAULT_THROTTLE_TO: f64 = 0.5;
 
+/// `tiers[].limit`: a per-user token cap.
 #[derive(Clone, Debug, Serialize)]
 pub struct Limit {
+    /// Tokens per user-day.
     pub daily_tokens: Option<Num>,
+    /// Tokens per user-month.
     pub monthly_tokens: Option<Num>,
+    /// Share of the cap at which users are warned, if given.
     pub warn_at: Option<Num>,
+    /// What happens past the cap.
     pub on_limit: OnLimit,
+    /// Where `on_limit` is written.
     #[serde(skip)]
     pub on_limit_loc: Loc,
+    /// The model key that serves demand past the cap with `fallback`.
     pub fallback_model: Option<String>,
     /// Output share kept past the cap with `shrink`.
     pub shrink_to: f64,
@@ -288,11 +401,15 @@ pub struct Limit {
     /// Where `shrink_to` / `throttle_to` are written (`Loc::UNKNOWN`: defaulted).
     #[serde(skip)]
     pub shrink_to_loc: Loc,
+    /// Where `throttle_to` is written (`Loc::UNKNOWN`: defaulted).
     #[serde(skip)]
     pub throttle_to_loc: Loc,
+    /// What users are told when they reach the cap.
     pub message: Option<Text>,
+    /// Where the limit is.
     #[serde(skip)]
     pub loc: Loc,
+    /// Its field path (`tiers[0].limit`).
     #[serde(skip)]
     pub path: String,
 }
@@ -300,19 +417,26 @@ pub struct Limit {
 /// A string with its place.
 #[derive(Clone, Debug, Serialize)]
 pub struct Text {
+    /// The string.
     pub text: String,
+    /// Where it is written.
     #[serde(skip)]
     pub loc: Loc,
+    /// Its field path.
     #[serde(skip)]
     pub path: String,
 }
 
+/// `tiers[].overage`: tokens past a daily count billed to the user.
 #[derive(Clone, Debug, Serialize)]
 pub struct Overage {
+    /// Tokens per user-day before overage billing starts.
     pub after_daily_tokens: Num,
+    /// What the user pays per 1,000 tokens past it, USD.
     pub usd_per_1k_tokens: Num,
 }
 
+/// What a tenant budget does when it is spent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnBudget {
@@ -322,44 +446,62 @@ pub enum OnBudget {
     Block,
 }
 
+/// `tiers[].tenant_budget`: a monthly budget per tenant.
 #[derive(Clone, Debug, Serialize)]
 pub struct TenantBudget {
+    /// The budget in USD per tenant-month.
     pub monthly_usd: Num,
+    /// Shares of the budget at which an alert fires (`[0.8, 1.0]`).
     pub alerts: Vec<f64>,
+    /// What happens when the budget is spent.
     pub on_limit: OnBudget,
+    /// What the tenant is told, if given.
     pub message: Option<Text>,
+    /// Where the budget is.
     #[serde(skip)]
     pub loc: Loc,
 }
 
+/// What a breaker does when it trips.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnTrip {
+    /// Service stops for the rest of the day.
     Block,
+    /// Only a share (`factor`) of the demand past the limit is served.
     Throttle,
 }
 
+/// A daily spend circuit breaker.
 #[derive(Clone, Debug, Serialize)]
 pub struct Breaker {
     /// Daily spend in USD at which it trips.
     pub limit: Num,
+    /// What it does when it trips.
     pub on_trip: OnTrip,
     /// With `throttle`: share of the demand past the limit still served.
     pub factor: f64,
+    /// What users are told when it trips, if given.
     pub message: Option<Text>,
+    /// Where it is.
     #[serde(skip)]
     pub loc: Loc,
+    /// Its field path (`breakers.feature_daily_usd`).
     #[serde(skip)]
     pub path: String,
 }
 
+/// `breakers:`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Breakers {
+    /// Trips on this feature's daily spend.
     pub feature_daily_usd: Option<Breaker>,
+    /// Trips on the daily spend of everything behind the same gateway, as this feature sees it.
     pub global_daily_usd: Option<Breaker>,
 }
 
 impl Breakers {
+    /// The breakers the spec sets, with their field names.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Breaker)> {
         [
             ("feature_daily_usd", self.feature_daily_usd.as_ref()),
@@ -370,30 +512,48 @@ impl Breakers {
     }
 }
 
+/// What a stress scenario does to the month.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ScenarioEffect {
     /// Interactions per active day x `usage_multiplier` for `days` days.
-    Viral { usage_multiplier: f64, days: u32 },
+    Viral {
+        /// Multiplier of interactions per active day.
+        usage_multiplier: f64,
+        /// How many days the spike lasts.
+        days: u32,
+    },
     /// The power-user share rises to `power_share` from a random day on.
-    PowerUserDiscovery { power_share: f64 },
+    PowerUserDiscovery {
+        /// The power users' share from then on.
+        power_share: f64,
+    },
     /// One client makes `calls_per_hour` calls for `hours_until_detected`.
     RunawayLoop {
+        /// Calls an hour.
         calls_per_hour: f64,
+        /// Hours until the loop is detected and stopped.
         hours_until_detected: f64,
         /// The tier the client belongs to (None: the least capped tier).
         tier: Option<String>,
     },
     /// Prices x `price_multiplier` from a random day on.
-    PriceIncrease { price_multiplier: f64 },
+    PriceIncrease {
+        /// Multiplier of every price.
+        price_multiplier: f64,
+    },
 }
 
+/// One entry of `scenarios:`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Scenario {
+    /// Its name.
     pub name: String,
     /// Chance per month.
     pub chance: f64,
+    /// What it does.
     pub effect: ScenarioEffect,
+    /// Where it is.
     #[serde(skip)]
     pub loc: Loc,
 }

@@ -6,40 +6,9 @@ use crate::economics::{Model, unit_costs, worst_case};
 use crate::pricing::CatalogInfo;
 use crate::sim::{self, Options};
 
-/// A spec that breaks no rule under the default policy.
-pub const GOOD: &str = "costgate: 1
-feature:
-  id: good
-  value: {kind: revenue, unit: sale, units_per_interaction: 0.01}
-models:
-  primary: claude-haiku-4-5
-interaction:
-  input_tokens: {p50: 1000, p95: 3000}
-  output_tokens: {p50: 200, p95: 600}
-  max_calls: 2
-  max_input_tokens: 8000
-  max_output_tokens: 1000
-usage:
-  active_share: {low: 0.2, mode: 0.3, high: 0.4}
-  interactions_per_active_day: {p50: 3, p95: 10}
-tiers:
-  - name: free
-    users: {low: 1000, mode: 2000, high: 3000}
-    price_usd_per_month: 0
-    model: primary
-    limit:
-      daily_tokens: 20000
-      on_limit: block
-      message: \"You've used {used}/{limit} free tokens today; they reset at {reset}.\"
-  - name: pro
-    users: {low: 500, mode: 800, high: 1000}
-    price_usd_per_month: 20
-    model: primary
-    limit:
-      daily_tokens: 100000
-      on_limit: block
-      message: \"You've used {used}/{limit} tokens today; they reset at {reset}.\"
-";
+/// A spec that breaks no rule under the default policy (shared with the
+/// integration tests: `tests/support/good.yaml`).
+pub const GOOD: &str = include_str!("../../../tests/support/good.yaml");
 
 /// The day the tests judge on.
 pub const TODAY: &str = "2026-11-28";

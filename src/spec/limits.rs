@@ -7,14 +7,40 @@
 //! The weights are calibrated on the engine (`costgate bench`, README
 //! "Accuracy and speed"): a spec at the step limit runs in under 10 s on two
 //! cores at the default trials; the memory limit keeps the peak under 1 GB.
+//!
+//! The engine's sizes (batches, samples per class, representatives, panels)
+//! are defined here, below the engine, and the engine reads them from here:
+//! decoding a spec refuses one past the limits without depending on the
+//! engine, and the estimate cannot drift from the sizes the engine uses.
 
 use std::collections::HashSet;
 
-use super::demand::{EXACT_CALLS, EXACT_INTERACTIONS, POOL_PER_SAMPLE};
-use super::month::{PANEL_USERS, TENANT_REPS};
-use super::{BATCH_CLASS_SAMPLES, BATCHES};
 use crate::source::Loc;
 use crate::spec::{Audience, ScenarioEffect, Spec};
+
+/// Simulated months when `--trials` is not given.
+pub const DEFAULT_TRIALS: usize = 10_000;
+/// Batches of trials, each with its own demand tables (fewer when there
+/// are fewer trials).
+pub const BATCHES: usize = 32;
+/// Samples per class of user-day in each batch's demand tables.
+pub const BATCH_CLASS_SAMPLES: usize = 4096;
+/// Pooled interactions per user-day sample of a table (a table of `size`
+/// samples per class draws from a pool of `POOL_PER_SAMPLE * size`).
+pub const POOL_PER_SAMPLE: usize = 2;
+/// Interactions summed one by one in a user-day; past this, the rest are
+/// added at the pool's mean (their relative spread is below 1/16 of one's).
+pub(crate) const EXACT_INTERACTIONS: usize = 256;
+/// Calls drawn one by one in an interaction of the pool; past this, the rest
+/// are added at the mean of a call (so the pool's cost does not grow with
+/// `calls`; the relative spread of the rest is below 1/16 of one call's).
+pub(crate) const EXACT_CALLS: usize = 256;
+/// Panel users per tier with a monthly cap.
+pub const PANEL_USERS: usize = 2048;
+/// Tenants of a tier simulated one by one; past this, the tier's tenants are
+/// simulated through this many representatives (see
+/// `sim::month::TenantStrata`).
+pub const TENANT_REPS: usize = 64;
 
 /// Most steps a run may take (about 10 s on two cores; see the module doc).
 pub const MAX_STEPS: f64 = 6.0e9;
@@ -26,7 +52,9 @@ pub const MAX_TRIALS: u64 = 1_000_000;
 /// The cost of simulating a spec, and the part that costs the most.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Work {
+    /// Inner steps of the engine, in all.
     pub steps: f64,
+    /// Memory held at the peak, in bytes.
     pub bytes: f64,
     /// The largest part, in words.
     pub largest: String,
@@ -35,9 +63,13 @@ pub struct Work {
 /// Why a spec cannot be simulated within the limits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TooLarge {
+    /// Where the spec is pointed at (its first tier).
     pub loc: Loc,
+    /// The field path pointed at (`tiers`).
     pub path: String,
+    /// What is too large, with the figures.
     pub message: String,
+    /// What to reduce.
     pub hint: String,
 }
 
@@ -76,7 +108,7 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
     let interactions = spec.usage.interactions_per_active_day.dist.worst(q);
 
     // Each batch of trials builds its own demand tables and panels (see
-    // `super::simulate`): `batches` sets of them, each of `CLASS_SAMPLES`
+    // `sim::simulate`): `batches` sets of them, each of `CLASS_SAMPLES`
     // samples per class drawn from a pool of `POOL_SIZE` interactions.
     let batches = BATCHES.min(trials.max(1)) as f64;
     const CLASS_SAMPLES: usize = BATCH_CLASS_SAMPLES;
@@ -181,7 +213,7 @@ pub fn check(spec: &Spec, trials: usize) -> Result<Work, TooLarge> {
     if within(&w) {
         return Ok(w);
     }
-    let default = super::DEFAULT_TRIALS;
+    let default = DEFAULT_TRIALS;
     let trials_cause = trials > default && within(&work(spec, default));
     let hint = if trials_cause {
         let n = most_trials(spec, default, trials);
