@@ -86,6 +86,7 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
     let mut out = Month {
         tiers: vec![TierMonth::default(); nt],
         breaker_days: vec![0; m.breakers.len()],
+        breaker_trips: vec![0.0; m.breakers.len()],
         happened,
         ..Month::default()
     };
@@ -223,13 +224,14 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             day_overage[u.tier] += overage;
         }
         // Breakers on the day's total (shared with the engine).
-        let scale = trip_breakers(m, &day_cost, &day_active, &mut out);
+        let sc = trip_breakers(m, &day_cost, &day_active, c, &mut out);
         for ti in 0..nt {
             let tm = &mut out.tiers[ti];
+            let (scale, kept) = (sc.cost[ti], sc.served[ti]);
             tm.cost += day_cost[ti] * scale;
-            tm.served_tokens += day_served[ti] * scale;
-            tm.unserved_tokens += day_served[ti] * (1.0 - scale);
-            tm.overage_revenue += day_overage[ti] * scale;
+            tm.served_tokens += day_served[ti] * kept;
+            tm.unserved_tokens += day_served[ti] * (1.0 - kept);
+            tm.overage_revenue += day_overage[ti] * kept;
             if let Some(b) = &m.tiers[ti].budget {
                 if tm.tenant_alerts.is_empty() {
                     tm.tenant_alerts = vec![0.0; b.alerts.len()];

@@ -10,7 +10,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::day::{DayShape, RunawayLoop, trip_breakers};
+use super::day::{DayScale, DayShape, RunawayLoop, trip_breakers};
 use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day};
 use crate::dist::stochastic_count;
 use rand_distr::Distribution;
@@ -147,8 +147,12 @@ pub struct Month {
     pub cost: f64,
     pub revenue: f64,
     pub tiers: Vec<TierMonth>,
-    /// Days each breaker tripped.
+    /// Days each breaker tripped (a user or tenant breaker: days on which
+    /// it tripped at least once).
     pub breaker_days: Vec<u32>,
+    /// Times each breaker tripped: days (feature, global), user-days (user),
+    /// tenant-days (tenant).
+    pub breaker_trips: Vec<f64>,
     /// Scenarios that happened.
     pub happened: Vec<bool>,
 }
@@ -474,8 +478,8 @@ impl<'m> Engine<'m> {
                     *c = c.min(trial.tier_users[ti] * b * today.prices);
                 }
             }
-            let scale = trip_breakers(m, &day.cost, &day.active, &mut ledger.out);
-            self.settle_day(&trial, &day, scale, &mut ledger);
+            let scale = trip_breakers(m, &day.cost, &day.active, draw.cached, &mut ledger.out);
+            self.settle_day(&trial, &day, &scale, &mut ledger);
         }
         self.settle_month(&trial, ledger.out)
     }
@@ -802,16 +806,18 @@ impl<'m> Engine<'m> {
         day.served[ti] += spend.served;
     }
 
-    /// The day, as the breakers kept a share `scale` of it, into the month;
+    /// The day, as the breakers kept it (`scale`: per tier, the share of its
+    /// cost and of its tokens), into the month;
     /// each budgeted tenant's spend into its budget, counting the alerts it
     /// crosses.
-    fn settle_day(&self, trial: &Trial, day: &DayTotals, scale: f64, ledger: &mut Ledger) {
+    fn settle_day(&self, trial: &Trial, day: &DayTotals, scale: &DayScale, ledger: &mut Ledger) {
         for (ti, t) in self.model.tiers.iter().enumerate() {
             let tm = &mut ledger.out.tiers[ti];
+            let (scale, served) = (scale.cost[ti], scale.served[ti]);
             tm.cost += day.cost[ti] * scale;
-            tm.served_tokens += day.served[ti] * scale;
-            tm.unserved_tokens += day.served[ti] * (1.0 - scale);
-            tm.overage_revenue += day.overage[ti] * scale;
+            tm.served_tokens += day.served[ti] * served;
+            tm.unserved_tokens += day.served[ti] * (1.0 - served);
+            tm.overage_revenue += day.overage[ti] * served;
             let Some(b) = &t.budget else {
                 continue;
             };
@@ -1107,6 +1113,7 @@ impl Ledger {
             out: Month {
                 tiers: vec![TierMonth::default(); m.tiers.len()],
                 breaker_days: vec![0; m.breakers.len()],
+                breaker_trips: vec![0.0; m.breakers.len()],
                 happened: shape.happened.clone(),
                 ..Month::default()
             },
