@@ -99,6 +99,9 @@ pub struct BreakerModel {
     pub throttle: Option<f64>,
     /// What it does past its limit.
     pub action: TripAction,
+    /// What the spec says it does, and whom it tells.
+    pub on_trip: OnTrip,
+    pub notify: Vec<NotifyWho>,
     /// Whether a trip pages on-call, and alerts the account manager.
     pub pages: bool,
     pub alerts_account_manager: bool,
@@ -232,6 +235,8 @@ impl Model {
                         TripAction::Fallback(b.fallback_model.as_deref().map_or(0, &mut index_of))
                     }
                 },
+                on_trip: b.on_trip,
+                notify: b.notify.clone(),
                 pages: b.notify.contains(&NotifyWho::OnCall),
                 alerts_account_manager: b.notify.contains(&NotifyWho::AccountManager),
             })
