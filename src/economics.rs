@@ -231,9 +231,7 @@ impl Model {
                     OnTrip::Throttle => TripAction::Throttle(b.factor),
                     OnTrip::Shrink => TripAction::Shrink(b.factor),
                     OnTrip::Notify => TripAction::Notify,
-                    OnTrip::Fallback => {
-                        TripAction::Fallback(b.fallback_model.as_deref().map_or(0, &mut index_of))
-                    }
+                    OnTrip::Fallback => TripAction::Fallback(b.fallback_model.as_deref().map_or(0, &mut index_of)),
                 },
                 on_trip: b.on_trip,
                 notify: b.notify.clone(),
@@ -325,7 +323,11 @@ impl Model {
             }
             TripAction::Shrink(s) => {
                 let own = price.call_cost(tin, tout, cached);
-                let out_cost = if own > 0.0 { tout * price.rates(tin).output / own } else { 0.0 };
+                let out_cost = if own > 0.0 {
+                    tout * price.rates(tin).output / own
+                } else {
+                    0.0
+                };
                 let out_tok = if tin + tout > 0.0 { tout / (tin + tout) } else { 0.0 };
                 PastTrip {
                     cost: 1.0 - (1.0 - s) * out_cost,

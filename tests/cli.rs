@@ -518,7 +518,10 @@ fn the_report_gives_trips_pages_and_alerts_per_breaker_level() {
     assert!(lv["breakers"][0]["p95_trips_per_month"].as_f64().unwrap() > 0.0);
     let text = costgate().args(["check", "--trials", "200"]).arg(&p).output().unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("user breaker user_daily_usd (fallback): trips in"), "{text}");
+    assert!(
+        text.contains("user breaker user_daily_usd (fallback): trips in"),
+        "{text}"
+    );
     assert!(text.contains("on-call pages: 30.0 a month"), "{text}");
     let md = costgate()
         .args(["check", "--trials", "200", "--format", "markdown"])
@@ -528,7 +531,11 @@ fn the_report_gives_trips_pages_and_alerts_per_breaker_level() {
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.contains("Expected on-call pages: 30.0 a month."), "{md}");
     // A policy threshold turns it into a finding that blocks.
-    std::fs::write(dir.path().join("costgate.toml"), "[thresholds]\nmax_oncall_pages_per_month = 4\n").unwrap();
+    std::fs::write(
+        dir.path().join("costgate.toml"),
+        "[thresholds]\nmax_oncall_pages_per_month = 4\n",
+    )
+    .unwrap();
     let out = costgate()
         .args(["check", "--trials", "200", "--format", "json"])
         .arg(&p)

@@ -640,7 +640,11 @@ fn trip_table_se(engine: &Engine, m: &Model, p: f64, limit: f64) -> f64 {
         let s = &engine.demand.classes[engine.demand.class(0, power)];
         let hits: Vec<f64> = s.cost[m.tiers[0].model]
             .iter()
-            .map(|x| f64::from(u8::from(costgate::sim::demand::combine(x, m.cached_share.central()) > limit)))
+            .map(|x| {
+                f64::from(u8::from(
+                    costgate::sim::demand::combine(x, m.cached_share.central()) > limit,
+                ))
+            })
             .collect();
         sd(&hits) / (hits.len() as f64).sqrt()
     };
@@ -725,7 +729,10 @@ fn a_tenant_breaker_trips_as_the_brute_force_says() {
     let (fast, slow) = months(&m, trials);
     let trips = |v: &[Month]| v.iter().map(|x| x.breaker_trips[0]).collect::<Vec<_>>();
     let s = mean(&trips(&slow));
-    assert!(s > 20.0 && s < 160.0, "the breaker must trip on some tenant-days, not all: {s}");
+    assert!(
+        s > 20.0 && s < 160.0,
+        "the breaker must trip on some tenant-days, not all: {s}"
+    );
     let engine = Engine::sampled(&m, SEED);
     let cls = &engine.demand.classes[0];
     let cost: Vec<f64> = cls.cost[m.tiers[0].model]
@@ -743,7 +750,8 @@ fn a_tenant_breaker_trips_as_the_brute_force_says() {
             })
             .collect::<Vec<_>>()
     };
-    let table = (mean(&fast_only(&spec(limit * (1.0 - rel)))) - mean(&fast_only(&spec(limit * (1.0 + rel))))).abs() / 2.0;
+    let table =
+        (mean(&fast_only(&spec(limit * (1.0 - rel)))) - mean(&fast_only(&spec(limit * (1.0 + rel))))).abs() / 2.0;
     assert_same_share("tenant breaker trips", &trips(&fast), &trips(&slow), table);
     // The month's cost: six tenants make the paired difference noisier than
     // the 0.25% the 1% test needs, so within max(1%, 4 paired SE).
@@ -798,7 +806,11 @@ fn a_user_breaker_trips_on_the_known_share_of_days() {
         let lv = r.breaker_levels.as_ref().expect("breaker levels reported");
         let b = &lv.breakers[0];
         assert_eq!(b.months_with_trip_share, 1.0, "{on}");
-        assert!((b.mean_trips_per_month - 60.0).abs() < 1e-9, "{on}: {}", b.mean_trips_per_month);
+        assert!(
+            (b.mean_trips_per_month - 60.0).abs() < 1e-9,
+            "{on}: {}",
+            b.mean_trips_per_month
+        );
         let cost = r.cost.mean.unwrap();
         assert!((cost - want).abs() < 1e-9 * want, "{on}: cost {cost} vs {want}");
         let pages = if on.starts_with("notify") { 60.0 } else { 0.0 };

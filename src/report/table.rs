@@ -265,9 +265,7 @@ pub fn render_feature(f: &FeatureReport, style: Style) -> String {
             let _ = writeln!(
                 o,
                 "  on-call pages: {:.1} a month · account-manager alerts: {:.1} a month ({:.1} of them tenant budget alerts)",
-                lv.oncall_pages_per_month,
-                lv.account_manager_alerts_per_month,
-                lv.tenant_budget_alerts_per_month
+                lv.oncall_pages_per_month, lv.account_manager_alerts_per_month, lv.tenant_budget_alerts_per_month
             );
         }
         let tripped: Vec<_> = s

@@ -147,11 +147,11 @@ pub fn trip_breakers(m: &Model, day_cost: &[f64], day_active: &[f64], cached: f6
             TripAction::Fallback(_) | TripAction::Shrink(_) => {
                 // The share of the day past the limit, re-priced tier by tier.
                 let e = (total - b.limit_usd) / total;
-                for ti in 0..nt {
+                for (ti, active) in day_active.iter().enumerate() {
                     let q = m.past_trip(b, ti, cached);
                     scale.cost[ti] *= 1.0 - e * (1.0 - q.cost);
                     scale.served[ti] *= 1.0 - e * (1.0 - q.served);
-                    out.tiers[ti].degraded_user_days += day_active[ti] * e;
+                    out.tiers[ti].degraded_user_days += active * e;
                 }
                 total = day_cost.iter().zip(&scale.cost).map(|(c, s)| c * s).sum();
             }

@@ -1526,7 +1526,8 @@ impl TripTable {
         let s2 = self.cx2[n] - self.cx2[i];
         let kept_l = l * (1.0 - q.cost);
         let cost = k * (self.cx[i] + cnt * kept_l + q.cost * s1) / nf;
-        let cost_sq = k * k * (self.cx2[i] + cnt * kept_l * kept_l + 2.0 * kept_l * q.cost * s1 + q.cost * q.cost * s2) / nf;
+        let cost_sq =
+            k * k * (self.cx2[i] + cnt * kept_l * kept_l + 2.0 * kept_l * q.cost * s1 + q.cost * q.cost * s2) / nf;
         let past_served = (self.cs[n] - self.cs[i]) - l * (self.csx[n] - self.csx[i]);
         TripDay {
             p: cnt / nf,

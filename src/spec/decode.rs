@@ -1168,7 +1168,10 @@ fn breaker(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Optio
         p.push_hint(
             on_loc,
             &child(path, "fallback_model"),
-            format!("`fallback_model` is only read with `on_trip: fallback`, not `{}`", on.as_str()),
+            format!(
+                "`fallback_model` is only read with `on_trip: fallback`, not `{}`",
+                on.as_str()
+            ),
             "set `on_trip: fallback`, or remove `fallback_model`",
         );
         return None;

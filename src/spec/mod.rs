@@ -464,7 +464,11 @@ impl Breakers {
         [
             ("user_daily_usd", BreakerLevel::User, self.user_daily_usd.as_ref()),
             ("tenant_daily_usd", BreakerLevel::Tenant, self.tenant_daily_usd.as_ref()),
-            ("feature_daily_usd", BreakerLevel::Feature, self.feature_daily_usd.as_ref()),
+            (
+                "feature_daily_usd",
+                BreakerLevel::Feature,
+                self.feature_daily_usd.as_ref(),
+            ),
             ("global_daily_usd", BreakerLevel::Global, self.global_daily_usd.as_ref()),
         ]
         .into_iter()

@@ -83,7 +83,10 @@ mod tests {
         let f = fired(&DEF, &at("user_daily_usd", 0.0001), "");
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(f[0].message.contains("an active user-day of tier"), "{}", f[0].message);
-        assert_eq!(f[0].span.as_ref().map(|s| s.path.as_str()), Some("breakers.user_daily_usd.limit"));
+        assert_eq!(
+            f[0].span.as_ref().map(|s| s.path.as_str()),
+            Some("breakers.user_daily_usd.limit")
+        );
         assert!(fired(&DEF, &at("user_daily_usd", 5.0), "").is_empty());
         let f = fired(&DEF, &at("global_daily_usd", 0.01), "");
         assert_eq!(f.len(), 1, "{f:#?}");

@@ -38,7 +38,9 @@ fn check(c: &Ctx, out: &mut Out) {
         .breakers
         .iter()
         .find(|(_, b)| b.notify.contains(&crate::spec::NotifyWho::OnCall))
-        .map_or((c.spec.feature.loc, "feature".to_string()), |(_, b)| (b.loc, b.path.clone()));
+        .map_or((c.spec.feature.loc, "feature".to_string()), |(_, b)| {
+            (b.loc, b.path.clone())
+        });
     out.push(
         &DEF,
         c.at(loc, &path),
@@ -63,14 +65,19 @@ mod tests {
     fn fires_when_the_pages_pass_the_threshold_and_only_when_it_is_set() {
         // A global breaker far below the day's spend pages on every day of
         // the month (30); one far above it never does.
-        let tight = format!("{GOOD}breakers:\n  global_daily_usd: {{limit: 0.01, on_trip: notify, notify: [on-call]}}\n");
-        let loose = format!("{GOOD}breakers:\n  global_daily_usd: {{limit: 1000000, on_trip: notify, notify: [on-call]}}\n");
+        let tight =
+            format!("{GOOD}breakers:\n  global_daily_usd: {{limit: 0.01, on_trip: notify, notify: [on-call]}}\n");
+        let loose =
+            format!("{GOOD}breakers:\n  global_daily_usd: {{limit: 1000000, on_trip: notify, notify: [on-call]}}\n");
         let policy = "[thresholds]\nmax_oncall_pages_per_month = 4\n";
         let f = fired(&DEF, &tight, policy);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(f[0].message.contains("30.0 times a month"), "{}", f[0].message);
         assert_eq!(f[0].figure.as_ref().map(|x| x.value), Some(30.0));
-        assert_eq!(f[0].span.as_ref().map(|s| s.path.as_str()), Some("breakers.global_daily_usd"));
+        assert_eq!(
+            f[0].span.as_ref().map(|s| s.path.as_str()),
+            Some("breakers.global_daily_usd")
+        );
         assert!(fired(&DEF, &loose, policy).is_empty());
         // Off by default.
         assert!(fired(&DEF, &tight, "").is_empty());
