@@ -541,3 +541,32 @@ scenarios:
         assert!((got - cost).abs() < 1e-6 * cost, "{n} tenants: cost {got} vs {cost}");
     }
 }
+
+#[test]
+fn breaker_levels_give_the_same_figures_whatever_the_thread_count() {
+    // User and tenant breakers in a represented tier (300 tenants): the same
+    // seed gives the same trips, pages, alerts and cost on 1 and 3 threads.
+    let spec = format!(
+        "{}breakers:\n  user_daily_usd: {{limit: 0.004, on_trip: throttle, factor: 0.5, notify: user}}\n  tenant_daily_usd: {{limit: 0.05, on_trip: notify, notify: [account-manager, on-call]}}\n",
+        TENANTS.replace("tenants: N", "tenants: 300").replace(
+            "interactions_per_active_day: 1",
+            "interactions_per_active_day: {p50: 1, p95: 4}"
+        )
+    );
+    let m = model(&spec);
+    let run = |threads: usize| {
+        simulate(
+            &m,
+            &Options {
+                trials: 64,
+                threads: Some(threads),
+                ..Options::default()
+            },
+        )
+    };
+    let (a, b) = (run(1), run(3));
+    let (la, lb) = (a.breaker_levels.unwrap(), b.breaker_levels.unwrap());
+    assert!(la.breakers.iter().all(|x| x.mean_trips_per_month > 0.0), "{la:?}");
+    assert_eq!(la, lb);
+    assert_eq!(a.cost.mean, b.cost.mean);
+}
