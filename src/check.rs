@@ -608,18 +608,36 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
             });
         }
     }
-    for (name, b) in spec.breakers.iter() {
-        all.push(num(
-            &b.limit,
-            match b.on_trip {
-                spec::OnTrip::Block => format!("{} a day, then blocks (breaker {name})", usd(b.limit.value)),
-                spec::OnTrip::Throttle => format!(
-                    "{} a day, then serves {} of the spend past it (breaker {name})",
-                    usd(b.limit.value),
-                    pct(b.factor)
-                ),
-            },
-        ));
+    for (name, level, b) in spec.breakers.levels() {
+        let per = match level {
+            spec::BreakerLevel::User => " a user",
+            spec::BreakerLevel::Tenant => " a tenant",
+            _ => "",
+        };
+        let mut what = match b.on_trip {
+            spec::OnTrip::Block => format!("{}{per} a day, then blocks (breaker {name})", usd(b.limit.value)),
+            spec::OnTrip::Throttle => format!(
+                "{}{per} a day, then serves {} of the spend past it (breaker {name})",
+                usd(b.limit.value),
+                pct(b.factor)
+            ),
+            spec::OnTrip::Fallback => format!(
+                "{}{per} a day, then serves the rest of the day with {} (breaker {name})",
+                usd(b.limit.value),
+                b.fallback_model.as_deref().unwrap_or_default()
+            ),
+            spec::OnTrip::Shrink => format!(
+                "{}{per} a day, then keeps {} of the output past it (breaker {name})",
+                usd(b.limit.value),
+                pct(b.factor)
+            ),
+            spec::OnTrip::Notify => format!("{}{per} a day, then notifies only (breaker {name})", usd(b.limit.value)),
+        };
+        if !b.notify.is_empty() {
+            let names: Vec<&str> = b.notify.iter().map(|w| w.as_str()).collect();
+            what.push_str(&format!("; tells {}", names.join(", ")));
+        }
+        all.push(num(&b.limit, what));
     }
     if spec.scenarios.is_empty() {
         all.push(Assumption {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::dist::Dist;
 use crate::fmt::{self, ordinal_pct};
 use crate::pricing::{ModelPrice, PricedModels};
-use crate::spec::{Audience, OnBudget, OnLimit, OnTrip, ScenarioEffect, Spec};
+use crate::spec::{Audience, BreakerLevel, NotifyWho, OnBudget, OnLimit, OnTrip, ScenarioEffect, Spec};
 
 /// The feature, priced and reduced to what the engines compute on.
 #[derive(Clone, Debug)]
@@ -48,6 +48,9 @@ pub struct Model {
     pub scenarios: Vec<ScenarioModel>,
     /// The quantile at which a count with no upper end is read for the worst case.
     pub worst_case_quantile: f64,
+    /// Whether the reports give the breakers' levels, pages and alerts
+    /// ([`crate::spec::Breakers::has_levels`]).
+    pub breaker_levels: bool,
 }
 
 /// Who a tier's customers are.
@@ -132,10 +135,47 @@ pub struct BudgetModel {
 pub struct BreakerModel {
     /// Its field name (`feature_daily_usd`).
     pub name: &'static str,
+    /// What its limit counts: a user's day, a tenant's, or the day's total.
+    pub level: BreakerLevel,
     /// The daily spend at which it trips, USD.
     pub limit_usd: f64,
     /// `None`: block; `Some(f)`: throttle, serving `f` of the demand past the limit.
     pub throttle: Option<f64>,
+    /// What it does past its limit.
+    pub action: TripAction,
+    /// What the spec says it does, and whom it tells.
+    pub on_trip: OnTrip,
+    /// Who is told when it trips.
+    pub notify: Vec<NotifyWho>,
+    /// Whether a trip pages on-call, and alerts the account manager.
+    pub pages: bool,
+    /// Whether a trip alerts the account manager.
+    pub alerts_account_manager: bool,
+}
+
+/// What a breaker does to the part of a day past its limit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TripAction {
+    /// Nothing more is served.
+    Block,
+    /// A share is still served.
+    Throttle(f64),
+    /// Served by this priced model (an index into [`Model::prices`]).
+    Fallback(usize),
+    /// Served with this share of the output kept.
+    Shrink(f64),
+    /// Nothing is cut.
+    Notify,
+}
+
+/// What is left of the part of a day past a breaker's limit: the share of
+/// its cost still spent and the share of its tokens still served.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PastTrip {
+    /// Share of its cost still spent.
+    pub cost: f64,
+    /// Share of its tokens still served.
+    pub served: f64,
 }
 
 /// A stress scenario.
@@ -244,11 +284,23 @@ impl Model {
             .collect();
         let breakers = spec
             .breakers
-            .iter()
-            .map(|(name, b)| BreakerModel {
+            .levels()
+            .map(|(name, level, b)| BreakerModel {
                 name,
+                level,
                 limit_usd: b.limit.value,
                 throttle: (b.on_trip == OnTrip::Throttle).then_some(b.factor),
+                action: match b.on_trip {
+                    OnTrip::Block => TripAction::Block,
+                    OnTrip::Throttle => TripAction::Throttle(b.factor),
+                    OnTrip::Shrink => TripAction::Shrink(b.factor),
+                    OnTrip::Notify => TripAction::Notify,
+                    OnTrip::Fallback => TripAction::Fallback(b.fallback_model.as_deref().map_or(0, &mut index_of)),
+                },
+                on_trip: b.on_trip,
+                notify: b.notify.clone(),
+                pages: b.notify.contains(&NotifyWho::OnCall),
+                alerts_account_manager: b.notify.contains(&NotifyWho::AccountManager),
             })
             .collect();
         let default_loop_tier = least_capped_tier(&tiers);
@@ -306,7 +358,52 @@ impl Model {
             breakers,
             scenarios,
             worst_case_quantile,
+            breaker_levels: spec.breakers.has_levels(),
         }
+    }
+
+    /// What breaker `b` leaves of the part of tier `ti`'s day past its
+    /// limit, at cached share `cached`. A fallback re-prices it at the ratio
+    /// of a typical call's cost at the fallback model to the tier's model; a
+    /// shrink keeps `s` of the output, the output's share of a typical call's
+    /// cost and tokens.
+    pub fn past_trip(&self, b: &BreakerModel, ti: usize, cached: f64) -> PastTrip {
+        let (tin, tout) = (self.typical_input(), self.typical_output());
+        let price = &self.prices[self.tiers[ti].model];
+        match b.action {
+            TripAction::Block => PastTrip { cost: 0.0, served: 0.0 },
+            TripAction::Throttle(f) => PastTrip { cost: f, served: f },
+            TripAction::Notify => PastTrip { cost: 1.0, served: 1.0 },
+            TripAction::Fallback(fb) => {
+                let own = price.call_cost(tin, tout, cached);
+                PastTrip {
+                    cost: if own > 0.0 {
+                        self.prices[fb].call_cost(tin, tout, cached) / own
+                    } else {
+                        1.0
+                    },
+                    served: 1.0,
+                }
+            }
+            TripAction::Shrink(s) => {
+                let own = price.call_cost(tin, tout, cached);
+                let out_cost = if own > 0.0 {
+                    tout * price.rates(tin).output / own
+                } else {
+                    0.0
+                };
+                let out_tok = if tin + tout > 0.0 { tout / (tin + tout) } else { 0.0 };
+                PastTrip {
+                    cost: 1.0 - (1.0 - s) * out_cost,
+                    served: 1.0 - (1.0 - s) * out_tok,
+                }
+            }
+        }
+    }
+
+    /// The breaker at `level`, with its index in [`Model::breakers`].
+    pub fn breaker_at(&self, level: BreakerLevel) -> Option<(usize, &BreakerModel)> {
+        self.breakers.iter().enumerate().find(|(_, b)| b.level == level)
     }
 
     /// Typical input tokens of a call: the central value, within `max_input_tokens`.
@@ -551,7 +648,7 @@ pub fn worst_case(m: &Model) -> WorstCase {
     let blocking = m
         .breakers
         .iter()
-        .filter(|b| b.throttle.is_none())
+        .filter(|b| b.action == TripAction::Block && b.level.is_day_total())
         .min_by(|a, b| a.limit_usd.total_cmp(&b.limit_usd));
     let sum: Option<f64> = tiers.iter().map(|t| t.monthly_usd).sum();
     let (monthly, by_breaker) = match (sum, blocking) {

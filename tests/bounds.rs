@@ -497,3 +497,76 @@ fn specs_are_sized_at_the_policys_default_worst_case_quantile() {
         costgate::policy::Thresholds::default().worst_case_quantile
     );
 }
+
+#[test]
+fn represented_tenants_trip_the_tenant_breaker_as_they_would_one_by_one() {
+    // Every user-day alike ($0.012, $0.024 on the 6 days of a certain x2
+    // spike); tenants of 3 users: $0.036 a day, $0.072 on a spike day. A
+    // tenant breaker at $0.05 trips on each tenant's 6 spike days: 6 trips a
+    // tenant a month, whether the tier's tenants are simulated one by one
+    // (40) or through representatives (200); blocking, a tenant's month
+    // costs 24 x 0.036 + 6 x 0.05.
+    for n in [40usize, 200] {
+        let spec = format!(
+            "costgate: 1
+feature: {{id: f, value: {{kind: revenue}}}}
+models: {{primary: {{input_usd_per_mtok: 3, output_usd_per_mtok: 15}}}}
+interaction: {{calls: 1, input_tokens: 1000, output_tokens: 200}}
+usage: {{active_share: 1, interactions_per_active_day: 2}}
+tiers:
+  - {{name: ent, tenants: {n}, users_per_tenant: 3, price_usd_per_month: 500, model: primary}}
+breakers:
+  tenant_daily_usd: {{limit: 0.05, on_trip: block, notify: [account-manager]}}
+scenarios:
+  - {{name: spike, chance: 1, usage_multiplier: 2, days: 6}}
+"
+        );
+        let r = simulate(
+            &model(&spec),
+            &Options {
+                trials: 20,
+                ..Options::default()
+            },
+        );
+        let lv = r.breaker_levels.as_ref().expect("breaker levels reported");
+        let want = 6.0 * n as f64;
+        assert!(
+            (lv.breakers[0].mean_trips_per_month - want).abs() < 1e-6 * want,
+            "{n} tenants: {} trips",
+            lv.breakers[0].mean_trips_per_month
+        );
+        assert!((lv.account_manager_alerts_per_month - want).abs() < 1e-6 * want);
+        let cost = n as f64 * (24.0 * 0.036 + 6.0 * 0.05);
+        let got = r.cost.mean.unwrap();
+        assert!((got - cost).abs() < 1e-6 * cost, "{n} tenants: cost {got} vs {cost}");
+    }
+}
+
+#[test]
+fn breaker_levels_give_the_same_figures_whatever_the_thread_count() {
+    // User and tenant breakers in a represented tier (300 tenants): the same
+    // seed gives the same trips, pages, alerts and cost on 1 and 3 threads.
+    let spec = format!(
+        "{}breakers:\n  user_daily_usd: {{limit: 0.004, on_trip: throttle, factor: 0.5, notify: user}}\n  tenant_daily_usd: {{limit: 0.05, on_trip: notify, notify: [account-manager, on-call]}}\n",
+        TENANTS.replace("tenants: N", "tenants: 300").replace(
+            "interactions_per_active_day: 1",
+            "interactions_per_active_day: {p50: 1, p95: 4}"
+        )
+    );
+    let m = model(&spec);
+    let run = |threads: usize| {
+        simulate(
+            &m,
+            &Options {
+                trials: 64,
+                threads: Some(threads),
+                ..Options::default()
+            },
+        )
+    };
+    let (a, b) = (run(1), run(3));
+    let (la, lb) = (a.breaker_levels.unwrap(), b.breaker_levels.unwrap());
+    assert!(la.breakers.iter().all(|x| x.mean_trips_per_month > 0.0), "{la:?}");
+    assert_eq!(la, lb);
+    assert_eq!(a.cost.mean, b.cost.mean);
+}

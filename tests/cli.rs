@@ -452,3 +452,103 @@ fn not_utf8_is_a_clear_error() {
         .code(65)
         .stderr(predicate::str::contains("not UTF-8"));
 }
+
+#[test]
+fn breaker_levels_are_validated_with_field_paths() {
+    let with = |b: &str| format!("{VALID}breakers:\n{b}");
+    bad(
+        "b1.yaml",
+        &with("  user_daily_usd: {limit: 1, on_trip: fallback}\n"),
+        &["breakers.user_daily_usd.fallback_model", "needs `fallback_model`"],
+    );
+    bad(
+        "b2.yaml",
+        &with("  tenant_daily_usd: {limit: 1, on_trip: fallback, fallback_model: nope}\n"),
+        &["breakers.tenant_daily_usd.fallback_model"],
+    );
+    bad(
+        "b3.yaml",
+        &with("  user_daily_usd: {limit: 1, notify: [pager]}\n"),
+        &["breakers.user_daily_usd.notify[0]", "on-call"],
+    );
+    bad(
+        "b4.yaml",
+        &with("  user_daily_usd: {limit: 1, on_trip: notify}\n"),
+        &["breakers.user_daily_usd.notify", "needs `notify`"],
+    );
+    bad(
+        "b5.yaml",
+        &with("  user_daily_usd: {limit: 1, on_trip: block, colour: red}\n"),
+        &["breakers.user_daily_usd.colour"],
+    );
+    bad(
+        "b6.yaml",
+        &with("  team_daily_usd: {limit: 1}\n"),
+        &["breakers.team_daily_usd"],
+    );
+    bad(
+        "b7.yaml",
+        &with("  global_daily_usd: {limit: 1, on_trip: panic}\n"),
+        &["breakers.global_daily_usd.on_trip", "notify"],
+    );
+}
+
+#[test]
+fn the_report_gives_trips_pages_and_alerts_per_breaker_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("levels.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "{VALID}breakers:\n  user_daily_usd: {{limit: 0.05, on_trip: fallback, fallback_model: fallback, notify: [user]}}\n  global_daily_usd: {{limit: 0.5, on_trip: notify, notify: [on-call]}}\n"
+        ),
+    )
+    .unwrap();
+    let out = costgate()
+        .args(["check", "--trials", "200", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lv = &v["features"][0]["simulation"]["breaker_levels"];
+    assert_eq!(lv["breakers"][0]["level"], "user");
+    assert_eq!(lv["breakers"][1]["on_trip"], "notify");
+    // $0.50 a day is far below the day's spend: it pages every day.
+    assert_eq!(lv["oncall_pages_per_month"].as_f64(), Some(30.0));
+    assert!(lv["breakers"][0]["p95_trips_per_month"].as_f64().unwrap() > 0.0);
+    let text = costgate().args(["check", "--trials", "200"]).arg(&p).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("user breaker user_daily_usd (fallback): trips in"),
+        "{text}"
+    );
+    assert!(text.contains("on-call pages: 30.0 a month"), "{text}");
+    let md = costgate()
+        .args(["check", "--trials", "200", "--format", "markdown"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("Expected on-call pages: 30.0 a month."), "{md}");
+    // A policy threshold turns it into a finding that blocks.
+    std::fs::write(
+        dir.path().join("costgate.toml"),
+        "[thresholds]\nmax_oncall_pages_per_month = 4\n",
+    )
+    .unwrap();
+    let out = costgate()
+        .args(["check", "--trials", "200", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v["features"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"oncall-pages-over-max"), "{rules:?}");
+    assert!(rules.contains(&"breaker-below-typical-day"), "{rules:?}");
+}

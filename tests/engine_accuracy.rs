@@ -631,3 +631,195 @@ fn tenant_budget_alerts_match_the_brute_force() {
         );
     }
 }
+
+/// The standard error, from the demand table's own samples, of the share of
+/// ordinary and power user-days (mixed at `p`) whose cost at the tier's
+/// model passes `limit`: the table's sampling error in a trip rate.
+fn trip_table_se(engine: &Engine, m: &Model, p: f64, limit: f64) -> f64 {
+    let one = |power: bool| {
+        let s = &engine.demand.classes[engine.demand.class(0, power)];
+        let hits: Vec<f64> = s.cost[m.tiers[0].model]
+            .iter()
+            .map(|x| {
+                f64::from(u8::from(
+                    costgate::sim::demand::combine(x, m.cached_share.central()) > limit,
+                ))
+            })
+            .collect();
+        sd(&hits) / (hits.len() as f64).sqrt()
+    };
+    ((1.0 - p) * one(false)).hypot(p * one(true))
+}
+
+/// The `q` quantile of an ordinary user-day's cost in the engine's table.
+fn user_day_quantile(m: &Model, q: f64) -> f64 {
+    let engine = Engine::sampled(m, SEED);
+    let s = &engine.demand.classes[0];
+    let v: Vec<f64> = s.cost[m.tiers[0].model]
+        .iter()
+        .map(|x| costgate::sim::demand::combine(x, m.cached_share.central()))
+        .collect();
+    Sorted::new(v).quantile(q)
+}
+
+#[test]
+fn a_user_breaker_trips_and_costs_as_the_brute_force_says() {
+    // 200 to 400 users, a user breaker at the 85th percentile of an ordinary
+    // user-day's cost: it trips on about 15% of ordinary user-days (more of
+    // the power users'). Per trial, the share of user-days it trips, engine
+    // against brute force (paired SE and the table's, 4 SE); the month's
+    // cost as every paired test (mean within 1%, four paired SE; p50 and p95
+    // within max(1%, 4·√2·SE)), for a blocking breaker and a fallback one.
+    let small = BASE.replace(
+        "users: {low: 2000, mode: 4000, high: 6000}",
+        "users: {low: 200, mode: 300, high: 400}",
+    );
+    let limit = user_day_quantile(&model(&small), 0.85);
+    for on in ["block", "fallback, fallback_model: fallback", "throttle, factor: 0.3"] {
+        let m = model(&format!(
+            "{small}breakers:\n  user_daily_usd: {{limit: {limit}, on_trip: {on}, notify: user}}\n"
+        ));
+        let engine = Engine::sampled(&m, SEED);
+        let (fast, slow) = months(&m, 400);
+        let rate = |v: &[Month]| -> Vec<f64> { v.iter().map(|x| x.breaker_trips[0] / x.tiers[0].user_days).collect() };
+        let (rf, rs) = (rate(&fast), rate(&slow));
+        assert!(mean(&rs) > 0.1 && mean(&rs) < 0.3, "{on}: trip rate {}", mean(&rs));
+        assert_same_share(
+            &format!("user breaker trips ({on})"),
+            &rf,
+            &rs,
+            trip_table_se(&engine, &m, m.power_share, limit),
+        );
+        let cost = |v: &[Month]| v.iter().map(|x| x.cost).collect::<Vec<_>>();
+        assert_agree(
+            &format!("user breaker ({on})"),
+            &Paired {
+                fast: cost(&fast),
+                slow: cost(&slow),
+            },
+        );
+        // It must cut: the month costs less than with no breaker (but a fallback).
+        if on == "block" {
+            let open = brute::month(&model(&small), &engine.draw(&mut stream(SEED, 0)), &mut stream(1, 1)).cost;
+            assert!(mean(&cost(&slow)) < open, "a blocking breaker must cut");
+        }
+    }
+}
+
+#[test]
+fn a_tenant_breaker_trips_as_the_brute_force_says() {
+    // Six tenants (p50 50 users, p95 150), a tenant breaker at $4 a day
+    // (about a fifth of the tenant-days pass it), throttling to 0.3: tenant-days tripped per month and the
+    // month's cost, engine against brute force. On top of the paired SE, the
+    // table's: its mean cost of a user-day has a relative SE `rel`, and
+    // moving every tenant's day by `rel` moves the engine's trips by what
+    // moving the limit by `rel` does, measured here.
+    let spec = |limit: f64| {
+        model(&format!(
+            "{}breakers:\n  tenant_daily_usd: {{limit: {limit}, on_trip: throttle, factor: 0.3, notify: [account-manager]}}\n",
+            BASE.replace(
+                "    users: {low: 2000, mode: 4000, high: 6000}\n",
+                "    tenants: 6\n    users_per_tenant: {p50: 50, p95: 150}\n",
+            )
+        ))
+    };
+    let limit = 4.0;
+    let trials = 200;
+    let m = spec(limit);
+    let (fast, slow) = months(&m, trials);
+    let trips = |v: &[Month]| v.iter().map(|x| x.breaker_trips[0]).collect::<Vec<_>>();
+    let s = mean(&trips(&slow));
+    assert!(
+        s > 20.0 && s < 160.0,
+        "the breaker must trip on some tenant-days, not all: {s}"
+    );
+    let engine = Engine::sampled(&m, SEED);
+    let cls = &engine.demand.classes[0];
+    let cost: Vec<f64> = cls.cost[m.tiers[0].model]
+        .iter()
+        .map(|x| costgate::sim::demand::combine(x, m.cached_share.central()))
+        .collect();
+    let rel = sd(&cost) / (cost.len() as f64).sqrt() / mean(&cost);
+    let fast_only = |m: &Model| {
+        let engine = Engine::sampled(m, SEED);
+        (0..trials)
+            .map(|i| {
+                let mut rng = stream(SEED, i as u64);
+                let draw = engine.draw(&mut rng);
+                engine.month(&draw, Some(&mut rng)).breaker_trips[0]
+            })
+            .collect::<Vec<_>>()
+    };
+    let table =
+        (mean(&fast_only(&spec(limit * (1.0 - rel)))) - mean(&fast_only(&spec(limit * (1.0 + rel))))).abs() / 2.0;
+    assert_same_share("tenant breaker trips", &trips(&fast), &trips(&slow), table);
+    // The month's cost: six tenants make the paired difference noisier than
+    // the 0.25% the 1% test needs, so within max(1%, 4 paired SE).
+    let cost = |v: &[Month]| v.iter().map(|x| x.cost).collect::<Vec<_>>();
+    let (cf, cs) = (cost(&fast), cost(&slow));
+    let diffs: Vec<f64> = cf.iter().zip(&cs).map(|(f, s)| f - s).collect();
+    let se = sd(&diffs) / (diffs.len() as f64).sqrt();
+    let (f, s) = (mean(&cf), mean(&cs));
+    let tol = (0.01 * s).max(4.0 * se);
+    assert!(
+        (f - s).abs() < tol,
+        "tenant breaker: cost fast {f:.3} vs brute force {s:.3} (tolerance {tol:.3})"
+    );
+}
+
+/// Every user-day alike: 10 users, always active, 2 interactions of one call
+/// of 1,000 input and 200 output tokens at $3 / $15 per million: $0.012 a
+/// user-day, $0.024 on the 6 days of a certain viral spike (x2).
+const DETERMINISTIC: &str = "costgate: 1
+feature: {id: f, value: {kind: revenue}}
+models: {primary: {input_usd_per_mtok: 3, output_usd_per_mtok: 15}, cheap: {input_usd_per_mtok: 1, output_usd_per_mtok: 5}}
+interaction: {calls: 1, input_tokens: 1000, output_tokens: 200}
+usage: {active_share: 1, interactions_per_active_day: 2}
+tiers:
+  - {name: pro, users: 10, price_usd_per_month: 50, model: primary}
+scenarios:
+  - {name: spike, chance: 1, usage_multiplier: 2, days: 6}
+";
+
+#[test]
+fn a_user_breaker_trips_on_the_known_share_of_days() {
+    // A limit of $0.018 between the ordinary day ($0.012) and the spike's
+    // ($0.024): it trips on the 6 spike days of each of the 10 users, 60
+    // user-days, in every month; blocking, the month costs 10 x (24 x 0.012
+    // + 6 x 0.018) = $3.96; falling back to a model a third the price, the
+    // $0.006 past the limit costs $0.002: 10 x (24 x 0.012 + 6 x 0.020).
+    for (on, want) in [
+        ("block", 10.0 * (24.0 * 0.012 + 6.0 * 0.018)),
+        ("fallback, fallback_model: cheap", 10.0 * (24.0 * 0.012 + 6.0 * 0.020)),
+        ("notify, notify: on-call", 10.0 * (24.0 * 0.012 + 6.0 * 0.024)),
+    ] {
+        let m = model(&format!(
+            "{DETERMINISTIC}breakers:\n  user_daily_usd: {{limit: 0.018, on_trip: {on}}}\n"
+        ));
+        let r = simulate(
+            &m,
+            &Options {
+                trials: 50,
+                ..Options::default()
+            },
+        );
+        let lv = r.breaker_levels.as_ref().expect("breaker levels reported");
+        let b = &lv.breakers[0];
+        assert_eq!(b.months_with_trip_share, 1.0, "{on}");
+        assert!(
+            (b.mean_trips_per_month - 60.0).abs() < 1e-9,
+            "{on}: {}",
+            b.mean_trips_per_month
+        );
+        let cost = r.cost.mean.unwrap();
+        assert!((cost - want).abs() < 1e-9 * want, "{on}: cost {cost} vs {want}");
+        let pages = if on.starts_with("notify") { 60.0 } else { 0.0 };
+        assert!((lv.oncall_pages_per_month - pages).abs() < 1e-9, "{on}");
+        // The brute force agrees exactly on a deterministic month.
+        let engine = Engine::sampled(&m, SEED);
+        let draw = engine.draw(&mut stream(SEED, 0));
+        let slow = brute::month(&m, &draw, &mut stream(SEED, 1));
+        assert!((slow.cost - want).abs() < 1e-9 * want, "{on}: brute {}", slow.cost);
+        assert_eq!(slow.breaker_trips[0], 60.0);
+    }
+}

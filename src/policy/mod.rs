@@ -46,6 +46,9 @@ pub struct Thresholds {
     pub confidence: f64,
     /// Where a count with no upper end is read for the worst case.
     pub worst_case_quantile: f64,
+    /// Most expected on-call pages a month from the breakers (off: `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_oncall_pages_per_month: Option<f64>,
 }
 
 impl Default for Thresholds {
@@ -61,6 +64,7 @@ impl Default for Thresholds {
             max_paying_blocked_share: 0.05,
             confidence: 0.95,
             worst_case_quantile: 0.999,
+            max_oncall_pages_per_month: None,
         }
     }
 }
@@ -212,7 +216,7 @@ impl Policy {
     }
 }
 
-const THRESHOLD_KEYS: [&str; 10] = [
+const THRESHOLD_KEYS: [&str; 11] = [
     "worst_case_monthly_usd",
     "p95_monthly_usd",
     "approval_cost_revenue_ratio",
@@ -223,6 +227,7 @@ const THRESHOLD_KEYS: [&str; 10] = [
     "max_paying_blocked_share",
     "confidence",
     "worst_case_quantile",
+    "max_oncall_pages_per_month",
 ];
 
 fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
@@ -237,6 +242,7 @@ fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
         "max_paying_blocked_share" => t.max_paying_blocked_share = v,
         "confidence" => t.confidence = v,
         "worst_case_quantile" => t.worst_case_quantile = v,
+        "max_oncall_pages_per_month" => t.max_oncall_pages_per_month = Some(v),
         _ => unreachable!("threshold keys are validated"),
     }
 }

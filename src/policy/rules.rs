@@ -85,6 +85,10 @@ pub enum Rule {
     ZeroPriceModel,
     /// `portfolio-over-budget` (see its [`RuleDef`]).
     PortfolioOverBudget,
+    /// `oncall-pages-over-max` (see its [`RuleDef`]).
+    OncallPagesOverMax,
+    /// `breaker-below-typical-day` (see its [`RuleDef`]).
+    BreakerBelowTypicalDay,
 }
 
 /// Where a rule is evaluated.
@@ -139,6 +143,8 @@ pub const REGISTRY: &[RuleDef] = &[
     stale_pricing::DEF,
     zero_price_model::DEF,
     portfolio_over_budget::DEF,
+    oncall_pages_over_max::DEF,
+    breaker_below_typical_day::DEF,
 ];
 
 const _: () = {
@@ -150,6 +156,7 @@ const _: () = {
     assert!(REGISTRY.len() == Rule::ALL.len());
 };
 
+mod breaker_below_typical_day;
 mod cost_per_call_over_max;
 mod cost_revenue_needs_approval;
 mod cost_revenue_over_max;
@@ -161,6 +168,7 @@ mod infra_budget_share;
 mod missing_call_limit;
 mod missing_limit_message;
 mod missing_unit_economics;
+mod oncall_pages_over_max;
 mod p95_over_budget;
 mod paying_users_blocked;
 mod portfolio_over_budget;
@@ -194,6 +202,8 @@ impl Rule {
         Rule::StalePricing,
         Rule::ZeroPriceModel,
         Rule::PortfolioOverBudget,
+        Rule::OncallPagesOverMax,
+        Rule::BreakerBelowTypicalDay,
     ];
 
     /// The rule's registry entry.

@@ -1120,13 +1120,34 @@ fn limits(f: &FeatureReport) -> Section {
             )));
         }
     }
-    for b in &s.breakers {
-        notes.push(ticks(&format!(
-            "Breaker `{}` trips in {} of months, {:.1} days a month on average.",
-            b.breaker,
-            pct(b.trips_share),
-            b.mean_days_tripped
-        )));
+    match &s.breaker_levels {
+        None => {
+            for b in &s.breakers {
+                notes.push(ticks(&format!(
+                    "Breaker `{}` trips in {} of months, {:.1} days a month on average.",
+                    b.breaker,
+                    pct(b.trips_share),
+                    b.mean_days_tripped
+                )));
+            }
+        }
+        Some(lv) => {
+            for b in &lv.breakers {
+                notes.push(ticks(&format!(
+                    "The {} breaker `{}` (`{}`) trips in {} of months, {:.1} times a month on average (p95 {:.0}).",
+                    b.level.as_str(),
+                    b.breaker,
+                    b.on_trip.as_str(),
+                    pct(b.months_with_trip_share),
+                    b.mean_trips_per_month,
+                    b.p95_trips_per_month
+                )));
+            }
+            notes.push(text(format!(
+                "Expected on-call pages: {:.1} a month. Account-manager alerts: {:.1} a month ({:.1} of them tenant budget alerts).",
+                lv.oncall_pages_per_month, lv.account_manager_alerts_per_month, lv.tenant_budget_alerts_per_month
+            )));
+        }
     }
     let mut blocks = vec![
         Block::Para(text(

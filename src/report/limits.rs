@@ -2,7 +2,7 @@
 //! designed failure mode, shown beside what the limits do to users.
 
 use crate::fmt::{self, pct, usd};
-use crate::spec::{OnBudget, OnLimit, OnTrip, Spec};
+use crate::spec::{BreakerLevel, OnBudget, OnLimit, OnTrip, Spec};
 
 pub use crate::outcome::LimitInfo;
 
@@ -59,14 +59,34 @@ pub fn of(spec: &Spec) -> Vec<LimitInfo> {
             });
         }
     }
-    for (name, b) in spec.breakers.iter() {
+    for (name, level, b) in spec.breakers.levels() {
+        let who = match level {
+            BreakerLevel::User => "the user is",
+            BreakerLevel::Tenant => "the tenant's users are",
+            BreakerLevel::Feature | BreakerLevel::Global => "everyone is",
+        };
+        let mut at_limit = match b.on_trip {
+            OnTrip::Block => format!("{who} stopped for the day"),
+            OnTrip::Throttle => format!("slow mode: {} of the demand served", pct(b.factor)),
+            OnTrip::Fallback => format!(
+                "the rest of the day is served by `{}`",
+                b.fallback_model.as_deref().unwrap_or_default()
+            ),
+            OnTrip::Shrink => format!("answers cut to {} of their output", pct(b.factor)),
+            OnTrip::Notify => "nothing is cut".into(),
+        };
+        if !b.notify.is_empty() {
+            let names: Vec<&str> = b.notify.iter().map(|w| w.as_str()).collect();
+            at_limit.push_str(&format!("; tells {}", names.join(", ")));
+        }
         v.push(LimitInfo {
             applies_to: format!("breaker `{name}`"),
-            limit: format!("{} a day", usd(b.limit.value)),
-            at_limit: match b.on_trip {
-                OnTrip::Block => "everyone is stopped for the day".into(),
-                OnTrip::Throttle => format!("slow mode: {} of the demand served", pct(b.factor)),
+            limit: match level {
+                BreakerLevel::User => format!("{} a user a day", usd(b.limit.value)),
+                BreakerLevel::Tenant => format!("{} a tenant a day", usd(b.limit.value)),
+                _ => format!("{} a day", usd(b.limit.value)),
             },
+            at_limit,
             message: b.message.as_ref().map(|m| m.text.clone()),
         });
     }

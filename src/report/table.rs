@@ -253,7 +253,30 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
                 .collect();
             let _ = writeln!(o, "  {} tenant budget alerts: {}", x.tier, parts.join(", "));
         }
-        let tripped: Vec<_> = s.breakers.iter().filter(|b| b.trips_share > 0.0).collect();
+        if let Some(lv) = &s.breaker_levels {
+            for b in &lv.breakers {
+                let _ = writeln!(
+                    o,
+                    "  {} breaker {} ({}): trips in {} of months, {:.1} times a month on average, p95 {:.0}",
+                    b.level.as_str(),
+                    b.breaker,
+                    b.on_trip.as_str(),
+                    pct(b.months_with_trip_share),
+                    b.mean_trips_per_month,
+                    b.p95_trips_per_month
+                );
+            }
+            let _ = writeln!(
+                o,
+                "  on-call pages: {:.1} a month · account-manager alerts: {:.1} a month ({:.1} of them tenant budget alerts)",
+                lv.oncall_pages_per_month, lv.account_manager_alerts_per_month, lv.tenant_budget_alerts_per_month
+            );
+        }
+        let tripped: Vec<_> = s
+            .breakers
+            .iter()
+            .filter(|b| b.trips_share > 0.0 && s.breaker_levels.is_none())
+            .collect();
         for b in tripped {
             let _ = writeln!(
                 o,

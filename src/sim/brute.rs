@@ -15,12 +15,12 @@
 
 use rand::Rng;
 
-use super::day::{DayShape, trip_breakers};
+use super::day::{DayShape, book_cut_days, trip_breakers, trip_one};
 use super::demand::{draw_call, draw_calls, stochastic_round};
 use super::month::{Draw, Month, TierDraw, TierMonth};
 use crate::dist::open01;
 use crate::economics::Model;
-use crate::spec::OnLimit;
+use crate::spec::{BreakerLevel, OnLimit};
 
 /// One month, simulated user by user. Users counts are rounded to whole users.
 pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
@@ -86,6 +86,7 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
     let mut out = Month {
         tiers: vec![TierMonth::default(); nt],
         breaker_days: vec![0; m.breakers.len()],
+        breaker_trips: vec![0.0; m.breakers.len()],
         happened,
         ..Month::default()
     };
@@ -98,6 +99,11 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         })
         .collect();
     let (tin, tout) = (m.typical_input(), m.typical_output());
+    let user_breaker = m.breaker_at(BreakerLevel::User);
+    let tenant_breaker = m.breaker_at(BreakerLevel::Tenant);
+    // Per tier of tenants, each tenant's day: cost, tokens served, overage
+    // revenue, active users (for the tenant breaker).
+    let tenant_rows: Vec<usize> = tenant_spend.iter().map(Vec::len).collect();
 
     for d in 0..days {
         let mut day_cost = vec![0.0f64; nt];
@@ -105,6 +111,8 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         let mut day_overage = vec![0.0f64; nt];
         let mut day_active = vec![0.0f64; nt];
         let mut tenant_day: Vec<Vec<f64>> = tenant_spend.iter().map(|v| vec![0.0; v.len()]).collect();
+        let mut user_tripped = vec![false; m.breakers.len()];
+        let mut tenant_own: Vec<Vec<[f64; 4]>> = tenant_rows.iter().map(|&n| vec![[0.0; 4]; n]).collect();
         for (ui, u) in users.iter_mut().enumerate() {
             let t = &m.tiers[u.tier];
             let is_loop_client: Vec<usize> = loop_user
@@ -124,6 +132,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             let (mut cost_p, mut cost_f, mut out_cost_p) = (0.0, 0.0, 0.0);
             if active {
                 day_active[u.tier] += 1.0;
+                if u.tenant != usize::MAX {
+                    tenant_own[u.tier][u.tenant][3] += 1.0;
+                }
                 out.tiers[u.tier].user_days += 1.0;
                 let mult = viral[d] * if u.class_u < power[d] { m.power_multiplier } else { 1.0 };
                 let n = stochastic_round(m.interactions.sample(rng) * mult, rng).max(0.0) as usize;
@@ -200,6 +211,18 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             }
             tm.unserved_tokens += tokens - served;
             cost *= pm[d];
+            // The user breaker on this user's day: past its limit, the rest
+            // of the day gets its action.
+            if let Some((bi, b)) = user_breaker
+                && let Some(tr) = trip_one(cost, served, b.limit_usd, m.past_trip(b, u.tier, c))
+            {
+                out.breaker_trips[bi] += 1.0;
+                user_tripped[bi] = true;
+                book_cut_days(tm, b.action, 1.0);
+                cost = tr.cost;
+                served -= tr.served_lost;
+                tm.unserved_tokens += tr.served_lost;
+            }
             let overage = t
                 .overage
                 .map_or(0.0, |(after, rate)| (served - after).max(0.0) * rate / 1000.0);
@@ -221,15 +244,56 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             day_cost[u.tier] += cost;
             day_served[u.tier] += served;
             day_overage[u.tier] += overage;
+            if u.tenant != usize::MAX {
+                let row = &mut tenant_own[u.tier][u.tenant];
+                row[0] += cost;
+                row[1] += served;
+                row[2] += overage;
+            }
+        }
+        // The tenant breaker on each tenant's day: past its limit, the rest
+        // of the day of the tenant's users gets its action.
+        if let Some((bi, b)) = tenant_breaker {
+            let mut tripped = false;
+            for (ti, rows) in tenant_own.iter().enumerate() {
+                let q = m.past_trip(b, ti, c);
+                for (j, row) in rows.iter().enumerate() {
+                    let Some(tr) = trip_one(row[0], row[1], b.limit_usd, q) else {
+                        continue;
+                    };
+                    tripped = true;
+                    out.breaker_trips[bi] += 1.0;
+                    let cut = row[0] - tr.cost;
+                    day_cost[ti] -= cut;
+                    day_served[ti] -= tr.served_lost;
+                    day_overage[ti] -= row[2] * tr.past * (1.0 - q.served);
+                    if let Some(x) = tenant_day[ti].get_mut(j) {
+                        *x -= cut;
+                    }
+                    let tm = &mut out.tiers[ti];
+                    tm.unserved_tokens += tr.served_lost;
+                    book_cut_days(tm, b.action, row[3] * tr.past);
+                }
+            }
+            if tripped {
+                out.breaker_days[bi] += 1;
+            }
+        }
+        for (bi, t) in user_tripped.iter_mut().enumerate() {
+            if *t {
+                out.breaker_days[bi] += 1;
+                *t = false;
+            }
         }
         // Breakers on the day's total (shared with the engine).
-        let scale = trip_breakers(m, &day_cost, &day_active, &mut out);
+        let sc = trip_breakers(m, &day_cost, &day_active, c, &mut out);
         for ti in 0..nt {
             let tm = &mut out.tiers[ti];
+            let (scale, kept) = (sc.cost[ti], sc.served[ti]);
             tm.cost += day_cost[ti] * scale;
-            tm.served_tokens += day_served[ti] * scale;
-            tm.unserved_tokens += day_served[ti] * (1.0 - scale);
-            tm.overage_revenue += day_overage[ti] * scale;
+            tm.served_tokens += day_served[ti] * kept;
+            tm.unserved_tokens += day_served[ti] * (1.0 - kept);
+            tm.overage_revenue += day_overage[ti] * kept;
             if let Some(b) = &m.tiers[ti].budget {
                 if tm.tenant_alerts.is_empty() {
                     tm.tenant_alerts = vec![0.0; b.alerts.len()];

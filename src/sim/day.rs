@@ -5,8 +5,8 @@
 //! so sharing them leaves the per-user paths that the brute force checks
 //! independent.
 
-use super::month::{Draw, Month};
-use crate::economics::{Effect, Model};
+use super::month::{Draw, Month, TierMonth};
+use crate::economics::{Effect, Model, PastTrip, TripAction};
 
 /// A runaway loop: one client of `tier` calling `calls_per_hour` from
 /// `start_hour` (from the start of the month) for `hours`.
@@ -98,33 +98,108 @@ impl DayShape {
     }
 }
 
-/// Trip the breakers on the day's total of `day_cost` (per tier), in the
-/// spec's order, each on what the ones before it kept. Counts the day for
-/// each breaker that trips in `out.breaker_days`, and books the user-days it
-/// cut (`day_active` per tier, times the share it cut) as blocked or
-/// degraded. Returns the share of the day's cost kept.
-pub fn trip_breakers(m: &Model, day_cost: &[f64], day_active: &[f64], out: &mut Month) -> f64 {
+/// What the day-total breakers kept of each tier's day: the share of its
+/// cost, and of its tokens served.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayScale {
+    /// Per tier, the share of its day's cost kept.
+    pub cost: Vec<f64>,
+    /// Per tier, the share of its day's tokens served.
+    pub served: Vec<f64>,
+}
+
+/// Trip the day-total breakers (feature, global) on the day's total of
+/// `day_cost` (per tier), in the spec's order, each on what the ones before
+/// it kept. Counts the day for each breaker that trips in
+/// `out.breaker_days` and `out.breaker_trips`, and books the user-days it
+/// cut (`day_active` per tier, times the share of the day past its limit)
+/// as blocked or degraded (a `notify` breaker cuts nothing). Returns the
+/// share of each tier's cost and tokens kept. `cached` is the trial's
+/// cached share (what a fallback or shrink re-prices at, see
+/// [`Model::past_trip`]).
+pub fn trip_breakers(m: &Model, day_cost: &[f64], day_active: &[f64], cached: f64, out: &mut Month) -> DayScale {
+    let nt = day_cost.len();
     let mut total: f64 = day_cost.iter().sum();
-    let mut scale = 1.0;
+    let mut scale = DayScale {
+        cost: vec![1.0; nt],
+        served: vec![1.0; nt],
+    };
     for (bi, b) in m.breakers.iter().enumerate() {
-        if total > b.limit_usd {
-            out.breaker_days[bi] += 1;
-            let kept = match b.throttle {
-                None => b.limit_usd,
-                Some(f) => b.limit_usd + f * (total - b.limit_usd),
-            };
-            let s = kept / total;
-            scale *= s;
-            total = kept;
-            for (tm, active) in out.tiers.iter_mut().zip(day_active) {
-                let cut_days = active * (1.0 - s);
-                if b.throttle.is_none() {
-                    tm.blocked_user_days += cut_days;
-                } else {
-                    tm.degraded_user_days += cut_days;
+        if !b.level.is_day_total() || total <= b.limit_usd {
+            continue;
+        }
+        out.breaker_days[bi] += 1;
+        out.breaker_trips[bi] += 1.0;
+        match b.action {
+            TripAction::Block | TripAction::Throttle(_) => {
+                let kept = match b.throttle {
+                    None => b.limit_usd,
+                    Some(f) => b.limit_usd + f * (total - b.limit_usd),
+                };
+                let s = kept / total;
+                for (c, v) in scale.cost.iter_mut().zip(scale.served.iter_mut()) {
+                    *c *= s;
+                    *v *= s;
                 }
+                total = kept;
+                for (tm, active) in out.tiers.iter_mut().zip(day_active) {
+                    let cut_days = active * (1.0 - s);
+                    if b.throttle.is_none() {
+                        tm.blocked_user_days += cut_days;
+                    } else {
+                        tm.degraded_user_days += cut_days;
+                    }
+                }
+            }
+            TripAction::Notify => {}
+            TripAction::Fallback(_) | TripAction::Shrink(_) => {
+                // The share of the day past the limit, re-priced tier by tier.
+                let e = (total - b.limit_usd) / total;
+                for (ti, active) in day_active.iter().enumerate() {
+                    let q = m.past_trip(b, ti, cached);
+                    scale.cost[ti] *= 1.0 - e * (1.0 - q.cost);
+                    scale.served[ti] *= 1.0 - e * (1.0 - q.served);
+                    out.tiers[ti].degraded_user_days += active * e;
+                }
+                total = day_cost.iter().zip(&scale.cost).map(|(c, s)| c * s).sum();
             }
         }
     }
     scale
+}
+
+/// What a breaker leaves of a day of `cost` (USD) and `served` tokens
+/// past its limit `limit`: the share `e` of the day past the limit gets
+/// the breaker's action `q`. `None` when it does not trip.
+pub fn trip_one(cost: f64, served: f64, limit: f64, q: PastTrip) -> Option<Tripped> {
+    if cost <= limit {
+        return None;
+    }
+    let e = (cost - limit) / cost;
+    Some(Tripped {
+        past: e,
+        cost: limit + q.cost * (cost - limit),
+        served_lost: e * (1.0 - q.served) * served,
+    })
+}
+
+/// What [`trip_one`] left of a day.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tripped {
+    /// Share of the day past the limit.
+    pub past: f64,
+    /// Cost kept (USD).
+    pub cost: f64,
+    /// Tokens no longer served.
+    pub served_lost: f64,
+}
+
+/// Book the user-days a breaker's trip cut: `days` user-days, as blocked
+/// (`block`), degraded (throttle, fallback, shrink) or not at all (`notify`).
+pub fn book_cut_days(tm: &mut TierMonth, action: TripAction, days: f64) {
+    match action {
+        TripAction::Block => tm.blocked_user_days += days,
+        TripAction::Notify => {}
+        _ => tm.degraded_user_days += days,
+    }
 }

@@ -237,6 +237,42 @@ pub struct BreakerSim {
     pub mean_days_tripped: f64,
 }
 
+/// Per breaker level, how often each breaker trips and what that costs the
+/// people behind it (only for specs that use breaker levels, see
+/// [`crate::spec::Breakers::has_levels`]).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct BreakerLevels {
+    /// Each breaker's trips.
+    pub breakers: Vec<BreakerTrips>,
+    /// Mean trips a month of the breakers whose `notify` names `on-call`.
+    pub oncall_pages_per_month: f64,
+    /// Mean trips a month of the breakers whose `notify` names
+    /// `account-manager`, plus the tenant budget alerts.
+    pub account_manager_alerts_per_month: f64,
+    /// Of which tenant budget alerts (every threshold of every tier).
+    pub tenant_budget_alerts_per_month: f64,
+}
+
+/// How often one breaker trips.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct BreakerTrips {
+    /// Its field name (`user_daily_usd`).
+    pub breaker: String,
+    /// What its limit counts.
+    pub level: crate::spec::BreakerLevel,
+    /// What it does when it trips.
+    pub on_trip: crate::spec::OnTrip,
+    /// Who is told when it trips.
+    pub notify: Vec<crate::spec::NotifyWho>,
+    /// Share of months with at least one trip.
+    pub months_with_trip_share: f64,
+    /// Trips a month (days for a feature or global breaker, user-days for a
+    /// user breaker, tenant-days for a tenant breaker): mean and p95.
+    pub mean_trips_per_month: f64,
+    /// The 95th percentile of trips a month.
+    pub p95_trips_per_month: f64,
+}
+
 /// A stress scenario, as simulated.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioSim {
@@ -278,6 +314,9 @@ pub struct SimResult {
     pub tiers: Vec<TierSim>,
     /// Per breaker.
     pub breakers: Vec<BreakerSim>,
+    /// Per breaker level, for specs that use levels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_levels: Option<BreakerLevels>,
     /// Per stress scenario.
     pub scenarios: Vec<ScenarioSim>,
     /// Every month's cost, sorted (the reports' histogram).
@@ -451,7 +490,7 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
     let (revenue, _) = col(&|m| m.revenue, low);
     let (ratio_summary, ratios) = col(&|m| ratio(m.cost, m.revenue), q);
     let (margin, _) = col(&|m| m.revenue - m.cost, low);
-    let tiers = model
+    let tiers: Vec<TierSim> = model
         .tiers
         .iter()
         .enumerate()
@@ -507,6 +546,7 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
             mean_days_tripped: months.iter().map(|m| m.breaker_days[bi] as f64).sum::<f64>() / n,
         })
         .collect();
+    let breaker_levels = model.breaker_levels.then(|| breaker_levels(model, months, &tiers));
     let scenarios = model
         .scenarios
         .iter()
@@ -535,9 +575,55 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
         margin,
         tiers,
         breakers,
+        breaker_levels,
         scenarios,
         cost_samples: cost,
         ratio_samples: ratios,
+    }
+}
+
+/// How often each breaker trips over `months`, with the pages and alerts.
+pub fn breaker_levels(model: &Model, months: &[Month], tiers: &[TierSim]) -> BreakerLevels {
+    let n = months.len().max(1) as f64;
+    let breakers: Vec<BreakerTrips> = model
+        .breakers
+        .iter()
+        .enumerate()
+        .map(|(bi, b)| {
+            let trips: Vec<f64> = months.iter().map(|m| m.breaker_trips[bi]).collect();
+            BreakerTrips {
+                breaker: b.name.to_string(),
+                level: b.level,
+                on_trip: b.on_trip,
+                notify: b.notify.clone(),
+                months_with_trip_share: trips.iter().filter(|&&t| t > 0.0).count() as f64 / n,
+                mean_trips_per_month: trips.iter().sum::<f64>() / n,
+                p95_trips_per_month: if trips.is_empty() {
+                    0.0
+                } else {
+                    Sorted::new(trips).quantile(0.95)
+                },
+            }
+        })
+        .collect();
+    let sum = |f: &dyn Fn(&crate::economics::BreakerModel) -> bool| -> f64 {
+        model
+            .breakers
+            .iter()
+            .zip(&breakers)
+            .filter(|(b, _)| f(b))
+            .map(|(_, t)| t.mean_trips_per_month)
+            .sum()
+    };
+    let budget_alerts: f64 = tiers
+        .iter()
+        .flat_map(|t| t.effects.tenant_alerts.iter().map(|a| a.tenants_per_month))
+        .sum();
+    BreakerLevels {
+        oncall_pages_per_month: sum(&|b| b.pages),
+        account_manager_alerts_per_month: sum(&|b| b.alerts_account_manager) + budget_alerts,
+        tenant_budget_alerts_per_month: budget_alerts,
+        breakers,
     }
 }
 

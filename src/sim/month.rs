@@ -10,13 +10,14 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::day::{DayShape, RunawayLoop, trip_breakers};
+use super::day::{DayScale, DayShape, RunawayLoop, book_cut_days, trip_breakers, trip_one};
 use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day};
 use crate::dist::stochastic_count;
 use rand_distr::Distribution;
 
 use crate::dist::{Dist, open01};
-use crate::economics::{BudgetModel, Customers, Effect, Model};
+use crate::economics::{BudgetModel, CapModel, Customers, Effect, Model, PastTrip};
+use crate::spec::BreakerLevel;
 use crate::spec::OnLimit;
 
 pub use crate::spec::limits::{PANEL_USERS, TENANT_REPS};
@@ -157,8 +158,12 @@ pub struct Month {
     pub revenue: f64,
     /// Per tier.
     pub tiers: Vec<TierMonth>,
-    /// Days each breaker tripped.
+    /// Days each breaker tripped (a user or tenant breaker: days on which
+    /// it tripped at least once).
     pub breaker_days: Vec<u32>,
+    /// Times each breaker tripped: days (feature, global), user-days (user),
+    /// tenant-days (tenant).
+    pub breaker_trips: Vec<f64>,
     /// Scenarios that happened.
     pub happened: Vec<bool>,
 }
@@ -215,6 +220,9 @@ pub struct Engine<'m> {
     loop_call_out: f64,
     /// Per tier: the worst case of one tenant's users, and the strata moments.
     tenant_strata: Vec<Option<(f64, TenantStrata)>>,
+    /// Per tier and class, the user-days sorted by cost for the user
+    /// breaker (empty without one).
+    user_trips: Vec<Vec<TripTable>>,
     /// Per tier, what the worst case lets one user cost (a `block` cap at
     /// the dearest rate): a day at base prices, and a month at the worst
     /// price multiplier. No trial goes past them.
@@ -307,10 +315,26 @@ impl<'m> Engine<'m> {
                 }
             })
             .collect();
+        let user_trips = if model.breaker_at(BreakerLevel::User).is_some() {
+            model
+                .tiers
+                .iter()
+                .map(|t| {
+                    demand
+                        .classes
+                        .iter()
+                        .map(|s| TripTable::new(s, t.model, t.fallback, t.cap.as_ref(), c))
+                        .collect()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Engine {
             model,
             demand,
             stats,
+            user_trips,
             panels,
             tenant_strata,
             loop_call_tokens: model.typical_input() + model.typical_output(),
@@ -500,8 +524,8 @@ impl<'m> Engine<'m> {
                     *c = c.min(trial.tier_users[ti] * b * today.prices);
                 }
             }
-            let scale = trip_breakers(m, &day.cost, &day.active, &mut ledger.out);
-            self.settle_day(&trial, &day, scale, &mut ledger);
+            let scale = trip_breakers(m, &day.cost, &day.active, draw.cached, &mut ledger.out);
+            self.settle_day(&trial, &day, &scale, &mut ledger);
         }
         self.settle_month(&trial, ledger.out)
     }
@@ -621,13 +645,14 @@ impl<'m> Engine<'m> {
         let [r0, r1] = mix.cut;
         let [h0, h1] = mix.hit_days;
         let ov_rate = t.overage.map_or(0.0, |o| o.1 / 1000.0);
-        let spread = self.user_spread(trial, today, ti, &mix, ov_rate);
-        let td = TierDay {
+        let mut spread = self.user_spread(trial, today, ti, &mix, ov_rate);
+        let mut td = TierDay {
             cost: mix.mix(|u| u.cost) * today.prices,
             overage: ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1)) * ov_rate,
             bound: self.bounds[ti].day.map(|b| b * today.prices),
             noise: DayNoise::new(&spread, p),
         };
+        let user_trip = self.user_breaker_day(trial, today, ti, &mix, &mut td, &mut spread);
         let hit = (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1);
         let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
         let a = trial.draw.active;
@@ -644,20 +669,40 @@ impl<'m> Engine<'m> {
         }
         tm.demand_tokens += n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
         tm.unserved_tokens += n_act * mix.mix(|u| u.unserved_tokens);
-        let served = n_act * mix.mix(|u| u.served_tokens);
+        let mut served = n_act * mix.mix(|u| u.served_tokens);
+        if let Some((bi, ut)) = user_trip {
+            // The user-days the user breaker trips: expected, and in a Monte
+            // Carlo month drawn (binomial over the day's active users) so
+            // that days without a trip happen as often as they would.
+            let expected = n_act * ut.p;
+            let trips = match noise.as_deref_mut() {
+                Some(rng) if expected > 0.0 => rand_distr::Binomial::new(n_act.round() as u64, ut.p.clamp(0.0, 1.0))
+                    .map_or(expected, |d| d.sample(rng) as f64),
+                _ => expected,
+            };
+            ledger.out.breaker_trips[bi] += trips;
+            if trips > 0.0 {
+                ledger.out.breaker_days[bi] += 1;
+            }
+            let tm = &mut ledger.out.tiers[ti];
+            book_cut_days(tm, self.model.breakers[bi].action, expected);
+            tm.unserved_tokens += n_act * ut.served_lost;
+            served -= n_act * ut.served_lost;
+        }
+        let tenant_breaker = self.model.breaker_at(BreakerLevel::Tenant).is_some();
         match (trial.draw.customers[ti].tenants(), &t.budget) {
-            (Some((tenants, _)), Some(b)) => {
-                let (total, overage) = self.tenants_day(trial, ti, tenants, b, &td, ledger, noise);
+            (Some((tenants, _)), b) if b.is_some() || tenant_breaker => {
+                let tday = self.tenants_day(trial, ti, tenants, b.as_ref(), &td, ledger, noise);
                 let demand_cost = n_act * td.cost;
                 let kept = if demand_cost > 0.0 {
-                    (total / demand_cost).min(1.0)
+                    (tday.before_breaker / demand_cost).min(1.0)
                 } else {
                     1.0
-                };
+                } * tday.served_share;
                 day.served[ti] = served * kept;
                 ledger.out.tiers[ti].unserved_tokens += served * (1.0 - kept);
-                day.overage[ti] = overage;
-                day.cost[ti] = total;
+                day.overage[ti] = tday.overage;
+                day.cost[ti] = tday.total;
             }
             _ => {
                 let dev = td
@@ -670,6 +715,88 @@ impl<'m> Engine<'m> {
         }
     }
 
+    /// The user breaker on a tier's day: each user-day of a class is its
+    /// table's user-day ([`TripTable`]) scaled to today (prices, cached
+    /// share, the monthly cap's cut: by how today's mean compares with the
+    /// table's); past the breaker's limit, the rest of the user's day gets
+    /// its action. Replaces the day's mean cost and its spread, and scales
+    /// the overage revenue by the tokens still served. Returns the breaker
+    /// and what it did per active user-day.
+    fn user_breaker_day(
+        &self,
+        trial: &Trial,
+        today: Today,
+        ti: usize,
+        mix: &ClassMix,
+        td: &mut TierDay,
+        spread: &mut UserSpread,
+    ) -> Option<(usize, TripDay)> {
+        let (bi, b) = self.model.breaker_at(BreakerLevel::User)?;
+        let tables = self.user_trips.get(ti)?;
+        let q = self.model.past_trip(b, ti, trial.draw.cached);
+        let class = |k: usize| {
+            let tb = &tables[self.demand.class(today.slot, k == 1)];
+            let u = &mix.days[k];
+            if tb.cost_ref <= 0.0 || u.cost <= 0.0 {
+                return TripDay::default();
+            }
+            let ks = if tb.served_ref > 0.0 {
+                u.served_tokens / tb.served_ref
+            } else {
+                0.0
+            };
+            tb.eval(today.prices * u.cost / tb.cost_ref, ks, b.limit_usd, q)
+        };
+        let (t0, t1) = (class(0), class(1));
+        let p = mix.p;
+        let w = |x0: f64, x1: f64| (1.0 - p) * x0 + p * x1;
+        let before = td.cost;
+        let after = w(t0.cost, t1.cost);
+        let served = mix.mix(|u| u.served_tokens);
+        let lost = w(t0.served_lost, t1.served_lost);
+        let sr = if served > 0.0 { (served - lost) / served } else { 1.0 };
+        // The spread of the day as cut: from the tables' second moments
+        // (with a monthly cap, the panel's spread scaled by the mean's cut).
+        let a = trial.draw.active;
+        let clean = |v: f64, m: f64| if v > 1e-9 * m * m { v } else { 0.0 };
+        let new_var = if trial.monthly[ti].is_some() {
+            if before > 0.0 {
+                spread.cost_var * (after / before).powi(2)
+            } else {
+                0.0
+            }
+        } else {
+            let v = |t: &TripDay| clean(a * t.cost_sq - (a * t.cost).powi(2), a * t.cost);
+            w(v(&t0), v(&t1))
+        };
+        let r = if spread.cost_var > 0.0 {
+            (new_var / spread.cost_var).sqrt()
+        } else {
+            0.0
+        };
+        spread.cov *= r * sr;
+        spread.cost_var = new_var;
+        spread.overage_var *= sr * sr;
+        spread.power_overage *= sr;
+        if trial.monthly[ti].is_none() {
+            spread.power_cost = a * (t1.cost - t0.cost);
+        } else if before > 0.0 {
+            spread.power_cost *= after / before;
+        }
+        td.cost = after;
+        td.overage *= sr;
+        td.noise = DayNoise::new(spread, p);
+        Some((
+            bi,
+            TripDay {
+                p: w(t0.p, t1.p),
+                cost: after,
+                cost_sq: 0.0,
+                served_lost: lost,
+            },
+        ))
+    }
+
     /// The day of a tier of budgeted tenants, entry by entry: each stopped at
     /// what its budget has left (a blocking budget). Writes each entry's own
     /// spend today into the ledger; returns the tier's cost and overage
@@ -680,15 +807,21 @@ impl<'m> Engine<'m> {
         trial: &Trial,
         ti: usize,
         tenants: &[f64],
-        b: &BudgetModel,
+        b: Option<&BudgetModel>,
         td: &TierDay,
         ledger: &mut Ledger,
         noise: &mut Option<&mut ChaCha8Rng>,
-    ) -> (f64, f64) {
+    ) -> TenantsDay {
         let a = trial.draw.active;
         let customers = &trial.draw.customers[ti];
+        let weight = customers.tenants().map_or(1.0, |(_, w)| w);
+        let breaker = self.model.breaker_at(BreakerLevel::Tenant);
+        let q = breaker.map(|(_, br)| self.model.past_trip(br, ti, trial.draw.cached));
         let mut total = 0.0;
         let mut overage = 0.0;
+        let mut before_breaker = 0.0;
+        let mut served_kept = 0.0;
+        let mut trips = 0.0;
         for (j, &u) in tenants.iter().enumerate() {
             // The day of all the users entry `j` stands for (a tenant's, or a
             // representative's `w` tenants'), with their spread; the entry's
@@ -701,24 +834,74 @@ impl<'m> Engine<'m> {
                 x = x.min(group * bd);
             }
             let own = if group > 0.0 { u / group } else { 0.0 };
-            if b.block {
+            let mut budget_kept = 1.0;
+            if let Some(b) = b
+                && b.block
+            {
                 let left = (b.monthly_usd - ledger.tenant_spend[ti][j]).max(0.0);
                 if x * own > left {
                     let cut = 1.0 - left / (x * own);
                     ledger.out.tiers[ti].blocked_user_days += group * a * cut;
                     ov *= 1.0 - cut;
                     x *= 1.0 - cut;
+                    budget_kept = 1.0 - cut;
                 }
             }
-            ledger.tenant_day[ti][j] = x * own;
-            total += x;
+            before_breaker += x;
+            let mut kept = x;
+            if let (Some((bi, br)), Some(q)) = (breaker, q) {
+                // The tenant's own day: a tenant simulated on its own is its
+                // entry; a representative draws its own day with the spread
+                // of one tenant of its size (not the shrunk spread of the
+                // mean of `w`), so that it trips as that tenant would, and
+                // the `w` tenants it stands for trip with it.
+                let own_day = if weight > 1.0 {
+                    let d = td.noise.draw(u, trial.power_z[ti][j], noise);
+                    let mut y = (u * a * td.cost + d.cost).max(0.0);
+                    if let Some(bd) = td.bound {
+                        y = y.min(u * bd);
+                    }
+                    y * budget_kept
+                } else {
+                    x
+                };
+                if let Some(t) = trip_one(own_day, 1.0, br.limit_usd, q) {
+                    let e = t.past;
+                    kept = x * (1.0 - e * (1.0 - q.cost));
+                    ov *= 1.0 - e * (1.0 - q.served);
+                    served_kept += x * (1.0 - e * (1.0 - q.served));
+                    trips += weight;
+                    ledger.out.breaker_trips[bi] += weight;
+                    book_cut_days(&mut ledger.out.tiers[ti], br.action, group * a * e);
+                } else {
+                    served_kept += x;
+                }
+            } else {
+                served_kept += x;
+            }
+            ledger.tenant_day[ti][j] = kept * own;
+            total += kept;
             overage += ov;
+        }
+        if trips > 0.0
+            && let Some((bi, _)) = breaker
+        {
+            ledger.out.breaker_days[bi] += 1;
         }
         // The loop tenant's entry, if any: written by the loops.
         if let Some(extra) = ledger.tenant_day[ti].get_mut(tenants.len()) {
             *extra = 0.0;
         }
-        (total, overage)
+        TenantsDay {
+            total,
+            overage,
+            before_breaker,
+            served_share: if before_breaker > 0.0 && trips > 0.0 {
+                served_kept / before_breaker
+            } else {
+                1.0
+            },
+        }
     }
 
     /// What runaway loop `lp` (the `li`-th) asks for and costs on `today`:
@@ -828,16 +1011,18 @@ impl<'m> Engine<'m> {
         day.served[ti] += spend.served;
     }
 
-    /// The day, as the breakers kept a share `scale` of it, into the month;
+    /// The day, as the breakers kept it (`scale`: per tier, the share of its
+    /// cost and of its tokens), into the month;
     /// each budgeted tenant's spend into its budget, counting the alerts it
     /// crosses.
-    fn settle_day(&self, trial: &Trial, day: &DayTotals, scale: f64, ledger: &mut Ledger) {
+    fn settle_day(&self, trial: &Trial, day: &DayTotals, scale: &DayScale, ledger: &mut Ledger) {
         for (ti, t) in self.model.tiers.iter().enumerate() {
             let tm = &mut ledger.out.tiers[ti];
+            let (scale, served) = (scale.cost[ti], scale.served[ti]);
             tm.cost += day.cost[ti] * scale;
-            tm.served_tokens += day.served[ti] * scale;
-            tm.unserved_tokens += day.served[ti] * (1.0 - scale);
-            tm.overage_revenue += day.overage[ti] * scale;
+            tm.served_tokens += day.served[ti] * served;
+            tm.unserved_tokens += day.served[ti] * (1.0 - served);
+            tm.overage_revenue += day.overage[ti] * served;
             let Some(b) = &t.budget else {
                 continue;
             };
@@ -1133,6 +1318,7 @@ impl Ledger {
             out: Month {
                 tiers: vec![TierMonth::default(); m.tiers.len()],
                 breaker_days: vec![0; m.breakers.len()],
+                breaker_trips: vec![0.0; m.breakers.len()],
                 happened: shape.happened.clone(),
                 ..Month::default()
             },
@@ -1276,4 +1462,104 @@ struct LoopSpend {
     tokens: f64,
     served: f64,
     cost: f64,
+}
+
+/// A tier of tenants' day ([`Engine::tenants_day`]).
+struct TenantsDay {
+    /// Cost and overage revenue, after budgets and the tenant breaker.
+    total: f64,
+    overage: f64,
+    /// Cost after the budgets, before the tenant breaker.
+    before_breaker: f64,
+    /// Share of the tokens the tenant breaker left served.
+    served_share: f64,
+}
+
+/// A class's user-days under a tier's daily cap, sorted by cost, for the
+/// user breaker: each sample's cost (base prices, central cached share, no
+/// monthly cut) and tokens served, with prefix sums of cost, cost², tokens
+/// and tokens / cost.
+#[derive(Clone, Debug, Default)]
+struct TripTable {
+    x: Vec<f64>,
+    cx: Vec<f64>,
+    cx2: Vec<f64>,
+    cs: Vec<f64>,
+    csx: Vec<f64>,
+    /// Mean cost and mean tokens served of a user-day.
+    cost_ref: f64,
+    served_ref: f64,
+}
+
+/// What the user breaker does to an average active user-day of a class.
+#[derive(Clone, Copy, Debug, Default)]
+struct TripDay {
+    /// Share of user-days it trips.
+    p: f64,
+    /// Mean and mean squared cost (USD, today) after it.
+    cost: f64,
+    cost_sq: f64,
+    /// Mean tokens it leaves unserved.
+    served_lost: f64,
+}
+
+impl TripTable {
+    fn new(s: &Samples, model: usize, fallback: Option<usize>, cap: Option<&CapModel>, cached: f64) -> TripTable {
+        let daily = cap.and_then(|c| c.daily_tokens);
+        let mut v: Vec<(f64, f64)> = (0..s.len())
+            .map(|i| {
+                let u = user_day(&DayStats::one(s, i, model, fallback, daily), cap, 0.0, cached);
+                (u.cost, u.served_tokens)
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let n = v.len();
+        let mut t = TripTable {
+            x: Vec::with_capacity(n),
+            cx: vec![0.0; n + 1],
+            cx2: vec![0.0; n + 1],
+            cs: vec![0.0; n + 1],
+            csx: vec![0.0; n + 1],
+            ..TripTable::default()
+        };
+        for (i, &(x, sv)) in v.iter().enumerate() {
+            t.x.push(x);
+            t.cx[i + 1] = t.cx[i] + x;
+            t.cx2[i + 1] = t.cx2[i] + x * x;
+            t.cs[i + 1] = t.cs[i] + sv;
+            t.csx[i + 1] = t.csx[i] + if x > 0.0 { sv / x } else { 0.0 };
+        }
+        if n > 0 {
+            t.cost_ref = t.cx[n] / n as f64;
+            t.served_ref = t.cs[n] / n as f64;
+        }
+        t
+    }
+
+    /// The class's user-days at `k` x their table cost and `ks` x their
+    /// tokens, under a user breaker of `limit` USD whose action leaves `q`
+    /// of what is past it.
+    fn eval(&self, k: f64, ks: f64, limit: f64, q: PastTrip) -> TripDay {
+        let n = self.x.len();
+        if n == 0 || k <= 0.0 {
+            return TripDay::default();
+        }
+        let l = limit / k;
+        let i = self.x.partition_point(|&x| x <= l);
+        let cnt = (n - i) as f64;
+        let nf = n as f64;
+        let s1 = self.cx[n] - self.cx[i];
+        let s2 = self.cx2[n] - self.cx2[i];
+        let kept_l = l * (1.0 - q.cost);
+        let cost = k * (self.cx[i] + cnt * kept_l + q.cost * s1) / nf;
+        let cost_sq =
+            k * k * (self.cx2[i] + cnt * kept_l * kept_l + 2.0 * kept_l * q.cost * s1 + q.cost * q.cost * s2) / nf;
+        let past_served = (self.cs[n] - self.cs[i]) - l * (self.csx[n] - self.csx[i]);
+        TripDay {
+            p: cnt / nf,
+            cost,
+            cost_sq,
+            served_lost: ks * (1.0 - q.served) * past_served.max(0.0) / nf,
+        }
+    }
 }

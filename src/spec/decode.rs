@@ -113,7 +113,7 @@ fn decode_root(p: &mut Problems, file: &Arc<str>, root: &Node) -> Option<Spec> {
         .require(p, "tiers", "list the customer tiers with users, price and model")
         .and_then(|n| tiers(p, n, "tiers", models.as_deref().unwrap_or(&[])));
     let breakers = match m.get("breakers") {
-        Some(n) => breakers(p, n, "breakers"),
+        Some(n) => breakers(p, n, "breakers", models.as_deref().unwrap_or(&[])),
         None => Some(Breakers::default()),
     };
     let scenarios = match m.get("scenarios") {
@@ -1030,14 +1030,20 @@ fn tenant_budget(p: &mut Problems, n: &Node, path: &str) -> Option<TenantBudget>
 
 // ----------------------------------------------------------- breakers ----
 
-fn breakers(p: &mut Problems, n: &Node, path: &str) -> Option<Breakers> {
+fn breakers(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<Breakers> {
     let mut m = MapReader::new(p, n, path)?;
+    let user = m
+        .get("user_daily_usd")
+        .map(|v| breaker(p, v, &child(path, "user_daily_usd"), models));
+    let tenant = m
+        .get("tenant_daily_usd")
+        .map(|v| breaker(p, v, &child(path, "tenant_daily_usd"), models));
     let feature = m
         .get("feature_daily_usd")
-        .map(|v| breaker(p, v, &child(path, "feature_daily_usd")));
+        .map(|v| breaker(p, v, &child(path, "feature_daily_usd"), models));
     let global = m
         .get("global_daily_usd")
-        .map(|v| breaker(p, v, &child(path, "global_daily_usd")));
+        .map(|v| breaker(p, v, &child(path, "global_daily_usd"), models));
     m.finish(p);
     let lift = |b: Option<Option<Breaker>>| -> Result<Option<Breaker>, ()> {
         match b {
@@ -1046,31 +1052,51 @@ fn breakers(p: &mut Problems, n: &Node, path: &str) -> Option<Breakers> {
             Some(None) => Err(()),
         }
     };
+    let (user, tenant, feature, global) = (lift(user), lift(tenant), lift(feature), lift(global));
     Some(Breakers {
-        feature_daily_usd: lift(feature).ok()?,
-        global_daily_usd: lift(global).ok()?,
+        user_daily_usd: user.ok()?,
+        tenant_daily_usd: tenant.ok()?,
+        feature_daily_usd: feature.ok()?,
+        global_daily_usd: global.ok()?,
     })
 }
 
-fn breaker(p: &mut Problems, n: &Node, path: &str) -> Option<Breaker> {
+fn breaker(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<Breaker> {
     let mut m = MapReader::new(p, n, path)?;
     let limit = m
         .require(p, "limit", "the daily spend in USD at which the breaker trips")
         .and_then(|v| num(p, v, &child(path, "limit"), read::positive));
-    let on = match m.get("on_trip") {
+    let on_node = m.get("on_trip");
+    let on = match on_node {
         Some(v) => read::word(
             p,
             v,
             &child(path, "on_trip"),
-            &[("block", OnTrip::Block), ("throttle", OnTrip::Throttle)],
+            &[
+                ("block", OnTrip::Block),
+                ("throttle", OnTrip::Throttle),
+                ("fallback", OnTrip::Fallback),
+                ("shrink", OnTrip::Shrink),
+                ("notify", OnTrip::Notify),
+            ],
         ),
         None => Some(OnTrip::Block),
     };
     let factor = opt_num(p, &mut m, "factor", read::share);
+    let fb = match m.get("fallback_model") {
+        None => Some(None),
+        Some(v) => model_key(p, v, &child(path, "fallback_model"), models).map(Some),
+    };
+    let notify = match m.get("notify") {
+        None => Some(Vec::new()),
+        Some(v) => notify_list(p, v, &child(path, "notify")),
+    };
     let message = m.get("message").map(|v| text(p, v, &child(path, "message")));
     m.finish(p);
     let on = on?;
     let factor = factor.ok()?;
+    let (fb, notify) = (fb?, notify?);
+    let on_loc = on_node.map_or(n.loc, |v| v.loc);
     if on == OnTrip::Throttle && factor.is_none() {
         p.push_hint(
             n.loc,
@@ -1080,10 +1106,45 @@ fn breaker(p: &mut Problems, n: &Node, path: &str) -> Option<Breaker> {
         );
         return None;
     }
+    if on == OnTrip::Fallback && fb.is_none() {
+        p.push_hint(
+            on_loc,
+            &child(path, "fallback_model"),
+            "`on_trip: fallback` needs `fallback_model`",
+            "name the cheaper model (a key under `models:`) that serves once the breaker trips",
+        );
+        return None;
+    }
+    if on != OnTrip::Fallback && fb.is_some() {
+        p.push_hint(
+            on_loc,
+            &child(path, "fallback_model"),
+            format!(
+                "`fallback_model` is only read with `on_trip: fallback`, not `{}`",
+                on.as_str()
+            ),
+            "set `on_trip: fallback`, or remove `fallback_model`",
+        );
+        return None;
+    }
+    if on == OnTrip::Notify && notify.is_empty() {
+        p.push_hint(
+            on_loc,
+            &child(path, "notify"),
+            "`on_trip: notify` cuts nothing, so it needs `notify`",
+            "name who is told: `notify: [on-call]`, `[account-manager]` or `[user]`",
+        );
+        return None;
+    }
     Some(Breaker {
         limit: limit?,
         on_trip: on,
-        factor: factor.map_or(0.0, |f| f.value),
+        factor: match on {
+            OnTrip::Shrink => factor.map_or(DEFAULT_BREAKER_SHRINK, |f| f.value),
+            _ => factor.map_or(0.0, |f| f.value),
+        },
+        fallback_model: fb,
+        notify,
         message: match message {
             Some(Some(t)) => Some(t),
             Some(None) => return None,
@@ -1092,6 +1153,37 @@ fn breaker(p: &mut Problems, n: &Node, path: &str) -> Option<Breaker> {
         loc: n.loc,
         path: path.to_string(),
     })
+}
+
+/// `notify:` one name or a list of them, each once.
+fn notify_list(p: &mut Problems, n: &Node, path: &str) -> Option<Vec<NotifyWho>> {
+    const WHO: [(&str, NotifyWho); 3] = [
+        ("user", NotifyWho::User),
+        ("account-manager", NotifyWho::AccountManager),
+        ("on-call", NotifyWho::OnCall),
+    ];
+    if let Value::Str(_) = n.value {
+        return read::word(p, n, path, &WHO).map(|w| vec![w]);
+    }
+    let items = read::seq(p, n, path)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, it) in items.iter().enumerate() {
+        match read::word(p, it, &index(path, i), &WHO) {
+            Some(w) if out.contains(&w) => {
+                p.push_hint(
+                    it.loc,
+                    &index(path, i),
+                    format!("`{}` is named twice", w.as_str()),
+                    "name each one once",
+                );
+                ok = false;
+            }
+            Some(w) => out.push(w),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
 }
 
 // ---------------------------------------------------------- scenarios ----

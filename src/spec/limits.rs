@@ -145,6 +145,8 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
             if let Some(b) = &t.tenant_budget {
                 per_trial_tenants += simulated * days * (25.0 + 4.0 * b.alerts.len() as f64);
                 alerts += b.alerts.len() as f64;
+            } else if spec.breakers.tenant_daily_usd.is_some() {
+                per_trial_tenants += simulated * days * 25.0;
             }
         }
         if t.limit.as_ref().is_some_and(|l| l.monthly_tokens.is_some()) {
@@ -161,6 +163,17 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
             "{panel_tiers} tiers with a monthly cap x {days} days x {n} trials (each follows {PANEL_USERS} simulated users)"
         ),
     ));
+    // A user breaker: per tier and class, its user-days sorted by cost with
+    // five prefix sums; each day of each tier a binary search per class.
+    let user_breaker = spec.breakers.user_daily_usd.is_some() as u8 as f64;
+    parts.push((
+        user_breaker * batches * tiers * classes * CLASS_SAMPLES as f64 * (80.0 + (CLASS_SAMPLES as f64).log2()),
+        "tiers x classes of user-day for the user breaker".into(),
+    ));
+    parts.push((
+        user_breaker * n * days * tiers * 2.0 * (CLASS_SAMPLES as f64).log2() * 4.0,
+        "the user breaker x tiers x days x trials".into(),
+    ));
     let steps: f64 = parts.iter().map(|p| p.0).sum();
     let largest = parts
         .iter()
@@ -170,14 +183,17 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
 
     // Memory: demand tables, panels, and what each month keeps until summarised.
     let tables = batches
-        * ((classes * CLASS_SAMPLES as f64 + POOL_SIZE as f64) * 8.0 * (2.0 + 3.0 * models) + tiers * classes * 256.0);
+        * ((classes * CLASS_SAMPLES as f64 + POOL_SIZE as f64) * 8.0 * (2.0 + 3.0 * models)
+            + tiers * classes * 256.0
+            + user_breaker * tiers * classes * CLASS_SAMPLES as f64 * 8.0 * 7.0);
     let panels = batches * panel_tiers * PANEL_USERS as f64 * days * 8.0;
     let month = 160.0
         + tiers * 200.0
         + alerts * 8.0
         + spec.scenarios.len() as f64
         + 8.0
-            * (spec.breakers.feature_daily_usd.is_some() as u8 + spec.breakers.global_daily_usd.is_some() as u8) as f64;
+            * (spec.breakers.feature_daily_usd.is_some() as u8 + spec.breakers.global_daily_usd.is_some() as u8) as f64
+        + 16.0 * (spec.breakers.user_daily_usd.is_some() as u8 + spec.breakers.tenant_daily_usd.is_some() as u8) as f64;
     let bytes = tables + panels + n * (month + 64.0);
     Work { steps, bytes, largest }
 }

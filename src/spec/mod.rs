@@ -462,15 +462,93 @@ pub struct TenantBudget {
     pub loc: Loc,
 }
 
-/// What a breaker does when it trips.
+/// What a breaker does once it trips.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnTrip {
-    /// Service stops for the rest of the day.
+    /// Nothing more is served past the limit.
     Block,
-    /// Only a share (`factor`) of the demand past the limit is served.
+    /// A share `factor` of the demand past the limit is still served.
     Throttle,
+    /// What comes past the limit is served by `fallback_model`.
+    Fallback,
+    /// What comes past the limit is served with its output cut to `factor`
+    /// (default 0.5).
+    Shrink,
+    /// Nothing is cut: the people in `notify` are told.
+    Notify,
 }
+
+impl OnTrip {
+    /// The spec's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnTrip::Block => "block",
+            OnTrip::Throttle => "throttle",
+            OnTrip::Fallback => "fallback",
+            OnTrip::Shrink => "shrink",
+            OnTrip::Notify => "notify",
+        }
+    }
+}
+
+/// Who a breaker's trip is told to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotifyWho {
+    /// The user whose spend tripped it.
+    User,
+    /// The tenant's account manager (an alert).
+    AccountManager,
+    /// Whoever is on call (a page).
+    OnCall,
+}
+
+impl NotifyWho {
+    /// The spec's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyWho::User => "user",
+            NotifyWho::AccountManager => "account-manager",
+            NotifyWho::OnCall => "on-call",
+        }
+    }
+}
+
+/// What a breaker's limit is counted over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerLevel {
+    /// One user's day (`user_daily_usd`).
+    User,
+    /// One tenant's day (`tenant_daily_usd`).
+    Tenant,
+    /// The feature's day (`feature_daily_usd`).
+    Feature,
+    /// The whole day (`global_daily_usd`).
+    Global,
+}
+
+impl BreakerLevel {
+    /// The level's name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakerLevel::User => "user",
+            BreakerLevel::Tenant => "tenant",
+            BreakerLevel::Feature => "feature",
+            BreakerLevel::Global => "global",
+        }
+    }
+
+    /// Whether the breaker counts the day's total (feature, global) rather
+    /// than one user's or one tenant's day.
+    pub fn is_day_total(self) -> bool {
+        matches!(self, BreakerLevel::Feature | BreakerLevel::Global)
+    }
+}
+
+/// Output share kept by a breaker's `on_trip: shrink` when `factor` is not given.
+pub const DEFAULT_BREAKER_SHRINK: f64 = 0.5;
 
 /// A daily spend circuit breaker.
 #[derive(Clone, Debug, Serialize)]
@@ -479,9 +557,16 @@ pub struct Breaker {
     pub limit: Num,
     /// What it does when it trips.
     pub on_trip: OnTrip,
-    /// With `throttle`: share of the demand past the limit still served.
+    /// With `throttle`: share of the demand past the limit still served;
+    /// with `shrink`: share of the output kept.
     pub factor: f64,
-    /// What users are told when it trips, if given.
+    /// With `fallback`: the key (under `models:`) that serves past the limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_model: Option<String>,
+    /// Who is told when it trips.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<NotifyWho>,
+    /// What users are told when it trips.
     pub message: Option<Text>,
     /// Where it is.
     #[serde(skip)]
@@ -494,21 +579,50 @@ pub struct Breaker {
 /// `breakers:`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Breakers {
-    /// Trips on this feature's daily spend.
+    /// Per user, on each user's day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_daily_usd: Option<Breaker>,
+    /// Per tenant, on each tenant's day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_daily_usd: Option<Breaker>,
+    /// Trips on the feature's own daily spend.
     pub feature_daily_usd: Option<Breaker>,
     /// Trips on the daily spend of everything behind the same gateway, as this feature sees it.
     pub global_daily_usd: Option<Breaker>,
 }
 
 impl Breakers {
-    /// The breakers the spec sets, with their field names.
+    /// The breakers the spec sets, user level first.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Breaker)> {
+        self.levels().map(|(n, _, b)| (n, b))
+    }
+
+    /// The breakers the spec sets, with their level, user level first.
+    pub fn levels(&self) -> impl Iterator<Item = (&'static str, BreakerLevel, &Breaker)> {
         [
-            ("feature_daily_usd", self.feature_daily_usd.as_ref()),
-            ("global_daily_usd", self.global_daily_usd.as_ref()),
+            ("user_daily_usd", BreakerLevel::User, self.user_daily_usd.as_ref()),
+            ("tenant_daily_usd", BreakerLevel::Tenant, self.tenant_daily_usd.as_ref()),
+            (
+                "feature_daily_usd",
+                BreakerLevel::Feature,
+                self.feature_daily_usd.as_ref(),
+            ),
+            ("global_daily_usd", BreakerLevel::Global, self.global_daily_usd.as_ref()),
         ]
         .into_iter()
-        .filter_map(|(n, b)| b.map(|b| (n, b)))
+        .filter_map(|(n, l, b)| b.map(|b| (n, l, b)))
+    }
+
+    /// Whether the spec uses what came with breaker levels (a user or tenant
+    /// breaker, `notify`, or an `on_trip` other than block and throttle):
+    /// then the reports say, per level, how often each trips and whom it
+    /// pages or alerts. Specs that do not keep their reports as they were.
+    pub fn has_levels(&self) -> bool {
+        self.user_daily_usd.is_some()
+            || self.tenant_daily_usd.is_some()
+            || self
+                .iter()
+                .any(|(_, b)| !b.notify.is_empty() || !matches!(b.on_trip, OnTrip::Block | OnTrip::Throttle))
     }
 }
 
