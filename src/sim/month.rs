@@ -193,6 +193,8 @@ pub struct Engine<'m> {
     /// the dearest rate): a day at base prices, and a month at the worst
     /// price multiplier. No trial goes past them.
     bounds: Vec<Bound>,
+    /// Per tier with a tenant budget, its alerts' thresholds in USD.
+    alert_usd: Vec<Vec<f64>>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -281,10 +283,20 @@ impl<'m> Engine<'m> {
                 }
             })
             .collect();
+        let alert_usd = model
+            .tiers
+            .iter()
+            .map(|t| {
+                t.budget
+                    .as_ref()
+                    .map_or_else(Vec::new, |b| b.alerts.iter().map(|al| al * b.monthly_usd).collect())
+            })
+            .collect();
         Engine {
             model,
             demand,
             stats,
+            alert_usd,
             panels,
             tenant_strata,
             loop_call_tokens: model.typical_input() + model.typical_output(),
@@ -445,9 +457,12 @@ impl<'m> Engine<'m> {
         let slot: Vec<usize> = shape.viral.iter().map(|&v| self.viral_slot(v)).collect();
         let monthly = self.monthly_cuts(draw, &slot, &shape.power);
         let mut ledger = Ledger::new(m, draw, &shape);
+        let power_z = power_counts(draw, &mut noise);
+        let entries = budget_entries(m, draw, &power_z);
         let trial = Trial {
             draw,
-            power_z: power_counts(draw, &mut noise),
+            power_z,
+            entries,
             tier_users: draw.customers.iter().map(TierDraw::users).collect(),
             shape,
             slot,
@@ -620,8 +635,8 @@ impl<'m> Engine<'m> {
         tm.unserved_tokens += n_act * mix.mix(|u| u.unserved_tokens);
         let served = n_act * mix.mix(|u| u.served_tokens);
         match (trial.draw.customers[ti].tenants(), &t.budget) {
-            (Some((tenants, _)), Some(b)) => {
-                let (total, overage) = self.tenants_day(trial, ti, tenants, b, &td, ledger, noise);
+            (Some(_), Some(b)) => {
+                let (total, overage) = self.tenants_day(trial, ti, b, &td, ledger, noise);
                 let demand_cost = n_act * td.cost;
                 let kept = if demand_cost > 0.0 {
                     (total / demand_cost).min(1.0)
@@ -648,48 +663,53 @@ impl<'m> Engine<'m> {
     /// what its budget has left (a blocking budget). Writes each entry's own
     /// spend today into the ledger; returns the tier's cost and overage
     /// revenue.
-    #[allow(clippy::too_many_arguments)]
     fn tenants_day(
         &self,
         trial: &Trial,
         ti: usize,
-        tenants: &[f64],
         b: &BudgetModel,
         td: &TierDay,
         ledger: &mut Ledger,
         noise: &mut Option<&mut ChaCha8Rng>,
     ) -> (f64, f64) {
-        let a = trial.draw.active;
-        let customers = &trial.draw.customers[ti];
+        let entries = &trial.entries[ti];
+        let spend = &ledger.tenant_spend[ti];
+        let today = &mut ledger.tenant_day[ti];
+        let blocked = &mut ledger.out.tiers[ti].blocked_user_days;
         let mut total = 0.0;
         let mut overage = 0.0;
-        for (j, &u) in tenants.iter().enumerate() {
+        let mut rng = noise.as_deref_mut();
+        for (j, e) in entries.iter().enumerate() {
             // The day of all the users entry `j` stands for (a tenant's, or a
             // representative's `w` tenants'), with their spread; the entry's
             // own day, what its budget sees, is its share of it.
-            let group = customers.group_users(j);
-            let dev = td.noise.draw(group, trial.power_z[ti][j], noise);
-            let mut x = (group * a * td.cost + dev.cost).max(0.0);
-            let mut ov = (group * a * td.overage + dev.overage).max(0.0);
+            let dev = match rng.as_deref_mut() {
+                Some(rng) => td.noise.deviate(e.group, e.sqrt_group, e.zp, rng),
+                None => Deviation {
+                    cost: 0.0,
+                    overage: 0.0,
+                },
+            };
+            let mut x = (e.active * td.cost + dev.cost).max(0.0);
+            let mut ov = (e.active * td.overage + dev.overage).max(0.0);
             if let Some(bd) = td.bound {
-                x = x.min(group * bd);
+                x = x.min(e.group * bd);
             }
-            let own = if group > 0.0 { u / group } else { 0.0 };
             if b.block {
-                let left = (b.monthly_usd - ledger.tenant_spend[ti][j]).max(0.0);
-                if x * own > left {
-                    let cut = 1.0 - left / (x * own);
-                    ledger.out.tiers[ti].blocked_user_days += group * a * cut;
+                let left = (b.monthly_usd - spend[j]).max(0.0);
+                if x * e.own > left {
+                    let cut = 1.0 - left / (x * e.own);
+                    *blocked += e.active * cut;
                     ov *= 1.0 - cut;
                     x *= 1.0 - cut;
                 }
             }
-            ledger.tenant_day[ti][j] = x * own;
+            today[j] = x * e.own;
             total += x;
             overage += ov;
         }
         // The loop tenant's entry, if any: written by the loops.
-        if let Some(extra) = ledger.tenant_day[ti].get_mut(tenants.len()) {
+        if let Some(extra) = today.get_mut(entries.len()) {
             *extra = 0.0;
         }
         (total, overage)
@@ -821,19 +841,26 @@ impl<'m> Engine<'m> {
             let (n, w) = trial.draw.customers[ti]
                 .tenants()
                 .map_or((0, 1.0), |(v, w)| (v.len(), w));
-            for (j, x) in ledger.tenant_day[ti].iter().enumerate() {
-                // A representative stands for `w` tenants; the loop tenant's
-                // entry past them, for one.
-                let w = if j < n { w } else { 1.0 };
-                let before = ledger.tenant_spend[ti][j];
+            // The alerts' thresholds in USD, and the lowest and highest: a
+            // day that crosses none of the range crosses none of them.
+            let th = &self.alert_usd[ti];
+            let lo = th.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = th.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let spend = &mut ledger.tenant_spend[ti];
+            for (j, (x, s)) in ledger.tenant_day[ti].iter().zip(spend.iter_mut()).enumerate() {
+                let before = *s;
                 let after = before + x * scale;
-                for (ai, &al) in b.alerts.iter().enumerate() {
-                    let th = al * b.monthly_usd;
-                    if before < th && after >= th {
-                        tm.tenant_alerts[ai] += w;
+                if after >= lo && before < hi {
+                    // A representative stands for `w` tenants; the loop
+                    // tenant's entry past them, for one.
+                    let w = if j < n { w } else { 1.0 };
+                    for (ai, &th) in th.iter().enumerate() {
+                        if before < th && after >= th {
+                            tm.tenant_alerts[ai] += w;
+                        }
                     }
                 }
-                ledger.tenant_spend[ti][j] = after;
+                *s = after;
             }
         }
     }
@@ -1059,8 +1086,52 @@ struct Trial<'a> {
     /// Per tier (or tenant): the deviation of its count of power users from
     /// the expected count, in standard deviations (drawn once a month).
     power_z: Vec<Vec<f64>>,
+    /// Per tier of budgeted tenants, its entries (empty for other tiers).
+    entries: Vec<Vec<Entry>>,
     /// Users of each tier (a tenant tier's sum, once).
     tier_users: Vec<f64>,
+}
+
+/// An entry of a tier of budgeted tenants (a tenant, or a representative
+/// standing for `w` tenants), in the figures that hold all month.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// The users the entry stands for in all, and their square root.
+    group: f64,
+    sqrt_group: f64,
+    /// Of them, those active on a day.
+    active: f64,
+    /// The share of them that is the entry's own (what its budget sees).
+    own: f64,
+    /// The month's draw of their count of power users.
+    zp: f64,
+}
+
+/// [`Trial::entries`]: computed once a month, not each day.
+fn budget_entries(m: &Model, draw: &Draw, power_z: &[Vec<f64>]) -> Vec<Vec<Entry>> {
+    let a = draw.active;
+    m.tiers
+        .iter()
+        .zip(&draw.customers)
+        .zip(power_z)
+        .map(|((t, cd), zs)| match (cd.tenants(), &t.budget) {
+            (Some((tenants, _)), Some(_)) => tenants
+                .iter()
+                .enumerate()
+                .map(|(j, &u)| {
+                    let group = cd.group_users(j);
+                    Entry {
+                        group,
+                        sqrt_group: group.sqrt(),
+                        active: group * a,
+                        own: if group > 0.0 { u / group } else { 0.0 },
+                        zp: zs[j],
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// The draws of [`Trial::power_z`]: one per tier, or per tenant of a tier
@@ -1217,20 +1288,25 @@ impl DayNoise {
     /// numbers), so trials keep common random numbers across specs.
     fn draw(&self, n_users: f64, zp: f64, noise: &mut Option<&mut ChaCha8Rng>) -> Deviation {
         match noise.as_deref_mut() {
-            Some(rng) => {
-                let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
-                let z2: f64 = rand_distr::StandardNormal.sample(&mut *rng);
-                let extra_power = n_users.sqrt() * self.power_sd * zp;
-                let c = (n_users * self.cost_var).sqrt() * z;
-                Deviation {
-                    cost: c + extra_power * self.power_cost,
-                    overage: self.ov_beta * c + n_users.sqrt() * self.ov_rest * z2 + extra_power * self.power_overage,
-                }
-            }
+            Some(rng) => self.deviate(n_users, n_users.sqrt(), zp, rng),
             None => Deviation {
                 cost: 0.0,
                 overage: 0.0,
             },
+        }
+    }
+
+    /// [`Self::draw`] with noise, `sqrt_n` the square root of `n_users`
+    /// (computed once a month by the callers that draw every day).
+    #[inline]
+    fn deviate(&self, n_users: f64, sqrt_n: f64, zp: f64, rng: &mut ChaCha8Rng) -> Deviation {
+        let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+        let z2: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+        let extra_power = sqrt_n * self.power_sd * zp;
+        let c = (n_users * self.cost_var).sqrt() * z;
+        Deviation {
+            cost: c + extra_power * self.power_cost,
+            overage: self.ov_beta * c + sqrt_n * self.ov_rest * z2 + extra_power * self.power_overage,
         }
     }
 }
