@@ -22,7 +22,7 @@ pub const MAX_STEPS: f64 = 6.0e9;
 pub const MAX_BYTES: f64 = 768.0 * 1024.0 * 1024.0;
 /// Steps per panel user and day of a tier with a monthly cap (calibrated on
 /// `fixtures/bench/worst-monthly-caps.yaml`).
-const PANEL_STEP: f64 = 9.0;
+const PANEL_STEP: f64 = 8.0;
 /// Steps per quantile of a PERT distribution (60 evaluations of the
 /// incomplete beta function; calibrated on `fixtures/bench/worst-pert.yaml`).
 const PERT_QUANTILE: f64 = 9000.0;
