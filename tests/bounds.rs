@@ -284,7 +284,7 @@ fn a_spec_too_large_to_simulate_is_refused_at_validation() {
 fn the_limits_hold_jointly() {
     // Each dimension alone is accepted; together they are refused.
     let monthly = "users: 100, limit: {monthly_tokens: 1000000}";
-    let few = tiers(4, monthly);
+    let few = tiers(1, monthly);
     assert!(costgate::spec::load_str("t.yaml", &few).is_ok());
     let mut scenarios = String::from("scenarios:\n");
     for i in 0..20 {
@@ -298,6 +298,63 @@ fn the_limits_hold_jointly() {
     let both = format!("{}{scenarios}", tiers(60, monthly));
     let ps = problems("t.yaml", &both);
     assert!(ps[0].message.contains("too large to simulate"), "{ps:#?}");
+}
+
+#[test]
+fn the_parts_that_ran_past_ten_seconds_are_refused() {
+    // Measured on the release build (README "Bounded work"): 4 tiers with
+    // monthly caps took 70 s of CPU, 7 tiers of PERT tenants 110 s, 29,134
+    // scenarios 36 s (and 270 s of wall time, summarised on one core), 314
+    // runaway loops 18 s; each validated. Now each is refused with the part
+    // that costs the most, and a smaller one still validates.
+    let refused = |yaml: &str, part: &str| {
+        let ps = problems("t.yaml", yaml);
+        assert_eq!(ps.len(), 1, "{ps:#?}");
+        assert!(ps[0].message.contains("too large to simulate"), "{}", ps[0].message);
+        assert!(ps[0].hint.as_deref().unwrap_or("").contains(part), "{:?}", ps[0].hint);
+    };
+    let monthly = "users: 100, limit: {monthly_tokens: 1000000}";
+    refused(&tiers(3, monthly), "monthly cap");
+    assert!(costgate::spec::load_str("t.yaml", &tiers(2, monthly)).is_ok());
+    let pert = "tenants: 2000, users_per_tenant: {low: 1, mode: 20, high: 400, shape: pert}";
+    refused(&tiers(1, pert), "PERT");
+    let lognormal = "tenants: 2000, users_per_tenant: {p50: 20, p95: 400}";
+    assert!(costgate::spec::load_str("t.yaml", &tiers(1, lognormal)).is_ok());
+    let scenarios = |n: usize, each: &str| {
+        let mut y = format!("{BASE}scenarios:\n");
+        for i in 0..n {
+            y.push_str(&format!("  - {{name: s{i}, chance: 1, {each}}}\n"));
+        }
+        y
+    };
+    refused(&scenarios(6000, "usage_multiplier: 2, days: 1"), "tiers x");
+    assert!(costgate::spec::load_str("t.yaml", &scenarios(100, "usage_multiplier: 2, days: 1")).is_ok());
+    refused(
+        &scenarios(300, "calls_per_hour: 3600, hours_until_detected: 48"),
+        "tiers x",
+    );
+}
+
+#[test]
+fn the_worst_case_fixtures_validate() {
+    // The benchmark's worst cases (README "Bounded work") stay valid specs.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bench");
+    for name in [
+        "worst-tiers.yaml",
+        "worst-days.yaml",
+        "worst-viral.yaml",
+        "worst-calls.yaml",
+        "worst-alerts.yaml",
+        "worst-tenant-tiers.yaml",
+        "budgeted-tenants.yaml",
+    ] {
+        let spec = costgate::spec::load_file(&dir.join(name)).unwrap_or_else(|p| panic!("{name}: {p:#?}"));
+        let w = limits::check(&spec, costgate::sim::DEFAULT_TRIALS).unwrap();
+        assert!(
+            w.steps > 0.5 * limits::MAX_STEPS || name == "budgeted-tenants.yaml",
+            "{name}: {w:?}"
+        );
+    }
 }
 
 #[test]

@@ -430,6 +430,7 @@ impl DayStats {
 
 impl DayStats {
     /// Sample `i` of a class on its own, split at the daily cap `daily`.
+    #[inline]
     pub fn one(s: &Samples, i: usize, model: usize, fallback: Option<usize>, daily: Option<f64>) -> DayStats {
         let fb = fallback.unwrap_or(model);
         let t = s.tokens[i];
@@ -471,6 +472,7 @@ pub struct UserDay {
 }
 
 /// Apply the tier's `on_limit` to the part past the caps.
+#[inline]
 pub fn user_day(st: &DayStats, cap: Option<&CapModel>, r: f64, c: f64) -> UserDay {
     use crate::spec::OnLimit;
     let within = (1.0 - r) * combine(&st.sp_p, c);

@@ -46,6 +46,16 @@ pub const TENANT_REPS: usize = 64;
 pub const MAX_STEPS: f64 = 6.0e9;
 /// Most memory a run may hold, in bytes.
 pub const MAX_BYTES: f64 = 768.0 * 1024.0 * 1024.0;
+/// Steps per panel user and day of a tier with a monthly cap. Measured, a
+/// panel user-day costs about 8 steps (one tier with a monthly cap took 19 s
+/// of CPU at 10,000 trials on the release build, README "Bounded work"); it
+/// is weighed at 4 so that two tiers with monthly caps (free and pro) still
+/// fit, at about twice the 10 s target: the panel's speed is the known gap.
+const PANEL_STEP: f64 = 4.0;
+/// Steps per quantile of a PERT distribution (60 evaluations of the
+/// incomplete beta function; calibrated on 7 represented tiers of PERT
+/// tenants, README "Bounded work").
+const PERT_QUANTILE: f64 = 9000.0;
 /// Most simulated months (`--trials`).
 pub const MAX_TRIALS: u64 = 1_000_000;
 
@@ -133,6 +143,32 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
         "tiers x classes of user-day".into(),
     ));
     // Every month: each tier each day, tenants, panels for monthly caps.
+    // Quantiles of PERT distributions are found by bisection (60 steps of
+    // the incomplete beta function): the interactions' in each class of the
+    // demand tables, users per tenant in the tenant strata (per batch) and
+    // for each represented tenant (per trial).
+    let pert = |d: &crate::dist::Dist| matches!(d, crate::dist::Dist::Pert { .. });
+    if pert(&spec.usage.interactions_per_active_day.dist) {
+        parts.push((
+            batches * classes * CLASS_SAMPLES as f64 * PERT_QUANTILE,
+            "PERT quantiles (by bisection) of interactions_per_active_day".into(),
+        ));
+    }
+    let mut pert_tenants = 0.0;
+    for t in &spec.tiers {
+        if let Audience::Tenants {
+            tenants,
+            users_per_tenant,
+        } = &t.audience
+            && pert(&users_per_tenant.dist)
+        {
+            pert_tenants += batches * 4096.0 * PERT_QUANTILE;
+            if tenants.dist.worst(q).round() > TENANT_REPS as f64 {
+                pert_tenants += n * TENANT_REPS as f64 * PERT_QUANTILE;
+            }
+        }
+    }
+    parts.push((pert_tenants, "PERT quantiles (by bisection) of users_per_tenant".into()));
     let mut per_trial_tiers = days * tiers * 60.0 + tiers * 40.0 * n.log2();
     let mut per_trial_tenants = 0.0;
     let mut per_trial_panels = 0.0;
@@ -150,11 +186,12 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
             }
         }
         if t.limit.as_ref().is_some_and(|l| l.monthly_tokens.is_some()) {
-            per_trial_panels += PANEL_USERS as f64 * days * 2.0;
+            per_trial_panels += PANEL_USERS as f64 * days * PANEL_STEP;
             panel_tiers += 1.0;
         }
     }
-    per_trial_tiers += days * loops * 40.0 + spec.scenarios.len() as f64 * 20.0;
+    // A scenario's months are summarised one scenario at a time, on one core.
+    per_trial_tiers += days * loops * 80.0 + spec.scenarios.len() as f64 * 120.0;
     parts.push((n * per_trial_tiers, format!("{tiers} tiers x {days} days x {n} trials")));
     parts.push((n * per_trial_tenants, "tenants x days x trials".into()));
     parts.push((
