@@ -89,6 +89,8 @@ pub enum Rule {
     OncallPagesOverMax,
     /// `breaker-below-typical-day` (see its [`RuleDef`]).
     BreakerBelowTypicalDay,
+    /// `overage-unreachable` (see its [`RuleDef`]).
+    OverageUnreachable,
 }
 
 /// Where a rule is evaluated.
@@ -145,6 +147,7 @@ pub const REGISTRY: &[RuleDef] = &[
     portfolio_over_budget::DEF,
     oncall_pages_over_max::DEF,
     breaker_below_typical_day::DEF,
+    overage_unreachable::DEF,
 ];
 
 const _: () = {
@@ -169,6 +172,7 @@ mod missing_call_limit;
 mod missing_limit_message;
 mod missing_unit_economics;
 mod oncall_pages_over_max;
+mod overage_unreachable;
 mod p95_over_budget;
 mod paying_users_blocked;
 mod portfolio_over_budget;
@@ -204,6 +208,7 @@ impl Rule {
         Rule::PortfolioOverBudget,
         Rule::OncallPagesOverMax,
         Rule::BreakerBelowTypicalDay,
+        Rule::OverageUnreachable,
     ];
 
     /// The rule's registry entry.
