@@ -346,6 +346,8 @@ fn the_worst_case_fixtures_validate() {
         "worst-calls.yaml",
         "worst-alerts.yaml",
         "worst-tenant-tiers.yaml",
+        "monthly-caps.yaml",
+        "worst-interactions.yaml",
         "budgeted-tenants.yaml",
     ] {
         let spec = costgate::spec::load_file(&dir.join(name)).unwrap_or_else(|p| panic!("{name}: {p:#?}"));

@@ -212,7 +212,9 @@ pub fn draw_calls<R: Rng + ?Sized>(m: &Model, rng: &mut R) -> f64 {
 struct Pool {
     tokens: Vec<f64>,
     out: Vec<f64>,
-    cost: Vec<Vec<Parts>>,
+    /// [interaction * models + model]: one interaction's costs side by side,
+    /// so assembling a user-day reads them in one run of memory.
+    cost: Vec<Parts>,
     mean_tokens: f64,
     mean_out: f64,
     mean_cost: Vec<Parts>,
@@ -225,7 +227,7 @@ impl Pool {
         let mut p = Pool {
             tokens: Vec::with_capacity(size),
             out: Vec::with_capacity(size),
-            cost: vec![Vec::with_capacity(size); models],
+            cost: Vec::with_capacity(size * models),
             mean_tokens: 0.0,
             mean_out: 0.0,
             mean_cost: vec![[0.0; 3]; models],
@@ -256,16 +258,14 @@ impl Pool {
             }
             p.tokens.push(t);
             p.out.push(o);
-            for (pk, ck) in p.cost.iter_mut().zip(c) {
-                pk.push(ck);
-            }
+            p.cost.extend(c);
         }
         let n = size as f64;
         p.mean_tokens = p.tokens.iter().sum::<f64>() / n;
         p.mean_out = p.out.iter().sum::<f64>() / n;
         for k in 0..models {
             let mut s = [0.0; 3];
-            for x in &p.cost[k] {
+            for x in p.cost.iter().skip(k).step_by(models.max(1)) {
                 add(&mut s, x, 1.0 / n);
             }
             p.mean_cost[k] = s;
@@ -298,8 +298,11 @@ impl Pool {
                 let j = (rng.next_u64() % pool_n as u64) as usize;
                 t += self.tokens[j];
                 o += self.out[j];
-                for (q, ck) in c.iter_mut().enumerate() {
-                    add(ck, &self.cost[q][j], 1.0);
+                // Flat, so the additions vectorise (each element's sum is
+                // the same, in the same order).
+                let row = self.cost[j * models..(j + 1) * models].as_flattened();
+                for (a, b) in c.as_flattened_mut().iter_mut().zip(row) {
+                    *a += *b;
                 }
             }
             s.tokens.push(t);

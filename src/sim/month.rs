@@ -16,7 +16,7 @@ use crate::dist::stochastic_count;
 use rand_distr::Distribution;
 
 use crate::dist::{Dist, open01};
-use crate::economics::{BudgetModel, CapModel, Customers, Effect, Model, PastTrip};
+use crate::economics::{BudgetModel, CapModel, Customers, Effect, Model, PastTrip, TierModel};
 use crate::spec::BreakerLevel;
 use crate::spec::OnLimit;
 
@@ -238,10 +238,63 @@ struct Bound {
 /// A fixed set of simulated users (common random numbers across trials) for
 /// monthly caps.
 struct Panel {
+    /// Each user's draw for the power-user class, in ascending order.
     class_u: Vec<f64>,
-    /// [user * days + day]
+    /// [day * PANEL_USERS + user]
     active_u: Vec<f32>,
     sample: Vec<u32>,
+    /// [class][sample]: each user-day's figures as functions of the share
+    /// `r` the monthly cap cuts and the cached share `c`.
+    rows: Vec<Vec<PanelRow>>,
+}
+
+/// One sampled user-day under a tier's caps, priced once per batch instead
+/// of once per trial and user. [`user_day`] is linear in `r` (the share of
+/// what the daily cap lets through that the monthly cap cuts) and in `c`
+/// (the cached share) for every `on_limit`, so four evaluations at the
+/// corners give it everywhere:
+/// cost = a0 + a1·c + r·(b0 + b1·c), served = s0 + r·s1.
+#[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
+struct PanelRow {
+    /// Tokens the daily cap lets through.
+    within_daily: f64,
+    cost: [f64; 4],
+    served: [f64; 2],
+    /// Whether the daily cap cut this user-day.
+    daily_hit: bool,
+}
+
+impl PanelRow {
+    fn new(s: &Samples, si: usize, tier: &TierModel) -> PanelRow {
+        let daily = tier.cap.as_ref().and_then(|c| c.daily_tokens);
+        let one = DayStats::one(s, si, tier.model, tier.fallback, daily);
+        let at = |r: f64, c: f64| user_day(&one, tier.cap.as_ref(), r, c);
+        let (u00, u01, u10, u11) = (at(0.0, 0.0), at(0.0, 1.0), at(1.0, 0.0), at(1.0, 1.0));
+        let t = s.tokens[si];
+        PanelRow {
+            within_daily: daily.map_or(t, |dl| t.min(dl)),
+            daily_hit: daily.is_some_and(|dl| t > dl),
+            cost: [
+                u00.cost,
+                u01.cost - u00.cost,
+                u10.cost - u00.cost,
+                u11.cost - u10.cost - u01.cost + u00.cost,
+            ],
+            served: [u00.served_tokens, u10.served_tokens - u00.served_tokens],
+        }
+    }
+
+    #[inline]
+    fn cost(&self, r: f64, c: f64) -> f64 {
+        let k = &self.cost;
+        k[0] + k[1] * c + r * (k[2] + k[3] * c)
+    }
+
+    #[inline]
+    fn served(&self, r: f64) -> f64 {
+        self.served[0] + r * self.served[1]
+    }
 }
 
 impl<'m> Engine<'m> {
@@ -283,10 +336,17 @@ impl<'m> Engine<'m> {
                 t.cap.as_ref()?.monthly_tokens?;
                 let mut rng = stream(seed, STREAM_PANEL + ti as u64);
                 let n = demand.classes[0].len() as u64;
+                let mut class_u: Vec<f64> = (0..PANEL_USERS).map(|_| open01(&mut rng)).collect();
+                class_u.sort_by(f64::total_cmp);
                 Some(Panel {
-                    class_u: (0..PANEL_USERS).map(|_| open01(&mut rng)).collect(),
+                    class_u,
                     active_u: (0..PANEL_USERS * days).map(|_| open01(&mut rng) as f32).collect(),
                     sample: (0..PANEL_USERS * days).map(|_| (rng.next_u64() % n) as u32).collect(),
+                    rows: demand
+                        .classes
+                        .iter()
+                        .map(|s| (0..s.len()).map(|si| PanelRow::new(s, si, t)).collect())
+                        .collect(),
                 })
             })
             .collect();
@@ -1130,7 +1190,6 @@ impl<'m> Engine<'m> {
     ) -> MonthlyCut {
         let days = slot.len();
         let tier = &self.model.tiers[ti];
-        let daily = tier.cap.as_ref().and_then(|c| c.daily_tokens);
         // Each panel user's cost and overage tokens, by day and over the
         // month: how much of the spread of independent days survives in the
         // month (a capped user's month is fixed whatever their days).
@@ -1143,54 +1202,70 @@ impl<'m> Engine<'m> {
         let mut cut_sum = vec![[0.0f64; 2]; days];
         let mut active_n = vec![[0.0f64; 2]; days];
         let mut cut_n = vec![[0.0f64; 2]; days];
-        let mut hit_users = 0usize;
         let a32 = a as f32;
-        for u in 0..PANEL_USERS {
-            let cu = panel.class_u[u];
-            let mut cum = 0.0;
-            let mut hit = false;
-            let (mut mc, mut mo) = (0.0, 0.0);
-            for d in 0..days {
-                let i = u * days + d;
-                if panel.active_u[i] >= a32 {
-                    continue;
+        let over_at = tier.overage.map_or(f64::INFINITY, |o| o.0);
+        // Day by day across the panel; the users are in order of their
+        // class draw, so a day's power users are its first `npow`, priced
+        // from one class table, and the others from the other.
+        let users = PANEL_USERS;
+        let mut cum = vec![0.0f64; users];
+        let mut hit = vec![false; users];
+        let mut mc = vec![0.0f64; users];
+        let mut mo = vec![0.0f64; users];
+        for d in 0..days {
+            let npow = panel.class_u.partition_point(|&x| x < power[d]);
+            let act = &panel.active_u[d * users..(d + 1) * users];
+            let smp = &panel.sample[d * users..(d + 1) * users];
+            for (k, range) in [(0, npow..users), (1, 0..npow)] {
+                let rows = &panel.rows[self.demand.class(slot[d], k == 1)];
+                let (mut served_s, mut cut_s, mut act_n, mut cut_k) = (0.0, 0.0, 0.0, 0.0);
+                let mut x = [0.0f64; 5];
+                for u in range {
+                    if act[u] >= a32 {
+                        continue;
+                    }
+                    let row = &rows[smp[u] as usize];
+                    let served = row.within_daily;
+                    let room = (cap_m - cum[u]).max(0.0);
+                    let cut = (served - room).max(0.0);
+                    served_s += served;
+                    cut_s += cut;
+                    act_n += 1.0;
+                    cum[u] += served - cut;
+                    let (cost, got) = if cut > 0.0 {
+                        cut_k += 1.0;
+                        hit[u] = true;
+                        let r = cut / served;
+                        (row.cost(r, c), row.served(r))
+                    } else {
+                        hit[u] |= row.daily_hit;
+                        (row.cost[0] + row.cost[1] * c, row.served[0])
+                    };
+                    // Past no overage threshold (infinite), no overage.
+                    let ov = (got - over_at).max(0.0);
+                    x[0] += cost;
+                    x[1] += cost * cost;
+                    x[2] += ov;
+                    x[3] += ov * ov;
+                    x[4] += cost * ov;
+                    mc[u] += cost;
+                    mo[u] += ov;
                 }
-                let k = (cu < power[d]) as usize;
-                let s: &Samples = &self.demand.classes[self.demand.class(slot[d], k == 1)];
-                let si = panel.sample[i] as usize;
-                let t = s.tokens[si];
-                let served = daily.map_or(t, |dl| t.min(dl));
-                if daily.is_some_and(|dl| t > dl) {
-                    hit = true;
+                served_sum[d][k] = served_s;
+                cut_sum[d][k] = cut_s;
+                active_n[d][k] = act_n;
+                cut_n[d][k] = cut_k;
+                for (to, v) in day_x[d].iter_mut().zip(x) {
+                    *to += v;
                 }
-                let room = (cap_m - cum).max(0.0);
-                let cut = (served - room).max(0.0);
-                served_sum[d][k] += served;
-                cut_sum[d][k] += cut;
-                active_n[d][k] += 1.0;
-                if cut > 0.0 {
-                    cut_n[d][k] += 1.0;
-                    hit = true;
-                }
-                cum += served - cut;
-                let one = DayStats::one(s, si, tier.model, tier.fallback, daily);
-                let r = if served > 0.0 { cut / served } else { 0.0 };
-                let ud = user_day(&one, tier.cap.as_ref(), r, c);
-                let ov = tier.overage.map_or(0.0, |o| (ud.served_tokens - o.0).max(0.0));
-                let x = &mut day_x[d];
-                x[0] += ud.cost;
-                x[1] += ud.cost * ud.cost;
-                x[2] += ov;
-                x[3] += ov * ov;
-                x[4] += ud.cost * ov;
-                mc += ud.cost;
-                mo += ov;
             }
-            hit_users += hit as usize;
-            month_x[0] += mc;
-            month_x[1] += mc * mc;
-            month_x[2] += mo;
-            month_x[3] += mo * mo;
+        }
+        let hit_users = hit.iter().filter(|&&h| h).count();
+        for (&c_u, &o_u) in mc.iter().zip(&mo) {
+            month_x[0] += c_u;
+            month_x[1] += c_u * c_u;
+            month_x[2] += o_u;
+            month_x[3] += o_u * o_u;
         }
         let n = PANEL_USERS as f64;
         let cov = |x: &[f64], i: usize, j: usize, k: usize| x[k] / n - x[i] / n * (x[j] / n);
