@@ -209,7 +209,7 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
                 let from_balance = past_tok.min(u.balance);
                 u.balance -= from_balance;
                 let need = past_tok - from_balance;
-                if u.buyer && need > 0.0 && u.bought < top.max_per_month {
+                if u.buyer && need > 0.0 && u.bought < top.max_per_month && top.tokens > 0.0 {
                     let k = (need / top.tokens).ceil().min(top.max_per_month - u.bought);
                     u.bought += k;
                     u.balance += k * top.tokens;

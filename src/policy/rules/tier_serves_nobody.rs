@@ -86,5 +86,11 @@ mod tests {
         assert!(fired(&DEF, &spec(50), &at).is_empty());
         let below = format!("[thresholds]\nmax_unserved_share = {}\n", v - 1e-6);
         assert_eq!(fired(&DEF, &spec(50), &below).len(), 1);
+        // A share above 1 is refused, at its line and field path.
+        let p = crate::policy::load_str("costgate.toml", "[thresholds]\nmax_unserved_share = 1.5\n").unwrap_err();
+        assert_eq!(
+            (p[0].span.line, p[0].span.path.as_str()),
+            (2, "thresholds.max_unserved_share")
+        );
     }
 }

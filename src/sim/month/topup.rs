@@ -58,6 +58,15 @@ pub(super) struct TopUpMonth {
     pub purchases: Vec<[f64; 2]>,
 }
 
+/// How many top-ups a buyer buys for what a day needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Buying {
+    /// Whole top-ups, rounded up (a simulated user).
+    Whole,
+    /// Exactly what is needed (the central month's average user).
+    Fluid,
+}
+
 /// One user's top-up state through the month, and the step of one day.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Wallet {
@@ -81,9 +90,8 @@ pub(super) struct Covered {
 impl Wallet {
     /// A day with `past` tokens past the caps: the balance first, then (a
     /// buyer) as many top-ups of `size` tokens as the rest needs, at most
-    /// `max` in the month (`whole`: whole top-ups; else fluid, the central
-    /// month's average user).
-    pub(super) fn day(&mut self, past: f64, buyer: bool, size: f64, max: f64, whole: bool) -> Covered {
+    /// `max` in the month, bought as `buying` says.
+    pub(super) fn day(&mut self, past: f64, buyer: bool, size: f64, max: f64, buying: Buying) -> Covered {
         if past <= 0.0 {
             return Covered::default();
         }
@@ -93,7 +101,11 @@ impl Wallet {
         let mut purchases = 0.0;
         if buyer && need > 0.0 && self.bought < max && size > 0.0 {
             let k = need / size;
-            purchases = if whole { k.ceil() } else { k }.min(max - self.bought);
+            purchases = match buying {
+                Buying::Whole => k.ceil(),
+                Buying::Fluid => k,
+            }
+            .min(max - self.bought);
             self.bought += purchases;
             self.balance += purchases * size;
         }
@@ -186,7 +198,7 @@ impl Engine<'_> {
                 if past > 0.0 {
                     hit = true;
                 }
-                let cov = wallet.day(past, buyer, top.tokens, top.max_per_month, true);
+                let cov = wallet.day(past, buyer, top.tokens, top.max_per_month, Buying::Whole);
                 served_sum[d][k] += served;
                 cut_sum[d][k] += cut;
                 past_sum[d][k] += past;
@@ -282,7 +294,7 @@ impl Engine<'_> {
                 let w = [1.0 - uptake, uptake];
                 let mut covered = 0.0;
                 for (j, wallet) in wallets.iter_mut().enumerate() {
-                    let cov = wallet.day(past, j == 1, top.tokens, top.max_per_month, false);
+                    let cov = wallet.day(past, j == 1, top.tokens, top.max_per_month, Buying::Fluid);
                     covered += w[j] * cov.tokens;
                     purchases[d][k] += w[j] * cov.purchases / a;
                     if cov.uncovered > 1e-9 * past {
