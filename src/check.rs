@@ -577,6 +577,18 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
                 }),
                 _ => {}
             }
+            if let Some(u) = &l.top_up {
+                all.push(num(&u.price_usd, format!("{} a top-up", usd(u.price_usd.value))));
+                all.push(num(
+                    &u.amount,
+                    format!("{} {} a top-up", n(u.amount.value), u.unit.as_str()),
+                ));
+                all.push(q(&u.uptake));
+                all.push(num(
+                    &u.max_per_month,
+                    format!("at most {} top-ups a user a month", n(u.max_per_month.value)),
+                ));
+            }
         }
         if let Some(o) = &t.overage {
             all.push(num(

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::dist::Dist;
 use crate::fmt::{self, ordinal_pct};
 use crate::pricing::{ModelPrice, PricedModels};
-use crate::spec::{Audience, BreakerLevel, NotifyWho, OnBudget, OnLimit, OnTrip, ScenarioEffect, Spec};
+use crate::spec::{Audience, BreakerLevel, NotifyWho, OnBudget, OnLimit, OnTrip, ScenarioEffect, Spec, TopUpUnit};
 
 /// The feature, priced and reduced to what the engines compute on.
 #[derive(Clone, Debug)]
@@ -82,11 +82,27 @@ pub struct CapModel {
     pub shrink_to: f64,
     /// Share of the demand past the cap served with `throttle`.
     pub throttle_to: f64,
+    /// The top-up offered at the cap, if any.
+    pub top_up: Option<TopUpModel>,
+}
+
+/// A paid top-up at a cap.
+#[derive(Clone, Debug)]
+pub struct TopUpModel {
+    /// What one top-up costs the user, USD.
+    pub price_usd: f64,
+    /// Tokens one top-up buys (interactions x the typical interaction's tokens).
+    pub tokens: f64,
+    /// Share of users who buy when they reach the cap (drawn per trial).
+    pub uptake: Dist,
+    /// Most top-ups one user buys a month.
+    pub max_per_month: f64,
 }
 
 impl CapModel {
     /// Tokens a `block` cap lets one user consume in a month of `days`
-    /// (`None`: the cap does not block, so it bounds nothing).
+    /// (`None`: the cap does not block, so it bounds nothing), the most
+    /// top-ups a user may buy included.
     pub fn block_bound(&self, days: f64) -> Option<f64> {
         if self.on_limit != OnLimit::Block {
             return None;
@@ -95,6 +111,12 @@ impl CapModel {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+        .map(|x| x + self.top_up_tokens())
+    }
+
+    /// The most tokens top-ups add to one user's month (0 without a top-up).
+    pub fn top_up_tokens(&self) -> f64 {
+        self.top_up.as_ref().map_or(0.0, |t| t.tokens * t.max_per_month)
     }
 }
 
@@ -117,6 +139,13 @@ pub struct TierModel {
     pub overage: Option<(f64, f64)>,
     /// Its per-tenant budget.
     pub budget: Option<BudgetModel>,
+}
+
+impl TierModel {
+    /// The top-up offered at its cap, if any.
+    pub fn top_up(&self) -> Option<&TopUpModel> {
+        self.cap.as_ref().and_then(|c| c.top_up.as_ref())
+    }
 }
 
 /// A per-tenant monthly budget.
@@ -269,6 +298,15 @@ impl Model {
                         on_limit: l.on_limit,
                         shrink_to: l.shrink_to,
                         throttle_to: l.throttle_to,
+                        top_up: l.top_up.as_ref().map(|u| TopUpModel {
+                            price_usd: u.price_usd.value,
+                            tokens: match u.unit {
+                                TopUpUnit::Tokens => u.amount.value,
+                                TopUpUnit::Interactions => u.amount.value * spec.interaction.typical_tokens().2,
+                            },
+                            uptake: u.uptake.dist.clone(),
+                            max_per_month: u.max_per_month.value,
+                        }),
                     }),
                     overage: t
                         .overage

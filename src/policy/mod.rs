@@ -42,6 +42,8 @@ pub struct Thresholds {
     pub max_infra_budget_share: f64,
     /// Largest share of a paying tier's active user-days that limits may block.
     pub max_paying_blocked_share: f64,
+    /// Largest share of a tier's demand that may go unserved (at `confidence`).
+    pub max_unserved_share: f64,
     /// The percentile read as the "expected worst" month.
     pub confidence: f64,
     /// Where a count with no upper end is read for the worst case.
@@ -62,6 +64,7 @@ impl Default for Thresholds {
             infra_monthly_budget_usd: 250_000.0,
             max_infra_budget_share: 0.15,
             max_paying_blocked_share: 0.05,
+            max_unserved_share: 0.9,
             confidence: 0.95,
             worst_case_quantile: 0.999,
             max_oncall_pages_per_month: None,
@@ -216,7 +219,7 @@ impl Policy {
     }
 }
 
-const THRESHOLD_KEYS: [&str; 11] = [
+const THRESHOLD_KEYS: [&str; 12] = [
     "worst_case_monthly_usd",
     "p95_monthly_usd",
     "approval_cost_revenue_ratio",
@@ -225,6 +228,7 @@ const THRESHOLD_KEYS: [&str; 11] = [
     "infra_monthly_budget_usd",
     "max_infra_budget_share",
     "max_paying_blocked_share",
+    "max_unserved_share",
     "confidence",
     "worst_case_quantile",
     "max_oncall_pages_per_month",
@@ -240,6 +244,7 @@ fn set_threshold(t: &mut Thresholds, name: &str, v: f64) {
         "infra_monthly_budget_usd" => t.infra_monthly_budget_usd = v,
         "max_infra_budget_share" => t.max_infra_budget_share = v,
         "max_paying_blocked_share" => t.max_paying_blocked_share = v,
+        "max_unserved_share" => t.max_unserved_share = v,
         "confidence" => t.confidence = v,
         "worst_case_quantile" => t.worst_case_quantile = v,
         "max_oncall_pages_per_month" => t.max_oncall_pages_per_month = Some(v),
@@ -515,7 +520,8 @@ fn threshold_value(p: &mut Problems, n: &Node, path: &str, key: &str) -> Option<
         );
         return None;
     }
-    if (key == "max_infra_budget_share" || key == "max_paying_blocked_share") && v > 1.0 {
+    if (key == "max_infra_budget_share" || key == "max_paying_blocked_share" || key == "max_unserved_share") && v > 1.0
+    {
         p.push_hint(
             n.loc,
             path,

@@ -91,6 +91,10 @@ pub enum Rule {
     BreakerBelowTypicalDay,
     /// `overage-unreachable` (see its [`RuleDef`]).
     OverageUnreachable,
+    /// `cap-below-one-call` (see its [`RuleDef`]).
+    CapBelowOneCall,
+    /// `tier-serves-nobody` (see its [`RuleDef`]).
+    TierServesNobody,
 }
 
 /// Where a rule is evaluated.
@@ -148,6 +152,8 @@ pub const REGISTRY: &[RuleDef] = &[
     oncall_pages_over_max::DEF,
     breaker_below_typical_day::DEF,
     overage_unreachable::DEF,
+    cap_below_one_call::DEF,
+    tier_serves_nobody::DEF,
 ];
 
 const _: () = {
@@ -160,6 +166,7 @@ const _: () = {
 };
 
 mod breaker_below_typical_day;
+mod cap_below_one_call;
 mod cost_per_call_over_max;
 mod cost_revenue_needs_approval;
 mod cost_revenue_over_max;
@@ -177,6 +184,7 @@ mod p95_over_budget;
 mod paying_users_blocked;
 mod portfolio_over_budget;
 mod stale_pricing;
+mod tier_serves_nobody;
 mod unbounded_worst_case;
 mod worst_case_over_budget;
 mod zero_price_model;
@@ -209,6 +217,8 @@ impl Rule {
         Rule::OncallPagesOverMax,
         Rule::BreakerBelowTypicalDay,
         Rule::OverageUnreachable,
+        Rule::CapBelowOneCall,
+        Rule::TierServesNobody,
     ];
 
     /// The rule's registry entry.

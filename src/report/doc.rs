@@ -1018,6 +1018,22 @@ fn tiers(f: &FeatureReport, conf: &str) -> Section {
                 usd(x.revenue)
             )));
         }
+        if let Some(r) = x.top_up_revenue {
+            let sim_part = ts.and_then(|s| s.top_ups.as_ref()).map_or(String::new(), |t| {
+                format!(
+                    "; simulated, {:.1} top-ups a month on average ({} a month)",
+                    t.purchases_per_month,
+                    usd(t.revenue_usd_per_month)
+                )
+            });
+            notes.push(ticks(&format!(
+                "`{}` sells {:.1} top-ups a month at central inputs, {} of its {}{sim_part}.",
+                x.tier,
+                x.top_ups_per_month.unwrap_or(0.0),
+                usd(r),
+                usd(x.revenue)
+            )));
+        }
     }
     let mut blocks = vec![Block::Table(t)];
     if !notes.is_empty() {

@@ -34,7 +34,17 @@ pub fn of(spec: &Spec) -> Vec<LimitInfo> {
             v.push(LimitInfo {
                 applies_to: format!("each `{}` user", t.name),
                 limit,
-                at_limit: at_cap(l.on_limit, l.fallback_model.as_deref(), l.shrink_to, l.throttle_to),
+                at_limit: match &l.top_up {
+                    None => at_cap(l.on_limit, l.fallback_model.as_deref(), l.shrink_to, l.throttle_to),
+                    Some(u) => format!(
+                        "offered {} {} for {} (at most {} a month); otherwise {}",
+                        fmt::count(u.amount.value),
+                        u.unit.as_str(),
+                        usd(u.price_usd.value),
+                        fmt::count(u.max_per_month.value),
+                        at_cap(l.on_limit, l.fallback_model.as_deref(), l.shrink_to, l.throttle_to)
+                    ),
+                },
                 message: l.message.as_ref().map(|m| m.text.clone()),
             });
         }

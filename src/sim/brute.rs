@@ -45,6 +45,11 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         class_u: f64,
         month_tokens: f64,
         hit: bool,
+        /// Buys top-ups when past the cap (drawn once, for a tier with one).
+        buyer: bool,
+        /// Top-up tokens bought and not used, and top-ups bought this month.
+        balance: f64,
+        bought: f64,
     }
     let mut users = Vec::new();
     for (ti, d) in draw.customers.iter().enumerate() {
@@ -57,6 +62,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
                         class_u: open01(rng),
                         month_tokens: 0.0,
                         hit: false,
+                        buyer: buys(m, draw, ti, rng),
+                        balance: 0.0,
+                        bought: 0.0,
                     });
                 }
             }
@@ -71,6 +79,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
                             class_u: open01(rng),
                             month_tokens: 0.0,
                             hit: false,
+                            buyer: buys(m, draw, ti, rng),
+                            balance: 0.0,
+                            bought: 0.0,
                         });
                     }
                 }
@@ -82,6 +93,10 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         .iter()
         .map(|lp| users.iter().position(|u| u.tier == lp.tier))
         .collect();
+    // A runaway loop's client does not buy top-ups.
+    for &lu in loop_user.iter().flatten() {
+        users[lu].buyer = false;
+    }
 
     let mut out = Month {
         tiers: vec![TierMonth::default(); nt],
@@ -182,11 +197,36 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             {
                 tm.warned_user_days += 1.0;
             }
+            // A top-up: what is past the caps is served, at the tier's model,
+            // from what the user bought before, then (a buyer) from as many
+            // top-ups as the rest needs, at most `max_per_month` a month.
+            let mut covered = 0.0;
+            let mut uncovered = tokens - within;
+            if let Some(top) = cap.and_then(|c| c.top_up.as_ref())
+                && within < tokens
+            {
+                let past_tok = tokens - within;
+                let from_balance = past_tok.min(u.balance);
+                u.balance -= from_balance;
+                let need = past_tok - from_balance;
+                if u.buyer && need > 0.0 && u.bought < top.max_per_month && top.tokens > 0.0 {
+                    let k = (need / top.tokens).ceil().min(top.max_per_month - u.bought);
+                    u.bought += k;
+                    u.balance += k * top.tokens;
+                    tm.topups += k;
+                    tm.topup_revenue += k * top.price_usd;
+                }
+                let more = need.min(u.balance);
+                u.balance -= more;
+                covered = from_balance + more;
+                uncovered = need - more;
+            }
             let f = within / tokens;
-            let mut cost = f * cost_p;
-            let mut served = within;
-            let past = 1.0 - f;
-            if past > 0.0 {
+            let fc = covered / tokens;
+            let mut cost = (f + fc) * cost_p;
+            let mut served = within + covered;
+            let past = uncovered / tokens;
+            if uncovered > 0.0 {
                 match cap.map(|c| c.on_limit) {
                     Some(OnLimit::Block) => tm.blocked_user_days += 1.0,
                     Some(OnLimit::Fallback) => {
@@ -327,4 +367,10 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
     out.cost = out.tiers.iter().map(|t| t.cost).sum();
     out.revenue = out.tiers.iter().map(TierMonth::revenue).sum();
     out
+}
+
+/// Whether a user of tier `ti` buys top-ups: with the trial's uptake, for a
+/// tier that offers one (no draw otherwise, so other specs keep theirs).
+fn buys<R: Rng + ?Sized>(m: &Model, draw: &Draw, ti: usize, rng: &mut R) -> bool {
+    m.tiers[ti].top_up().is_some() && open01(rng) < draw.uptake.get(ti).copied().unwrap_or(0.0)
 }

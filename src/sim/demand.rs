@@ -522,3 +522,23 @@ pub fn user_day(st: &DayStats, cap: Option<&CapModel>, r: f64, c: f64) -> UserDa
         }
     }
 }
+
+/// [`user_day`] with a share `b` of what is past the caps served from
+/// top-ups: at the tier's model, in full; the rest gets the tier's
+/// `on_limit`. `b = 0` is [`user_day`] exactly.
+#[inline]
+pub fn user_day_bought(st: &DayStats, cap: Option<&CapModel>, r: f64, b: f64, c: f64) -> UserDay {
+    let ud = user_day(st, cap, r, c);
+    if b <= 0.0 || cap.is_none() {
+        return ud;
+    }
+    // Everything past the caps served at the tier's model.
+    let full_cost = (1.0 - r) * combine(&st.sp_p, c) + r * combine(&st.sp_p, c) + combine(&st.ex_p, c);
+    let full_served = st.sp_tok + st.ex_tok;
+    UserDay {
+        cost: ud.cost + b * (full_cost - ud.cost),
+        served_tokens: ud.served_tokens + b * (full_served - ud.served_tokens),
+        unserved_tokens: (1.0 - b) * ud.unserved_tokens,
+        degraded_tokens: (1.0 - b) * ud.degraded_tokens,
+    }
+}

@@ -194,6 +194,27 @@ pub struct TierSim {
     pub margin: Summary,
     /// What its limits did to its users.
     pub effects: LimitEffects,
+    /// The share of the tokens asked for that were not served, month by
+    /// month, read at the policy's `confidence` (its bad side: the
+    /// `confidence` quantile), over the months in which the tier asked for
+    /// anything; `None` when it never did. Not in the JSON report (the
+    /// `tier-serves-nobody` finding gives it).
+    #[serde(skip)]
+    pub unserved_share_at_confidence: Option<f64>,
+    /// What its top-up sold (a tier that offers one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_ups: Option<TopUpSim>,
+}
+
+/// A tier's top-ups, as simulated (means over trials).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TopUpSim {
+    /// Top-ups bought a month.
+    pub purchases_per_month: f64,
+    /// What they earn a month, USD (included in the tier's revenue).
+    pub revenue_usd_per_month: f64,
+    /// Share of months in which at least one was bought.
+    pub months_with_purchase_share: f64,
 }
 
 /// What the limits did to users (means over trials).
@@ -533,6 +554,20 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
                     demand_unserved_share: share(sum(&|t| t.unserved_tokens), demand),
                     tenant_alerts,
                 },
+                unserved_share_at_confidence: {
+                    let v: Vec<f64> = months
+                        .iter()
+                        .map(|m| &m.tiers[ti])
+                        .filter(|t| t.demand_tokens > 0.0)
+                        .map(|t| t.unserved_tokens / t.demand_tokens)
+                        .collect();
+                    (!v.is_empty()).then(|| Sorted::new(v).quantile(q))
+                },
+                top_ups: t.top_up().map(|_| TopUpSim {
+                    purchases_per_month: sum(&|t| t.topups) / n,
+                    revenue_usd_per_month: sum(&|t| t.topup_revenue) / n,
+                    months_with_purchase_share: months.iter().filter(|m| m.tiers[ti].topups > 0.0).count() as f64 / n,
+                }),
             }
         })
         .collect();
@@ -651,12 +686,18 @@ pub struct TypicalTier {
     pub users: f64,
     /// Its cost.
     pub cost: f64,
-    /// Its revenue: subscriptions and overage.
+    /// Its revenue: subscriptions, overage and top-ups.
     pub revenue: f64,
     /// Subscriptions.
     pub subscription_revenue: f64,
     /// Overage billing.
     pub overage_revenue: f64,
+    /// Top-ups (a tier that offers one), USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_up_revenue: Option<f64>,
+    /// Top-ups bought in the month (fluid: not rounded to whole top-ups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_ups_per_month: Option<f64>,
     /// Cost / revenue (`None`: no revenue).
     pub cost_revenue_ratio: Option<f64>,
     /// Revenue minus cost.
@@ -683,6 +724,8 @@ pub fn typical(model: &Model) -> Typical {
                 revenue: x.revenue(),
                 subscription_revenue: x.subscription_revenue,
                 overage_revenue: x.overage_revenue,
+                top_up_revenue: t.top_up().map(|_| x.topup_revenue),
+                top_ups_per_month: t.top_up().map(|_| x.topups),
                 cost_revenue_ratio: finite(ratio(x.cost, x.revenue())),
                 margin: x.revenue() - x.cost,
             })

@@ -11,7 +11,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::day::{DayScale, DayShape, RunawayLoop, book_cut_days, trip_breakers, trip_one};
-use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day};
+use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day, user_day_bought};
 use crate::dist::stochastic_count;
 use rand_distr::Distribution;
 
@@ -21,6 +21,8 @@ use crate::spec::BreakerLevel;
 use crate::spec::OnLimit;
 
 pub use crate::spec::limits::{PANEL_USERS, TENANT_REPS};
+
+mod topup;
 
 /// The shared quantities of one trial.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +35,9 @@ pub struct Draw {
     pub cached: f64,
     /// Scenarios that happen, with when.
     pub events: Vec<Event>,
+    /// Per tier, the share of the users reaching its cap who buy a top-up
+    /// (0 for a tier without one).
+    pub uptake: Vec<f64>,
 }
 
 /// One tier's customers in a trial.
@@ -197,12 +202,16 @@ pub struct TierMonth {
     pub unserved_tokens: f64,
     /// Per alert threshold of the tenant budget: tenants that crossed it.
     pub tenant_alerts: Vec<f64>,
+    /// Top-ups bought.
+    pub topups: f64,
+    /// Top-ups, USD.
+    pub topup_revenue: f64,
 }
 
 impl TierMonth {
-    /// Subscriptions and overage, USD.
+    /// Subscriptions, overage and top-ups, USD.
     pub fn revenue(&self) -> f64 {
-        self.subscription_revenue + self.overage_revenue
+        self.subscription_revenue + self.overage_revenue + self.topup_revenue
     }
 }
 
@@ -215,6 +224,8 @@ pub struct Engine<'m> {
     /// [tier][class] at the central cached share.
     stats: Vec<Vec<DayStats>>,
     panels: Vec<Option<Panel>>,
+    /// Per tier with a top-up, its panel (Monte Carlo).
+    topup_panels: Vec<Option<topup::TopUpPanel>>,
     /// Typical tokens and cost parts of one call (for runaway loops).
     loop_call_tokens: f64,
     loop_call_out: f64,
@@ -350,6 +361,15 @@ impl<'m> Engine<'m> {
                 })
             })
             .collect();
+        let topup_panels = model
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(ti, t)| {
+                t.cap.as_ref()?.top_up.as_ref()?;
+                Some(topup::TopUpPanel::new(seed?, ti, days, demand.classes[0].len()))
+            })
+            .collect();
         let q = model.worst_case_quantile;
         let tenant_strata = model
             .tiers
@@ -370,7 +390,8 @@ impl<'m> Engine<'m> {
                 let rate = model.dearest_rate(t);
                 let cap = t.cap.as_ref().filter(|c| c.on_limit == OnLimit::Block);
                 Bound {
-                    day: cap.and_then(|c| c.daily_tokens).map(|d| d * rate),
+                    // A user may spend the month's top-ups in one day.
+                    day: cap.and_then(|c| c.daily_tokens.map(|d| (d + c.top_up_tokens()) * rate)),
                     month: cap.and_then(|c| c.block_bound(days as f64)).map(|x| x * rate * pm),
                 }
             })
@@ -396,6 +417,7 @@ impl<'m> Engine<'m> {
             stats,
             user_trips,
             panels,
+            topup_panels,
             tenant_strata,
             loop_call_tokens: model.typical_input() + model.typical_output(),
             loop_call_out: model.typical_output(),
@@ -433,6 +455,11 @@ impl<'m> Engine<'m> {
             active: m.active_share.central(),
             cached: m.cached_share.central(),
             events: Vec::new(),
+            uptake: m
+                .tiers
+                .iter()
+                .map(|t| t.top_up().map_or(0.0, |u| u.uptake.central().clamp(0.0, 1.0)))
+                .collect(),
         }
     }
 
@@ -489,11 +516,19 @@ impl<'m> Engine<'m> {
                 start_hour,
             });
         }
+        // Drawn last, and only for tiers with a top-up: other specs keep
+        // their draws.
+        let uptake = m
+            .tiers
+            .iter()
+            .map(|t| t.top_up().map_or(0.0, |u| u.uptake.sample(rng).clamp(0.0, 1.0)))
+            .collect();
         Draw {
             customers,
             active,
             cached,
             events,
+            uptake,
         }
     }
 
@@ -553,7 +588,18 @@ impl<'m> Engine<'m> {
         let m = self.model;
         let shape = DayShape::new(m, draw);
         let slot: Vec<usize> = shape.viral.iter().map(|&v| self.viral_slot(v)).collect();
-        let monthly = self.monthly_cuts(draw, &slot, &shape.power);
+        let mut monthly = self.monthly_cuts(draw, &slot, &shape.power);
+        let mut topups = Vec::with_capacity(m.tiers.len());
+        for (ti, mc) in monthly.iter_mut().enumerate() {
+            let uptake = draw.uptake.get(ti).copied().unwrap_or(0.0);
+            let t = self.top_up_month(ti, draw.active, draw.cached, uptake, &slot, &shape.power);
+            if let Some((cut, tu)) = t {
+                *mc = Some(cut);
+                topups.push(Some(tu));
+            } else {
+                topups.push(None);
+            }
+        }
         let mut ledger = Ledger::new(m, draw, &shape);
         let trial = Trial {
             draw,
@@ -562,6 +608,7 @@ impl<'m> Engine<'m> {
             shape,
             slot,
             monthly,
+            topups,
         };
         let mut day = DayTotals::new(m.tiers.len());
         for d in 0..trial.shape.days() {
@@ -604,6 +651,10 @@ impl<'m> Engine<'m> {
             .iter()
             .enumerate()
             .map(|(ti, t)| {
+                // A tier with a top-up: its own panel (`Self::top_up_month`).
+                if t.top_up().is_some() {
+                    return None;
+                }
                 let cap_m = t.cap.as_ref().and_then(|c| c.monthly_tokens)?;
                 Some(match &self.panels[ti] {
                     Some(panel) => self.panel_month(ti, panel, cap_m, draw.active, draw.cached, slot, power),
@@ -626,12 +677,17 @@ impl<'m> Engine<'m> {
         };
         let cap = self.model.tiers[ti].cap.as_ref();
         let c = trial.draw.cached;
+        // The share of what is past the caps that top-ups serve.
+        let b = trial.topups[ti].as_ref().map_or([0.0; 2], |t| t.bought[today.d]);
         ClassMix {
             p: today.power,
             stats,
             cut,
             hit_days,
-            days: [user_day(stats[0], cap, cut[0], c), user_day(stats[1], cap, cut[1], c)],
+            days: [
+                user_day_bought(stats[0], cap, cut[0], b[0], c),
+                user_day_bought(stats[1], cap, cut[1], b[1], c),
+            ],
         }
     }
 
@@ -713,7 +769,12 @@ impl<'m> Engine<'m> {
             noise: DayNoise::new(&spread, p),
         };
         let user_trip = self.user_breaker_day(trial, today, ti, &mix, &mut td, &mut spread);
-        let hit = (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1);
+        // With a top-up, the user-days left past the caps (those top-ups
+        // covered are served in full) are the panel's.
+        let hit = match &trial.topups[ti] {
+            Some(_) => (1.0 - p) * h0 + p * h1,
+            None => (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1),
+        };
         let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
         let a = trial.draw.active;
         let users = trial.tier_users[ti];
@@ -722,6 +783,12 @@ impl<'m> Engine<'m> {
         let tm = &mut ledger.out.tiers[ti];
         tm.user_days += n_act;
         tm.warned_user_days += n_act * warn;
+        if let (Some(tu), Some(top)) = (&trial.topups[ti], t.top_up()) {
+            let [k0, k1] = tu.purchases[today.d];
+            let bought = n_act * ((1.0 - p) * k0 + p * k1);
+            tm.topups += bought;
+            tm.topup_revenue += bought * top.price_usd;
+        }
         match t.cap.as_ref().map(|c| c.on_limit) {
             Some(OnLimit::Block) => tm.blocked_user_days += n_act * hit,
             Some(_) => tm.degraded_user_days += n_act * hit,
@@ -1340,8 +1407,10 @@ struct Trial<'a> {
     shape: DayShape,
     /// Per day, the demand tables' slot.
     slot: Vec<usize>,
-    /// Per tier with a monthly cap, what it cuts.
+    /// Per tier with a monthly cap or a top-up, what it cuts.
     monthly: Vec<Option<MonthlyCut>>,
+    /// Per tier with a top-up, what top-ups did.
+    topups: Vec<Option<topup::TopUpMonth>>,
     /// Per tier (or tenant): the deviation of its count of power users from
     /// the expected count, in standard deviations (drawn once a month).
     power_z: Vec<Vec<f64>>,

@@ -869,6 +869,16 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
             return None;
         }
     };
+    let (limit, overage) = (limit?, overage?);
+    if let (Some(t), Some(_)) = (limit.as_ref().and_then(|l| l.top_up.as_ref()), &overage) {
+        p.push_hint(
+            t.loc,
+            &t.path,
+            "a tier cannot sell both top-ups and overage",
+            "keep one way of selling past the cap: `limit.top_up` or `overage`",
+        );
+        return None;
+    }
     let budget = budget?;
     if budget.is_some() && !matches!(audience, Audience::Tenants { .. }) {
         p.push_hint(
@@ -885,8 +895,8 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
         price_usd_per_month: price.ok()?,
         model: model?,
         model_loc: model_node.map_or(n.loc, |v| v.loc),
-        limit: limit?,
-        overage: overage?,
+        limit,
+        overage,
         tenant_budget: budget,
         loc: n.loc,
         path: path.to_string(),
@@ -899,19 +909,21 @@ fn limit(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<
     let monthly = opt_num(p, &mut m, "monthly_tokens", read::positive);
     let warn = opt_num(p, &mut m, "warn_at", read::share);
     let on_node = m.get("on_limit");
+    // `on_limit: top_up` is a top-up whose non-buyers are blocked.
     let on = match on_node {
         Some(v) => read::word(
             p,
             v,
             &child(path, "on_limit"),
             &[
-                ("block", OnLimit::Block),
-                ("fallback", OnLimit::Fallback),
-                ("shrink", OnLimit::Shrink),
-                ("throttle", OnLimit::Throttle),
+                ("block", Some(OnLimit::Block)),
+                ("fallback", Some(OnLimit::Fallback)),
+                ("shrink", Some(OnLimit::Shrink)),
+                ("throttle", Some(OnLimit::Throttle)),
+                ("top_up", None),
             ],
         ),
-        None => Some(OnLimit::Block),
+        None => Some(Some(OnLimit::Block)),
     };
     let fb = match m.get("fallback_model") {
         None => Some(None),
@@ -920,9 +932,30 @@ fn limit(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<
     let shrink = opt_num(p, &mut m, "shrink_to", read::share);
     let throttle = opt_num(p, &mut m, "throttle_to", read::share);
     let message = m.get("message").map(|v| text(p, v, &child(path, "message")));
+    let top_node = m.get("top_up");
+    let top = top_node.map(|v| top_up(p, v, &child(path, "top_up")));
     m.finish(p);
     let (daily, monthly, warn) = (daily.ok()?, monthly.ok()?, warn.ok()?);
     let (on, fb) = (on?, fb?);
+    let top_up_word = on.is_none();
+    let on = on.unwrap_or(OnLimit::Block);
+    let top = match top {
+        Some(t) => Some(t?),
+        None if top_up_word => {
+            p.push_hint(
+                on_node.map_or(n.loc, |v| v.loc),
+                &child(path, "top_up"),
+                "`on_limit: top_up` needs a `top_up` block",
+                "e.g. top_up: {price_usd: 5, interactions: 500, uptake: {low: 0.02, mode: 0.05, high: 0.1}, max_per_month: 4}",
+            );
+            return None;
+        }
+        None => None,
+    }
+    .map(|t| TopUp {
+        on_limit_top_up: top_up_word,
+        ..t
+    });
     if daily.is_none() && monthly.is_none() {
         p.push_hint(
             n.loc,
@@ -957,6 +990,75 @@ fn limit(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<
             Some(None) => return None,
             None => None,
         },
+        top_up: top,
+        loc: n.loc,
+        path: path.to_string(),
+    })
+}
+
+/// `limit.top_up`: price, what one top-up buys (exactly one of `tokens` and
+/// `interactions`), uptake (an uncertain share) and the most a user buys a
+/// month. `on_limit_top_up` is set by the caller.
+fn top_up(p: &mut Problems, n: &Node, path: &str) -> Option<TopUp> {
+    let mut m = MapReader::new(p, n, path)?;
+    let price = m
+        .require(p, "price_usd", "what one top-up costs the user, e.g. 5")
+        .and_then(|v| num(p, v, &child(path, "price_usd"), read::positive));
+    let tokens = opt_num(p, &mut m, "tokens", read::positive);
+    let interactions = opt_num(p, &mut m, "interactions", read::positive);
+    let uptake = m
+        .require(
+            p,
+            "uptake",
+            "the share of users who buy when they reach the cap, e.g. {low: 0.02, mode: 0.05, high: 0.1}",
+        )
+        .and_then(|v| quantity(p, v, &child(path, "uptake"), SHARE));
+    let max = m
+        .require(p, "max_per_month", "the most top-ups one user buys a month, e.g. 4")
+        .and_then(|v| {
+            let mp = child(path, "max_per_month");
+            let k = read::whole(p, v, &mp, 1)? as f64;
+            if k > MAX_TOPUPS_PER_MONTH {
+                p.push_hint(
+                    v.loc,
+                    &mp,
+                    format!("`{k}` top-ups a month is more than costgate simulates"),
+                    format!("use at most {MAX_TOPUPS_PER_MONTH} (a top-up that large is a plan, not a top-up)"),
+                );
+                return None;
+            }
+            Some(Num {
+                value: k,
+                loc: v.loc,
+                path: mp,
+            })
+        });
+    m.finish(p);
+    let (tokens, interactions) = (tokens.ok()?, interactions.ok()?);
+    let (unit, amount) = match (tokens, interactions) {
+        (Some(t), None) => (TopUpUnit::Tokens, t),
+        (None, Some(i)) => (TopUpUnit::Interactions, i),
+        (a, b) => {
+            p.push_hint(
+                n.loc,
+                path,
+                if a.is_some() && b.is_some() {
+                    "the top-up buys both `tokens` and `interactions`"
+                } else {
+                    "the top-up buys nothing"
+                },
+                "give exactly one of `tokens` (tokens one top-up buys) and `interactions` (interactions it buys)",
+            );
+            return None;
+        }
+    };
+    Some(TopUp {
+        price_usd: price?,
+        unit,
+        amount,
+        uptake: uptake?,
+        max_per_month: max?,
+        on_limit_top_up: false,
         loc: n.loc,
         path: path.to_string(),
     })

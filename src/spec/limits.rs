@@ -35,7 +35,7 @@ pub(crate) const EXACT_INTERACTIONS: usize = 256;
 /// are added at the mean of a call (so the pool's cost does not grow with
 /// `calls`; the relative spread of the rest is below 1/16 of one call's).
 pub(crate) const EXACT_CALLS: usize = 256;
-/// Panel users per tier with a monthly cap.
+/// Panel users per tier with a monthly cap or a top-up.
 pub const PANEL_USERS: usize = 2048;
 /// Tenants of a tier simulated one by one; past this, the tier's tenants are
 /// simulated through this many representatives (see
@@ -185,7 +185,12 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
                 per_trial_tenants += simulated * days * 25.0;
             }
         }
-        if t.limit.as_ref().is_some_and(|l| l.monthly_tokens.is_some()) {
+        // A tier with a monthly cap, or with a top-up (whose own panel
+        // follows its monthly cap too), follows one panel.
+        if t.limit
+            .as_ref()
+            .is_some_and(|l| l.monthly_tokens.is_some() || l.top_up.is_some())
+        {
             per_trial_panels += PANEL_USERS as f64 * days * PANEL_STEP;
             panel_tiers += 1.0;
         }
@@ -197,7 +202,7 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
     parts.push((
         n * per_trial_panels,
         format!(
-            "{panel_tiers} tiers with a monthly cap x {days} days x {n} trials (each follows {PANEL_USERS} simulated users)"
+            "{panel_tiers} tiers with a monthly cap or a top-up x {days} days x {n} trials (each follows {PANEL_USERS} simulated users)"
         ),
     ));
     // A user breaker: per tier and class, its user-days sorted by cost with

@@ -272,6 +272,19 @@ pub struct Interaction {
     pub loc: Loc,
 }
 
+impl Interaction {
+    /// The tokens of one typical call (input, output) and of one typical
+    /// interaction: the central figures, each within the spec's own
+    /// `max_input_tokens`, `max_output_tokens` and `max_calls`.
+    pub fn typical_tokens(&self) -> (f64, f64, f64) {
+        let clip = |v: f64, max: &Option<Num>| max.as_ref().map_or(v, |m| v.min(m.value));
+        let tin = clip(self.input_tokens.central(), &self.max_input_tokens);
+        let tout = clip(self.output_tokens.central(), &self.max_output_tokens);
+        let calls = clip(self.calls.central().max(1.0), &self.max_calls);
+        (tin, tout, calls * (tin + tout))
+    }
+}
+
 /// `usage:`: how often users use the feature.
 #[derive(Clone, Debug, Serialize)]
 pub struct Usage {
@@ -406,10 +419,62 @@ pub struct Limit {
     pub throttle_to_loc: Loc,
     /// What users are told when they reach the cap.
     pub message: Option<Text>,
+    /// A paid top-up offered at the cap (`on_limit: top_up`, or a `top_up:`
+    /// block beside another `on_limit`), if any. Users who do not buy get
+    /// `on_limit` (`block` when the spec wrote `on_limit: top_up`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_up: Option<TopUp>,
     /// Where the limit is.
     #[serde(skip)]
     pub loc: Loc,
     /// Its field path (`tiers[0].limit`).
+    #[serde(skip)]
+    pub path: String,
+}
+
+/// What one top-up buys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopUpUnit {
+    /// Tokens.
+    Tokens,
+    /// Interactions, each counted as the typical interaction's tokens.
+    Interactions,
+}
+
+impl TopUpUnit {
+    /// The spec's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopUpUnit::Tokens => "tokens",
+            TopUpUnit::Interactions => "interactions",
+        }
+    }
+}
+
+/// Most top-ups a user may buy a month (`top_up.max_per_month`).
+pub const MAX_TOPUPS_PER_MONTH: f64 = 1000.0;
+
+/// `tiers[].limit.top_up`: a paid top-up a user can buy at the cap.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopUp {
+    /// What one top-up costs the user, USD.
+    pub price_usd: Num,
+    /// What it buys: tokens or interactions.
+    pub unit: TopUpUnit,
+    /// How many of `unit` one top-up buys.
+    pub amount: Num,
+    /// Share of the users who reach the cap that buy (drawn per trial).
+    pub uptake: Quantity,
+    /// Most top-ups one user buys a month.
+    pub max_per_month: Num,
+    /// Whether the spec wrote `on_limit: top_up` (users who do not buy are
+    /// blocked).
+    pub on_limit_top_up: bool,
+    /// Where the block is.
+    #[serde(skip)]
+    pub loc: Loc,
+    /// Its field path (`tiers[0].limit.top_up`).
     #[serde(skip)]
     pub path: String,
 }

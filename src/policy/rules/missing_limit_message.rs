@@ -25,6 +25,8 @@ pub(super) struct Site<'a> {
     pub what: String,
     /// Whether it stops users (a missing message is a finding).
     pub stops: bool,
+    /// The price of the top-up it offers, if any (its message must name it).
+    pub top_up_price: Option<f64>,
 }
 
 /// Every limit, tenant budget and breaker, in spec order (tiers' limits
@@ -39,6 +41,7 @@ pub(super) fn sites(spec: &Spec) -> Vec<Site<'_>> {
                 path: format!("{}.message", l.path),
                 what: format!("tier `{}`'s limit", t.name),
                 stops: true,
+                top_up_price: l.top_up.as_ref().map(|u| u.price_usd.value),
             });
         }
         if let Some(b) = &t.tenant_budget {
@@ -48,6 +51,7 @@ pub(super) fn sites(spec: &Spec) -> Vec<Site<'_>> {
                 path: format!("{}.tenant_budget.message", t.path),
                 what: format!("tier `{}`'s tenant budget", t.name),
                 stops: b.on_limit == OnBudget::Block,
+                top_up_price: None,
             });
         }
     }
@@ -58,6 +62,7 @@ pub(super) fn sites(spec: &Spec) -> Vec<Site<'_>> {
             path: format!("{}.message", b.path),
             what: format!("breaker `{name}`"),
             stops: true,
+            top_up_price: None,
         });
     }
     v
