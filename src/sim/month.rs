@@ -367,7 +367,7 @@ impl<'m> Engine<'m> {
             .enumerate()
             .map(|(ti, t)| {
                 t.cap.as_ref()?.top_up.as_ref()?;
-                Some(topup::TopUpPanel::new(seed?, ti, days, demand.classes[0].len()))
+                Some(topup::TopUpPanel::new(seed?, ti, days, &demand.classes, t))
             })
             .collect();
         let q = model.worst_case_quantile;

@@ -18,6 +18,7 @@ use rand::Rng;
 
 use super::{Engine, MonthlyCut, PANEL_USERS};
 use crate::dist::open01;
+use crate::economics::TierModel;
 use crate::sim::demand::{DayStats, Samples, stream, user_day_bought};
 
 /// The random streams of the top-up panels (one per tier), apart from
@@ -27,24 +28,80 @@ const STREAM_TOPUP_PANEL: u64 = 1 << 44;
 /// A fixed set of simulated users of one tier (common random numbers
 /// across trials): class, buyer, activity and user-day sample.
 pub(super) struct TopUpPanel {
+    /// Each user's draw for the power-user class, in ascending order.
     class_u: Vec<f64>,
     buyer_u: Vec<f64>,
-    /// [user * days + day]
+    /// [day * PANEL_USERS + user]
     active_u: Vec<f32>,
     sample: Vec<u32>,
+    /// [class][sample]: each sampled user-day priced once per batch.
+    rows: Vec<Vec<TopUpRow>>,
+}
+
+/// One sampled user-day of a tier with a top-up. [`user_day_bought`] is
+/// `(1 - b)·user_day(r, c) + b·full(c)`, where `user_day` is linear in the
+/// monthly cap's cut `r` and the cached share `c`, and `full` (everything
+/// served at the tier's model) linear in `c`: corner evaluations give it
+/// everywhere.
+#[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
+struct TopUpRow {
+    tokens: f64,
+    within_daily: f64,
+    /// cost = a0 + a1·c + r·(b0 + b1·c) before top-ups.
+    cost: [f64; 4],
+    /// Everything served at the tier's model: f0 + f1·c.
+    full: [f64; 2],
+}
+
+impl TopUpRow {
+    fn new(s: &Samples, si: usize, tier: &TierModel) -> TopUpRow {
+        let cap = tier.cap.as_ref();
+        let daily = cap.and_then(|c| c.daily_tokens);
+        let one = DayStats::one(s, si, tier.model, tier.fallback, daily);
+        let at = |r: f64, c: f64| user_day_bought(&one, cap, r, 0.0, c).cost;
+        let full = |c: f64| user_day_bought(&one, cap, 0.0, 1.0, c).cost;
+        let (u00, u01, u10, u11) = (at(0.0, 0.0), at(0.0, 1.0), at(1.0, 0.0), at(1.0, 1.0));
+        let t = s.tokens[si];
+        TopUpRow {
+            tokens: t,
+            within_daily: daily.map_or(t, |dl| t.min(dl)),
+            cost: [u00, u01 - u00, u10 - u00, u11 - u10 - u01 + u00],
+            full: [full(0.0), full(1.0) - full(0.0)],
+        }
+    }
+
+    /// The day's cost with a cut `r`, a share `b` of what is past the caps
+    /// bought, at cached share `c`.
+    #[inline]
+    fn cost(&self, r: f64, b: f64, c: f64) -> f64 {
+        let k = &self.cost;
+        let ud = k[0] + k[1] * c + r * (k[2] + k[3] * c);
+        if b > 0.0 {
+            ud + b * (self.full[0] + self.full[1] * c - ud)
+        } else {
+            ud
+        }
+    }
 }
 
 impl TopUpPanel {
     /// The panel of tier `ti`, from the engine's `seed`, drawing user-days
     /// among `samples` per class.
-    pub(super) fn new(seed: u64, ti: usize, days: usize, samples: usize) -> TopUpPanel {
+    pub(super) fn new(seed: u64, ti: usize, days: usize, classes: &[Samples], tier: &TierModel) -> TopUpPanel {
         let mut rng = stream(seed, STREAM_TOPUP_PANEL + ti as u64);
-        let n = samples.max(1) as u64;
+        let n = classes.first().map_or(0, Samples::len).max(1) as u64;
+        let mut class_u: Vec<f64> = (0..PANEL_USERS).map(|_| open01(&mut rng)).collect();
+        class_u.sort_by(f64::total_cmp);
         TopUpPanel {
-            class_u: (0..PANEL_USERS).map(|_| open01(&mut rng)).collect(),
+            class_u,
             buyer_u: (0..PANEL_USERS).map(|_| open01(&mut rng)).collect(),
             active_u: (0..PANEL_USERS * days).map(|_| open01(&mut rng) as f32).collect(),
             sample: (0..PANEL_USERS * days).map(|_| (rng.next_u64() % n) as u32).collect(),
+            rows: classes
+                .iter()
+                .map(|s| (0..s.len()).map(|si| TopUpRow::new(s, si, tier)).collect())
+                .collect(),
         }
     }
 }
@@ -156,7 +213,6 @@ impl Engine<'_> {
         let tier = &self.model.tiers[ti];
         let cap = tier.cap.as_ref();
         let top = cap.and_then(|c| c.top_up.as_ref()).expect("a tier with a top-up");
-        let daily = cap.and_then(|c| c.daily_tokens);
         let cap_m = cap.and_then(|c| c.monthly_tokens).unwrap_or(f64::INFINITY);
         // Per day and class: sums of tokens within the daily cap, cut by the
         // monthly one, past both, covered by top-ups; top-ups bought; active
@@ -172,53 +228,69 @@ impl Engine<'_> {
         // how much of the spread of independent days survives in the month.
         let mut day_x = vec![[0.0f64; 2]; days];
         let mut month_x = [0.0f64; 2];
-        let mut hit_users = 0usize;
         let a32 = a as f32;
-        for u in 0..PANEL_USERS {
-            let cu = panel.class_u[u];
-            let buyer = panel.buyer_u[u] < uptake;
-            let mut wallet = Wallet::default();
-            let mut cum = 0.0;
-            let mut hit = false;
-            let mut mc = 0.0;
-            for d in 0..days {
-                let i = u * days + d;
-                if panel.active_u[i] >= a32 {
-                    continue;
+        // Day by day across the panel; the users are in order of their
+        // class draw, so a day's power users are its first `npow`.
+        let users = PANEL_USERS;
+        let buyer: Vec<bool> = panel.buyer_u.iter().map(|&x| x < uptake).collect();
+        let mut wallet = vec![Wallet::default(); users];
+        let mut cum = vec![0.0f64; users];
+        let mut hit = vec![false; users];
+        let mut mc = vec![0.0f64; users];
+        for d in 0..days {
+            let npow = panel.class_u.partition_point(|&x| x < power[d]);
+            let act = &panel.active_u[d * users..(d + 1) * users];
+            let smp = &panel.sample[d * users..(d + 1) * users];
+            for (k, range) in [(0, npow..users), (1, 0..npow)] {
+                let rows = &panel.rows[self.demand.class(slot[d], k == 1)];
+                let mut sums = [0.0f64; 7];
+                let mut x = [0.0f64; 2];
+                for u in range {
+                    if act[u] >= a32 {
+                        continue;
+                    }
+                    let row = &rows[smp[u] as usize];
+                    let served = row.within_daily;
+                    let room = (cap_m - cum[u]).max(0.0);
+                    let cut = (served - room).max(0.0);
+                    cum[u] += served - cut;
+                    let past = row.tokens - served + cut;
+                    let cost = if past > 0.0 {
+                        hit[u] = true;
+                        let cov = wallet[u].day(past, buyer[u], top.tokens, top.max_per_month, Buying::Whole);
+                        sums[3] += cov.tokens;
+                        sums[4] += cov.purchases;
+                        if cov.uncovered > 0.0 {
+                            sums[6] += 1.0;
+                        }
+                        let r = if served > 0.0 { cut / served } else { 0.0 };
+                        row.cost(r, cov.tokens / past, c)
+                    } else {
+                        row.cost(0.0, 0.0, c)
+                    };
+                    sums[0] += served;
+                    sums[1] += cut;
+                    sums[2] += past;
+                    sums[5] += 1.0;
+                    x[0] += cost;
+                    x[1] += cost * cost;
+                    mc[u] += cost;
                 }
-                let k = (cu < power[d]) as usize;
-                let s: &Samples = &self.demand.classes[self.demand.class(slot[d], k == 1)];
-                let si = panel.sample[i] as usize;
-                let t = s.tokens[si];
-                let served = daily.map_or(t, |dl| t.min(dl));
-                let room = (cap_m - cum).max(0.0);
-                let cut = (served - room).max(0.0);
-                cum += served - cut;
-                let past = t - served + cut;
-                if past > 0.0 {
-                    hit = true;
-                }
-                let cov = wallet.day(past, buyer, top.tokens, top.max_per_month, Buying::Whole);
-                served_sum[d][k] += served;
-                cut_sum[d][k] += cut;
-                past_sum[d][k] += past;
-                covered_sum[d][k] += cov.tokens;
-                bought_sum[d][k] += cov.purchases;
-                active_n[d][k] += 1.0;
-                if cov.uncovered > 0.0 {
-                    left_n[d][k] += 1.0;
-                }
-                let one = DayStats::one(s, si, tier.model, tier.fallback, daily);
-                let r = if served > 0.0 { cut / served } else { 0.0 };
-                let b = if past > 0.0 { cov.tokens / past } else { 0.0 };
-                let cost = user_day_bought(&one, cap, r, b, c).cost;
-                day_x[d][0] += cost;
-                day_x[d][1] += cost * cost;
-                mc += cost;
+                served_sum[d][k] = sums[0];
+                cut_sum[d][k] = sums[1];
+                past_sum[d][k] = sums[2];
+                covered_sum[d][k] = sums[3];
+                bought_sum[d][k] = sums[4];
+                active_n[d][k] = sums[5];
+                left_n[d][k] = sums[6];
+                day_x[d][0] += x[0];
+                day_x[d][1] += x[1];
             }
-            hit_users += hit as usize;
-            month_x[0] += mc;
-            month_x[1] += mc * mc;
+        }
+        let hit_users = hit.iter().filter(|&&h| h).count();
+        for &m in &mc {
+            month_x[0] += m;
+            month_x[1] += m * m;
         }
         let n = PANEL_USERS as f64;
         let var = |x: &[f64; 2]| x[1] / n - (x[0] / n).powi(2);
