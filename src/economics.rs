@@ -396,7 +396,7 @@ impl Model {
             breakers,
             scenarios,
             worst_case_quantile,
-            breaker_levels: spec.breakers.has_levels(),
+            breaker_levels: spec.breakers.has_levels() || spec.tiers.iter().any(|t| !t.accounts.is_empty()),
         }
     }
 

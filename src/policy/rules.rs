@@ -91,6 +91,8 @@ pub enum Rule {
     BreakerBelowTypicalDay,
     /// `overage-unreachable` (see its [`RuleDef`]).
     OverageUnreachable,
+    /// `account-budget-below-typical-month` (see its [`RuleDef`]).
+    AccountBudgetBelowTypicalMonth,
 }
 
 /// Where a rule is evaluated.
@@ -148,6 +150,7 @@ pub const REGISTRY: &[RuleDef] = &[
     oncall_pages_over_max::DEF,
     breaker_below_typical_day::DEF,
     overage_unreachable::DEF,
+    account_budget_below_typical_month::DEF,
 ];
 
 const _: () = {
@@ -159,6 +162,7 @@ const _: () = {
     assert!(REGISTRY.len() == Rule::ALL.len());
 };
 
+mod account_budget_below_typical_month;
 mod breaker_below_typical_day;
 mod cost_per_call_over_max;
 mod cost_revenue_needs_approval;
@@ -209,6 +213,7 @@ impl Rule {
         Rule::OncallPagesOverMax,
         Rule::BreakerBelowTypicalDay,
         Rule::OverageUnreachable,
+        Rule::AccountBudgetBelowTypicalMonth,
     ];
 
     /// The rule's registry entry.
