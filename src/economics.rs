@@ -648,7 +648,7 @@ pub fn worst_case(m: &Model) -> WorstCase {
         let account_users: f64 = t
             .accounts
             .iter()
-            .map(|a| read(&a.users, format!("`{}` account users", t.name)).round())
+            .map(|a| read(&a.users, format!("`{}` account `{}` users", t.name, a.name)).round())
             .sum();
         let users = users + account_users;
         let accounts_block = t.accounts.iter().all(|a| a.budget.block);

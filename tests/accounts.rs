@@ -186,15 +186,68 @@ fn reports_name_the_accounts_that_breach_most_and_count_their_alerts() {
     // The terminal table and the Markdown name them, the hostile name inert.
     let (_, text) = check(&y, "table");
     assert!(
-        text.contains("ent accounts breaching most: tight ($5) in 100% of months, 2.0 alerts/month"),
+        text.contains("ent accounts breaching most: tight ($5.00 budget) in 100% of months, 2.0 alerts/month"),
         "{text}"
     );
     assert!(!text.contains('\u{1b}'), "{text}");
     assert!(text.contains("evil\\u{1b}[31m\\nco"), "{text}");
     let (_, md) = check(&y, "markdown");
     assert!(
-        md.contains("account `tight` reaches its \\$5 budget in 100% of months"),
+        md.contains("account `tight` reaches its \\$5.00 budget in 100% of months"),
         "{md}"
     );
     assert!(!md.contains('\u{1b}'), "{md}");
+}
+
+#[test]
+fn the_thread_example_reports_pages_and_alerts_a_month() {
+    // specs/tiers-from-the-thread.yaml: the thread's three tiers, with
+    // breakers at user, tenant and global level and enterprise accounts.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+    let out = cmd::costgate_on("2026-11-28")
+        .current_dir(&dir)
+        .args([
+            "check",
+            "--trials",
+            "2000",
+            "--format",
+            "json",
+            "tiers-from-the-thread.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["features"][0]["simulation"];
+    let lv = &s["breaker_levels"];
+    let levels: Vec<&str> = lv["breakers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["user", "tenant", "global"]);
+    // The global breaker pages on-call on the viral months (10% of months
+    // spike 10x), the tenant breaker and the budgets alert the account
+    // manager: neither is zero, nor every day.
+    let pages = lv["oncall_pages_per_month"].as_f64().unwrap();
+    assert!(pages > 0.0 && pages < 5.0, "pages {pages}");
+    let alerts = lv["account_manager_alerts_per_month"].as_f64().unwrap();
+    assert!(alerts > lv["tenant_budget_alerts_per_month"].as_f64().unwrap(), "{lv}");
+    // The accounts that breach most, by name: initech's $250 first.
+    let top = &s["tiers"][2]["accounts_breaching_most"];
+    assert_eq!(top[0]["account"], "initech", "{top}");
+    assert!(top[0]["breach_share"].as_f64().unwrap() > 0.5, "{top}");
+    // The terminal report says it in words.
+    let text = cmd::costgate_on("2026-11-28")
+        .current_dir(&dir)
+        .args(["check", "--trials", "2000", "tiers-from-the-thread.yaml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("on-call pages: ") && text.contains("account-manager alerts: "),
+        "{text}"
+    );
+    assert!(text.contains("enterprise accounts breaching most: initech"), "{text}");
 }

@@ -1123,10 +1123,10 @@ fn limits(f: &FeatureReport) -> Section {
     for x in &s.tiers {
         for a in &x.accounts_breaching_most {
             notes.push(ticks(&format!(
-                "`{}` account `{}` reaches its ${:.0} budget in {} of months ({:.1} alerts a month).",
+                "`{}` account `{}` reaches its {} budget in {} of months ({:.1} alerts a month).",
                 x.tier,
                 a.account,
-                a.monthly_usd,
+                usd(a.monthly_usd),
                 pct(a.breach_share),
                 a.alerts_per_month
             )));

@@ -262,9 +262,9 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
                 .iter()
                 .map(|a| {
                     format!(
-                        "{} (${:.0}) in {} of months, {:.1} alerts/month",
+                        "{} ({} budget) in {} of months, {:.1} alerts/month",
                         a.account,
-                        a.monthly_usd,
+                        usd(a.monthly_usd),
                         pct(a.breach_share),
                         a.alerts_per_month
                     )
