@@ -251,3 +251,51 @@ fn the_thread_example_reports_pages_and_alerts_a_month() {
     );
     assert!(text.contains("enterprise accounts breaching most: initech"), "{text}");
 }
+
+#[test]
+fn blocking_account_budgets_bound_every_month_even_with_a_runaway_loop() {
+    // A tier of named accounts alone, no per-user cap, every budget
+    // blocking: the worst case is the sum of the budgets, and no month of
+    // the engine or of the brute force passes it, even with a runaway loop
+    // in the tier every month (it runs in the first account, whose budget
+    // stops it).
+    let yaml = spec(
+        "  - name: ent
+    price_usd_per_month: 5000
+    model: primary
+    accounts:
+      - {name: a, users: 50, monthly_usd: 40, on_limit: block}
+      - {name: b, users: {p50: 30, p95: 90}, monthly_usd: 25, on_limit: block}
+scenarios:
+  - {name: loop, chance: 1, calls_per_hour: 3600, hours_until_detected: 48, tier: ent}
+",
+    );
+    let s = costgate::spec::load_str("t.yaml", &yaml).unwrap_or_else(|p| panic!("{p:#?}"));
+    let priced = costgate::pricing::resolve(&s, &costgate::pricing::builtin()).unwrap();
+    let m = costgate::economics::Model::new(&s, &priced, 0.999);
+    let wc = costgate::economics::worst_case(&m);
+    let ent = wc.tiers[1].monthly_usd.expect("bounded by the accounts' budgets");
+    assert_eq!(ent, 65.0);
+    let e = costgate::sim::month::Engine::sampled(&m, 3);
+    let mut loop_cost = 0.0;
+    for i in 0..100 {
+        let mut rng = costgate::sim::demand::stream(3, i);
+        let draw = e.draw(&mut rng);
+        let fast = e.month(&draw, Some(&mut rng));
+        let slow = costgate::sim::brute::month(&m, &draw, &mut costgate::sim::demand::stream(4, i));
+        for (what, month) in [("engine", &fast), ("brute force", &slow)] {
+            assert!(
+                month.tiers[1].cost <= ent + 1e-9,
+                "{what}: {} > {ent}",
+                month.tiers[1].cost
+            );
+        }
+        // The loop alone would cost far more: 172,800 calls of ~$0.002.
+        loop_cost += fast.tiers[1].cost;
+        assert!(
+            fast.tiers[1].account_breached[0],
+            "the loop's account reaches its budget"
+        );
+    }
+    assert!(loop_cost > 0.0);
+}

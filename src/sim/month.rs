@@ -1125,6 +1125,29 @@ impl<'m> Engine<'m> {
             };
             return;
         }
+        // A tier of named accounts alone: the loop runs in its first
+        // account, whose budget bounds it (as the brute force's first user
+        // of the tier is that account's).
+        if ledger.tenant_day.get(ti).is_none_or(Vec::is_empty)
+            && let Some(acc) = t.accounts.first()
+            && let Some(row) = ledger.account_day.get_mut(ti)
+        {
+            let b = &acc.budget;
+            let left = if b.block {
+                (b.monthly_usd - ledger.account_spend[ti][0] - row[0]).max(0.0)
+            } else {
+                f64::INFINITY
+            };
+            let add = spend.cost.min(left);
+            row[0] += add;
+            day.cost[ti] += add;
+            day.served[ti] += if spend.cost > 0.0 {
+                spend.served * add / spend.cost
+            } else {
+                spend.served
+            };
+            return;
+        }
         day.cost[ti] += spend.cost;
         day.served[ti] += spend.served;
     }
