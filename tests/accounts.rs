@@ -197,6 +197,11 @@ fn reports_name_the_accounts_that_breach_most_and_count_their_alerts() {
         "{md}"
     );
     assert!(!md.contains('\u{1b}'), "{md}");
+    // The limits table: one line for the accounts, with their budgets' range.
+    assert!(
+        md.contains("its own budget, \\$5.00 to \\$100,000 a month | each of `ent`'s 3 named accounts | alerts only"),
+        "{md}"
+    );
 }
 
 #[test]
