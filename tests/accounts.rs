@@ -304,3 +304,28 @@ scenarios:
     }
     assert!(loop_cost > 0.0);
 }
+
+#[test]
+fn the_work_estimate_counts_the_accounts() {
+    // Each account is simulated every day of every trial with its budget:
+    // 200 accounts weigh more than one in the estimate validation refuses
+    // specs by (steps and the bytes each month keeps).
+    let with = |k: usize| {
+        let accounts: String = (0..k)
+            .map(|i| format!("      - {{name: a{i}, users: 10, monthly_usd: 50, alerts: [0.5, 1.0]}}\n"))
+            .collect();
+        let s = costgate::spec::load_str(
+            "t.yaml",
+            &spec(&format!(
+                "  - name: ent\n    price_usd_per_month: 5000\n    model: primary\n    accounts:\n{accounts}"
+            )),
+        )
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+        costgate::spec::limits::check(&s, costgate::sim::DEFAULT_TRIALS).unwrap()
+    };
+    let (one, many) = (with(1), with(200));
+    // 199 more accounts x 30 days x (25 + 4 x 2 alerts) steps x 10,000 trials
+    let more = 199.0 * (60.0 + 30.0 * 33.0) * costgate::sim::DEFAULT_TRIALS as f64;
+    assert!((many.steps - one.steps - more).abs() < 1e-6 * more, "{one:?} {many:?}");
+    assert!(many.bytes > one.bytes, "{one:?} {many:?}");
+}
