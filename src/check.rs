@@ -601,10 +601,14 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
             ));
         }
         if let Some(b) = &t.tenant_budget {
-            all.push(num(
-                &b.monthly_usd,
-                format!("{} a tenant a month", usd(b.monthly_usd.value)),
-            ));
+            match &b.monthly_drawn {
+                // Drawn per tenant: the distribution, as every quantity.
+                Some(d) => all.push(q(d)),
+                None => all.push(num(
+                    &b.monthly_usd,
+                    format!("{} a tenant a month", usd(b.monthly_usd.value)),
+                )),
+            }
             let alerts: Vec<String> = b.alerts.iter().map(|a| pct(*a)).collect();
             all.push(Assumption {
                 path: format!("{}.tenant_budget.on_limit", t.path),
@@ -617,6 +621,28 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
                     alerts.join(", ")
                 ),
                 origin: origin_at(b.loc),
+            });
+        }
+        for a in &t.accounts {
+            all.push(q(&a.users));
+            match &a.price_usd_per_month {
+                Some(p) => all.push(num(p, usd(p.value))),
+                None => all.push(Assumption {
+                    path: format!("{}.price_usd_per_month", a.path),
+                    value: "the tier's price".into(),
+                    origin: spec::Origin::Default,
+                }),
+            }
+            all.push(num(&a.monthly_usd, format!("{} a month", usd(a.monthly_usd.value))));
+            let alerts: Vec<String> = a.alerts.iter().map(|x| pct(*x)).collect();
+            all.push(Assumption {
+                path: format!("{}.on_limit", a.path),
+                value: format!(
+                    "{}; alerts at {}",
+                    if a.on_budget_block() { "block" } else { "notify" },
+                    alerts.join(", ")
+                ),
+                origin: origin_at(a.loc),
             });
         }
     }

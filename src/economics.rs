@@ -139,6 +139,21 @@ pub struct TierModel {
     pub overage: Option<(f64, f64)>,
     /// Its per-tenant budget.
     pub budget: Option<BudgetModel>,
+    /// Its named accounts, each a tenant of its own (besides `customers`).
+    pub accounts: Vec<AccountModel>,
+}
+
+/// A named account of a tier of tenants: its users, price and budget.
+#[derive(Clone, Debug)]
+pub struct AccountModel {
+    /// Its name.
+    pub name: String,
+    /// Its users.
+    pub users: Dist,
+    /// What it pays a month.
+    pub price: f64,
+    /// Its budget.
+    pub budget: BudgetModel,
 }
 
 impl TierModel {
@@ -157,6 +172,9 @@ pub struct BudgetModel {
     pub alerts: Vec<f64>,
     /// Whether service stops for the tenant once it is spent (else it only alerts).
     pub block: bool,
+    /// When the budget is drawn per tenant: its distribution (`monthly_usd`
+    /// is then its central value).
+    pub drawn: Option<Dist>,
 }
 
 /// A daily spend circuit breaker.
@@ -316,7 +334,27 @@ impl Model {
                         monthly_usd: b.monthly_usd.value,
                         alerts: b.alerts.clone(),
                         block: b.on_limit == OnBudget::Block,
+                        drawn: b.monthly_drawn.as_ref().map(|q| q.dist.clone()),
                     }),
+                    accounts: t
+                        .accounts
+                        .iter()
+                        .map(|a| AccountModel {
+                            name: a.name.clone(),
+                            users: a.users.dist.clone(),
+                            price: a
+                                .price_usd_per_month
+                                .as_ref()
+                                .or(t.price_usd_per_month.as_ref())
+                                .map_or(0.0, |n| n.value),
+                            budget: BudgetModel {
+                                monthly_usd: a.monthly_usd.value,
+                                alerts: a.alerts.clone(),
+                                block: a.on_budget_block(),
+                                drawn: None,
+                            },
+                        })
+                        .collect(),
                 }
             })
             .collect();
@@ -396,7 +434,7 @@ impl Model {
             breakers,
             scenarios,
             worst_case_quantile,
-            breaker_levels: spec.breakers.has_levels(),
+            breaker_levels: spec.breakers.has_levels() || spec.tiers.iter().any(|t| !t.accounts.is_empty()),
         }
     }
 
@@ -643,18 +681,41 @@ pub fn worst_case(m: &Model) -> WorstCase {
                 (n * u, Some(n))
             }
         };
+        // Named accounts: their users at their upper end; their budgets
+        // bound them only when every budget of the tier blocks.
+        let account_users: f64 = t
+            .accounts
+            .iter()
+            .map(|a| read(&a.users, format!("`{}` account `{}` users", t.name, a.name)).round())
+            .sum();
+        let users = users + account_users;
+        let accounts_block = t.accounts.iter().all(|a| a.budget.block);
+        let account_budgets: f64 = t.accounts.iter().map(|a| a.budget.monthly_usd).sum();
+        let budget_accounts = if t.accounts.is_empty() {
+            String::new()
+        } else {
+            format!(" + the {} named accounts' blocking budgets", t.accounts.len())
+        };
         let per_user_tokens = t.cap.as_ref().and_then(|c| c.block_bound(days));
         let rate = m.dearest_rate(t);
         let by_cap = per_user_tokens.map(|tok| users * tok * rate * pm);
         let by_budget = match (&t.budget, tenants) {
-            (Some(b), Some(n)) if b.block => Some(n * b.monthly_usd),
+            _ if !accounts_block => None,
+            (Some(b), Some(n)) if b.block => {
+                let each = match &b.drawn {
+                    Some(d) => read(d, format!("`{}` tenant budget", t.name)),
+                    None => b.monthly_usd,
+                };
+                Some(n * each + account_budgets)
+            }
+            (_, Some(n)) if n == 0.0 && !t.accounts.is_empty() => Some(account_budgets),
             _ => None,
         };
         let (monthly, reason) = match (by_cap, by_budget) {
             (Some(a), Some(b)) if b < a => (
                 Some(b),
                 format!(
-                    "{} tenants x the blocking tenant budget",
+                    "{} tenants x the blocking tenant budget{budget_accounts}",
                     fmt::count(tenants.unwrap_or(0.0))
                 ),
             ),
@@ -670,7 +731,7 @@ pub fn worst_case(m: &Model) -> WorstCase {
             (None, Some(b)) => (
                 Some(b),
                 format!(
-                    "{} tenants x the blocking tenant budget",
+                    "{} tenants x the blocking tenant budget{budget_accounts}",
                     fmt::count(tenants.unwrap_or(0.0))
                 ),
             ),

@@ -366,7 +366,11 @@ fn every_example_is_well_within_the_limits() {
         let spec = costgate::spec::load_file(&e.path()).unwrap();
         let w = limits::check(&spec, costgate::sim::DEFAULT_TRIALS).unwrap();
         assert!(w.steps < 0.25 * limits::MAX_STEPS, "{}: {w:?}", e.path().display());
-        assert!(w.bytes < 0.1 * limits::MAX_BYTES, "{}: {w:?}", e.path().display());
+        // An eighth of the memory limit: the thread's example (a user breaker
+        // over three tiers) keeps, besides its demand tables (~50 MB), each
+        // tier's user-days sorted for the user breaker (32 batches x 3 tiers
+        // x 2 classes x 4,096 x 56 bytes = 44 MB): 88 MB of the 768.
+        assert!(w.bytes < 0.125 * limits::MAX_BYTES, "{}: {w:?}", e.path().display());
     }
 }
 

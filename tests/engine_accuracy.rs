@@ -823,3 +823,115 @@ fn a_user_breaker_trips_on_the_known_share_of_days() {
         assert_eq!(slow.breaker_trips[0], 60.0);
     }
 }
+
+#[test]
+fn named_accounts_and_drawn_budgets_match_the_brute_force() {
+    // A tier of four other tenants (p50 50 users, p95 150) whose blocking
+    // budget is drawn per tenant ({p50: 60, p95: 120}), and two named
+    // accounts of their own size, price and budget (one blocking, one only
+    // alerting), alerts at 50% and 100%. Per trial, engine against brute
+    // force on the same draws: each account's alerts and whether it
+    // breached its budget, the tenants' alerts, and the revenue (each
+    // account's price on top of the tenants'). As for the tenant budget
+    // alerts above, the table's own error is added: the move in the
+    // engine's counts when every budget moves by the relative SE `rel` of
+    // the table's mean user-day.
+    let spec = |f: f64| {
+        model(&BASE.replace(
+            "    users: {low: 2000, mode: 4000, high: 6000}\n",
+            &format!(
+                "    tenants: 4\n    users_per_tenant: {{p50: 50, p95: 150}}\n    tenant_budget: {{monthly_usd: {{p50: {}, p95: {}}}, alerts: [0.5, 1.0], on_limit: block}}\n    accounts:\n      - {{name: acme, users: 80, price_usd_per_month: 9000, monthly_usd: {}, alerts: [0.5, 1.0], on_limit: block}}\n      - {{name: globex, users: {{low: 60, mode: 120, high: 180}}, monthly_usd: {}, on_limit: notify}}\n",
+                60.0 * f,
+                120.0 * f,
+                90.0 * f,
+                160.0 * f
+            ),
+        ))
+    };
+    let trials = 200;
+    let m = spec(1.0);
+    assert_eq!(m.tiers[0].accounts.len(), 2);
+    let (fast, slow) = months(&m, trials);
+    let engine = Engine::sampled(&m, SEED);
+    let s = &engine.demand.classes[0];
+    let cost: Vec<f64> = s.cost[m.tiers[0].model]
+        .iter()
+        .map(|x| costgate::sim::demand::combine(x, m.cached_share.central()))
+        .collect();
+    let rel = sd(&cost) / (cost.len() as f64).sqrt() / mean(&cost);
+    let fast_only = |m: &Model| {
+        let engine = Engine::sampled(m, SEED);
+        (0..trials)
+            .map(|i| {
+                let mut rng = stream(SEED, i as u64);
+                let draw = engine.draw(&mut rng);
+                engine.month(&draw, Some(&mut rng))
+            })
+            .collect::<Vec<_>>()
+    };
+    let (up, down) = (fast_only(&spec(1.0 + rel)), fast_only(&spec(1.0 - rel)));
+    type Figure = Box<dyn Fn(&Month) -> f64>;
+    let figures: Vec<(String, Figure)> = vec![
+        ("acme alerts".into(), Box::new(|x: &Month| x.tiers[0].account_alerts[0])),
+        (
+            "globex alerts".into(),
+            Box::new(|x: &Month| x.tiers[0].account_alerts[1]),
+        ),
+        (
+            "acme breached".into(),
+            Box::new(|x: &Month| f64::from(u8::from(x.tiers[0].account_breached[0]))),
+        ),
+        (
+            "globex breached".into(),
+            Box::new(|x: &Month| f64::from(u8::from(x.tiers[0].account_breached[1]))),
+        ),
+        (
+            "tenants crossing 50%".into(),
+            Box::new(|x: &Month| x.tiers[0].tenant_alerts[0]),
+        ),
+        (
+            "tenants crossing 100%".into(),
+            Box::new(|x: &Month| x.tiers[0].tenant_alerts[1]),
+        ),
+    ];
+    for (what, f) in &figures {
+        let col = |v: &[Month]| v.iter().map(f).collect::<Vec<_>>();
+        let table = (mean(&col(&down)) - mean(&col(&up))).abs() / 2.0;
+        assert_same_share(what, &col(&fast), &col(&slow), table);
+    }
+    // Both accounts breach in some months and not in others: the test sees
+    // the budgets act.
+    for k in 0..2 {
+        let share = slow.iter().filter(|x| x.tiers[0].account_breached[k]).count() as f64 / trials as f64;
+        assert!(
+            share > 0.05 && share < 0.95,
+            "account {k} breaches in {share} of months"
+        );
+    }
+    // Revenue: the tenants pay the tier's $50, acme its $9,000, globex the
+    // tier's price; the brute force counts the same payers.
+    for (f, s) in fast.iter().zip(&slow) {
+        assert!(
+            (f.revenue - s.revenue).abs() < 1e-6,
+            "revenue {} vs {}",
+            f.revenue,
+            s.revenue
+        );
+        assert!(f.revenue >= 9050.0, "revenue {}", f.revenue);
+    }
+    let cost = |v: &[Month]| v.iter().map(|x| x.cost).collect::<Vec<_>>();
+    let p = Paired {
+        fast: cost(&fast),
+        slow: cost(&slow),
+    };
+    let rel_diff = (mean(&p.fast) / mean(&p.slow) - 1.0).abs();
+    let diffs: Vec<f64> = p.fast.iter().zip(&p.slow).map(|(f, s)| f - s).collect();
+    let se = sd(&diffs) / (trials as f64).sqrt() / mean(&p.slow);
+    assert!(
+        rel_diff < (4.0 * se).max(0.01),
+        "cost: fast {} vs brute force {} (4 SE = {:.3}%)",
+        mean(&p.fast),
+        mean(&p.slow),
+        400.0 * se
+    );
+}

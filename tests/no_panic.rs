@@ -109,7 +109,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn mangled_specs_load_or_fail_cleanly(which in 0usize..4, e in edits()) {
+    fn mangled_specs_load_or_fail_cleanly(which in 0usize..5, e in edits()) {
         let ex = examples();
         let (name, text) = &ex[which % ex.len()];
         let mangled = apply(text, &e);

@@ -27,7 +27,7 @@ fn run(policy: &str, paths: &[std::path::PathBuf]) -> (i32, serde_json::Value) {
 fn the_portfolio_adds_up_every_feature_with_its_share() {
     let (_, v) = run("", &[specs()]);
     let p = &v["portfolio"];
-    assert_eq!(p["features"], 4);
+    assert_eq!(p["features"], 5);
     let total = p["at_confidence_monthly_usd"].as_f64().unwrap();
     let sum: f64 = v["features"]
         .as_array()

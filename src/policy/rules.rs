@@ -95,6 +95,8 @@ pub enum Rule {
     CapBelowOneCall,
     /// `tier-serves-nobody` (see its [`RuleDef`]).
     TierServesNobody,
+    /// `account-budget-below-typical-month` (see its [`RuleDef`]).
+    AccountBudgetBelowTypicalMonth,
 }
 
 /// Where a rule is evaluated.
@@ -154,6 +156,7 @@ pub const REGISTRY: &[RuleDef] = &[
     overage_unreachable::DEF,
     cap_below_one_call::DEF,
     tier_serves_nobody::DEF,
+    account_budget_below_typical_month::DEF,
 ];
 
 const _: () = {
@@ -165,6 +168,7 @@ const _: () = {
     assert!(REGISTRY.len() == Rule::ALL.len());
 };
 
+mod account_budget_below_typical_month;
 mod breaker_below_typical_day;
 mod cap_below_one_call;
 mod cost_per_call_over_max;
@@ -219,6 +223,7 @@ impl Rule {
         Rule::OverageUnreachable,
         Rule::CapBelowOneCall,
         Rule::TierServesNobody,
+        Rule::AccountBudgetBelowTypicalMonth,
     ];
 
     /// The rule's registry entry.

@@ -1136,6 +1136,18 @@ fn limits(f: &FeatureReport) -> Section {
             )));
         }
     }
+    for x in &s.tiers {
+        for a in &x.accounts_breaching_most {
+            notes.push(ticks(&format!(
+                "`{}` account `{}` reaches its {} budget in {} of months ({:.1} alerts a month).",
+                x.tier,
+                a.account,
+                usd(a.monthly_usd),
+                pct(a.breach_share),
+                a.alerts_per_month
+            )));
+        }
+    }
     match &s.breaker_levels {
         None => {
             for b in &s.breakers {

@@ -90,6 +90,9 @@ pub fn inert(r: &CheckReport) -> CheckReport {
         if let Some(s) = &mut f.simulation {
             for t in &mut s.tiers {
                 c(&mut t.tier);
+                for a in &mut t.accounts_breaching_most {
+                    c(&mut a.account);
+                }
             }
             for b in &mut s.breakers {
                 c(&mut b.breaker);

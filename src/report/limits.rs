@@ -53,7 +53,12 @@ pub fn of(spec: &Spec) -> Vec<LimitInfo> {
             v.push(LimitInfo {
                 applies_to: format!("each `{}` tenant", t.name),
                 limit: format!(
-                    "{} a month{}",
+                    "{}{} a month{}",
+                    if b.monthly_drawn.is_some() {
+                        "drawn per tenant, median "
+                    } else {
+                        ""
+                    },
                     usd(b.monthly_usd.value),
                     if alerts.is_empty() {
                         String::new()
@@ -66,6 +71,35 @@ pub fn of(spec: &Spec) -> Vec<LimitInfo> {
                     OnBudget::Notify => "alerts only; service goes on".into(),
                 },
                 message: b.message.as_ref().map(|m| m.text.clone()),
+            });
+        }
+        // Named accounts: one line for them all (a tier lists up to 200).
+        if !t.accounts.is_empty() {
+            let lo = t
+                .accounts
+                .iter()
+                .map(|a| a.monthly_usd.value)
+                .fold(f64::INFINITY, f64::min);
+            let hi = t.accounts.iter().map(|a| a.monthly_usd.value).fold(0.0, f64::max);
+            let blocking = t.accounts.iter().filter(|a| a.on_budget_block()).count();
+            v.push(LimitInfo {
+                applies_to: format!("each of `{}`'s {} named accounts", t.name, t.accounts.len()),
+                limit: if lo == hi {
+                    format!("its own budget, {} a month", usd(lo))
+                } else {
+                    format!("its own budget, {} to {} a month", usd(lo), usd(hi))
+                },
+                at_limit: match blocking {
+                    0 => "alerts only; service goes on".into(),
+                    n if n == t.accounts.len() => "the account's AI stops for the month".into(),
+                    n => format!("the AI of {n} of them stops for the month; the others' alerts only"),
+                },
+                // Accounts are told what the tier's tenants are told.
+                message: t
+                    .tenant_budget
+                    .as_ref()
+                    .and_then(|b| b.message.as_ref())
+                    .map(|m| m.text.clone()),
             });
         }
     }

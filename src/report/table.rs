@@ -253,6 +253,25 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
                 .collect();
             let _ = writeln!(o, "  {} tenant budget alerts: {}", x.tier, parts.join(", "));
         }
+        for x in &s.tiers {
+            if x.accounts_breaching_most.is_empty() {
+                continue;
+            }
+            let parts: Vec<String> = x
+                .accounts_breaching_most
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} ({} budget) in {} of months, {:.1} alerts/month",
+                        a.account,
+                        usd(a.monthly_usd),
+                        pct(a.breach_share),
+                        a.alerts_per_month
+                    )
+                })
+                .collect();
+            let _ = writeln!(o, "  {} accounts breaching most: {}", x.tier, parts.join("; "));
+        }
         if let Some(lv) = &s.breaker_levels {
             for b in &lv.breakers {
                 let _ = writeln!(

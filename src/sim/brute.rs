@@ -17,7 +17,7 @@ use rand::Rng;
 
 use super::day::{DayShape, book_cut_days, trip_breakers, trip_one};
 use super::demand::{draw_call, draw_calls, stochastic_round};
-use super::month::{Draw, Month, TierDraw, TierMonth};
+use super::month::{Draw, Month, TierDraw, TierMonth, breached, crossed};
 use crate::dist::open01;
 use crate::economics::Model;
 use crate::spec::{BreakerLevel, OnLimit};
@@ -71,7 +71,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             TierDraw::Tenants(v) | TierDraw::Sampled { users: v, .. } => {
                 // A representative stands for `weight` tenants: the brute
                 // simulator (tests, small tiers) simulates it once.
-                for (j, n) in v.iter().enumerate() {
+                // Named accounts follow, as tenants `v.len() + k`.
+                let accounts = draw.accounts.get(ti).map_or(&[][..], Vec::as_slice);
+                for (j, n) in v.iter().chain(accounts).enumerate() {
                     for _ in 0..n.round() as usize {
                         users.push(User {
                             tier: ti,
@@ -88,6 +90,28 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             }
         }
     }
+    // Each tenant's budget (USD a month) and whether it blocks: the tier's
+    // (drawn per tenant, or its `monthly_usd`), each account's own.
+    let budgets: Vec<Vec<Option<(f64, bool)>>> = draw
+        .customers
+        .iter()
+        .enumerate()
+        .map(|(ti, d)| {
+            let t = &m.tiers[ti];
+            match d {
+                TierDraw::Tenants(v) | TierDraw::Sampled { users: v, .. } => (0..v.len())
+                    .map(|j| {
+                        t.budget.as_ref().map(|b| {
+                            let drawn = draw.budgets.get(ti).and_then(|x| x.get(j)).copied();
+                            (drawn.unwrap_or(b.monthly_usd), b.block)
+                        })
+                    })
+                    .chain(t.accounts.iter().map(|a| Some((a.budget.monthly_usd, a.budget.block))))
+                    .collect(),
+                TierDraw::Users(_) => Vec::new(),
+            }
+        })
+        .collect();
     // The loop client of each loop: the first user of its tier.
     let loop_user: Vec<Option<usize>> = loops
         .iter()
@@ -99,20 +123,21 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
     }
 
     let mut out = Month {
-        tiers: vec![TierMonth::default(); nt],
+        tiers: m
+            .tiers
+            .iter()
+            .map(|t| TierMonth {
+                account_alerts: vec![0.0; t.accounts.len()],
+                account_breached: vec![false; t.accounts.len()],
+                ..TierMonth::default()
+            })
+            .collect(),
         breaker_days: vec![0; m.breakers.len()],
         breaker_trips: vec![0.0; m.breakers.len()],
         happened,
         ..Month::default()
     };
-    let mut tenant_spend: Vec<Vec<f64>> = draw
-        .customers
-        .iter()
-        .map(|d| match d {
-            TierDraw::Tenants(v) | TierDraw::Sampled { users: v, .. } => vec![0.0; v.len()],
-            _ => Vec::new(),
-        })
-        .collect();
+    let mut tenant_spend: Vec<Vec<f64>> = budgets.iter().map(|v| vec![0.0; v.len()]).collect();
     let (tin, tout) = (m.typical_input(), m.typical_output());
     let user_breaker = m.breaker_at(BreakerLevel::User);
     let tenant_breaker = m.breaker_at(BreakerLevel::Tenant);
@@ -267,10 +292,10 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
                 .overage
                 .map_or(0.0, |(after, rate)| (served - after).max(0.0) * rate / 1000.0);
             if u.tenant != usize::MAX
-                && let Some(b) = &t.budget
+                && let Some((monthly, block)) = budgets[u.tier][u.tenant]
             {
-                if b.block {
-                    let left = (b.monthly_usd - tenant_spend[u.tier][u.tenant] - tenant_day[u.tier][u.tenant]).max(0.0);
+                if block {
+                    let left = (monthly - tenant_spend[u.tier][u.tenant] - tenant_day[u.tier][u.tenant]).max(0.0);
                     if cost > left {
                         let kept = if cost > 0.0 { left / cost } else { 1.0 };
                         tm.blocked_user_days += 1.0 - kept;
@@ -334,20 +359,29 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
             tm.served_tokens += day_served[ti] * kept;
             tm.unserved_tokens += day_served[ti] * (1.0 - kept);
             tm.overage_revenue += day_overage[ti] * kept;
-            if let Some(b) = &m.tiers[ti].budget {
-                if tm.tenant_alerts.is_empty() {
-                    tm.tenant_alerts = vec![0.0; b.alerts.len()];
-                }
-                for (j, x) in tenant_day[ti].iter().enumerate() {
-                    let before = tenant_spend[ti][j];
-                    let after = before + x * scale;
+            let t = &m.tiers[ti];
+            if tm.tenant_alerts.is_empty()
+                && let Some(b) = &t.budget
+            {
+                tm.tenant_alerts = vec![0.0; b.alerts.len()];
+            }
+            let n = tenant_day[ti].len() - t.accounts.len();
+            for (j, x) in tenant_day[ti].iter().enumerate() {
+                let before = tenant_spend[ti][j];
+                let after = before + x * scale;
+                tenant_spend[ti][j] = after;
+                if j >= n {
+                    // A named account: its own alerts, and whether it breached.
+                    let (k, b) = (j - n, &t.accounts[j - n].budget);
+                    tm.account_alerts[k] += crossed(&b.alerts, b.monthly_usd, before, after) as f64;
+                    tm.account_breached[k] |= breached(b.monthly_usd, after);
+                } else if let (Some(b), Some((monthly, _))) = (&t.budget, budgets[ti][j]) {
                     for (ai, al) in b.alerts.iter().enumerate() {
-                        let th = al * b.monthly_usd;
+                        let th = al * monthly;
                         if before < th && after >= th {
                             tm.tenant_alerts[ai] += 1.0;
                         }
                     }
-                    tenant_spend[ti][j] = after;
                 }
             }
         }
@@ -360,8 +394,9 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
                 (v.iter().map(|x| x.round()).sum(), v.len() as f64)
             }
         };
-        tm.users = n_users;
-        tm.subscription_revenue = payers * t.price.unwrap_or(0.0);
+        let account_users: f64 = draw.accounts.get(ti).map_or(0.0, |v| v.iter().map(|x| x.round()).sum());
+        tm.users = n_users + account_users;
+        tm.subscription_revenue = payers * t.price.unwrap_or(0.0) + t.accounts.iter().map(|a| a.price).sum::<f64>();
         tm.users_hit = users.iter().filter(|u| u.tier == ti && u.hit).count() as f64;
     }
     out.cost = out.tiers.iter().map(|t| t.cost).sum();

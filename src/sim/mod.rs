@@ -204,6 +204,10 @@ pub struct TierSim {
     /// What its top-up sold (a tier that offers one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top_ups: Option<TopUpSim>,
+    /// Its named accounts that breach their budget most often (at most
+    /// [`TOP_ACCOUNTS`], most often first; none without accounts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts_breaching_most: Vec<AccountSim>,
 }
 
 /// A tier's top-ups, as simulated (means over trials).
@@ -215,6 +219,22 @@ pub struct TopUpSim {
     pub revenue_usd_per_month: f64,
     /// Share of months in which at least one was bought.
     pub months_with_purchase_share: f64,
+}
+
+/// The most named accounts a tier's report lists.
+pub const TOP_ACCOUNTS: usize = 5;
+
+/// A named account, as simulated.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AccountSim {
+    /// Its name.
+    pub account: String,
+    /// Its budget, USD a month.
+    pub monthly_usd: f64,
+    /// Share of months in which its spend reached its budget.
+    pub breach_share: f64,
+    /// Mean alerts of its budget a month.
+    pub alerts_per_month: f64,
 }
 
 /// What the limits did to users (means over trials).
@@ -539,8 +559,31 @@ fn summarise(model: &Model, opts: &Options, months: &[Month], batches: &Batches)
                         .collect()
                 })
                 .unwrap_or_default();
+            let mut accounts: Vec<AccountSim> = t
+                .accounts
+                .iter()
+                .enumerate()
+                .map(|(k, a)| AccountSim {
+                    account: a.name.clone(),
+                    monthly_usd: a.budget.monthly_usd,
+                    breach_share: months
+                        .iter()
+                        .filter(|m| m.tiers[ti].account_breached.get(k).copied().unwrap_or(false))
+                        .count() as f64
+                        / n,
+                    alerts_per_month: months
+                        .iter()
+                        .map(|m| m.tiers[ti].account_alerts.get(k).copied().unwrap_or(0.0))
+                        .sum::<f64>()
+                        / n,
+                })
+                .collect();
+            // Most often first; ties in the spec's order (a stable sort).
+            accounts.sort_by(|a, b| b.breach_share.total_cmp(&a.breach_share));
+            accounts.truncate(TOP_ACCOUNTS);
             TierSim {
                 tier: t.name.clone(),
+                accounts_breaching_most: accounts,
                 cost: col(&|m| tier_of(m, ti).cost, q).0,
                 // revenue and margin: their bad side is the low one
                 revenue: col(&|m| tier_of(m, ti).revenue(), low).0,
@@ -650,10 +693,17 @@ pub fn breaker_levels(model: &Model, months: &[Month], tiers: &[TierSim]) -> Bre
             .map(|(_, t)| t.mean_trips_per_month)
             .sum()
     };
+    // Every account's alerts, not only those of the accounts listed.
+    let account_alerts: f64 = months
+        .iter()
+        .map(|m| m.tiers.iter().flat_map(|t| &t.account_alerts).sum::<f64>())
+        .sum::<f64>()
+        / n;
     let budget_alerts: f64 = tiers
         .iter()
         .flat_map(|t| t.effects.tenant_alerts.iter().map(|a| a.tenants_per_month))
-        .sum();
+        .sum::<f64>()
+        + account_alerts;
     BreakerLevels {
         oncall_pages_per_month: sum(&|b| b.pages),
         account_manager_alerts_per_month: sum(&|b| b.alerts_account_manager) + budget_alerts,

@@ -38,6 +38,19 @@ pub struct Draw {
     /// Per tier, the share of the users reaching its cap who buy a top-up
     /// (0 for a tier without one).
     pub uptake: Vec<f64>,
+    /// Per tier, the users of each named account (empty without accounts).
+    pub accounts: Vec<Vec<f64>>,
+    /// Per tier with a budget drawn per tenant, each entry of
+    /// [`TierDraw::tenants`]' budget, USD a month (empty otherwise: the
+    /// budget's `monthly_usd`).
+    pub budgets: Vec<Vec<f64>>,
+}
+
+impl Draw {
+    /// The users of tier `ti`: its tenants' (or users) and its accounts'.
+    pub fn tier_users(&self, ti: usize) -> f64 {
+        self.customers[ti].users() + self.accounts.get(ti).map_or(0.0, |v| v.iter().sum())
+    }
 }
 
 /// One tier's customers in a trial.
@@ -206,6 +219,10 @@ pub struct TierMonth {
     pub topups: f64,
     /// Top-ups, USD.
     pub topup_revenue: f64,
+    /// Per named account: the alerts of its budget it crossed.
+    pub account_alerts: Vec<f64>,
+    /// Per named account: whether its spend reached its budget.
+    pub account_breached: Vec<bool>,
 }
 
 impl TierMonth {
@@ -460,6 +477,12 @@ impl<'m> Engine<'m> {
                 .iter()
                 .map(|t| t.top_up().map_or(0.0, |u| u.uptake.central().clamp(0.0, 1.0)))
                 .collect(),
+            accounts: m
+                .tiers
+                .iter()
+                .map(|t| t.accounts.iter().map(|a| a.users.central().round()).collect())
+                .collect(),
+            budgets: vec![Vec::new(); m.tiers.len()],
         }
     }
 
@@ -471,7 +494,7 @@ impl<'m> Engine<'m> {
         let m = self.model;
         let q = m.worst_case_quantile;
         let count = |d: &Dist, hi: f64, rng: &mut R| stochastic_count(d.sample(rng), 0.0, hi, rng);
-        let customers = m
+        let customers: Vec<TierDraw> = m
             .tiers
             .iter()
             .zip(&self.tenant_strata)
@@ -523,12 +546,38 @@ impl<'m> Engine<'m> {
             .iter()
             .map(|t| t.top_up().map_or(0.0, |u| u.uptake.sample(rng).clamp(0.0, 1.0)))
             .collect();
+        // Drawn after everything else, and only for tiers that have them, so
+        // that a spec without them keeps its random streams.
+        let accounts = m
+            .tiers
+            .iter()
+            .map(|t| {
+                t.accounts
+                    .iter()
+                    .map(|a| count(&a.users, a.users.worst(q).round(), rng))
+                    .collect()
+            })
+            .collect();
+        let budgets = m
+            .tiers
+            .iter()
+            .zip(&customers)
+            .map(
+                |(t, cd)| match (t.budget.as_ref().and_then(|b| b.drawn.as_ref()), cd.tenants()) {
+                    // Each tenant's budget, clipped at the value the worst case reads.
+                    (Some(d), Some((v, _))) => v.iter().map(|_| d.sample(rng).clamp(0.0, d.worst(q))).collect(),
+                    _ => Vec::new(),
+                },
+            )
+            .collect();
         Draw {
             customers,
             active,
             cached,
             events,
             uptake,
+            accounts,
+            budgets,
         }
     }
 
@@ -604,7 +653,7 @@ impl<'m> Engine<'m> {
         let trial = Trial {
             draw,
             power_z: power_counts(draw, &mut noise),
-            tier_users: draw.customers.iter().map(TierDraw::users).collect(),
+            tier_users: (0..draw.customers.len()).map(|ti| draw.tier_users(ti)).collect(),
             shape,
             slot,
             monthly,
@@ -818,7 +867,7 @@ impl<'m> Engine<'m> {
         }
         let tenant_breaker = self.model.breaker_at(BreakerLevel::Tenant).is_some();
         match (trial.draw.customers[ti].tenants(), &t.budget) {
-            (Some((tenants, _)), b) if b.is_some() || tenant_breaker => {
+            (Some((tenants, _)), b) if b.is_some() || tenant_breaker || !t.accounts.is_empty() => {
                 let tday = self.tenants_day(trial, ti, tenants, b.as_ref(), &td, ledger, noise);
                 let demand_cost = n_act * td.cost;
                 let kept = if demand_cost > 0.0 {
@@ -939,7 +988,6 @@ impl<'m> Engine<'m> {
         ledger: &mut Ledger,
         noise: &mut Option<&mut ChaCha8Rng>,
     ) -> TenantsDay {
-        let a = trial.draw.active;
         let customers = &trial.draw.customers[ti];
         let weight = customers.tenants().map_or(1.0, |(_, w)| w);
         let breaker = self.model.breaker_at(BreakerLevel::Tenant);
@@ -949,66 +997,45 @@ impl<'m> Engine<'m> {
         let mut before_breaker = 0.0;
         let mut served_kept = 0.0;
         let mut trips = 0.0;
-        for (j, &u) in tenants.iter().enumerate() {
-            // The day of all the users entry `j` stands for (a tenant's, or a
-            // representative's `w` tenants'), with their spread; the entry's
-            // own day, what its budget sees, is its share of it.
-            let group = customers.group_users(j);
-            let dev = td.noise.draw(group, trial.power_z[ti][j], noise);
-            let mut x = (group * a * td.cost + dev.cost).max(0.0);
-            let mut ov = (group * a * td.overage + dev.overage).max(0.0);
-            if let Some(bd) = td.bound {
-                x = x.min(group * bd);
-            }
-            let own = if group > 0.0 { u / group } else { 0.0 };
-            let mut budget_kept = 1.0;
-            if let Some(b) = b
-                && b.block
-            {
-                let left = (b.monthly_usd - ledger.tenant_spend[ti][j]).max(0.0);
-                if x * own > left {
-                    let cut = 1.0 - left / (x * own);
-                    ledger.out.tiers[ti].blocked_user_days += group * a * cut;
-                    ov *= 1.0 - cut;
-                    x *= 1.0 - cut;
-                    budget_kept = 1.0 - cut;
-                }
-            }
-            before_breaker += x;
-            let mut kept = x;
-            if let (Some((bi, br)), Some(q)) = (breaker, q) {
-                // The tenant's own day: a tenant simulated on its own is its
-                // entry; a representative draws its own day with the spread
-                // of one tenant of its size (not the shrunk spread of the
-                // mean of `w`), so that it trips as that tenant would, and
-                // the `w` tenants it stands for trip with it.
-                let own_day = if weight > 1.0 {
-                    let d = td.noise.draw(u, trial.power_z[ti][j], noise);
-                    let mut y = (u * a * td.cost + d.cost).max(0.0);
-                    if let Some(bd) = td.bound {
-                        y = y.min(u * bd);
-                    }
-                    y * budget_kept
-                } else {
-                    x
-                };
-                if let Some(t) = trip_one(own_day, 1.0, br.limit_usd, q) {
-                    let e = t.past;
-                    kept = x * (1.0 - e * (1.0 - q.cost));
-                    ov *= 1.0 - e * (1.0 - q.served);
-                    served_kept += x * (1.0 - e * (1.0 - q.served));
-                    trips += weight;
-                    ledger.out.breaker_trips[bi] += weight;
-                    book_cut_days(&mut ledger.out.tiers[ti], br.action, group * a * e);
-                } else {
-                    served_kept += x;
+        let n = tenants.len();
+        let accounts = trial.draw.accounts.get(ti).map_or(&[][..], Vec::as_slice);
+        let t = &self.model.tiers[ti];
+        // The tier's tenants (or representatives), then its named accounts,
+        // each a tenant of its own with its own budget.
+        let own_sizes = tenants.iter().chain(accounts);
+        for (j, &own) in own_sizes.enumerate() {
+            let e = if j < n {
+                Entry {
+                    group: customers.group_users(j),
+                    own,
+                    weight,
+                    budget: b.map(|b| (self.budget_of(trial, ti, j, b), b.block)),
+                    spent: ledger.tenant_spend[ti].get(j).copied().unwrap_or(0.0),
                 }
             } else {
-                served_kept += x;
+                let k = j - n;
+                let ab = &t.accounts[k].budget;
+                Entry {
+                    group: own,
+                    own,
+                    weight: 1.0,
+                    budget: Some((ab.monthly_usd, ab.block)),
+                    spent: ledger.account_spend[ti][k],
+                }
+            };
+            let r = self.entry_day(trial, ti, j, &e, td, breaker, q, ledger, noise);
+            if j < n {
+                if let Some(x) = ledger.tenant_day[ti].get_mut(j) {
+                    *x = r.own_kept;
+                }
+            } else {
+                ledger.account_day[ti][j - n] = r.own_kept;
             }
-            ledger.tenant_day[ti][j] = kept * own;
-            total += kept;
-            overage += ov;
+            before_breaker += r.before;
+            served_kept += r.served_kept;
+            trips += r.trips;
+            total += r.kept;
+            overage += r.overage;
         }
         if trips > 0.0
             && let Some((bi, _)) = breaker
@@ -1029,6 +1056,97 @@ impl<'m> Engine<'m> {
                 1.0
             },
         }
+    }
+
+    /// Tier `ti`'s budget drawn for tenant entry `j` (the loop tenant's
+    /// entry past the representatives, and a budget not drawn per tenant:
+    /// `monthly_usd`).
+    fn budget_of(&self, trial: &Trial, ti: usize, j: usize, b: &BudgetModel) -> f64 {
+        trial
+            .draw
+            .budgets
+            .get(ti)
+            .and_then(|v| v.get(j))
+            .copied()
+            .unwrap_or(b.monthly_usd)
+    }
+
+    /// One entry's day in a tier of tenants (a tenant, a representative or
+    /// a named account; `j` indexes [`Trial::power_z`]): the day of all the
+    /// users it stands for with their spread, stopped at what its budget
+    /// has left (a blocking budget), then the tenant breaker on its own day.
+    #[allow(clippy::too_many_arguments)]
+    fn entry_day(
+        &self,
+        trial: &Trial,
+        ti: usize,
+        j: usize,
+        e: &Entry,
+        td: &TierDay,
+        breaker: Option<(usize, &crate::economics::BreakerModel)>,
+        q: Option<PastTrip>,
+        ledger: &mut Ledger,
+        noise: &mut Option<&mut ChaCha8Rng>,
+    ) -> EntryDay {
+        let a = trial.draw.active;
+        let (group, u) = (e.group, e.own);
+        let pz = trial.power_z[ti].get(j).copied().unwrap_or(0.0);
+        // The day of all the users the entry stands for (a tenant's, or a
+        // representative's `w` tenants'), with their spread; the entry's
+        // own day, what its budget sees, is its share of it.
+        let dev = td.noise.draw(group, pz, noise);
+        let mut x = (group * a * td.cost + dev.cost).max(0.0);
+        let mut ov = (group * a * td.overage + dev.overage).max(0.0);
+        if let Some(bd) = td.bound {
+            x = x.min(group * bd);
+        }
+        let own = if group > 0.0 { u / group } else { 0.0 };
+        let mut budget_kept = 1.0;
+        if let Some((monthly, true)) = e.budget {
+            let left = (monthly - e.spent).max(0.0);
+            if x * own > left {
+                let cut = 1.0 - left / (x * own);
+                ledger.out.tiers[ti].blocked_user_days += group * a * cut;
+                ov *= 1.0 - cut;
+                x *= 1.0 - cut;
+                budget_kept = 1.0 - cut;
+            }
+        }
+        let mut r = EntryDay {
+            before: x,
+            kept: x,
+            served_kept: x,
+            ..EntryDay::default()
+        };
+        if let (Some((bi, br)), Some(q)) = (breaker, q) {
+            // The tenant's own day: a tenant simulated on its own is its
+            // entry; a representative draws its own day with the spread
+            // of one tenant of its size (not the shrunk spread of the
+            // mean of `w`), so that it trips as that tenant would, and
+            // the `w` tenants it stands for trip with it.
+            let own_day = if e.weight > 1.0 {
+                let d = td.noise.draw(u, pz, noise);
+                let mut y = (u * a * td.cost + d.cost).max(0.0);
+                if let Some(bd) = td.bound {
+                    y = y.min(u * bd);
+                }
+                y * budget_kept
+            } else {
+                x
+            };
+            if let Some(t) = trip_one(own_day, 1.0, br.limit_usd, q) {
+                let past = t.past;
+                r.kept = x * (1.0 - past * (1.0 - q.cost));
+                ov *= 1.0 - past * (1.0 - q.served);
+                r.served_kept = x * (1.0 - past * (1.0 - q.served));
+                r.trips = e.weight;
+                ledger.out.breaker_trips[bi] += e.weight;
+                book_cut_days(&mut ledger.out.tiers[ti], br.action, group * a * past);
+            }
+        }
+        r.own_kept = r.kept * own;
+        r.overage = ov;
+        r
     }
 
     /// What runaway loop `lp` (the `li`-th) asks for and costs on `today`:
@@ -1120,12 +1238,35 @@ impl<'m> Engine<'m> {
             let reps = trial.draw.customers[ti].tenants().map_or(0, |(v, _)| v.len());
             let j = if row.len() > reps { reps } else { 0 };
             let left = if b.block {
-                (b.monthly_usd - ledger.tenant_spend[ti][j] - row[j]).max(0.0)
+                (self.budget_of(trial, ti, j, b) - ledger.tenant_spend[ti][j] - row[j]).max(0.0)
             } else {
                 f64::INFINITY
             };
             let add = spend.cost.min(left);
             row[j] += add;
+            day.cost[ti] += add;
+            day.served[ti] += if spend.cost > 0.0 {
+                spend.served * add / spend.cost
+            } else {
+                spend.served
+            };
+            return;
+        }
+        // A tier of named accounts alone: the loop runs in its first
+        // account, whose budget bounds it (as the brute force's first user
+        // of the tier is that account's).
+        if ledger.tenant_day.get(ti).is_none_or(Vec::is_empty)
+            && let Some(acc) = t.accounts.first()
+            && let Some(row) = ledger.account_day.get_mut(ti)
+        {
+            let b = &acc.budget;
+            let left = if b.block {
+                (b.monthly_usd - ledger.account_spend[ti][0] - row[0]).max(0.0)
+            } else {
+                f64::INFINITY
+            };
+            let add = spend.cost.min(left);
+            row[0] += add;
             day.cost[ti] += add;
             day.served[ti] += if spend.cost > 0.0 {
                 spend.served * add / spend.cost
@@ -1150,6 +1291,14 @@ impl<'m> Engine<'m> {
             tm.served_tokens += day.served[ti] * served;
             tm.unserved_tokens += day.served[ti] * (1.0 - served);
             tm.overage_revenue += day.overage[ti] * served;
+            for (k, acc) in t.accounts.iter().enumerate() {
+                let before = ledger.account_spend[ti][k];
+                let after = before + ledger.account_day[ti][k] * scale;
+                let b = &acc.budget;
+                tm.account_alerts[k] += crossed(&b.alerts, b.monthly_usd, before, after) as f64;
+                tm.account_breached[k] |= breached(b.monthly_usd, after);
+                ledger.account_spend[ti][k] = after;
+            }
             let Some(b) = &t.budget else {
                 continue;
             };
@@ -1165,8 +1314,9 @@ impl<'m> Engine<'m> {
                 let w = if j < n { w } else { 1.0 };
                 let before = ledger.tenant_spend[ti][j];
                 let after = before + x * scale;
+                let budget = self.budget_of(trial, ti, j, b);
                 for (ai, &al) in b.alerts.iter().enumerate() {
-                    let th = al * b.monthly_usd;
+                    let th = al * budget;
                     if before < th && after >= th {
                         tm.tenant_alerts[ai] += w;
                     }
@@ -1183,12 +1333,14 @@ impl<'m> Engine<'m> {
         for (ti, t) in self.model.tiers.iter().enumerate() {
             let tm = &mut out.tiers[ti];
             let customers = &trial.draw.customers[ti];
-            let users = customers.users();
+            let users = trial.draw.tier_users(ti);
             if let Some(b) = self.bounds[ti].month {
                 tm.cost = tm.cost.min(users * b);
             }
             tm.users = users;
-            tm.subscription_revenue = customers.payers() * t.price.unwrap_or(0.0);
+            // The other tenants pay the tier's price; each account its own.
+            tm.subscription_revenue =
+                customers.payers() * t.price.unwrap_or(0.0) + t.accounts.iter().map(|a| a.price).sum::<f64>();
             tm.users_hit = users
                 * match &trial.monthly[ti] {
                     Some(mc) => mc.users_hit,
@@ -1423,8 +1575,10 @@ struct Trial<'a> {
 fn power_counts(draw: &Draw, noise: &mut Option<&mut ChaCha8Rng>) -> Vec<Vec<f64>> {
     draw.customers
         .iter()
-        .map(|cd| {
-            let k = cd.tenants().map_or(1, |(v, _)| v.len());
+        .enumerate()
+        .map(|(ti, cd)| {
+            // A tier of tenants: one per tenant entry, then one per named account.
+            let k = cd.tenants().map_or(1, |(v, _)| v.len()) + draw.accounts.get(ti).map_or(0, Vec::len);
             (0..k)
                 .map(|_| match noise.as_deref_mut() {
                     Some(rng) => rand_distr::StandardNormal.sample(&mut *rng),
@@ -1444,6 +1598,9 @@ struct Ledger {
     tenant_spend: Vec<Vec<f64>>,
     /// The same entries' spend today (every entry is written each day).
     tenant_day: Vec<Vec<f64>>,
+    /// Per tier, each named account's spend this month, and today.
+    account_spend: Vec<Vec<f64>>,
+    account_day: Vec<Vec<f64>>,
     /// Per runaway loop, the tokens its client used within the monthly cap.
     loop_used: Vec<f64>,
 }
@@ -1460,7 +1617,15 @@ impl Ledger {
             .collect();
         Ledger {
             out: Month {
-                tiers: vec![TierMonth::default(); m.tiers.len()],
+                tiers: m
+                    .tiers
+                    .iter()
+                    .map(|t| TierMonth {
+                        account_alerts: vec![0.0; t.accounts.len()],
+                        account_breached: vec![false; t.accounts.len()],
+                        ..TierMonth::default()
+                    })
+                    .collect(),
                 breaker_days: vec![0; m.breakers.len()],
                 breaker_trips: vec![0.0; m.breakers.len()],
                 happened: shape.happened.clone(),
@@ -1468,6 +1633,8 @@ impl Ledger {
             },
             tenant_day: tenant_spend.clone(),
             tenant_spend,
+            account_spend: m.tiers.iter().map(|t| vec![0.0; t.accounts.len()]).collect(),
+            account_day: m.tiers.iter().map(|t| vec![0.0; t.accounts.len()]).collect(),
             loop_used: vec![0.0; shape.loops.len()],
         }
     }
@@ -1606,6 +1773,51 @@ struct LoopSpend {
     tokens: f64,
     served: f64,
     cost: f64,
+}
+
+/// How many of the `alerts` shares of `budget` a spend going from `before`
+/// to `after` crosses.
+pub(crate) fn crossed(alerts: &[f64], budget: f64, before: f64, after: f64) -> usize {
+    alerts
+        .iter()
+        .filter(|&&al| before < al * budget && after >= al * budget)
+        .count()
+}
+
+/// Whether a month's spend reached the budget (a blocking budget holds the
+/// spend at it, up to rounding).
+pub(crate) fn breached(budget: f64, spend: f64) -> bool {
+    spend >= budget * (1.0 - 1e-9)
+}
+
+/// One entry of a tier of tenants ([`Engine::entry_day`]).
+struct Entry {
+    /// The users it stands for in all, and its own users (a tenant's own
+    /// size; a representative's differs from its group).
+    group: f64,
+    own: f64,
+    /// Tenants it stands for.
+    weight: f64,
+    /// Its budget (USD a month) and whether it blocks.
+    budget: Option<(f64, bool)>,
+    /// Its spend so far this month.
+    spent: f64,
+}
+
+/// What [`Engine::entry_day`] came to.
+#[derive(Default)]
+struct EntryDay {
+    /// Cost after the budget, before and after the tenant breaker.
+    before: f64,
+    kept: f64,
+    /// The entry's own share of `kept` (what its budget counts).
+    own_kept: f64,
+    /// Cost still serving tokens after the breaker (as `before` is cut).
+    served_kept: f64,
+    /// Tenant-days tripped.
+    trips: f64,
+    /// Overage revenue.
+    overage: f64,
 }
 
 /// A tier of tenants' day ([`Engine::tenants_day`]).

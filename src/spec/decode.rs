@@ -32,6 +32,11 @@ const SHARE: Range = Range {
     hi: 1.0,
     what: "a share",
 };
+const USD: Range = Range {
+    lo: 0.0,
+    hi: f64::INFINITY,
+    what: "an amount in USD",
+};
 const AT_LEAST_ONE: Range = Range {
     lo: 1.0,
     hi: f64::INFINITY,
@@ -814,8 +819,34 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
         None => Some(None),
         Some(v) => tenant_budget(p, v, &child(path, "tenant_budget")).map(Some),
     };
+    let accounts_node = m.get("accounts");
     m.finish(p);
-    let (users, tenants, upt) = (users.ok()?, tenants.ok()?, upt.ok()?);
+    let accounts = match (accounts_node, &budget) {
+        (None, _) => Some(Vec::new()),
+        (Some(v), Some(b)) => accounts(p, v, &child(path, "accounts"), b.as_ref()),
+        (Some(_), None) => None,
+    };
+    let (users, mut tenants, mut upt) = (users.ok()?, tenants.ok()?, upt.ok()?);
+    if let Some(v) = accounts_node
+        && users.is_none()
+        && tenants.is_none()
+    {
+        // Named accounts alone: no other tenants.
+        tenants = Some(Quantity {
+            dist: Dist::fixed(0.0),
+            path: child(path, "tenants"),
+            loc: v.loc,
+            origin: Origin::Default,
+        });
+        upt = upt.or_else(|| {
+            Some(Quantity {
+                dist: Dist::fixed(0.0),
+                path: child(path, "users_per_tenant"),
+                loc: v.loc,
+                origin: Origin::Default,
+            })
+        });
+    }
     let audience = match (users, tenants, upt) {
         (Some(users), None, None) => Audience::Users { users },
         (None, Some(tenants), Some(users_per_tenant)) => {
@@ -880,6 +911,18 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
         return None;
     }
     let budget = budget?;
+    let accounts = accounts?;
+    if let Some(v) = accounts_node
+        && !matches!(audience, Audience::Tenants { .. })
+    {
+        p.push_hint(
+            v.loc,
+            &child(path, "accounts"),
+            "`accounts` needs a tier of tenants",
+            "named accounts are tenants: drop `users` (give `tenants` and `users_per_tenant` for the other tenants, if any)",
+        );
+        return None;
+    }
     if budget.is_some() && !matches!(audience, Audience::Tenants { .. }) {
         p.push_hint(
             n.loc,
@@ -898,8 +941,100 @@ fn tier(p: &mut Problems, n: &Node, path: &str, models: &[ModelDef]) -> Option<T
         limit,
         overage,
         tenant_budget: budget,
+        accounts,
         loc: n.loc,
         path: path.to_string(),
+    })
+}
+
+/// `tiers[].accounts`: named tenants, each with its own users, price and
+/// budget; `alerts` and `on_limit` default to the tier's `tenant_budget`.
+fn accounts(p: &mut Problems, n: &Node, path: &str, tier_budget: Option<&TenantBudget>) -> Option<Vec<Account>> {
+    let items = read::seq(p, n, path)?;
+    if items.len() > MAX_ACCOUNTS {
+        p.push_as(
+            ProblemCode::OutOfRange,
+            n.loc,
+            path,
+            format!(
+                "{} accounts: costgate simulates at most {MAX_ACCOUNTS} named accounts a tier",
+                items.len()
+            ),
+            Some("name the accounts that matter and give the others as `tenants` with a `tenant_budget`".into()),
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut ok = true;
+    for (i, it) in items.iter().enumerate() {
+        let ap = index(path, i);
+        match account(p, it, &ap, tier_budget) {
+            Some(a) => {
+                if !seen.insert(a.name.clone()) {
+                    p.push_hint(
+                        a.loc,
+                        &child(&ap, "name"),
+                        format!("duplicate account name `{}`", a.name),
+                        "give every account of a tier its own name",
+                    );
+                    ok = false;
+                }
+                out.push(a);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn account(p: &mut Problems, n: &Node, path: &str, tier_budget: Option<&TenantBudget>) -> Option<Account> {
+    let mut m = MapReader::new(p, n, path)?;
+    let name = m
+        .require(p, "name", "the account's name, as the reports show it")
+        .and_then(|v| read::name(p, v, &child(path, "name")));
+    let users = m
+        .require(p, "users", "the account's users (a number or a distribution)")
+        .and_then(|v| quantity(p, v, &child(path, "users"), COUNT));
+    let price = opt_num(p, &mut m, "price_usd_per_month", read::non_negative);
+    let monthly = m
+        .require(p, "monthly_usd", "the account's negotiated monthly AI budget, in USD")
+        .and_then(|v| num(p, v, &child(path, "monthly_usd"), read::positive));
+    let alerts = match m.get("alerts") {
+        None => Some(tier_budget.map_or_else(|| vec![0.8, 1.0, 1.2], |b| b.alerts.clone())),
+        Some(v) => alert_shares(p, v, &child(path, "alerts")),
+    };
+    let on = match m.get("on_limit") {
+        Some(v) => read::word(
+            p,
+            v,
+            &child(path, "on_limit"),
+            &[("notify", OnBudget::Notify), ("block", OnBudget::Block)],
+        ),
+        None => Some(tier_budget.map_or(OnBudget::Notify, |b| b.on_limit)),
+    };
+    m.finish(p);
+    Some(Account {
+        name: name?,
+        users: users?,
+        price_usd_per_month: price.ok()?,
+        monthly_usd: monthly?,
+        alerts: alerts?,
+        on_limit: on?,
+        loc: n.loc,
+        path: path.to_string(),
+    })
+}
+
+/// A list of alert shares (each positive), sorted.
+fn alert_shares(p: &mut Problems, v: &Node, ap: &str) -> Option<Vec<f64>> {
+    read::seq(p, v, ap).and_then(|items| {
+        let mut out = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            out.push(read::positive(p, it, &index(ap, i))?);
+        }
+        out.sort_by(f64::total_cmp);
+        Some(out)
     })
 }
 
@@ -1089,22 +1224,25 @@ fn overage(p: &mut Problems, n: &Node, path: &str) -> Option<Overage> {
 
 fn tenant_budget(p: &mut Problems, n: &Node, path: &str) -> Option<TenantBudget> {
     let mut m = MapReader::new(p, n, path)?;
+    // A number, or an uncertain quantity drawn per tenant (its central
+    // value stands for it where one number is read).
+    let mp = child(path, "monthly_usd");
     let monthly = m
         .require(p, "monthly_usd", "the negotiated monthly AI budget per tenant, in USD")
-        .and_then(|v| num(p, v, &child(path, "monthly_usd"), read::positive));
+        .and_then(|v| match &v.value {
+            Value::Map(_) => quantity(p, v, &mp, USD).map(|q| {
+                let n = Num {
+                    value: q.central(),
+                    loc: v.loc,
+                    path: mp.clone(),
+                };
+                (n, Some(q))
+            }),
+            _ => num(p, v, &mp, read::positive).map(|n| (n, None)),
+        });
     let alerts = match m.get("alerts") {
         None => Some(vec![0.8, 1.0, 1.2]),
-        Some(v) => {
-            let ap = child(path, "alerts");
-            read::seq(p, v, &ap).and_then(|items| {
-                let mut out = Vec::new();
-                for (i, it) in items.iter().enumerate() {
-                    out.push(read::positive(p, it, &index(&ap, i))?);
-                }
-                out.sort_by(f64::total_cmp);
-                Some(out)
-            })
-        }
+        Some(v) => alert_shares(p, v, &child(path, "alerts")),
     };
     let on = match m.get("on_limit") {
         Some(v) => read::word(
@@ -1117,8 +1255,19 @@ fn tenant_budget(p: &mut Problems, n: &Node, path: &str) -> Option<TenantBudget>
     };
     let message = m.get("message").map(|v| text(p, v, &child(path, "message")));
     m.finish(p);
+    let (monthly_usd, monthly_drawn) = monthly?;
+    if monthly_usd.value <= 0.0 {
+        p.push_hint(
+            monthly_usd.loc,
+            &mp,
+            "the budget's central value is not positive",
+            "a tenant budget is a positive amount of USD a month",
+        );
+        return None;
+    }
     Some(TenantBudget {
-        monthly_usd: monthly?,
+        monthly_usd,
+        monthly_drawn,
         alerts: alerts?,
         on_limit: on?,
         message: match message {

@@ -174,6 +174,7 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
     let mut per_trial_panels = 0.0;
     let mut panel_tiers = 0.0;
     let mut alerts = 0.0;
+    let mut account_bytes = 0.0;
     for t in &spec.tiers {
         if let Audience::Tenants { tenants, .. } = &t.audience {
             let simulated = tenants.dist.worst(q).round().min(TENANT_REPS as f64 + 1.0);
@@ -183,6 +184,20 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
                 alerts += b.alerts.len() as f64;
             } else if spec.breakers.tenant_daily_usd.is_some() {
                 per_trial_tenants += simulated * days * 25.0;
+            }
+            // A budget drawn per tenant: one draw per simulated tenant (a
+            // PERT's by bisection).
+            if let Some(q) = t.tenant_budget.as_ref().and_then(|b| b.monthly_drawn.as_ref()) {
+                per_trial_tenants += simulated * if pert(&q.dist) { PERT_QUANTILE } else { 60.0 };
+            }
+            // Named accounts: tenants of their own, each with its budget,
+            // every day; their users drawn once (a PERT's by bisection).
+            for a in &t.accounts {
+                per_trial_tenants += 60.0 + days * (25.0 + 4.0 * a.alerts.len() as f64);
+                if pert(&a.users.dist) {
+                    per_trial_tenants += PERT_QUANTILE;
+                }
+                account_bytes += 16.0 + 8.0 * a.alerts.len() as f64;
             }
         }
         // A tier with a monthly cap, or with a top-up (whose own panel
@@ -232,6 +247,7 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
     let month = 160.0
         + tiers * 200.0
         + alerts * 8.0
+        + account_bytes
         + spec.scenarios.len() as f64
         + 8.0
             * (spec.breakers.feature_daily_usd.is_some() as u8 + spec.breakers.global_daily_usd.is_some() as u8) as f64

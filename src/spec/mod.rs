@@ -352,6 +352,10 @@ pub struct Tier {
     pub overage: Option<Overage>,
     /// Per-tenant monthly budget, if any.
     pub tenant_budget: Option<TenantBudget>,
+    /// Named accounts (tenants with their own users, price and budget), in
+    /// the spec's order; besides the tier's other `tenants`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<Account>,
     /// Where the tier is.
     #[serde(skip)]
     pub loc: Loc,
@@ -514,8 +518,13 @@ pub enum OnBudget {
 /// `tiers[].tenant_budget`: a monthly budget per tenant.
 #[derive(Clone, Debug, Serialize)]
 pub struct TenantBudget {
-    /// The budget in USD per tenant-month.
+    /// The budget in USD per tenant-month (its central value when it is
+    /// drawn per tenant).
     pub monthly_usd: Num,
+    /// When `monthly_usd` is an uncertain quantity: its distribution, each
+    /// tenant's budget drawn from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_drawn: Option<Quantity>,
     /// Shares of the budget at which an alert fires (`[0.8, 1.0]`).
     pub alerts: Vec<f64>,
     /// What happens when the budget is spent.
@@ -525,6 +534,40 @@ pub struct TenantBudget {
     /// Where the budget is.
     #[serde(skip)]
     pub loc: Loc,
+}
+
+/// The most named accounts a tier can list.
+pub const MAX_ACCOUNTS: usize = 200;
+
+/// `tiers[].accounts[]`: a named tenant with its own users, price and
+/// negotiated monthly budget.
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    /// Its name (unique in the tier).
+    pub name: String,
+    /// Its users.
+    pub users: Quantity,
+    /// What it pays a month, USD (`None`: the tier's `price_usd_per_month`).
+    pub price_usd_per_month: Option<Num>,
+    /// Its budget, USD a month.
+    pub monthly_usd: Num,
+    /// Shares of its budget at which an alert fires.
+    pub alerts: Vec<f64>,
+    /// What happens when its budget is spent.
+    pub on_limit: OnBudget,
+    /// Where it is.
+    #[serde(skip)]
+    pub loc: Loc,
+    /// Its field path (`tiers[2].accounts[0]`).
+    #[serde(skip)]
+    pub path: String,
+}
+
+impl Account {
+    /// Whether service stops for the account once its budget is spent.
+    pub fn on_budget_block(&self) -> bool {
+        self.on_limit == OnBudget::Block
+    }
 }
 
 /// What a breaker does once it trips.

@@ -2,7 +2,7 @@
 
 use super::{Check, Ctx, Level, Out, Rule, RuleDef};
 use crate::source::Loc;
-use crate::spec::{OnBudget, Spec, Text};
+use crate::spec::{OnBudget, OnTrip, Spec, Text};
 
 pub(super) const DEF: RuleDef = RuleDef {
     rule: Rule::MissingLimitMessage,
@@ -61,7 +61,8 @@ pub(super) fn sites(spec: &Spec) -> Vec<Site<'_>> {
             loc: b.loc,
             path: format!("{}.message", b.path),
             what: format!("breaker `{name}`"),
-            stops: true,
+            // A breaker that only notifies stops and degrades nobody.
+            stops: b.on_trip != OnTrip::Notify,
             top_up_price: None,
         });
     }
@@ -99,5 +100,17 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].span.as_ref().unwrap().path, "tiers[0].limit.message");
         assert!(f[0].message.starts_with("tier `free`'s limit"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn a_breaker_that_only_notifies_needs_no_message() {
+        // It stops nobody: the account manager or on-call is told instead.
+        let with = |on: &str| {
+            format!("{GOOD}breakers:\n  global_daily_usd: {{limit: 100, on_trip: {on}, notify: [on-call]}}\n")
+        };
+        assert!(fired(&DEF, &with("notify"), "").is_empty());
+        let f = fired(&DEF, &with("block"), "");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].span.as_ref().unwrap().path, "breakers.global_daily_usd.message");
     }
 }
