@@ -316,6 +316,17 @@ fn the_parts_that_ran_past_ten_seconds_are_refused() {
     let monthly = "users: 100, limit: {monthly_tokens: 1000000}";
     refused(&tiers(3, monthly), "monthly cap");
     assert!(costgate::spec::load_str("t.yaml", &tiers(2, monthly)).is_ok());
+    // A top-up's panel took about twice a monthly cap's (a free tier with a
+    // top-up beside a pro tier with a monthly cap: 12 s of wall time): one
+    // validates, with a monthly cap beside it it does not.
+    let top_up = "users: 100, limit: {daily_tokens: 20000, on_limit: top_up, top_up: {price_usd: 5, tokens: 40000, uptake: 0.1, max_per_month: 3}, message: \"Used {used} of {limit}; $5 buys 40,000 more tokens, or wait until {reset}.\"}";
+    assert!(costgate::spec::load_str("t.yaml", &tiers(1, top_up)).is_ok());
+    let beside = tiers(1, monthly)
+        .split("tiers:\n")
+        .nth(1)
+        .unwrap()
+        .replace("name: t0", "name: m0");
+    refused(&format!("{}{beside}", tiers(1, top_up)), "top-up");
     let pert = "tenants: 2000, users_per_tenant: {low: 1, mode: 20, high: 400, shape: pert}";
     refused(&tiers(1, pert), "PERT");
     let lognormal = "tenants: 2000, users_per_tenant: {p50: 20, p95: 400}";
@@ -347,6 +358,7 @@ fn the_worst_case_fixtures_validate() {
         "worst-alerts.yaml",
         "worst-tenant-tiers.yaml",
         "monthly-caps.yaml",
+        "top-ups.yaml",
         "worst-interactions.yaml",
         "budgeted-tenants.yaml",
     ] {

@@ -372,8 +372,10 @@ fn a_top_up_tier_follows_a_panel_in_the_work_estimate() {
         costgate::spec::limits::work(&with, 10_000),
         costgate::spec::limits::work(&without, 10_000),
     );
-    // One panel of 2,048 users x 30 days x 4 steps, each trial.
-    let panel = 2048.0 * 30.0 * 4.0 * 10_000.0;
+    // One panel of 2,048 users x 30 days x 8 steps (a top-up's wallet
+    // costs about twice a monthly cap's panel, README "Bounded work"), each
+    // trial.
+    let panel = 2048.0 * 30.0 * 8.0 * 10_000.0;
     assert!(
         (a.steps - b.steps - panel).abs() < 1e-6 * panel,
         "{} vs {}",

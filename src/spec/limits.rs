@@ -46,12 +46,16 @@ pub const TENANT_REPS: usize = 64;
 pub const MAX_STEPS: f64 = 6.0e9;
 /// Most memory a run may hold, in bytes.
 pub const MAX_BYTES: f64 = 768.0 * 1024.0 * 1024.0;
-/// Steps per panel user and day of a tier with a monthly cap. Measured, a
-/// panel user-day costs about 8 steps (one tier with a monthly cap took 19 s
-/// of CPU at 10,000 trials on the release build, README "Bounded work"); it
-/// is weighed at 4 so that two tiers with monthly caps (free and pro) still
-/// fit, at about twice the 10 s target: the panel's speed is the known gap.
+/// Steps per panel user and day of a tier with a monthly cap. Measured on
+/// the release build at 10,000 trials (README "Bounded work"): two such
+/// tiers took 15.3 s of CPU, about 12 ns, so 3.7 steps, a panel user-day.
 const PANEL_STEP: f64 = 4.0;
+/// Steps per panel user and day of a tier with a top-up (its own panel,
+/// which follows its monthly cap too): a buyer's wallet each day past the
+/// caps. Measured as above: a free tier with a top-up beside a pro tier
+/// with a monthly cap took 22.5 s of CPU, 14.8 s of it the top-up's, about
+/// 24 ns, so 7.3 steps, a panel user-day.
+const TOPUP_PANEL_STEP: f64 = 8.0;
 /// Steps per quantile of a PERT distribution (60 evaluations of the
 /// incomplete beta function; calibrated on 7 represented tiers of PERT
 /// tenants, README "Bounded work").
@@ -202,11 +206,15 @@ pub fn work(spec: &Spec, trials: usize) -> Work {
         }
         // A tier with a monthly cap, or with a top-up (whose own panel
         // follows its monthly cap too), follows one panel.
-        if t.limit
-            .as_ref()
-            .is_some_and(|l| l.monthly_tokens.is_some() || l.top_up.is_some())
+        if let Some(l) = &t.limit
+            && (l.monthly_tokens.is_some() || l.top_up.is_some())
         {
-            per_trial_panels += PANEL_USERS as f64 * days * PANEL_STEP;
+            let step = if l.top_up.is_some() {
+                TOPUP_PANEL_STEP
+            } else {
+                PANEL_STEP
+            };
+            per_trial_panels += PANEL_USERS as f64 * days * step;
             panel_tiers += 1.0;
         }
     }
