@@ -122,21 +122,7 @@ pub fn month<R: Rng + ?Sized>(m: &Model, draw: &Draw, rng: &mut R) -> Month {
         users[lu].buyer = false;
     }
 
-    let mut out = Month {
-        tiers: m
-            .tiers
-            .iter()
-            .map(|t| TierMonth {
-                account_alerts: vec![0.0; t.accounts.len()],
-                account_breached: vec![false; t.accounts.len()],
-                ..TierMonth::default()
-            })
-            .collect(),
-        breaker_days: vec![0; m.breakers.len()],
-        breaker_trips: vec![0.0; m.breakers.len()],
-        happened,
-        ..Month::default()
-    };
+    let mut out = Month::empty(m, happened);
     let mut tenant_spend: Vec<Vec<f64>> = budgets.iter().map(|v| vec![0.0; v.len()]).collect();
     let (tin, tout) = (m.typical_input(), m.typical_output());
     let user_breaker = m.breaker_at(BreakerLevel::User);

@@ -186,6 +186,28 @@ pub struct Month {
     pub happened: Vec<bool>,
 }
 
+impl Month {
+    /// A month of `m` with nothing in it yet: a row per tier (with one per
+    /// named account) and per breaker; `happened` the scenarios that did.
+    pub fn empty(m: &Model, happened: Vec<bool>) -> Month {
+        Month {
+            tiers: m
+                .tiers
+                .iter()
+                .map(|t| TierMonth {
+                    account_alerts: vec![0.0; t.accounts.len()],
+                    account_breached: vec![false; t.accounts.len()],
+                    ..TierMonth::default()
+                })
+                .collect(),
+            breaker_days: vec![0; m.breakers.len()],
+            breaker_trips: vec![0.0; m.breakers.len()],
+            happened,
+            ..Month::default()
+        }
+    }
+}
+
 /// One tier's month.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TierMonth {
@@ -1237,19 +1259,10 @@ impl<'m> Engine<'m> {
         {
             let reps = trial.draw.customers[ti].tenants().map_or(0, |(v, _)| v.len());
             let j = if row.len() > reps { reps } else { 0 };
-            let left = if b.block {
-                (self.budget_of(trial, ti, j, b) - ledger.tenant_spend[ti][j] - row[j]).max(0.0)
-            } else {
-                f64::INFINITY
-            };
-            let add = spend.cost.min(left);
-            row[j] += add;
-            day.cost[ti] += add;
-            day.served[ti] += if spend.cost > 0.0 {
-                spend.served * add / spend.cost
-            } else {
-                spend.served
-            };
+            let budget = b
+                .block
+                .then(|| self.budget_of(trial, ti, j, b) - ledger.tenant_spend[ti][j]);
+            book_within(&spend, budget, &mut row[j], day, ti);
             return;
         }
         // A tier of named accounts alone: the loop runs in its first
@@ -1260,19 +1273,8 @@ impl<'m> Engine<'m> {
             && let Some(row) = ledger.account_day.get_mut(ti)
         {
             let b = &acc.budget;
-            let left = if b.block {
-                (b.monthly_usd - ledger.account_spend[ti][0] - row[0]).max(0.0)
-            } else {
-                f64::INFINITY
-            };
-            let add = spend.cost.min(left);
-            row[0] += add;
-            day.cost[ti] += add;
-            day.served[ti] += if spend.cost > 0.0 {
-                spend.served * add / spend.cost
-            } else {
-                spend.served
-            };
+            let budget = b.block.then(|| b.monthly_usd - ledger.account_spend[ti][0]);
+            book_within(&spend, budget, &mut row[0], day, ti);
             return;
         }
         day.cost[ti] += spend.cost;
@@ -1540,6 +1542,21 @@ struct MonthlyCut {
     day_var: Vec<[f64; 3]>,
 }
 
+/// Book a runaway loop's day in the tenant (or account) it runs in: what
+/// its blocking budget has left this month (`budget`, before today's spend
+/// `spent_today`; `None`: it only alerts) bounds what the loop adds.
+fn book_within(spend: &LoopSpend, budget: Option<f64>, spent_today: &mut f64, day: &mut DayTotals, ti: usize) {
+    let left = budget.map_or(f64::INFINITY, |b| (b - *spent_today).max(0.0));
+    let add = spend.cost.min(left);
+    *spent_today += add;
+    day.cost[ti] += add;
+    day.served[ti] += if spend.cost > 0.0 {
+        spend.served * add / spend.cost
+    } else {
+        spend.served
+    };
+}
+
 /// One day of a trial, as every tier sees it.
 #[derive(Clone, Copy, Debug)]
 struct Today {
@@ -1616,21 +1633,7 @@ impl Ledger {
             })
             .collect();
         Ledger {
-            out: Month {
-                tiers: m
-                    .tiers
-                    .iter()
-                    .map(|t| TierMonth {
-                        account_alerts: vec![0.0; t.accounts.len()],
-                        account_breached: vec![false; t.accounts.len()],
-                        ..TierMonth::default()
-                    })
-                    .collect(),
-                breaker_days: vec![0; m.breakers.len()],
-                breaker_trips: vec![0.0; m.breakers.len()],
-                happened: shape.happened.clone(),
-                ..Month::default()
-            },
+            out: Month::empty(m, shape.happened.clone()),
             tenant_day: tenant_spend.clone(),
             tenant_spend,
             account_spend: m.tiers.iter().map(|t| vec![0.0; t.accounts.len()]).collect(),

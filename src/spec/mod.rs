@@ -364,6 +364,17 @@ pub struct Tier {
     pub path: String,
 }
 
+impl Tier {
+    /// Where a finding about the tier's limits points: its `limit`, or the
+    /// tier itself when it has none.
+    pub fn limit_site(&self) -> (Loc, &str) {
+        match &self.limit {
+            Some(l) => (l.loc, &l.path),
+            None => (self.loc, &self.path),
+        }
+    }
+}
+
 /// What a per-user limit does with demand past its cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -20,13 +20,10 @@ fn check(c: &Ctx, out: &mut Out) {
         let paying = t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0);
         let blocked = ts.effects.user_days_blocked_share;
         if paying && blocked > c.th.max_paying_blocked_share {
-            let (loc, path) = match &t.limit {
-                Some(l) => (l.loc, l.path.clone()),
-                None => (t.loc, t.path.clone()),
-            };
+            let (loc, path) = t.limit_site();
             out.push(
                 &DEF,
-                c.at(loc, &path),
+                c.at(loc, path),
                 format!(
                     "limits block {} of the active days of paying tier `{}` ({} of its users hit a limit in a month); policy allows {}",
                     pct(blocked),

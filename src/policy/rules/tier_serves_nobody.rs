@@ -28,13 +28,10 @@ fn check(c: &Ctx, out: &mut Out) {
         if unserved <= max {
             continue;
         }
-        let (loc, path) = match &t.limit {
-            Some(l) => (l.loc, l.path.clone()),
-            None => (t.loc, t.path.clone()),
-        };
+        let (loc, path) = t.limit_site();
         out.push(
             &DEF,
-            c.at(loc, &path),
+            c.at(loc, path),
             format!(
                 "tier `{}` leaves {} of the tokens its users ask for unserved at {} of the simulated month \
                  ({} on average); policy allows {}",
