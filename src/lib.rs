@@ -25,6 +25,7 @@ pub mod github;
 pub mod gitref;
 pub mod http;
 pub mod input;
+pub mod logs;
 pub mod outcome;
 pub mod policy;
 pub mod portfolio;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// sentence in docs/architecture.md.
 const LAYERS: &[(&str, &[&str])] = &[
     ("foundation", &["untrusted", "source", "fsutil", "dist", "fmt"]),
-    ("input", &["input", "http"]),
+    ("input", &["input", "http", "logs"]),
     ("spec", &["spec", "signers"]),
     ("pricing", &["pricing"]),
     ("economics", &["economics"]),
