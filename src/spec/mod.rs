@@ -7,6 +7,7 @@
 
 mod decode;
 pub mod limits;
+pub mod rewrite;
 
 use std::sync::Arc;
 

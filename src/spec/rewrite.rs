@@ -1,0 +1,665 @@
+//! Rewriting fields of a spec file in place, keeping everything else: the
+//! other fields, their order and the comments (YAML and TOML both keep
+//! comments). `costgate calibrate --spec` writes its fitted quantities
+//! through this.
+//!
+//! YAML is edited as text: the located value tree (`input::node`) says where
+//! each field's value starts, and the value is replaced by a flow mapping
+//! (`{p50: 2, p95: 6, measured: "..."}`) on its key's line; a block value
+//! below the key is removed with the lines indented under it, and the
+//! comment on the key's line is kept. A field that is not in the file is
+//! added as the last entry of its parent block. TOML is edited with
+//! `toml_edit`, which keeps comments and layout.
+
+use crate::dist::Dist;
+use crate::input::node::{self, Node, Value};
+
+/// A new value for one field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NewValue {
+    /// An uncertain quantity in its spec form, with its `measured:` note.
+    Quantity {
+        /// The distribution.
+        dist: Dist,
+        /// The provenance written as `measured: "..."`.
+        note: String,
+    },
+    /// A plain number (fields that take no distribution).
+    Number(f64),
+}
+
+/// One field to set, by its field path (`interaction.input_tokens`,
+/// `tiers[0].users_per_tenant`, `usage.power_users.share`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    /// The field path.
+    pub path: String,
+    /// Its new value.
+    pub value: NewValue,
+}
+
+/// What rewriting did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rewritten {
+    /// The new file text.
+    pub text: String,
+    /// The fields set, in the order of the edits.
+    pub placed: Vec<String>,
+    /// Fields that could not be set, with the reason (nothing is dropped
+    /// silently: the caller reports these).
+    pub not_placed: Vec<(String, String)>,
+}
+
+/// A number as a spec writes it: at most six significant figures, no
+/// exponent for the sizes specs use, `-0` as `0`.
+pub fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return "0".into();
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let mag = v.abs().log10().floor() as i32;
+    let decimals = (5 - mag).clamp(0, 12) as usize;
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
+}
+
+/// The entries of a distribution in its spec form, in order.
+fn dist_entries(d: &Dist) -> Vec<(&'static str, String)> {
+    match d {
+        Dist::Fixed { value } => vec![("value", number(*value))],
+        Dist::LogNormal { p50, p95, min, max } => {
+            let mut e = vec![("p50", number(*p50)), ("p95", number(*p95))];
+            if let Some(m) = min {
+                e.push(("min", number(*m)));
+            }
+            if let Some(m) = max {
+                e.push(("max", number(*m)));
+            }
+            e
+        }
+        Dist::Triangular { low, mode, high } => {
+            vec![("low", number(*low)), ("mode", number(*mode)), ("high", number(*high))]
+        }
+        Dist::Pert { low, mode, high } => vec![
+            ("low", number(*low)),
+            ("mode", number(*mode)),
+            ("high", number(*high)),
+            ("shape", "pert".into()),
+        ],
+        Dist::Normal { mean, sd, min, max } => {
+            let mut e = vec![("mean", number(*mean)), ("sd", number(*sd))];
+            if min.is_finite() {
+                e.push(("min", number(*min)));
+            }
+            if max.is_finite() {
+                e.push(("max", number(*max)));
+            }
+            e
+        }
+        Dist::Empirical { samples } => {
+            let list: Vec<String> = samples.iter().map(|s| number(*s)).collect();
+            vec![("samples", format!("[{}]", list.join(", ")))]
+        }
+    }
+}
+
+/// A string as a double-quoted YAML / TOML basic string (both read the same
+/// escapes for these characters).
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The YAML flow text of a new value.
+pub fn yaml_value(v: &NewValue) -> String {
+    match v {
+        NewValue::Number(x) => number(*x),
+        NewValue::Quantity { dist, note } => {
+            if let Dist::Fixed { value } = dist
+                && note.is_empty()
+            {
+                return number(*value);
+            }
+            let mut parts: Vec<String> = match dist {
+                Dist::Fixed { value } => vec![format!("p50: {0}, p95: {0}", number(*value))],
+                d => dist_entries(d).into_iter().map(|(k, v)| format!("{k}: {v}")).collect(),
+            };
+            if !note.is_empty() {
+                parts.push(format!("measured: {}", quoted(note)));
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn segments(path: &str) -> Option<Vec<Seg>> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let (name, rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if name.is_empty() {
+            return None;
+        }
+        out.push(Seg::Key(name.to_string()));
+        let mut rest = rest;
+        while let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            out.push(Seg::Index(r[..end].parse().ok()?));
+            rest = &r[end + 1..];
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Rewrite `text` (YAML, or TOML when `toml` is set) with `edits`.
+pub fn rewrite(text: &str, toml: bool, edits: &[Edit]) -> Result<Rewritten, node::ParseError> {
+    if toml {
+        rewrite_toml(text, edits)
+    } else {
+        rewrite_yaml(text, edits)
+    }
+}
+
+// ---------------------------------------------------------------- YAML ----
+
+/// Byte offset of a 1-based (line, char column) in `lines`.
+fn byte_col(line: &str, column: u32) -> usize {
+    line.char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(line.len(), |(i, _)| i)
+}
+
+fn indent_of(line: &str) -> Option<usize> {
+    let t = line.trim_start_matches(' ');
+    if t.is_empty() || t.starts_with('#') {
+        None
+    } else {
+        Some(line.len() - t.len())
+    }
+}
+
+/// End (byte, exclusive) of a one-line flow value or scalar starting at `start`.
+fn inline_end(line: &str, start: usize) -> usize {
+    let b = line.as_bytes();
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut i = start;
+    while i < b.len() {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == b'\\' && q == b'"' {
+                i += 2;
+                continue;
+            }
+            if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                b'"' | b'\'' => quote = Some(c),
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                b'#' if depth == 0 && i > start && b[i - 1] == b' ' => {
+                    return line[..i].trim_end().len();
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    line.trim_end().len()
+}
+
+fn find<'a>(root: &'a Node, segs: &[Seg]) -> Option<&'a Node> {
+    let mut n = root;
+    for s in segs {
+        n = match (s, &n.value) {
+            (Seg::Key(k), Value::Map(m)) => &m.iter().find(|(key, _)| &key.name == k)?.1,
+            (Seg::Index(i), Value::Seq(v)) => v.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(n)
+}
+
+fn rewrite_yaml(text: &str, edits: &[Edit]) -> Result<Rewritten, node::ParseError> {
+    let mut text = text.to_string();
+    let mut placed = Vec::new();
+    let mut not_placed = Vec::new();
+    for e in edits {
+        // Parse again after every edit: each one moves lines.
+        let root = node::parse_yaml(&text)?;
+        let Some(segs) = segments(&e.path) else {
+            not_placed.push((e.path.clone(), "not a field path".into()));
+            continue;
+        };
+        let value = yaml_value(&e.value);
+        let result = match find(&root, &segs) {
+            Some(_) => replace_yaml(&text, &root, &segs, &value),
+            None => insert_yaml(&text, &root, &segs, &value),
+        };
+        match result {
+            Ok(t) => {
+                // The result must parse and hold the value where it was put.
+                match node::parse_yaml(&t) {
+                    Ok(r) if find(&r, &segs).is_some() => {
+                        text = t;
+                        placed.push(e.path.clone());
+                    }
+                    _ => not_placed.push((
+                        e.path.clone(),
+                        "the edited file would not read back; left as it was".into(),
+                    )),
+                }
+            }
+            Err(why) => not_placed.push((e.path.clone(), why)),
+        }
+    }
+    Ok(Rewritten {
+        text,
+        placed,
+        not_placed,
+    })
+}
+
+fn split_lines(text: &str) -> Vec<String> {
+    text.split('\n').map(str::to_string).collect()
+}
+
+/// The key of the entry `segs` names in its parent mapping, with its node.
+fn key_of<'a>(root: &'a Node, segs: &[Seg]) -> Option<(&'a node::Key, &'a Node)> {
+    let (last, parent) = segs.split_last()?;
+    let Seg::Key(k) = last else { return None };
+    let p = find(root, parent)?;
+    match &p.value {
+        Value::Map(m) => m.iter().find(|(key, _)| &key.name == k).map(|(k, n)| (k, n)),
+        _ => None,
+    }
+}
+
+fn replace_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<String, String> {
+    let (key, node) = key_of(root, segs).ok_or("not a mapping entry")?;
+    let mut lines = split_lines(text);
+    let kl = key.loc.line as usize - 1;
+    let key_line = lines.get(kl).ok_or("out of the file")?.clone();
+    let key_indent = indent_of(&key_line).unwrap_or(0);
+    let kb = byte_col(&key_line, key.loc.column);
+    // The colon after the key.
+    let colon = key_line[kb..]
+        .find(':')
+        .map(|i| kb + i)
+        .ok_or("the key has no colon on its line")?;
+    let vl = node.loc.line as usize - 1;
+    if vl == kl {
+        let vb = byte_col(&key_line, node.loc.column);
+        if vb <= colon {
+            return Err("the value is not after its key".into());
+        }
+        let end = inline_end(&key_line, vb);
+        let new = format!("{}{}{}", &key_line[..vb], value, &key_line[end..]);
+        lines[kl] = new;
+        return Ok(lines.join("\n"));
+    }
+    // A block value below its key: remove the lines indented deeper than the key.
+    let mut end = kl + 1;
+    let mut last_content = kl;
+    while end < lines.len() {
+        match indent_of(&lines[end]) {
+            Some(i) if i <= key_indent => break,
+            Some(_) => last_content = end,
+            None => {}
+        }
+        end += 1;
+    }
+    let after_colon = &key_line[colon + 1..];
+    let comment = after_colon.trim();
+    let new_key_line = if comment.starts_with('#') {
+        format!("{} {}  {}", &key_line[..=colon], value, comment)
+    } else {
+        format!("{} {}", &key_line[..=colon], value)
+    };
+    lines.splice(kl..=last_content, [new_key_line]);
+    Ok(lines.join("\n"))
+}
+
+fn insert_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<String, String> {
+    let (last, parent_segs) = segs.split_last().ok_or("empty path")?;
+    let Seg::Key(name) = last else {
+        return Err("a list entry cannot be added".into());
+    };
+    let parent = find(root, parent_segs).ok_or("its parent is not in the file")?;
+    let Value::Map(entries) = &parent.value else {
+        return Err("its parent is not a mapping".into());
+    };
+    let (first_key, _) = entries.first().ok_or("its parent is empty")?;
+    let mut lines = split_lines(text);
+    let fl = first_key.loc.line as usize - 1;
+    let first_line = lines.get(fl).ok_or("out of the file")?;
+    let col = byte_col(first_line, first_key.loc.column);
+    // A flow mapping (`{a: 1}`) or a parent on one line: not a block to add to.
+    if entries.iter().all(|(k, _)| k.loc.line == first_key.loc.line) && first_line[..col].trim_end().ends_with('{') {
+        return Err("its parent is a one-line mapping; add it by hand".into());
+    }
+    let indent = col;
+    // The parent's last line: the last line indented at least as the keys,
+    // from the first key on.
+    let mut last = fl;
+    let mut i = fl + 1;
+    while i < lines.len() {
+        match indent_of(&lines[i]) {
+            Some(ind) if ind < indent => break,
+            Some(_) => last = i,
+            None => {}
+        }
+        i += 1;
+    }
+    lines.insert(last + 1, format!("{}{name}: {value}", " ".repeat(indent)));
+    Ok(lines.join("\n"))
+}
+
+// ---------------------------------------------------------------- TOML ----
+
+fn toml_value(v: &NewValue) -> toml_edit::Item {
+    use toml_edit::{InlineTable, Item, Value as TV};
+    let num = |x: f64| -> TV {
+        let s = number(x);
+        match s.parse::<i64>() {
+            Ok(i) => TV::from(i),
+            Err(_) => TV::from(s.parse::<f64>().unwrap_or(x)),
+        }
+    };
+    match v {
+        NewValue::Number(x) => Item::Value(num(*x)),
+        NewValue::Quantity { dist, note } => {
+            let mut t = InlineTable::new();
+            match dist {
+                Dist::Fixed { value } => {
+                    t.insert("p50", num(*value));
+                    t.insert("p95", num(*value));
+                }
+                Dist::Empirical { samples } => {
+                    let mut a = toml_edit::Array::new();
+                    for s in samples {
+                        a.push(num(*s));
+                    }
+                    t.insert("samples", TV::Array(a));
+                }
+                d => {
+                    for (k, val) in dist_entries(d) {
+                        if k == "shape" {
+                            t.insert(k, TV::from(val));
+                        } else {
+                            t.insert(k, num(val.parse::<f64>().unwrap_or(0.0)));
+                        }
+                    }
+                }
+            }
+            if !note.is_empty() {
+                t.insert("measured", TV::from(note.replace(|c: char| c.is_control(), " ")));
+            }
+            Item::Value(TV::InlineTable(t))
+        }
+    }
+}
+
+fn rewrite_toml(text: &str, edits: &[Edit]) -> Result<Rewritten, node::ParseError> {
+    // The located parse gives the same errors as reading the spec does.
+    node::parse_toml(text)?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| node::ParseError {
+        loc: crate::source::Loc::new(1, 1),
+        message: e.message().to_string(),
+    })?;
+    let mut placed = Vec::new();
+    let mut not_placed = Vec::new();
+    for e in edits {
+        let Some(segs) = segments(&e.path) else {
+            not_placed.push((e.path.clone(), "not a field path".into()));
+            continue;
+        };
+        match toml_set(doc.as_item_mut(), &segs, toml_value(&e.value)) {
+            Ok(()) => placed.push(e.path.clone()),
+            Err(why) => not_placed.push((e.path.clone(), why.into())),
+        }
+    }
+    Ok(Rewritten {
+        text: doc.to_string(),
+        placed,
+        not_placed,
+    })
+}
+
+fn toml_set(root: &mut toml_edit::Item, segs: &[Seg], value: toml_edit::Item) -> Result<(), &'static str> {
+    let (last, parents) = segs.split_last().ok_or("empty path")?;
+    let mut it = root;
+    for s in parents {
+        it = match s {
+            Seg::Key(k) => it.get_mut(k.as_str()).ok_or("its parent is not in the file")?,
+            Seg::Index(i) => it.get_mut(*i).ok_or("no such entry")?,
+        };
+    }
+    let Seg::Key(k) = last else {
+        return Err("a list entry cannot be set");
+    };
+    match it {
+        toml_edit::Item::Table(t) => {
+            t.insert(k, value);
+            Ok(())
+        }
+        toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => match value {
+            toml_edit::Item::Value(v) => {
+                t.insert(k, v);
+                Ok(())
+            }
+            _ => Err("cannot set"),
+        },
+        _ => Err("its parent is not a table"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YAML: &str = "\
+# A spec with comments.
+costgate: 1
+interaction:
+  calls: {p50: 2, p95: 6}   # agentic
+  input_tokens:             # per call
+    p50: 1000
+    p95: 4000
+  output_tokens: 300
+usage:
+  active_share: 0.5
+  interactions_per_active_day: {p50: 3, p95: 9}
+tiers:
+  - name: pro
+    users: 100  # seats
+    price_usd_per_month: 20
+";
+
+    fn q(p50: f64, p95: f64) -> NewValue {
+        NewValue::Quantity {
+            dist: Dist::LogNormal {
+                p50,
+                p95,
+                min: None,
+                max: None,
+            },
+            note: "calibrate: logs.csv".into(),
+        }
+    }
+
+    fn edit(path: &str, value: NewValue) -> Edit {
+        Edit {
+            path: path.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_to_six_significant_figures() {
+        assert_eq!(number(1234.5678), "1234.57");
+        assert_eq!(number(0.123456789), "0.123457");
+        assert_eq!(number(3.0), "3");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(1e7), "10000000");
+    }
+
+    #[test]
+    fn yaml_fields_are_replaced_in_place_and_comments_kept() {
+        let r = rewrite(
+            YAML,
+            false,
+            &[
+                edit("interaction.calls", q(3.0, 7.5)),
+                edit("interaction.input_tokens", q(1200.0, 5000.0)),
+                edit("interaction.output_tokens", q(310.0, 900.0)),
+                edit("tiers[0].users", NewValue::Number(150.0)),
+            ],
+        )
+        .unwrap();
+        assert!(r.not_placed.is_empty(), "{:?}", r.not_placed);
+        let t = &r.text;
+        assert!(
+            t.contains("  calls: {p50: 3, p95: 7.5, measured: \"calibrate: logs.csv\"}   # agentic"),
+            "{t}"
+        );
+        assert!(t.contains("  input_tokens: {p50: 1200, p95: 5000, measured: \"calibrate: logs.csv\"}  # per call\n  output_tokens:"), "{t}");
+        assert!(t.contains("    users: 150  # seats"), "{t}");
+        assert!(t.starts_with("# A spec with comments.\ncostgate: 1\n"));
+        // The rewritten file reads back with the new values.
+        let root = node::parse_yaml(t).unwrap();
+        let calls = find(&root, &segments("interaction.calls").unwrap()).unwrap();
+        assert!(matches!(&calls.value, Value::Map(m) if m.len() == 3));
+    }
+
+    #[test]
+    fn a_yaml_field_not_in_the_file_is_added_to_its_parent_block() {
+        let r = rewrite(
+            YAML,
+            false,
+            &[
+                edit("interaction.cached_input_share", q(0.2, 0.4)),
+                edit("usage.power_users", NewValue::Number(1.0)),
+            ],
+        )
+        .unwrap();
+        assert!(r.not_placed.is_empty(), "{:?}", r.not_placed);
+        assert!(
+            r.text
+                .contains("  output_tokens: 300\n  cached_input_share: {p50: 0.2, p95: 0.4"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text
+                .contains("  interactions_per_active_day: {p50: 3, p95: 9}\n  power_users: 1\ntiers:"),
+            "{}",
+            r.text
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_placed_is_said_not_dropped() {
+        let r = rewrite(
+            YAML,
+            false,
+            &[
+                edit("interaction.calls.p50.deeper", NewValue::Number(1.0)),
+                edit("nowhere.field", NewValue::Number(1.0)),
+                edit("bad..path", NewValue::Number(1.0)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(r.not_placed.len(), 3, "{:?}", r.not_placed);
+        assert_eq!(r.text, YAML);
+    }
+
+    #[test]
+    fn empirical_samples_and_quotes_in_notes_are_written_safely() {
+        let v = NewValue::Quantity {
+            dist: Dist::Empirical {
+                samples: vec![1.0, 2.5, 40.0],
+            },
+            note: "a \"quoted\" note\nwith a line break".into(),
+        };
+        assert_eq!(
+            yaml_value(&v),
+            "{samples: [1, 2.5, 40], measured: \"a \\\"quoted\\\" note with a line break\"}"
+        );
+        let r = rewrite(YAML, false, &[edit("interaction.output_tokens", v)]).unwrap();
+        assert!(r.not_placed.is_empty());
+        assert!(node::parse_yaml(&r.text).is_ok());
+    }
+
+    #[test]
+    fn toml_fields_are_replaced_and_comments_kept() {
+        let toml = "\
+# top comment
+costgate = 1
+
+[interaction]
+calls = { p50 = 2, p95 = 6 } # agentic
+input_tokens = 1000
+
+[[tiers]]
+name = \"pro\" # the paid tier
+users = 100
+";
+        let r = rewrite(
+            toml,
+            true,
+            &[
+                edit("interaction.input_tokens", q(1200.0, 5000.0)),
+                edit("interaction.cached_input_share", q(0.2, 0.4)),
+                edit("tiers[0].users", NewValue::Number(150.0)),
+            ],
+        )
+        .unwrap();
+        assert!(r.not_placed.is_empty(), "{:?}", r.not_placed);
+        let t = &r.text;
+        assert!(t.contains("# top comment"), "{t}");
+        assert!(t.contains("calls = { p50 = 2, p95 = 6 } # agentic"), "{t}");
+        assert!(t.contains("name = \"pro\" # the paid tier"), "{t}");
+        assert!(
+            t.contains("input_tokens = { p50 = 1200, p95 = 5000, measured = \"calibrate: logs.csv\" }"),
+            "{t}"
+        );
+        assert!(t.contains("users = 150"), "{t}");
+        assert!(node::parse_toml(t).is_ok());
+    }
+}
