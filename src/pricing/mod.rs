@@ -12,6 +12,7 @@ pub mod genai;
 pub mod litellm;
 pub mod matching;
 pub mod pin;
+pub mod reconcile;
 pub mod source;
 
 use std::sync::Arc;
