@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod approval;
+pub mod calibrate;
 pub mod check;
 pub mod diff;
 pub mod dist;
