@@ -4,6 +4,7 @@
 
 mod baseline;
 mod inputs;
+pub mod observed;
 
 use std::path::{Path, PathBuf};
 
@@ -262,6 +263,19 @@ pub fn analyse(
     sim_opts: &Options,
     today: jiff::civil::Date,
 ) -> Result<FeatureReport, Problem> {
+    analyse_with(l, policy, sim_opts, today, None)
+}
+
+/// [`analyse`], and with `observed` usage logs: each quantity they measure
+/// compared with the spec's (the `observed-above-model` rule), and the month
+/// simulated again with the observed distributions beside the spec's.
+pub fn analyse_with(
+    l: &Loaded,
+    policy: &Policy,
+    sim_opts: &Options,
+    today: jiff::civil::Date,
+    observed: Option<&observed::Observed>,
+) -> Result<FeatureReport, Problem> {
     within_limits(&l.spec, sim_opts.trials)?;
     let spec = &l.spec;
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
@@ -274,6 +288,7 @@ pub fn analyse(
         ..sim_opts.clone()
     };
     let simulation = (opts.trials > 0).then(|| sim::simulate(&model, &opts));
+    let drift = observed.map_or_else(Vec::new, |o| crate::calibrate::drift(spec, &o.observations));
     let mut findings = evaluate(
         &FeatureFacts {
             spec,
@@ -282,6 +297,7 @@ pub fn analyse(
             worst: &worst,
             sim: simulation.as_ref(),
             pricing: &l.priced.catalog,
+            drift: &drift,
         },
         policy,
         today,
@@ -320,6 +336,17 @@ pub fn analyse(
             .map(|x| ScenarioEffect::of(x, s.trials, s.confidence))
             .collect()
     });
+    let observed_report = match observed {
+        Some(o) => Some(observed::report(
+            l,
+            o,
+            drift,
+            &model_month(&typical, simulation.as_ref()),
+            &opts,
+            th.worst_case_quantile,
+        )?),
+        None => None,
+    };
     Ok(FeatureReport {
         file: spec.file.to_string(),
         id: spec.feature.id.clone(),
@@ -363,7 +390,16 @@ pub fn analyse(
         findings,
         limits: crate::report::limits::of(spec),
         approval,
+        observed: observed_report,
     })
+}
+
+/// The spec's own month as the observed month is shown beside it.
+fn model_month(typical: &sim::Typical, simulation: Option<&sim::SimResult>) -> crate::outcome::Month {
+    crate::outcome::Month {
+        mean_usd: simulation.and_then(|s| s.cost.mean).unwrap_or(typical.cost),
+        at_confidence_usd: crate::outcome::cost_at_confidence(simulation, typical),
+    }
 }
 
 /// The share of simulated months beyond each threshold of the policy; `None`
@@ -793,8 +829,29 @@ fn unknown_feature_exceptions(features: &mut [FeatureReport], policy: &Policy) {
 
 /// Run a whole check.
 pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
+    run_with(req, None)
+}
+
+/// [`run`] with usage logs to compare the spec with (`check --observed`):
+/// one spec only, since the logs are one feature's.
+pub fn run_with(req: &Request, observed: Option<&observed::Observed>) -> Result<CheckReport, Vec<Problem>> {
     let files = spec_files(&req.paths)?;
     let loaded = load_all(&files, req.catalog)?;
+    if observed.is_some() && loaded.len() != 1 {
+        return Err(vec![Problem {
+            code: crate::source::ProblemCode::InvalidValue,
+            span: crate::source::Span::new(
+                &std::sync::Arc::from("--observed"),
+                crate::source::Loc::UNKNOWN,
+                "observed",
+            ),
+            message: format!(
+                "--observed compares one feature's logs with its spec, and {} specs were given",
+                loaded.len()
+            ),
+            hint: Some("check the one spec the logs belong to".into()),
+        }]);
+    }
     // Bounded work at the trials asked for (specs were checked at the
     // default): every spec too large is named before any is simulated.
     let too_large: Vec<Problem> = loaded
@@ -806,7 +863,7 @@ pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
     }
     let mut features: Vec<FeatureReport> = loaded
         .iter()
-        .map(|l| analyse(l, req.policy, &req.sim, req.today))
+        .map(|l| analyse_with(l, req.policy, &req.sim, req.today, observed))
         .collect::<Result<_, _>>()
         .map_err(|p| vec![p])?;
     unknown_feature_exceptions(&mut features, req.policy);

@@ -94,6 +94,9 @@ pub struct FeatureReport {
     pub limits: Vec<LimitInfo>,
     /// What an approval of this run binds to, and the approval on file.
     pub approval: crate::approval::ApprovalReport,
+    /// `check --observed`: the spec against usage logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<ObservedReport>,
 }
 
 /// The month at the policy's confidence: simulated, else the month at
@@ -384,4 +387,53 @@ mod tests {
         let e = ScenarioEffect::of(&x, 4000, 0.95);
         assert!(e.enough_months && e.measurable);
     }
+}
+
+/// A month's cost, summarised.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Month {
+    /// Mean monthly cost, USD.
+    pub mean_usd: f64,
+    /// The month at the policy's confidence, USD.
+    pub at_confidence_usd: f64,
+}
+
+/// One usage log read by `check --observed`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ObservedFile {
+    /// The file as named.
+    pub path: String,
+    /// sha256 of its bytes.
+    pub sha256: String,
+    /// Calls read.
+    pub records: u64,
+    /// Malformed records (counted, reported by line on standard error).
+    pub bad: u64,
+}
+
+/// `check --observed`: the spec in force against usage logs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ObservedReport {
+    /// The logs read.
+    pub files: Vec<ObservedFile>,
+    /// Calls, users and user-days in them.
+    pub records: u64,
+    /// Distinct users.
+    pub users: u64,
+    /// User-days.
+    pub user_days: u64,
+    /// Each quantity the logs measure against the spec's.
+    pub drift: Vec<crate::calibrate::Drift>,
+    /// The fields the observed month takes from the logs (central fits).
+    pub replaced: Vec<String>,
+    /// What the logs could not measure (the observed month keeps the spec's).
+    pub unmeasured: Vec<(String, String)>,
+    /// The spec's month.
+    pub spec_month: Month,
+    /// The month simulated with the observed distributions, same seed and
+    /// trials; `None` when the observed figures make a spec too large to
+    /// simulate (said in `warnings`).
+    pub observed_month: Option<Month>,
+    /// What the fit warns about (small samples).
+    pub warnings: Vec<String>,
 }

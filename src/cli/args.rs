@@ -62,9 +62,111 @@ pub enum Command {
     Comment(CommentArgs),
     /// List the rule codes with their default levels, or document one rule.
     Rules(RulesArgs),
+    /// Fit a spec's usage and interaction figures from usage logs (OpenTelemetry, LiteLLM, mapped CSV / JSON Lines).
+    #[command(after_help = CALIBRATE_HELP)]
+    Calibrate(CalibrateArgs),
     /// Run the simulation benchmark (speed and memory) on a spec.
     #[command(hide = true)]
     Bench(BenchArgs),
+}
+
+pub const CALIBRATE_HELP: &str = "\
+Log formats (detected from the file, or --log-format):
+  otlp      OpenTelemetry GenAI spans as the Collector's file exporter writes OTLP/JSON
+  litellm   LiteLLM proxy spend logs: the /spend/logs JSON array, or its CSV
+  csv       any CSV, with --map
+  jsonl     any JSON Lines, with --map
+  gzip-compressed files are read as they are.
+
+--map names the columns: time=ts,user=customer_id,tenant=org_id,session=conversation_id,
+  model=model,input=prompt_tokens,output=completion_tokens,cached=cache_read,spend=cost
+  (input and output are required).
+
+Exit status:
+  0   calibrated
+  64  usage error (a bad --map)
+  65  invalid input: a spec that does not validate; a log that cannot be read, is in no known format
+      without --map, or is mostly bad records
+  73  the output could not be written";
+
+/// How tail figures are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FitArg {
+    /// The upper end of each tail figure's 90% bootstrap interval.
+    Tail,
+    /// The point estimates.
+    Central,
+}
+
+/// A usage log's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// OpenTelemetry GenAI spans, OTLP/JSON (the Collector's file exporter).
+    Otlp,
+    /// LiteLLM spend logs (JSON from /spend/logs, or CSV).
+    Litellm,
+    /// CSV with --map.
+    Csv,
+    /// JSON Lines with --map.
+    Jsonl,
+}
+
+/// The report format of `calibrate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CalibrateFormat {
+    /// Readable text.
+    Text,
+    /// The whole calibration as JSON.
+    Json,
+    /// GitHub Flavored Markdown.
+    Markdown,
+}
+
+/// Which usage logs to read, and how.
+#[derive(Clone, Debug, Args)]
+pub struct LogArgs {
+    /// The logs' format (default: detected from each file).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+    /// Column mapping for CSV and JSON Lines (see --help).
+    #[arg(long, value_name = "KEY=COLUMN,...")]
+    pub map: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Usage log files.
+    #[arg(required = true, value_name = "LOGS")]
+    pub logs: Vec<PathBuf>,
+    /// The spec to calibrate: written again with the fitted fields replaced (marked measured), everything else kept.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// Write the calibrated spec (or, without --spec, the fragment) to this file, atomically; default: after the report on stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub logs_how: LogArgs,
+    /// The feature's users, active or not (default: the spec's tiers at their central figures); gives the active share.
+    #[arg(long, value_name = "N")]
+    pub population: Option<f64>,
+    /// Tail figures at the upper end of their 90% interval (tail), or the point estimates (central).
+    #[arg(long, value_enum, default_value_t = FitArg::Tail)]
+    pub fit: FitArg,
+    /// Seconds between a user's calls that start a new interaction, when the logs have no trace or session id.
+    #[arg(long, value_name = "SECONDS", default_value_t = costgate::calibrate::DEFAULT_GAP_S)]
+    pub gap: f64,
+    /// Power users: mean interactions per active day above K times the median user's.
+    #[arg(long, value_name = "K", default_value_t = costgate::calibrate::DEFAULT_POWER_K)]
+    pub power_k: f64,
+    /// Seed of the bootstrap intervals.
+    #[arg(long, default_value_t = costgate::calibrate::DEFAULT_SEED)]
+    pub seed: u64,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = CalibrateFormat::Text)]
+    pub format: CalibrateFormat,
+    /// Price catalog for the recorded-spend reconciliation (as for check).
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -115,6 +217,12 @@ pub struct CheckArgs {
     /// `any` deny finding blocks; `new`: only deny findings the --baseline-ref did not have.
     #[arg(long, value_enum, default_value_t = FailOn::Any, requires_if("new", "baseline_ref"))]
     pub fail_on: FailOn,
+    /// Usage logs of the one feature checked: each measured quantity is compared with the spec's
+    /// (`observed-above-model`) and the month is simulated again with the observed figures.
+    #[arg(long, value_name = "LOGS", num_args = 1..)]
+    pub observed: Vec<PathBuf>,
+    #[command(flatten)]
+    pub logs_how: LogArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -55,6 +55,17 @@ pub fn produce(
     notes: Notes,
     empty: EmptyFolder,
 ) -> Result<costgate::report::CheckReport, Failure> {
+    produce_with(paths, run, notes, empty, None)
+}
+
+/// [`produce`], with usage logs to compare the one spec with (`--observed`).
+pub fn produce_with(
+    paths: &[PathBuf],
+    run: &RunArgs,
+    notes: Notes,
+    empty: EmptyFolder,
+    observed: Option<&costgate::check::observed::Observed>,
+) -> Result<costgate::report::CheckReport, Failure> {
     let choice = Choice {
         policy: run.policy.as_deref(),
         pricing: run.pricing.as_deref(),
@@ -88,7 +99,7 @@ pub fn produce(
     if req.paths.is_empty() {
         return Ok(check::empty_report(&req));
     }
-    check::run(&req).map_err(Failure::Input)
+    check::run_with(&req, observed).map_err(Failure::Input)
 }
 
 /// The same paths at a git ref, checked.
@@ -125,7 +136,21 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         panic!("COSTGATE_TEST_PANIC is set");
     }
     let notes = if a.quiet { Notes::Quiet } else { Notes::Print };
-    let mut report = produce(&a.paths, &a.run, notes, EmptyFolder::Refused)?;
+    let observed = if a.observed.is_empty() {
+        None
+    } else {
+        let o = super::calibrate::read_with_progress(
+            &a.observed,
+            &a.logs_how,
+            &costgate::calibrate::Options::default(),
+            &costgate::pricing::builtin(),
+        )?;
+        if !a.quiet {
+            super::calibrate::warn_bad_records(&o);
+        }
+        Some(o)
+    };
+    let mut report = produce_with(&a.paths, &a.run, notes, EmptyFolder::Refused, observed.as_ref())?;
     if let Some(rev) = &a.baseline_ref {
         let base = produce_at_ref(rev, &a.paths, &a.run)?;
         let fail_on = match a.fail_on {

@@ -3,6 +3,7 @@
 
 mod approve;
 mod args;
+mod calibrate;
 mod check;
 mod comment;
 mod diff;
@@ -95,6 +96,7 @@ pub fn main() -> i32 {
         Command::Report(a) => report::run(a),
         Command::Approve(a) => approve::run(a),
         Command::Rules(a) => rules::run(a).map(|()| 0),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Bench(a) => check::bench(a),
     });
     match result {

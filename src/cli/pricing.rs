@@ -28,7 +28,10 @@ pub fn run(a: &PricingArgs) -> Result<i32, Failure> {
     }
 }
 
-fn catalog_for(pricing: Option<&str>, policy: Option<&Path>) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
+pub(super) fn catalog_for(
+    pricing: Option<&str>,
+    policy: Option<&Path>,
+) -> Result<(Arc<Catalog>, PricingInfo), Failure> {
     let here = cwd()?;
     let policy = super::check::load_policy(policy, std::slice::from_ref(&here))?;
     Ok(load_catalog(pricing, &policy, &here, today()?)?)

@@ -200,7 +200,7 @@ pub fn head(path: &Path) -> Result<Vec<u8>, LogError> {
 }
 
 /// A record that could not be read as a call, and where.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct BadRecord {
     /// 1-based line where the record (or the problem in it) is.
     pub line: u64,
@@ -213,7 +213,12 @@ pub struct BadRecord {
     /// What is wrong (input it quotes is made inert).
     pub message: String,
     /// The kind of problem, as input problems are coded elsewhere.
+    #[serde(serialize_with = "code_str")]
     pub code: ProblemCode,
+}
+
+fn code_str<S: serde::Serializer>(c: &ProblemCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.as_str())
 }
 
 impl BadRecord {
@@ -251,7 +256,7 @@ impl BadRecord {
 }
 
 /// What reading one log file found.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LogFile {
     /// The file as named.
     pub path: String,

@@ -97,6 +97,8 @@ pub enum Rule {
     TierServesNobody,
     /// `account-budget-below-typical-month` (see its [`RuleDef`]).
     AccountBudgetBelowTypicalMonth,
+    /// `observed-above-model` (see its [`RuleDef`]).
+    ObservedAboveModel,
 }
 
 /// Where a rule is evaluated.
@@ -157,6 +159,7 @@ pub const REGISTRY: &[RuleDef] = &[
     cap_below_one_call::DEF,
     tier_serves_nobody::DEF,
     account_budget_below_typical_month::DEF,
+    observed_above_model::DEF,
 ];
 
 const _: () = {
@@ -182,6 +185,7 @@ mod infra_budget_share;
 mod missing_call_limit;
 mod missing_limit_message;
 mod missing_unit_economics;
+mod observed_above_model;
 mod oncall_pages_over_max;
 mod overage_unreachable;
 mod p95_over_budget;
@@ -224,6 +228,7 @@ impl Rule {
         Rule::CapBelowOneCall,
         Rule::TierServesNobody,
         Rule::AccountBudgetBelowTypicalMonth,
+        Rule::ObservedAboveModel,
     ];
 
     /// The rule's registry entry.
@@ -359,6 +364,9 @@ pub struct FeatureFacts<'a> {
     pub sim: Option<&'a SimResult>,
     /// The catalog that priced the spec (a pinned snapshot's age is judged).
     pub pricing: &'a crate::pricing::CatalogInfo,
+    /// Each quantity usage logs measure against the spec's (`check
+    /// --observed`); empty without logs.
+    pub drift: &'a [crate::calibrate::Drift],
 }
 
 /// What a rule function reads: the feature's facts, the policy, and the

@@ -518,18 +518,102 @@ fn feature(r: &CheckReport, f: &FeatureReport) -> FeatureDoc {
         headline: verdict_sentence(f),
         decision: decision(f),
         figures: key_figures(f, &conf),
-        sections: vec![
-            unit_economics(f),
-            month(f, &conf),
-            tiers(f, &conf),
-            scenarios(f, &conf),
-            limits(f),
-            value(f, &conf),
-            assumptions(f),
-            findings(f),
-            sign_off(r, f, &conf),
-        ],
+        sections: {
+            let mut v = vec![unit_economics(f), month(f, &conf)];
+            v.extend(observed(f, &conf));
+            v.extend([
+                tiers(f, &conf),
+                scenarios(f, &conf),
+                limits(f),
+                value(f, &conf),
+                assumptions(f),
+                findings(f),
+                sign_off(r, f, &conf),
+            ]);
+            v
+        },
     }
+}
+
+/// `check --observed`: the spec's quantities against the usage logs, and
+/// the month with the observed figures beside the spec's.
+fn observed(f: &FeatureReport, conf: &str) -> Option<Section> {
+    let o = f.observed.as_ref()?;
+    let n = crate::spec::rewrite::number;
+    let mut blocks = vec![Block::Para(text(format!(
+        "{} calls from {} users over {} user-days in {} log file{}, against the spec's figures; \
+         \"above\" means above beyond the sampling error (the lower end of the observed figure's one-sided 95% interval is above the spec's).",
+        fmt::count(o.records as f64),
+        fmt::count(o.users as f64),
+        fmt::count(o.user_days as f64),
+        o.files.len(),
+        if o.files.len() == 1 { "" } else { "s" }
+    )))];
+    let mut t = Table::figures(&[
+        "quantity",
+        "observed p95",
+        "spec p95",
+        "observed mean",
+        "spec mean",
+        "observations",
+        "",
+    ]);
+    for d in &o.drift {
+        t.rows.push(vec![
+            ticks(&format!("`{}`", d.path)),
+            text(n(d.observed_p95)),
+            text(n(d.spec_p95)),
+            text(n(d.observed_mean)),
+            text(n(d.spec_mean)),
+            text(format!("{} {}", fmt::count(d.n as f64), d.unit)),
+            text(if d.above { "above" } else { "" }),
+        ]);
+    }
+    blocks.push(Block::Table(t));
+    let mut m = Table::figures(&["month", "mean", conf]);
+    m.rows.push(vec![
+        text("as the spec models it"),
+        text(fmt::usd(o.spec_month.mean_usd)),
+        text(fmt::usd(o.spec_month.at_confidence_usd)),
+    ]);
+    match &o.observed_month {
+        Some(om) => m.rows.push(vec![
+            text("with the observed figures"),
+            text(fmt::usd(om.mean_usd)),
+            text(fmt::usd(om.at_confidence_usd)),
+        ]),
+        None => m
+            .rows
+            .push(vec![text("with the observed figures"), text("not simulated"), text("")]),
+    }
+    blocks.push(Block::Table(m));
+    let mut notes: Vec<Rich> = Vec::new();
+    if !o.replaced.is_empty() {
+        notes.push(ticks(&format!(
+            "The observed month takes from the logs: {}.",
+            o.replaced
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    for (p, why) in &o.unmeasured {
+        notes.push(ticks(&format!(
+            "`{p}` is not measured by the logs ({why}); the spec's figure is kept."
+        )));
+    }
+    for w in &o.warnings {
+        notes.push(text(w.clone()));
+    }
+    if !notes.is_empty() {
+        blocks.push(Block::Bullets(notes));
+    }
+    Some(Section {
+        title: "Observed usage".into(),
+        blocks,
+        fold: false,
+    })
 }
 
 fn drift_words(d: f64) -> String {

@@ -83,6 +83,17 @@ pub fn inert(r: &CheckReport) -> CheckReport {
             c(&mut t.tier);
             c(&mut t.reason);
         }
+        if let Some(o) = &mut f.observed {
+            for x in &mut o.files {
+                c(&mut x.path);
+            }
+            for (_, why) in &mut o.unmeasured {
+                c(why);
+            }
+            for w in &mut o.warnings {
+                c(w);
+            }
+        }
         opt(&mut f.worst_case.bounded_by_breaker);
         for n in &mut f.worst_case.notes {
             c(n);

@@ -1,6 +1,7 @@
 //! The result of a check, and its renderers. Renderers take the same
 //! [`CheckReport`] and never recompute: every figure comes from one place.
 
+pub mod calibration;
 pub mod doc;
 pub mod github;
 pub mod html;

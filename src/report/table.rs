@@ -347,6 +347,9 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
     for n in &f.worst_case.notes {
         let _ = writeln!(o, "  {}", style.dim(&format!("note: {n}")));
     }
+    if let Some(obs) = &f.observed {
+        o.push_str(&observed(obs, f.thresholds.confidence));
+    }
 
     let shown: Vec<_> = f.shown_findings().collect();
     if !shown.is_empty() {
@@ -464,6 +467,52 @@ pub fn render(r: &CheckReport, style: Style) -> String {
         );
     }
     o
+}
+
+/// `check --observed`: the spec against the usage logs, and the two months.
+fn observed(o: &crate::outcome::ObservedReport, confidence: f64) -> String {
+    let n = crate::spec::rewrite::number;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n  Observed: {} calls, {} users, {} user-days in {}",
+        fmt::count(o.records as f64),
+        fmt::count(o.users as f64),
+        fmt::count(o.user_days as f64),
+        o.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "  {:<36} {:>12} {:>12} {:>12} {:>12}  {}",
+        "", "observed p95", "spec p95", "obs. mean", "spec mean", "from"
+    );
+    for d in &o.drift {
+        let _ = writeln!(
+            s,
+            "  {:<36} {:>12} {:>12} {:>12} {:>12}  {} {}{}",
+            d.path,
+            n(d.observed_p95),
+            n(d.spec_p95),
+            n(d.observed_mean),
+            n(d.spec_mean),
+            fmt::count(d.n as f64),
+            d.unit,
+            if d.above { "  ABOVE" } else { "" }
+        );
+    }
+    let q = fmt::quantile_label(confidence);
+    let month =
+        |m: &crate::outcome::Month| format!("mean {}, {q} {}", fmt::usd(m.mean_usd), fmt::usd(m.at_confidence_usd));
+    let _ = writeln!(s, "  month as the spec models it:    {}", month(&o.spec_month));
+    let _ = writeln!(
+        s,
+        "  month with the observed figures: {}",
+        o.observed_month.as_ref().map_or("not simulated".to_string(), month)
+    );
+    for w in &o.warnings {
+        let _ = writeln!(s, "  warning: {w}");
+    }
+    s
 }
 
 /// Every feature of the run added up, with each one's share.

@@ -26,6 +26,8 @@ pub enum NewValue {
     },
     /// A plain number (fields that take no distribution).
     Number(f64),
+    /// A mapping of plain numbers (`power_users: {share, multiplier}`).
+    Map(Vec<(String, f64)>),
 }
 
 /// One field to set, by its field path (`interaction.input_tokens`,
@@ -131,6 +133,10 @@ fn quoted(s: &str) -> String {
 pub fn yaml_value(v: &NewValue) -> String {
     match v {
         NewValue::Number(x) => number(*x),
+        NewValue::Map(entries) => {
+            let parts: Vec<String> = entries.iter().map(|(k, v)| format!("{k}: {}", number(*v))).collect();
+            format!("{{{}}}", parts.join(", "))
+        }
         NewValue::Quantity { dist, note } => {
             if let Dist::Fixed { value } = dist
                 && note.is_empty()
@@ -403,6 +409,13 @@ fn toml_value(v: &NewValue) -> toml_edit::Item {
     };
     match v {
         NewValue::Number(x) => Item::Value(num(*x)),
+        NewValue::Map(entries) => {
+            let mut t = InlineTable::new();
+            for (k, v) in entries {
+                t.insert(k, num(*v));
+            }
+            Item::Value(TV::InlineTable(t))
+        }
         NewValue::Quantity { dist, note } => {
             let mut t = InlineTable::new();
             match dist {

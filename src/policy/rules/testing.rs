@@ -22,6 +22,27 @@ pub fn fired(def: &RuleDef, spec: &str, policy: &str) -> Vec<Finding> {
 /// As [`fired`], with the catalog's description changed first (a pin's age,
 /// models priced at $0).
 pub fn fired_with(def: &RuleDef, spec: &str, policy: &str, catalog: impl FnOnce(&mut CatalogInfo)) -> Vec<Finding> {
+    fired_full(def, spec, policy, catalog, |_| Vec::new())
+}
+
+/// As [`fired`], with the drift against usage logs that `drift` computes
+/// from the loaded spec (`check --observed`).
+pub fn fired_with_drift(
+    def: &RuleDef,
+    spec: &str,
+    policy: &str,
+    drift: impl FnOnce(&crate::spec::Spec) -> Vec<crate::calibrate::Drift>,
+) -> Vec<Finding> {
+    fired_full(def, spec, policy, |_| {}, drift)
+}
+
+fn fired_full(
+    def: &RuleDef,
+    spec: &str,
+    policy: &str,
+    catalog: impl FnOnce(&mut CatalogInfo),
+    drift: impl FnOnce(&crate::spec::Spec) -> Vec<crate::calibrate::Drift>,
+) -> Vec<Finding> {
     let Check::Feature(check) = def.check else {
         panic!("{} is not a per-feature rule", def.code)
     };
@@ -29,6 +50,7 @@ pub fn fired_with(def: &RuleDef, spec: &str, policy: &str, catalog: impl FnOnce(
     let policy = crate::policy::load_str("costgate.toml", policy).unwrap_or_else(|p| panic!("{p:#?}"));
     let mut priced = crate::pricing::resolve(&spec, &crate::pricing::builtin()).unwrap_or_else(|p| panic!("{p:#?}"));
     catalog(&mut priced.catalog);
+    let drift = drift(&spec);
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
     let model = Model::new(&spec, &priced, th.worst_case_quantile);
     let units = unit_costs(&model);
@@ -49,6 +71,7 @@ pub fn fired_with(def: &RuleDef, spec: &str, policy: &str, catalog: impl FnOnce(
         worst: &worst,
         sim: Some(&simulation),
         pricing: &priced.catalog,
+        drift: &drift,
     };
     let ctx = Ctx::new(&facts, &policy, TODAY.parse().unwrap());
     let mut out = Out {
