@@ -466,7 +466,12 @@ pub enum ListFormat {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// The spec to simulate.
-    pub spec: PathBuf,
+    #[arg(required_unless_present = "log_records")]
+    pub spec: Option<PathBuf>,
+    /// Instead of simulating: generate a CSV usage log of N records (100,000 users over 30 days)
+    /// in a temporary folder, then read and fit it as `calibrate` does: records per second and peak memory.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub log_records: Option<u64>,
     /// Scale every tier's customer count by this factor.
     #[arg(long, default_value_t = 1.0)]
     pub scale_users: f64,

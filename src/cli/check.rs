@@ -218,9 +218,12 @@ fn append_step_summary(report: &report::CheckReport) {
 }
 
 pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
-    let policy = load_policy(None, std::slice::from_ref(&a.spec))?;
+    let Some(spec_path) = &a.spec else {
+        return bench_logs(a.log_records.unwrap_or(1_000_000));
+    };
+    let policy = load_policy(None, std::slice::from_ref(spec_path))?;
     let catalog = costgate::pricing::builtin();
-    let spec = costgate::spec::load_file(&a.spec).map_err(Failure::Input)?;
+    let spec = costgate::spec::load_file(spec_path).map_err(Failure::Input)?;
     let priced = costgate::pricing::resolve(&spec, &catalog).map_err(Failure::Input)?;
     check::within_limits(&spec, a.sim.trials as usize).map_err(|p| Failure::Input(vec![p]))?;
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
@@ -252,7 +255,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
     let _ = writeln!(
         o,
         "spec {} · {} typical users · {} trials · {} threads",
-        a.spec.display(),
+        spec_path.display(),
         costgate::fmt::count(users),
         opts.trials,
         opts.threads
@@ -268,6 +271,88 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         costgate::fmt::usd(p95)
     );
     super::output::print(&o)?;
+    Ok(0)
+}
+
+/// The usage-log benchmark: `records` calls of 100,000 users over 30 days
+/// written as CSV to a temporary folder, then read and fitted as
+/// `calibrate` reads and fits them.
+fn bench_logs(records: u64) -> Result<i32, Failure> {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().map_err(|e| Failure::CantCreate(format!("cannot make a temporary folder: {e}")))?;
+    let path = dir.path().join("bench-usage.csv");
+    let gen_start = std::time::Instant::now();
+    {
+        let f = std::fs::File::create(&path).map_err(|e| Failure::CantCreate(format!("cannot write the log: {e}")))?;
+        let mut w = std::io::BufWriter::new(f);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut line = String::new();
+        writeln!(w, "ts,user,session,input,output,model").map_err(|e| Failure::CantCreate(e.to_string()))?;
+        let t0: u64 = 1_764_547_200;
+        for i in 0..records {
+            let r = next();
+            let user = r % 100_000;
+            let day = (i * 30) / records;
+            let session = i / 3;
+            let input = 200 + (next() % 8000);
+            let output = 20 + (next() % 1500);
+            line.clear();
+            let _ = std::fmt::Write::write_fmt(
+                &mut line,
+                format_args!(
+                    "{},u{user},s{session},{input},{output},claude-sonnet-4-5\n",
+                    t0 + day * 86_400 + (r >> 40) % 86_000
+                ),
+            );
+            w.write_all(line.as_bytes())
+                .map_err(|e| Failure::CantCreate(e.to_string()))?;
+        }
+        w.flush().map_err(|e| Failure::CantCreate(e.to_string()))?;
+    }
+    let generated = gen_start.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let opts = costgate::calibrate::Options {
+        population: Some(200_000.0),
+        ..costgate::calibrate::Options::default()
+    };
+    let start = std::time::Instant::now();
+    let o = costgate::check::observed::read_logs(
+        std::slice::from_ref(&path),
+        costgate::check::observed::LogChoice::Csv,
+        Some("time=ts,user=user,session=session,input=input,output=output,model=model"),
+        &opts,
+        &costgate::pricing::builtin(),
+        &mut |_| {},
+    )
+    .map_err(Failure::Input)?;
+    let read = start.elapsed().as_secs_f64();
+    let cal = costgate::calibrate::fit(&o.observations, &opts);
+    let total = start.elapsed().as_secs_f64();
+    let peak = peak_rss_mb();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "usage log: {} records, {:.0} MB CSV (generated in {generated:.1} s), {} users, {} user-days",
+        costgate::fmt::count(records as f64),
+        bytes as f64 / 1e6,
+        costgate::fmt::count(cal.provenance.users as f64),
+        costgate::fmt::count(cal.provenance.user_days as f64)
+    );
+    let _ = writeln!(
+        out,
+        "read: {read:.2} s ({} records/s, {:.0} MB/s) · read and fit: {total:.2} s · {} quantities fitted · peak RSS {}",
+        costgate::fmt::count(records as f64 / read),
+        bytes as f64 / 1e6 / read,
+        cal.fitted.len(),
+        peak.map_or("n/a".into(), |m| format!("{m:.0} MB"))
+    );
+    super::output::print(&out)?;
     Ok(0)
 }
 

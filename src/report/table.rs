@@ -483,8 +483,8 @@ fn observed(o: &crate::outcome::ObservedReport, confidence: f64) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:<36} {:>12} {:>12} {:>12} {:>12}  {}",
-        "", "observed p95", "spec p95", "obs. mean", "spec mean", "from"
+        "  {:<36} {:>12} {:>12} {:>12} {:>12}  from",
+        "", "observed p95", "spec p95", "obs. mean", "spec mean"
     );
     for d in &o.drift {
         let _ = writeln!(

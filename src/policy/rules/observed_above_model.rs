@@ -95,7 +95,7 @@ mod tests {
         );
         let span = f[0].span.as_ref().unwrap();
         assert_eq!(span.path, "usage.interactions_per_active_day");
-        assert!(span.loc.line > 0);
+        assert!(span.line > 0);
         let f = fired_with_drift(&DEF, GOOD, "", |s| drift(s, 10.0, 6.0));
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("observed mean 6.6"), "{}", f[0].message);
