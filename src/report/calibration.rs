@@ -81,9 +81,9 @@ fn when(t: Option<f64>) -> String {
 fn mode_line(m: FitMode) -> &'static str {
     match m {
         FitMode::Tail => {
-            "tail figures are written at the upper end of their 90% bootstrap interval (--fit central for the point estimates)"
+            "tail figures at the upper end of their 90% bootstrap interval; --fit central writes the point estimates"
         }
-        FitMode::Central => "tail figures are written at their point estimates (--fit central)",
+        FitMode::Central => "tail figures at their point estimates (--fit central)",
     }
 }
 
@@ -149,7 +149,7 @@ pub fn text(r: &CalibrationReport) -> String {
             let _ = writeln!(o, "    … and {} more bad records", f.bad - f.first_bad.len() as u64);
         }
     }
-    let _ = writeln!(o, "\nFitted ({})", mode_line(c.options.fit));
+    let _ = writeln!(o, "\nFitted: {}", mode_line(c.options.fit));
     if c.fitted.is_empty() {
         let _ = writeln!(o, "  nothing: the logs measure none of the spec's quantities");
     }
