@@ -138,6 +138,11 @@ fn the_azure_trace_calibrates_to_its_own_quantiles_and_cost() {
 /// p95 `ipd95`), 1 to 3 calls an interaction with session ids, lognormal
 /// tokens. Written as JSON Lines with the columns `--map` names below.
 fn generate(path: &Path, users: usize, days: usize, ipd: f64, ipd95: f64, seed: u64) {
+    generate_calls(path, users, days, ipd, ipd95, seed, 3)
+}
+
+/// [`generate`] with 1 to `max_calls` calls an interaction.
+fn generate_calls(path: &Path, users: usize, days: usize, ipd: f64, ipd95: f64, seed: u64, max_calls: u32) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let sigma = (ipd95 / ipd).ln() / 1.644_853_626_951_472_2;
     let per_day = LogNormal::new(ipd.ln(), sigma).unwrap();
@@ -154,7 +159,7 @@ fn generate(path: &Path, users: usize, days: usize, ipd: f64, ipd95: f64, seed: 
             let n = per_day.sample(&mut rng).round().max(1.0) as u64;
             for i in 0..n {
                 session += 1;
-                let calls = 1 + rand::RngExt::random_range(&mut rng, 0..3u32);
+                let calls = 1 + rand::RngExt::random_range(&mut rng, 0..max_calls);
                 for c in 0..calls {
                     let _ = writeln!(
                         out,
@@ -423,4 +428,54 @@ fn hostile_logs_and_flags_are_refused_with_their_place_and_exit_code() {
             assert!(!stream.contains(&0x07), "{format}: raw BEL");
         }
     }
+}
+
+/// A TOML spec (the bundled example) is calibrated in TOML: the fitted
+/// fields become inline tables marked measured, its comments stay, and the
+/// result validates.
+#[test]
+fn a_toml_spec_is_calibrated_in_toml_keeping_its_comments() {
+    let d = tmp();
+    let logs = d.path().join("usage.jsonl");
+    // One call an interaction: the example's gateway enforces `max_calls = 1`.
+    generate_calls(&logs, 250, 10, 2.0, 6.0, 5, 1);
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/consumer-chat.toml");
+    let original = std::fs::read_to_string(spec).unwrap();
+    let comments: Vec<&str> = original.lines().filter(|l| l.trim_start().starts_with('#')).collect();
+    let out_spec = d.path().join("calibrated.toml");
+    costgate()
+        .args(["calibrate"])
+        .arg(&logs)
+        .args(["--map", MAP, "--spec", spec, "-o"])
+        .arg(&out_spec)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out_spec).unwrap();
+    for c in comments {
+        assert!(text.contains(c), "comment lost: {c}");
+    }
+    assert!(
+        text.contains("measured = \"costgate calibrate 2026-11-30: usage.jsonl sha256:"),
+        "{text}"
+    );
+    costgate()
+        .arg("check")
+        .arg(&out_spec)
+        .args(["--trials", "200", "--format", "json"])
+        .assert()
+        .code(predicates::ord::lt(64));
+    // Logs whose interactions make more calls than the spec's gateway allows
+    // give a spec that would not validate: refused, nothing written.
+    generate_calls(&logs, 250, 10, 2.0, 6.0, 6, 3);
+    let refused = d.path().join("refused.toml");
+    costgate()
+        .args(["calibrate"])
+        .arg(&logs)
+        .args(["--map", MAP, "--spec", spec, "-o"])
+        .arg(&refused)
+        .assert()
+        .code(65)
+        .stderr(predicates::str::contains(format!("(calibrated) {spec}")))
+        .stderr(predicates::str::contains("max_calls"));
+    assert!(!refused.exists());
 }

@@ -254,7 +254,14 @@ pub fn run(a: &CalibrateArgs) -> Result<i32, Failure> {
             let r = rewrite::rewrite(&original, toml, &edits)
                 .map_err(|e| Failure::Internal(format!("the spec no longer parses: {e}")))?;
             // The calibrated spec must still validate.
-            if let Err(problems) = costgate::spec::load_str(&path.display().to_string(), &r.text) {
+            if let Err(mut problems) = costgate::spec::load_str(&format!("(calibrated) {}", path.display()), &r.text) {
+                for p in &mut problems {
+                    p.hint = Some(format!(
+                        "the calibrated spec would not validate, so nothing was written: the logs disagree with a limit \
+                         the spec sets; fix the spec or the logs' period{}",
+                        p.hint.as_ref().map_or(String::new(), |h| format!(" ({h})"))
+                    ));
+                }
                 return Err(Failure::Input(problems));
             }
             let not: Vec<Written> = r
