@@ -389,6 +389,15 @@ fn hostile_logs_and_flags_are_refused_with_their_place_and_exit_code() {
         .assert()
         .code(65)
         .stderr(predicates::str::contains("no --map"));
+    // A log with no call at all measures nothing: refused, not an empty fit.
+    let empty = write(d.path(), "empty.csv", "ts,in,out\n");
+    costgate()
+        .args(["calibrate"])
+        .arg(&empty)
+        .args(["--map", "time=ts,input=in,output=out"])
+        .assert()
+        .code(65)
+        .stderr(predicates::str::contains("no call in the log"));
     let bad_spec = write(d.path(), "bad.yaml", "costgate: 1\nfeature: {id: x}\n");
     costgate()
         .args(["calibrate", "/nonexistent/logs.csv", "--spec"])

@@ -65,7 +65,24 @@ pub fn read_with_progress(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    r.map_err(Failure::Input)
+    let o = r.map_err(Failure::Input)?;
+    if o.files.iter().all(|f| f.records == 0) {
+        let file = logs.first().map_or(String::new(), |p| p.display().to_string());
+        return Err(Failure::Input(vec![costgate::source::Problem {
+            code: costgate::source::ProblemCode::InvalidValue,
+            span: costgate::source::Span::new(&std::sync::Arc::from(file.as_str()), costgate::source::Loc::UNKNOWN, ""),
+            message: format!(
+                "no call in {}: nothing to measure",
+                if logs.len() == 1 {
+                    "the log".to_string()
+                } else {
+                    format!("the {} logs", logs.len())
+                }
+            ),
+            hint: Some("check that the file is the feature's usage log and that --map names its columns".into()),
+        }]));
+    }
+    Ok(o)
 }
 
 /// One warning line per log file with malformed records, on standard error
