@@ -491,7 +491,7 @@ const BUF_BYTES: usize = 256 << 10;
 /// The decoded stream a reader parses.
 enum Source<'p> {
     Plain(BufReader<Tap<'p>>),
-    Gzip(BufReader<flate2::read::MultiGzDecoder<BufReader<Tap<'p>>>>),
+    Gzip(Box<BufReader<flate2::read::MultiGzDecoder<BufReader<Tap<'p>>>>>),
 }
 
 impl Read for Source<'_> {
@@ -575,10 +575,10 @@ pub fn read(
         .map_err(|e| io_error(&e, false))?
         .starts_with(&[0x1f, 0x8b]);
     let mut src = if gzip {
-        Source::Gzip(BufReader::with_capacity(
+        Source::Gzip(Box::new(BufReader::with_capacity(
             BUF_BYTES,
             flate2::read::MultiGzDecoder::new(raw),
-        ))
+        )))
     } else {
         Source::Plain(raw)
     };

@@ -166,7 +166,7 @@ mod tests {
             assert_eq!(parse(s).unwrap(), fast);
         }
         // 2023-11-16 18:17:03.97996 UTC
-        assert!((parse("2023-11-16 18:17:03.9799600").unwrap() - 1_700_158_623.97996).abs() < 1e-6);
+        assert!((parse("2023-11-16 18:17:03.9799600").unwrap() - 1_700_158_623.979_96).abs() < 1e-6);
         // not a date: refused by both paths
         assert!(fast_civil("2023-02-29 00:00:00").is_none());
         assert!(parse("2023-02-29 00:00:00").is_err());
