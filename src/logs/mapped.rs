@@ -551,7 +551,6 @@ fn json_call(
             _ => {}
         }
     }
-    let _ = m;
     check_cached(&call).map_err(|e| (m.cached.clone().unwrap_or_default(), e, ProblemCode::InvalidValue))?;
     Ok(call)
 }
