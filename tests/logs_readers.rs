@@ -612,6 +612,12 @@ fn hostile_input_is_refused_or_counted_without_panic_or_unbounded_memory() {
         Err(LogError::Unreadable { message, .. }) => assert!(message.contains("not a regular file"), "{message}"),
         other => panic!("{:?}", other.map(|r| r.0)),
     }
+    // zstd (the Collector's file exporter can write it): said, not read as garbage
+    let p = write(&dir, "spans.jsonl.zst", b"\x28\xb5\x2f\xfd\x04\x58\x00\x00");
+    match read_all(&p, &Format::Otlp) {
+        Err(LogError::Unreadable { message, .. }) => assert!(message.contains("zstd"), "{message}"),
+        other => panic!("{:?}", other.map(|r| r.0)),
+    }
     // an empty file is an empty log
     let p = write(&dir, "empty.csv", b"");
     let (f, _) = read_all(&p, &Format::Csv(m)).unwrap();

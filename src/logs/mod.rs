@@ -570,10 +570,15 @@ pub fn read(
             LogError::unreadable(path, format!("cannot read the file: {what}"))
         }
     };
-    let gzip = raw
-        .fill_buf()
-        .map_err(|e| io_error(&e, false))?
-        .starts_with(&[0x1f, 0x8b]);
+    let head = raw.fill_buf().map_err(|e| io_error(&e, false))?;
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        // the Collector's file exporter can write zstd (`compression: zstd`)
+        return Err(LogError::unreadable(
+            path,
+            "the file is zstd-compressed, which costgate does not read; decompress it first (`zstd -d`) or write gzip",
+        ));
+    }
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
     let mut src = if gzip {
         Source::Gzip(Box::new(BufReader::with_capacity(
             BUF_BYTES,
