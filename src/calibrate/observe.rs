@@ -275,7 +275,7 @@ fn sorted_counts(h: &HashMap<u64, u64>) -> Vec<(u64, u64)> {
 }
 
 /// The UTC day (days since the epoch) of a time in seconds.
-fn day_of(t: f64) -> i64 {
+pub(crate) fn day_of(t: f64) -> i64 {
     (t / DAY_S).floor() as i64
 }
 
