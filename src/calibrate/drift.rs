@@ -79,7 +79,7 @@ pub fn drift(spec: &Spec, obs: &Observations) -> Vec<Drift> {
                 .collect(),
         );
         let hi = i.max_calls.as_ref().map_or(f64::INFINITY, |n| n.value);
-        let spec_p95 = count_p95(&q.dist, 0.0, 1.0, 1.0, hi);
+        let spec_p95 = count_p95(&q.dist, 0.0, 1.0, 1.0, hi, false);
         let spec_mean = clipped_mean(&q.dist, 1.0, hi);
         out.push(iid(&q.path, q.loc, &s, spec_p95, spec_mean, "interactions"));
     }
@@ -115,6 +115,10 @@ pub fn drift(spec: &Spec, obs: &Observations) -> Vec<Drift> {
             f64::NAN
         };
         let mu = clipped_mean(&q.dist, 0.0, f64::INFINITY);
+        // A day the engine draws 0 interactions for leaves no call: the logs
+        // show the days with at least one, so the spec's figures are taken
+        // given N ≥ 1.
+        let p0 = count_p_le(&q.dist, share, mult, 0.0);
         out.push(Drift {
             path: q.path.clone(),
             loc: q.loc,
@@ -122,8 +126,8 @@ pub fn drift(spec: &Spec, obs: &Observations) -> Vec<Drift> {
             observed_p95_low: order_stat_low(&s, 0.95, 0.95),
             observed_mean: m,
             observed_mean_low: m - Z95 * se,
-            spec_p95: count_p95(&q.dist, share, mult, 0.0, f64::INFINITY),
-            spec_mean: (1.0 - share) * mu + share * mult * mu,
+            spec_p95: count_p95(&q.dist, share, mult, 0.0, f64::INFINITY, true),
+            spec_mean: ((1.0 - share) * mu + share * mult * mu) / (1.0 - p0).max(1e-12),
             n: n as u64,
             unit: "user-days",
             above: false,
@@ -235,33 +239,50 @@ fn clipped_mean(d: &Dist, lo: f64, hi: f64) -> f64 {
 /// (times `mult` for a share `share` of draws), rounded stochastically, then
 /// clipped to `lo..hi`. With stochastic rounding, P(N ≤ n) = ∫ₙⁿ⁺¹ G(x) dx
 /// for G the distribution function of the scaled draw; the p95 is the least
-/// whole n where that reaches 0.95.
-fn count_p95(d: &Dist, share: f64, mult: f64, lo: f64, hi: f64) -> f64 {
-    let g = |x: f64| (1.0 - share) * cdf(d, x) + share * cdf(d, x / mult.max(1e-12));
-    // The continuous p95 of the mixture, by bisection on G.
-    let (mut a, mut b) = (0.0f64, d.quantile(0.999).max(1.0) * mult.max(1.0) * 2.0);
-    for _ in 0..60 {
+/// whole n where that reaches 0.95 (given N ≥ 1 when `positive`: P(N ≤ n |
+/// N ≥ 1) = (P(N ≤ n) − P(N = 0)) / (1 − P(N = 0))).
+fn count_p95(d: &Dist, share: f64, mult: f64, lo: f64, hi: f64, positive: bool) -> f64 {
+    let g = |x: f64| mixture_cdf(d, share, mult, x);
+    let p0 = if positive { count_p_le(d, share, mult, 0.0) } else { 0.0 };
+    // P(N ≤ n | N ≥ 1) ≥ 0.95 is P(N ≤ n) ≥ level.
+    let level = p0 + 0.95 * (1.0 - p0);
+    // The continuous quantile of the mixture at that level, by bisection on G.
+    let (mut a, mut b) = (0.0f64, d.quantile(1.0 - 1e-9).max(1.0) * mult.max(1.0) + 2.0);
+    for _ in 0..80 {
         let mid = 0.5 * (a + b);
-        if g(mid) < 0.95 {
+        if g(mid) < level {
             a = mid;
         } else {
             b = mid;
         }
     }
+    // G(n) ≤ P(N ≤ n) ≤ G(n + 1): the answer is within a step of b.
     let q = b;
-    let p_le = |n: f64| {
-        let k = 256;
-        (0..k).map(|i| g(n + (i as f64 + 0.5) / k as f64)).sum::<f64>() / k as f64
-    };
-    let start = (q.floor() - 1.0).max(0.0);
-    let mut n = start;
-    while n <= q.ceil() + 1.0 {
-        if p_le(n) >= 0.95 {
-            break;
-        }
+    let mut n = (q.floor() - 1.0).max(0.0);
+    while n < q.ceil() + 1.0 && count_p_le(d, share, mult, n) < level {
         n += 1.0;
     }
     n.clamp(lo, hi)
+}
+
+/// G(x): the distribution function of a draw of `d`, times `mult` for a
+/// share `share` of draws.
+fn mixture_cdf(d: &Dist, share: f64, mult: f64, x: f64) -> f64 {
+    let c = cdf(d, x);
+    if share == 0.0 {
+        return c;
+    }
+    (1.0 - share) * c + share * cdf(d, x / mult.max(1e-12))
+}
+
+/// P(N ≤ n) for N the stochastically rounded mixture draw: ∫ₙⁿ⁺¹ G(x) dx
+/// (midpoint rule on 256 points).
+fn count_p_le(d: &Dist, share: f64, mult: f64, n: f64) -> f64 {
+    let k = 256;
+    (0..k)
+        .map(|i| mixture_cdf(d, share, mult, n + (i as f64 + 0.5) / k as f64))
+        .sum::<f64>()
+        / k as f64
 }
 
 #[cfg(test)]
@@ -293,14 +314,17 @@ mod tests {
 
     #[test]
     fn a_fixed_count_has_its_own_p95_and_rounding_is_counted() {
-        assert_eq!(count_p95(&Dist::fixed(3.0), 0.0, 1.0, 0.0, f64::INFINITY), 3.0);
+        assert_eq!(count_p95(&Dist::fixed(3.0), 0.0, 1.0, 0.0, f64::INFINITY, false), 3.0);
         // 2.5 fixed: N is 2 or 3 with equal chance, so P(N <= 2) = 0.5: p95 = 3.
-        assert_eq!(count_p95(&Dist::fixed(2.5), 0.0, 1.0, 0.0, f64::INFINITY), 3.0);
+        assert_eq!(count_p95(&Dist::fixed(2.5), 0.0, 1.0, 0.0, f64::INFINITY, false), 3.0);
         // 2.1: P(N <= 2) = 0.9 -> p95 = 3.
-        assert_eq!(count_p95(&Dist::fixed(2.1), 0.0, 1.0, 0.0, f64::INFINITY), 3.0);
+        assert_eq!(count_p95(&Dist::fixed(2.1), 0.0, 1.0, 0.0, f64::INFINITY, false), 3.0);
         // 2.02: P(N <= 2) = 0.98 -> p95 = 2.
-        assert_eq!(count_p95(&Dist::fixed(2.02), 0.0, 1.0, 0.0, f64::INFINITY), 2.0);
+        assert_eq!(count_p95(&Dist::fixed(2.02), 0.0, 1.0, 0.0, f64::INFINITY, false), 2.0);
         // a power share of 10% at 3x a fixed 2: P(N <= 2) = 0.9 -> p95 = 6.
-        assert_eq!(count_p95(&Dist::fixed(2.0), 0.1, 3.0, 0.0, f64::INFINITY), 6.0);
+        assert_eq!(count_p95(&Dist::fixed(2.0), 0.1, 3.0, 0.0, f64::INFINITY, false), 6.0);
+        // 0.5 fixed: N is 0 or 1; given N >= 1 it is always 1.
+        assert_eq!(count_p95(&Dist::fixed(0.5), 0.0, 1.0, 0.0, f64::INFINITY, true), 1.0);
+        assert!((count_p_le(&Dist::fixed(0.5), 0.0, 1.0, 0.0) - 0.5).abs() < 1e-9);
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! Documented constants: [`DEFAULT_GAP_S`], [`DEFAULT_POWER_K`],
 //! [`BOOTSTRAP_B`], [`MIN_TAIL_USERS`], [`MIN_TAIL_USER_DAYS`],
-//! [`FIT_TOLERANCE`], [`EMPIRICAL_BINS`].
+//! [`FIT_TOLERANCE`], [`MEAN_TOLERANCE`], [`EMPIRICAL_BINS`].
 
 mod drift;
 mod observe;
@@ -46,7 +46,7 @@ pub const BOOTSTRAP_B: usize = 200;
 /// The least number of resamples a very large log gets.
 pub const BOOTSTRAP_MIN_B: usize = 50;
 /// Unit-weights drawn per quantity at most (resamples x distinct units).
-pub const BOOTSTRAP_WORK: f64 = 2e8;
+pub const BOOTSTRAP_WORK: f64 = 5e7;
 
 /// Fewer users than this and the tail cannot be told: the p99 user of 200
 /// users is the second-largest, of 50 it does not exist in the sample.
@@ -59,10 +59,18 @@ pub const MIN_TAIL_USER_DAYS: u64 = 1000;
 /// p50, p90, p95 and p99 is at most this; otherwise the samples are.
 pub const FIT_TOLERANCE: f64 = 0.10;
 
+/// A parametric form is written only when its mean is also within this of
+/// the observed mean (the month's cost is a sum: its mean is what it adds up).
+pub const MEAN_TOLERANCE: f64 = 0.05;
+
 /// An empirical fit of more observations than this is written as this many
 /// equal-probability bin means (the mean is kept exactly; each quantile is
 /// within the width of the bin that holds it, 0.1% of the probability).
 pub const EMPIRICAL_BINS: usize = 1000;
+
+/// The active share is measured over at most this many days (ten years): a
+/// log whose times span more has wrong times.
+pub const MAX_PERIOD_DAYS: u64 = 3660;
 
 /// The quantiles of every fit table.
 pub const TABLE_QUANTILES: [f64; 4] = [0.5, 0.9, 0.95, 0.99];
@@ -135,6 +143,8 @@ pub struct Candidate {
     pub form: String,
     /// Worst relative quantile error over p50..p99.
     pub worst_error: f64,
+    /// Relative error of its mean.
+    pub mean_error: f64,
 }
 
 /// A tail figure's bootstrap interval.
@@ -419,6 +429,10 @@ pub fn fit(obs: &Observations, opts: &Options) -> Calibration {
         }
         per_user(obs, opts, &mut fitted, &mut unmeasured, &mut warnings);
         match (opts.population, period_days) {
+            (Some(_), d) if d > MAX_PERIOD_DAYS => unmeasured.push((
+                "usage.active_share".into(),
+                format!("the calls span {d} days, more than {MAX_PERIOD_DAYS}: check their times"),
+            )),
             (Some(n), d) if n > 0.0 && d > 0 => fitted.push(active_share(obs, n, opts, &mut warnings)),
             _ => unmeasured.push((
                 "usage.active_share".into(),
@@ -732,7 +746,7 @@ fn per_user(
 /// The share of the population active on each day of the period (days
 /// without a call count as 0), bootstrapped over days.
 fn active_share(obs: &Observations, population: f64, opts: &Options, warnings: &mut Vec<String>) -> Fitted {
-    let first = obs.daily_active.keys().next().copied().unwrap_or(0);
+    let first = obs.first_s.map_or(0, observe::day_of);
     let days = obs.period_days().max(1) as i64;
     let mut peak = 0u64;
     let shares: Vec<(f64, f64)> = (0..days)

@@ -3,6 +3,7 @@
 //! per-interaction aggregates.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::Options;
 use crate::logs::Call;
@@ -12,6 +13,36 @@ use crate::logs::Call;
 pub const MAX_MODELS: usize = 256;
 
 const DAY_S: f64 = 86_400.0;
+
+/// A hasher for keys that are already 64-bit hashes or small integers: each
+/// word is mixed in with the SplitMix64 finaliser (the tables are keyed by
+/// ids the logs chose; the mix spreads them, SipHash's keyed defence adds
+/// nothing the id hash did not already give up).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Mix(u64);
+
+impl Hasher for Mix {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        let mut z = (self.0 ^ x).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = z ^ (z >> 31);
+    }
+    fn write_i64(&mut self, x: i64) {
+        self.write_u64(x as u64);
+    }
+}
+
+/// A hash map over [`Mix`].
+pub(crate) type Map<K, V> = HashMap<K, V, BuildHasherDefault<Mix>>;
 
 /// Calls, input and output tokens of one model.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -51,23 +82,23 @@ pub struct Observer {
     ungrouped: u64,
     first_s: Option<f64>,
     last_s: Option<f64>,
-    input: HashMap<u64, u64>,
-    output: HashMap<u64, u64>,
+    input: Map<u64, u64>,
+    output: Map<u64, u64>,
     cached_calls: u64,
     cached_sums: [f64; 5],
     models: BTreeMap<String, ModelTotals>,
     other_models: ModelTotals,
     unnamed_model: ModelTotals,
-    ixs: HashMap<u64, Ix>,
-    runs: HashMap<u64, Runs>,
-    user_days: HashMap<(u64, i64), u64>,
-    users: HashMap<u64, Option<u64>>,
-    tenants: HashMap<u64, TenantAcc>,
+    ixs: Map<u64, Ix>,
+    runs: Map<u64, Runs>,
+    user_days: Map<(u64, i64), u64>,
+    users: Map<u64, Option<u64>>,
+    tenants: Map<u64, TenantAcc>,
 }
 
 #[derive(Default)]
 struct TenantAcc {
-    users: HashSet<u64>,
+    users: HashSet<u64, BuildHasherDefault<Mix>>,
     spend: f64,
     calls: u64,
     unpriced: u64,
@@ -84,18 +115,18 @@ impl Observer {
             ungrouped: 0,
             first_s: None,
             last_s: None,
-            input: HashMap::new(),
-            output: HashMap::new(),
+            input: Map::default(),
+            output: Map::default(),
             cached_calls: 0,
             cached_sums: [0.0; 5],
             models: BTreeMap::new(),
             other_models: ModelTotals::default(),
             unnamed_model: ModelTotals::default(),
-            ixs: HashMap::new(),
-            runs: HashMap::new(),
-            user_days: HashMap::new(),
-            users: HashMap::new(),
-            tenants: HashMap::new(),
+            ixs: Map::default(),
+            runs: Map::default(),
+            user_days: Map::default(),
+            users: Map::default(),
+            tenants: Map::default(),
         }
     }
 
@@ -118,11 +149,10 @@ impl Observer {
         let slot = match &c.model {
             None => &mut self.unnamed_model,
             Some(m) => {
-                if !self.models.contains_key(m) && self.models.len() >= MAX_MODELS {
-                    &mut self.other_models
-                } else {
-                    self.models.entry(m.clone()).or_default()
+                if !self.models.contains_key(m) && self.models.len() < MAX_MODELS {
+                    self.models.insert(m.clone(), ModelTotals::default());
                 }
+                self.models.get_mut(m).unwrap_or(&mut self.other_models)
             }
         };
         slot.calls += 1;
@@ -187,8 +217,8 @@ impl Observer {
     /// The aggregates, in a fixed order (sorted by hashed id), ready to fit.
     pub fn finish(self) -> Observations {
         // Interactions per user-day, each counted on the day of its first call.
-        let mut ix_per_day: HashMap<(u64, i64), u64> = HashMap::new();
-        let mut calls_per_ix: HashMap<u64, u64> = HashMap::new();
+        let mut ix_per_day: Map<(u64, i64), u64> = Map::default();
+        let mut calls_per_ix: Map<u64, u64> = Map::default();
         for ix in self.ixs.values() {
             *calls_per_ix.entry(ix.calls).or_insert(0) += 1;
             if let (Some(u), Some(t)) = (ix.user, ix.first_s) {
@@ -268,14 +298,14 @@ impl Observer {
     }
 }
 
-fn sorted_counts(h: &HashMap<u64, u64>) -> Vec<(u64, u64)> {
+fn sorted_counts(h: &Map<u64, u64>) -> Vec<(u64, u64)> {
     let mut v: Vec<(u64, u64)> = h.iter().map(|(a, b)| (*a, *b)).collect();
     v.sort_unstable();
     v
 }
 
 /// The UTC day (days since the epoch) of a time in seconds.
-fn day_of(t: f64) -> i64 {
+pub(crate) fn day_of(t: f64) -> i64 {
     (t / DAY_S).floor() as i64
 }
 
@@ -372,7 +402,7 @@ impl Observations {
     /// (0 without timed calls).
     pub fn period_days(&self) -> u64 {
         match (self.first_s, self.last_s) {
-            (Some(f), Some(l)) => (day_of(l) - day_of(f) + 1).max(1) as u64,
+            (Some(f), Some(l)) => day_of(l).saturating_sub(day_of(f)).saturating_add(1).max(1) as u64,
             _ => 0,
         }
     }
@@ -399,5 +429,56 @@ mod tests {
         // 0,10,55,100,160 | 400,460 | 1000,1050
         let calls: Vec<u64> = a.values().map(|v| v.1).collect();
         assert_eq!(calls, vec![5, 2, 2]);
+    }
+
+    #[test]
+    fn hostile_calls_are_counted_without_panic_or_unbounded_work() {
+        let opts = Options::default();
+        let mut o = Observer::new(&opts);
+        let call = |t: Option<f64>, input: u64, cached: Option<u64>| Call {
+            time_s: t,
+            user: Some(1),
+            tenant: Some(2),
+            interaction: None,
+            model: Some("m".into()),
+            input_tokens: input,
+            output_tokens: u64::MAX,
+            cached_tokens: cached,
+            spend_usd: Some(f64::NAN),
+        };
+        for t in [
+            Some(-1e300),
+            Some(1e300),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            None,
+            Some(0.0),
+        ] {
+            o.add(&call(t, u64::MAX, Some(u64::MAX)));
+            o.add(&call(t, 0, Some(5)));
+        }
+        let obs = o.finish();
+        assert_eq!(obs.records(), 12);
+        assert_eq!(obs.untimed, 6, "NaN, infinite and missing times are untimed");
+        assert!(obs.period_days() > super::super::MAX_PERIOD_DAYS);
+        let opts = Options {
+            population: Some(10.0),
+            ..Options::default()
+        };
+        let cal = super::super::fit(&obs, &opts);
+        assert!(
+            cal.unmeasured.iter().any(|u| u.0 == "usage.active_share"),
+            "{:?}",
+            cal.unmeasured
+        );
+        assert!(
+            cal.unmeasured.iter().any(|u| u.0 == "tenants.monthly_spend_usd"),
+            "NaN spend is not a price"
+        );
+        let share = cal.get("interaction.cached_input_share").unwrap();
+        assert!(
+            share.dist.central() <= 1.0,
+            "cached tokens beyond the input count as the input"
+        );
     }
 }

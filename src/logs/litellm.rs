@@ -298,7 +298,12 @@ fn read_csv(r: &mut dyn BufRead, tally: &mut Tally<'_>, path: &Path) -> Result<(
             Ok(Some(c)) => tally.call(&c),
             Ok(None) => tally.skipped(),
             Err((k, msg)) => {
-                let (line, column) = loc_in(&split.buf, fields.offset(k), at);
+                let offset = if k < fields.len() {
+                    fields.offset(k)
+                } else {
+                    split.buf.len()
+                };
+                let (line, column) = loc_in(&split.buf, offset, at);
                 let name = cols.names.get(k).map_or("", String::as_str);
                 tally.bad(BadRecord::new(line, Some(column), name, msg, ProblemCode::InvalidValue));
             }
@@ -311,7 +316,7 @@ fn csv_parts<'f>(f: &'f Fields, c: &Cols) -> Result<Parts<'f>, (usize, String)> 
     let text = |k: usize| -> Result<&'f str, (usize, String)> {
         match f.get(k) {
             None => Err((
-                f.len().saturating_sub(1),
+                k,
                 format!(
                     "the row has {} fields; the column `{}` is number {}",
                     f.len(),

@@ -351,7 +351,12 @@ pub(crate) fn read_csv(r: &mut dyn BufRead, tally: &mut Tally<'_>, m: &Mapping, 
         match csv_call(&fields, &cols) {
             Ok(c) => tally.call(&c),
             Err((k, msg)) => {
-                let (line, column) = loc_in(&split.buf, fields.offset(k), at);
+                let offset = if k < fields.len() {
+                    fields.offset(k)
+                } else {
+                    split.buf.len()
+                };
+                let (line, column) = loc_in(&split.buf, offset, at);
                 let name = cols.names.get(k).map_or("", String::as_str);
                 tally.bad(BadRecord::new(line, Some(column), name, msg, ProblemCode::InvalidValue));
             }
@@ -365,7 +370,7 @@ fn csv_call(f: &Fields, c: &Columns) -> Result<Call, (usize, String)> {
     let text = |k: usize| -> Result<&str, (usize, String)> {
         match f.get(k) {
             None => Err((
-                f.len().saturating_sub(1),
+                k,
                 format!(
                     "the row has {} fields; the column `{}` is number {}",
                     f.len(),
@@ -546,7 +551,6 @@ fn json_call(
             _ => {}
         }
     }
-    let _ = m;
     check_cached(&call).map_err(|e| (m.cached.clone().unwrap_or_default(), e, ProblemCode::InvalidValue))?;
     Ok(call)
 }

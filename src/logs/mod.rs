@@ -496,7 +496,7 @@ const BUF_BYTES: usize = 256 << 10;
 /// The decoded stream a reader parses.
 enum Source<'p> {
     Plain(BufReader<Tap<'p>>),
-    Gzip(BufReader<flate2::read::MultiGzDecoder<BufReader<Tap<'p>>>>),
+    Gzip(Box<BufReader<flate2::read::MultiGzDecoder<BufReader<Tap<'p>>>>>),
 }
 
 impl Read for Source<'_> {
@@ -575,15 +575,20 @@ pub fn read(
             LogError::unreadable(path, format!("cannot read the file: {what}"))
         }
     };
-    let gzip = raw
-        .fill_buf()
-        .map_err(|e| io_error(&e, false))?
-        .starts_with(&[0x1f, 0x8b]);
+    let head = raw.fill_buf().map_err(|e| io_error(&e, false))?;
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        // the Collector's file exporter can write zstd (`compression: zstd`)
+        return Err(LogError::unreadable(
+            path,
+            "the file is zstd-compressed, which costgate does not read; decompress it first (`zstd -d`) or write gzip",
+        ));
+    }
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
     let mut src = if gzip {
-        Source::Gzip(BufReader::with_capacity(
+        Source::Gzip(Box::new(BufReader::with_capacity(
             BUF_BYTES,
             flate2::read::MultiGzDecoder::new(raw),
-        ))
+        )))
     } else {
         Source::Plain(raw)
     };

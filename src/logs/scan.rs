@@ -69,18 +69,15 @@ impl CsvSplitter {
                 any = true;
                 let mut i = 0;
                 let mut end = None;
-                while i < chunk.len() {
-                    match chunk[i] {
-                        b'"' => in_quotes = !in_quotes,
-                        b'\n' => {
-                            if in_quotes {
-                                self.line += 1;
-                            } else {
-                                end = Some(i);
-                                break;
-                            }
-                        }
-                        _ => {}
+                while let Some(k) = memchr::memchr2(b'"', b'\n', &chunk[i..]) {
+                    i += k;
+                    if chunk[i] == b'"' {
+                        in_quotes = !in_quotes;
+                    } else if in_quotes {
+                        self.line += 1;
+                    } else {
+                        end = Some(i);
+                        break;
                     }
                     i += 1;
                 }
@@ -179,7 +176,7 @@ impl Fields {
                     i += 1;
                 }
             } else {
-                let end = row[i..].iter().position(|&b| b == b',').map_or(row.len(), |p| i + p);
+                let end = memchr::memchr(b',', &row[i..]).map_or(row.len(), |p| i + p);
                 self.data.extend_from_slice(&row[i..end]);
                 i = end;
             }
@@ -407,7 +404,7 @@ impl JsonSplitter {
             if chunk.is_empty() {
                 break;
             }
-            let end = chunk.iter().position(|&b| b == b'\n');
+            let end = memchr::memchr(b'\n', chunk);
             let take = end.unwrap_or(chunk.len());
             t.len += take as u64;
             if !t.too_long {

@@ -40,8 +40,10 @@ pub(crate) fn parse(s: &str) -> Result<f64, String> {
     if let Some(v) = fast_civil(t) {
         return Ok(v);
     }
-    let has_zone = t.len() > 10
-        && (t.ends_with('Z') || t.ends_with('z') || t[10..].contains('+') || t[10..].contains('-') || t.contains('['));
+    // after the date (bytes: the text may not be ASCII), a zone's sign
+    let after_date = t.as_bytes().get(10..).unwrap_or_default();
+    let has_zone =
+        t.ends_with('Z') || t.ends_with('z') || t.contains('[') || after_date.iter().any(|&b| b == b'+' || b == b'-');
     if has_zone {
         let ts: jiff::Timestamp = t.parse().map_err(|_| not_a_time(t))?;
         Ok(ts.as_second() as f64 + f64::from(ts.subsec_nanosecond()) / 1e9)
@@ -166,7 +168,7 @@ mod tests {
             assert_eq!(parse(s).unwrap(), fast);
         }
         // 2023-11-16 18:17:03.97996 UTC
-        assert!((parse("2023-11-16 18:17:03.9799600").unwrap() - 1_700_158_623.97996).abs() < 1e-6);
+        assert!((parse("2023-11-16 18:17:03.9799600").unwrap() - 1_700_158_623.979_96).abs() < 1e-6);
         // not a date: refused by both paths
         assert!(fast_civil("2023-02-29 00:00:00").is_none());
         assert!(parse("2023-02-29 00:00:00").is_err());
@@ -183,7 +185,15 @@ mod tests {
         assert_eq!(from_number(1_714_564_800_000_000.0).unwrap(), 1_714_564_800.0);
         assert_eq!(from_number(1_714_564_800_000_000_000.0).unwrap(), 1_714_564_800.0);
         assert!(from_number(-1.0).is_err());
-        for bad in ["", "yesterday", "2024-13-01T00:00:00Z", "12:00", "1.2.3"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2024-13-01T00:00:00Z",
+            "12:00",
+            "1.2.3",
+            "2024-01-0é:00:00+01",
+            "ééééééé-é",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
