@@ -149,7 +149,9 @@ fn note(o: &Observed, c: &Calibration, today: jiff::civil::Date) -> String {
 fn edits(c: &Calibration, spec: Option<&Spec>, note: &str) -> Vec<Edit> {
     let mut out = Vec::new();
     for f in &c.fitted {
-        if f.path.starts_with("usage.power_users.") {
+        // Power users are written together below; a tenant's monthly spend
+        // is reported, not a spec field.
+        if f.path.starts_with("usage.power_users.") || f.path == "tenants.monthly_spend_usd" {
             continue;
         }
         let value = NewValue::Quantity {
