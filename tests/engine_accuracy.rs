@@ -935,3 +935,48 @@ fn named_accounts_and_drawn_budgets_match_the_brute_force() {
         400.0 * se
     );
 }
+
+#[test]
+fn budgeted_tenants_without_a_breaker_match_the_general_path() {
+    // The engine walks the tenants of a tier without a tenant breaker in a
+    // loop of its own (the arithmetic of the general one, for speed). A
+    // tenant breaker that can never trip ($1e9 a day) sends the same
+    // tenants (40, each simulated on its own, so two normal draws each
+    // either way) through the general loop: every figure of the month must
+    // be the same to the bit, budget cuts and alerts included (the budget,
+    // $150 a month with a p50 tenant of 50 users, is reached in most
+    // months by some tenants, so both branches of the cut run).
+    let spec = |breaker: &str| {
+        model(&format!(
+            "{}{breaker}",
+            BASE.replace(
+                "    users: {low: 2000, mode: 4000, high: 6000}\n",
+                "    tenants: 40\n    users_per_tenant: {p50: 50, p95: 150}\n    tenant_budget: {monthly_usd: 150, alerts: [0.5, 0.8, 1.0], on_limit: block}\n",
+            )
+        ))
+    };
+    let plain = spec("");
+    let general = spec("breakers:\n  tenant_daily_usd: {limit: 1000000000, on_trip: block}\n");
+    let fast = |m: &Model| {
+        let engine = Engine::sampled(m, SEED);
+        (0..40)
+            .map(|i| {
+                let mut rng = stream(SEED, i as u64);
+                let draw = engine.draw(&mut rng);
+                engine.month(&draw, Some(&mut rng))
+            })
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (fast(&plain), fast(&general));
+    let blocked: f64 = a.iter().map(|x| x.tiers[0].blocked_user_days).sum();
+    let alerts: f64 = a.iter().map(|x| x.tiers[0].tenant_alerts[2]).sum();
+    assert!(
+        blocked > 0.0 && alerts > 0.0,
+        "the budget must cut some tenant-days: {blocked} {alerts}"
+    );
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.tiers, y.tiers);
+        assert_eq!((x.cost, x.revenue), (y.cost, y.revenue));
+        assert_eq!(y.breaker_trips, vec![0.0]);
+    }
+}

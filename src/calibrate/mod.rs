@@ -288,7 +288,7 @@ fn fit_sample(
                 "; p95 written at the upper end of its 90% interval ({})",
                 fmt_num(high)
             ));
-            with_p95(&choice.dist, high)
+            with_p95(&choice.dist, high, r)
         }
         _ => choice.dist,
     };

@@ -322,8 +322,9 @@ fn emp_fits_spec(d: &Dist) -> bool {
 }
 
 /// `d` with its p95 raised to `p95` (never lowered): the lognormal's p95,
-/// the normal's sd, or the samples at and above the 95th percentile scaled.
-pub(crate) fn with_p95(d: &Dist, p95: f64) -> Dist {
+/// the normal's sd, or the samples at and above the 95th percentile scaled
+/// (kept within the quantity's range `r`, so the spec still validates).
+pub(crate) fn with_p95(d: &Dist, p95: f64, r: Range) -> Dist {
     let now = d.quantile(0.95);
     if p95.partial_cmp(&now) != Some(std::cmp::Ordering::Greater) || !p95.is_finite() {
         return d.clone();
@@ -347,7 +348,13 @@ pub(crate) fn with_p95(d: &Dist, p95: f64) -> Dist {
             let samples = samples
                 .iter()
                 .enumerate()
-                .map(|(j, x)| if j >= i { (x * k).min(MAX_SPEC_NUMBER) } else { *x })
+                .map(|(j, x)| {
+                    if j >= i {
+                        (x * k).min(MAX_SPEC_NUMBER).min(r.hi)
+                    } else {
+                        *x
+                    }
+                })
                 .collect();
             Dist::Empirical { samples }
         }
@@ -401,6 +408,18 @@ mod tests {
         // within the grid's truncation of the tail.
         let ln = &c.candidates[0];
         assert!(ln.worst_error < 1e-3 && ln.mean_error < 5e-3, "{:?}", c.candidates);
+    }
+
+    #[test]
+    fn a_raised_tail_stays_within_the_range() {
+        let d = Dist::Empirical {
+            samples: (0..100).map(|i| 0.5 + i as f64 * 0.005).collect(),
+        };
+        let up = with_p95(&d, 0.99, SHARE);
+        let Dist::Empirical { samples } = &up else { panic!() };
+        assert!((up.quantile(0.95) - 0.99).abs() < 1e-12);
+        assert!(samples.iter().all(|x| *x <= 1.0), "{samples:?}");
+        assert!(samples.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[test]

@@ -672,9 +672,18 @@ impl<'m> Engine<'m> {
             }
         }
         let mut ledger = Ledger::new(m, draw, &shape);
+        let power_z = power_counts(draw, &mut noise);
+        let entries = (0..m.tiers.len())
+            .map(|ti| self.tier_entries(draw, &power_z, ti))
+            .collect();
+        let alerts = (0..m.tiers.len())
+            .map(|ti| self.alert_thresholds(draw, &ledger, ti))
+            .collect();
         let trial = Trial {
             draw,
-            power_z: power_counts(draw, &mut noise),
+            power_z,
+            entries,
+            alerts,
             tier_users: (0..draw.customers.len()).map(|ti| draw.tier_users(ti)).collect(),
             shape,
             slot,
@@ -890,7 +899,7 @@ impl<'m> Engine<'m> {
         let tenant_breaker = self.model.breaker_at(BreakerLevel::Tenant).is_some();
         match (trial.draw.customers[ti].tenants(), &t.budget) {
             (Some((tenants, _)), b) if b.is_some() || tenant_breaker || !t.accounts.is_empty() => {
-                let tday = self.tenants_day(trial, ti, tenants, b.as_ref(), &td, ledger, noise);
+                let tday = self.tenants_day(trial, ti, tenants.len(), &td, ledger, noise);
                 let demand_cost = n_act * td.cost;
                 let kept = if demand_cost > 0.0 {
                     (tday.before_breaker / demand_cost).min(1.0)
@@ -995,57 +1004,69 @@ impl<'m> Engine<'m> {
         ))
     }
 
-    /// The day of a tier of budgeted tenants, entry by entry: each stopped at
-    /// what its budget has left (a blocking budget). Writes each entry's own
+    /// The day of a tier of budgeted tenants, entry by entry (`n` tenants
+    /// or representatives, then the named accounts): each stopped at what
+    /// its budget has left (a blocking budget). Writes each entry's own
     /// spend today into the ledger; returns the tier's cost and overage
     /// revenue.
-    #[allow(clippy::too_many_arguments)]
+    ///
+    /// The day's normal draws are drawn first, in the order the entries use
+    /// them (two for each entry's day, two more for a representative's own
+    /// day under a tenant breaker), then the entries are walked with the
+    /// figures that hold all month ([`Trial::entries`]).
     fn tenants_day(
         &self,
         trial: &Trial,
         ti: usize,
-        tenants: &[f64],
-        b: Option<&BudgetModel>,
+        n: usize,
         td: &TierDay,
         ledger: &mut Ledger,
         noise: &mut Option<&mut ChaCha8Rng>,
     ) -> TenantsDay {
-        let customers = &trial.draw.customers[ti];
-        let weight = customers.tenants().map_or(1.0, |(_, w)| w);
         let breaker = self.model.breaker_at(BreakerLevel::Tenant);
         let q = breaker.map(|(_, br)| self.model.past_trip(br, ti, trial.draw.cached));
+        let entries = &trial.entries[ti];
+        let own_draws = |e: &Entry| breaker.is_some() && e.weight > 1.0;
+        // Without noise, zeros (never read: `noisy` says so).
+        let mut z = std::mem::take(&mut ledger.normals);
+        z.clear();
+        z.resize(entries.iter().map(|e| if own_draws(e) { 4 } else { 2 }).sum(), 0.0);
+        let noisy = match noise.as_deref_mut() {
+            Some(rng) => {
+                for x in z.iter_mut() {
+                    *x = rand_distr::StandardNormal.sample(&mut *rng);
+                }
+                true
+            }
+            None => false,
+        };
         let mut total = 0.0;
         let mut overage = 0.0;
         let mut before_breaker = 0.0;
         let mut served_kept = 0.0;
         let mut trips = 0.0;
-        let n = tenants.len();
-        let accounts = trial.draw.accounts.get(ti).map_or(&[][..], Vec::as_slice);
-        let t = &self.model.tiers[ti];
-        // The tier's tenants (or representatives), then its named accounts,
-        // each a tenant of its own with its own budget.
-        let own_sizes = tenants.iter().chain(accounts);
-        for (j, &own) in own_sizes.enumerate() {
-            let e = if j < n {
-                Entry {
-                    group: customers.group_users(j),
-                    own,
-                    weight,
-                    budget: b.map(|b| (self.budget_of(trial, ti, j, b), b.block)),
-                    spent: ledger.tenant_spend[ti].get(j).copied().unwrap_or(0.0),
-                }
+        let mut zi = 0;
+        let mut first = 0;
+        if breaker.is_none() {
+            // No tenant breaker: the tenants (or representatives) in one
+            // tight loop, the arithmetic of `Self::entry_day` in its order.
+            let m = n.min(entries.len());
+            let x = tenants_no_breaker(&entries[..m], &z[..2 * m], noisy, td, ledger, ti);
+            (total, overage) = x;
+            (before_breaker, served_kept) = (x.0, x.0);
+            zi = 2 * m;
+            first = m;
+        }
+        for (j, e) in entries.iter().enumerate().skip(first) {
+            let k = if own_draws(e) { 4 } else { 2 };
+            let zs = &z[zi..zi + k];
+            zi += k;
+            let spent = if j < n {
+                ledger.tenant_spend[ti].get(j).copied().unwrap_or(0.0)
             } else {
-                let k = j - n;
-                let ab = &t.accounts[k].budget;
-                Entry {
-                    group: own,
-                    own,
-                    weight: 1.0,
-                    budget: Some((ab.monthly_usd, ab.block)),
-                    spent: ledger.account_spend[ti][k],
-                }
+                ledger.account_spend[ti][j - n]
             };
-            let r = self.entry_day(trial, ti, j, &e, td, breaker, q, ledger, noise);
+            let r = self.entry_day(ti, e, spent, noisy.then_some(zs), td, breaker, q, &mut ledger.out);
             if j < n {
                 if let Some(x) = ledger.tenant_day[ti].get_mut(j) {
                     *x = r.own_kept;
@@ -1059,13 +1080,14 @@ impl<'m> Engine<'m> {
             total += r.kept;
             overage += r.overage;
         }
+        ledger.normals = z;
         if trips > 0.0
             && let Some((bi, _)) = breaker
         {
             ledger.out.breaker_days[bi] += 1;
         }
         // The loop tenant's entry, if any: written by the loops.
-        if let Some(extra) = ledger.tenant_day[ti].get_mut(tenants.len()) {
+        if let Some(extra) = ledger.tenant_day[ti].get_mut(n) {
             *extra = 0.0;
         }
         TenantsDay {
@@ -1083,52 +1105,113 @@ impl<'m> Engine<'m> {
     /// Tier `ti`'s budget drawn for tenant entry `j` (the loop tenant's
     /// entry past the representatives, and a budget not drawn per tenant:
     /// `monthly_usd`).
-    fn budget_of(&self, trial: &Trial, ti: usize, j: usize, b: &BudgetModel) -> f64 {
-        trial
-            .draw
-            .budgets
+    fn budget_of(&self, draw: &Draw, ti: usize, j: usize, b: &BudgetModel) -> f64 {
+        draw.budgets
             .get(ti)
             .and_then(|v| v.get(j))
             .copied()
             .unwrap_or(b.monthly_usd)
     }
 
+    /// The entries of tier `ti` that [`Self::tenants_day`] walks, with the
+    /// figures that hold all month: its tenants (or representatives), then
+    /// its named accounts. Empty for a tier of users.
+    fn tier_entries(&self, draw: &Draw, power_z: &[Vec<f64>], ti: usize) -> Vec<Entry> {
+        let customers = &draw.customers[ti];
+        let Some((tenants, weight)) = customers.tenants() else {
+            return Vec::new();
+        };
+        let t = &self.model.tiers[ti];
+        let a = draw.active;
+        let n = tenants.len();
+        let accounts = draw.accounts.get(ti).map_or(&[][..], Vec::as_slice);
+        let pz = |j: usize| power_z[ti].get(j).copied().unwrap_or(0.0);
+        let entry = |group: f64, own: f64, weight: f64, budget: Option<(f64, bool)>, zp: f64| Entry {
+            group,
+            sqrt_group: group.sqrt(),
+            active: group * a,
+            own,
+            sqrt_own: own.sqrt(),
+            own_active: own * a,
+            share: if group > 0.0 { own / group } else { 0.0 },
+            weight,
+            budget,
+            zp,
+        };
+        let mut v = Vec::with_capacity(n + accounts.len());
+        for (j, &own) in tenants.iter().enumerate() {
+            let budget = t.budget.as_ref().map(|b| (self.budget_of(draw, ti, j, b), b.block));
+            v.push(entry(customers.group_users(j), own, weight, budget, pz(j)));
+        }
+        // Each named account is a tenant of its own with its own budget.
+        for (k, &own) in accounts.iter().enumerate() {
+            let ab = &t.accounts[k].budget;
+            v.push(entry(own, own, 1.0, Some((ab.monthly_usd, ab.block)), pz(n + k)));
+        }
+        v
+    }
+
+    /// The thresholds of tier `ti`'s tenant budget alerts in USD for each of
+    /// its entries in [`Ledger::tenant_spend`] (the loop tenant's included),
+    /// with each entry's lowest and highest.
+    fn alert_thresholds(&self, draw: &Draw, ledger: &Ledger, ti: usize) -> Option<AlertThresholds> {
+        let b = self.model.tiers[ti].budget.as_ref()?;
+        let k = b.alerts.len();
+        let entries = ledger.tenant_spend[ti].len();
+        let mut th = Vec::with_capacity(entries * k);
+        let mut range = Vec::with_capacity(entries);
+        for j in 0..entries {
+            let budget = self.budget_of(draw, ti, j, b);
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &al in &b.alerts {
+                let x = al * budget;
+                th.push(x);
+                lo = lo.min(x);
+                hi = hi.max(x);
+            }
+            range.push((lo, hi));
+        }
+        Some(AlertThresholds {
+            per_entry: k,
+            th,
+            range,
+        })
+    }
+
     /// One entry's day in a tier of tenants (a tenant, a representative or
-    /// a named account; `j` indexes [`Trial::power_z`]): the day of all the
-    /// users it stands for with their spread, stopped at what its budget
-    /// has left (a blocking budget), then the tenant breaker on its own day.
+    /// a named account, `spent` its budget's spend so far; `z` its normal
+    /// draws, `None` without noise): the day of all the users it stands
+    /// for with their spread, stopped at what its budget has left (a
+    /// blocking budget), then the tenant breaker on its own day.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn entry_day(
         &self,
-        trial: &Trial,
         ti: usize,
-        j: usize,
         e: &Entry,
+        spent: f64,
+        z: Option<&[f64]>,
         td: &TierDay,
         breaker: Option<(usize, &crate::economics::BreakerModel)>,
         q: Option<PastTrip>,
-        ledger: &mut Ledger,
-        noise: &mut Option<&mut ChaCha8Rng>,
+        out: &mut Month,
     ) -> EntryDay {
-        let a = trial.draw.active;
-        let (group, u) = (e.group, e.own);
-        let pz = trial.power_z[ti].get(j).copied().unwrap_or(0.0);
         // The day of all the users the entry stands for (a tenant's, or a
         // representative's `w` tenants'), with their spread; the entry's
         // own day, what its budget sees, is its share of it.
-        let dev = td.noise.draw(group, pz, noise);
-        let mut x = (group * a * td.cost + dev.cost).max(0.0);
-        let mut ov = (group * a * td.overage + dev.overage).max(0.0);
+        let dev = td.noise.deviate(e.group, e.sqrt_group, e.zp, z.map(|z| (z[0], z[1])));
+        let mut x = (e.active * td.cost + dev.cost).max(0.0);
+        let mut ov = (e.active * td.overage + dev.overage).max(0.0);
         if let Some(bd) = td.bound {
-            x = x.min(group * bd);
+            x = x.min(e.group * bd);
         }
-        let own = if group > 0.0 { u / group } else { 0.0 };
+        let own = e.share;
         let mut budget_kept = 1.0;
         if let Some((monthly, true)) = e.budget {
-            let left = (monthly - e.spent).max(0.0);
+            let left = (monthly - spent).max(0.0);
             if x * own > left {
                 let cut = 1.0 - left / (x * own);
-                ledger.out.tiers[ti].blocked_user_days += group * a * cut;
+                out.tiers[ti].blocked_user_days += e.active * cut;
                 ov *= 1.0 - cut;
                 x *= 1.0 - cut;
                 budget_kept = 1.0 - cut;
@@ -1147,10 +1230,10 @@ impl<'m> Engine<'m> {
             // mean of `w`), so that it trips as that tenant would, and
             // the `w` tenants it stands for trip with it.
             let own_day = if e.weight > 1.0 {
-                let d = td.noise.draw(u, pz, noise);
-                let mut y = (u * a * td.cost + d.cost).max(0.0);
+                let d = td.noise.deviate(e.own, e.sqrt_own, e.zp, z.map(|z| (z[2], z[3])));
+                let mut y = (e.own_active * td.cost + d.cost).max(0.0);
                 if let Some(bd) = td.bound {
-                    y = y.min(u * bd);
+                    y = y.min(e.own * bd);
                 }
                 y * budget_kept
             } else {
@@ -1162,8 +1245,8 @@ impl<'m> Engine<'m> {
                 ov *= 1.0 - past * (1.0 - q.served);
                 r.served_kept = x * (1.0 - past * (1.0 - q.served));
                 r.trips = e.weight;
-                ledger.out.breaker_trips[bi] += e.weight;
-                book_cut_days(&mut ledger.out.tiers[ti], br.action, group * a * past);
+                out.breaker_trips[bi] += e.weight;
+                book_cut_days(&mut out.tiers[ti], br.action, e.active * past);
             }
         }
         r.own_kept = r.kept * own;
@@ -1261,7 +1344,7 @@ impl<'m> Engine<'m> {
             let j = if row.len() > reps { reps } else { 0 };
             let budget = b
                 .block
-                .then(|| self.budget_of(trial, ti, j, b) - ledger.tenant_spend[ti][j]);
+                .then(|| self.budget_of(trial.draw, ti, j, b) - ledger.tenant_spend[ti][j]);
             book_within(&spend, budget, &mut row[j], day, ti);
             return;
         }
@@ -1301,29 +1384,35 @@ impl<'m> Engine<'m> {
                 tm.account_breached[k] |= breached(b.monthly_usd, after);
                 ledger.account_spend[ti][k] = after;
             }
-            let Some(b) = &t.budget else {
+            let Some(al) = &trial.alerts[ti] else {
                 continue;
             };
             if tm.tenant_alerts.is_empty() {
-                tm.tenant_alerts = vec![0.0; b.alerts.len()];
+                tm.tenant_alerts = vec![0.0; al.per_entry];
             }
             let (n, w) = trial.draw.customers[ti]
                 .tenants()
                 .map_or((0, 1.0), |(v, w)| (v.len(), w));
-            for (j, x) in ledger.tenant_day[ti].iter().enumerate() {
+            let spend = &mut ledger.tenant_spend[ti];
+            let days = ledger.tenant_day[ti].iter().zip(spend.iter_mut()).zip(&al.range);
+            for (j, ((x, s), &(lo, hi))) in days.enumerate() {
+                let before = *s;
+                let after = before + x * scale;
+                *s = after;
+                // A day that reaches none of the entry's thresholds, or
+                // starts past all of them, crosses none.
+                if after < lo || before >= hi {
+                    continue;
+                }
                 // A representative stands for `w` tenants; the loop tenant's
                 // entry past them, for one.
                 let w = if j < n { w } else { 1.0 };
-                let before = ledger.tenant_spend[ti][j];
-                let after = before + x * scale;
-                let budget = self.budget_of(trial, ti, j, b);
-                for (ai, &al) in b.alerts.iter().enumerate() {
-                    let th = al * budget;
+                let th = &al.th[j * al.per_entry..(j + 1) * al.per_entry];
+                for (ai, &th) in th.iter().enumerate() {
                     if before < th && after >= th {
                         tm.tenant_alerts[ai] += w;
                     }
                 }
-                ledger.tenant_spend[ti][j] = after;
             }
         }
     }
@@ -1542,6 +1631,52 @@ struct MonthlyCut {
     day_var: Vec<[f64; 3]>,
 }
 
+/// [`Engine::tenants_day`] without a tenant breaker, for the tier's
+/// tenants (or representatives) `entries` (`z`: two normal draws each,
+/// read if `noisy`): each one's day, stopped at what its blocking budget
+/// has left, its own share written into [`Ledger::tenant_day`]. Returns
+/// the cost and overage revenue. The same arithmetic as
+/// [`Engine::entry_day`]'s, in the same order (so the same bytes), without
+/// the per-entry lookups.
+fn tenants_no_breaker(
+    entries: &[Entry],
+    z: &[f64],
+    noisy: bool,
+    td: &TierDay,
+    ledger: &mut Ledger,
+    ti: usize,
+) -> (f64, f64) {
+    let n = entries.len();
+    let spend = &ledger.tenant_spend[ti][..n];
+    let today = &mut ledger.tenant_day[ti][..n];
+    let blocked = &mut ledger.out.tiers[ti].blocked_user_days;
+    let (mut total, mut overage) = (0.0, 0.0);
+    for (((e, &spent), own_kept), zs) in entries.iter().zip(spend).zip(today.iter_mut()).zip(z.chunks_exact(2)) {
+        let dev = td
+            .noise
+            .deviate(e.group, e.sqrt_group, e.zp, noisy.then_some((zs[0], zs[1])));
+        let mut x = (e.active * td.cost + dev.cost).max(0.0);
+        let mut ov = (e.active * td.overage + dev.overage).max(0.0);
+        if let Some(bd) = td.bound {
+            x = x.min(e.group * bd);
+        }
+        let own = e.share;
+        if let Some((monthly, true)) = e.budget {
+            let left = (monthly - spent).max(0.0);
+            if x * own > left {
+                let cut = 1.0 - left / (x * own);
+                *blocked += e.active * cut;
+                ov *= 1.0 - cut;
+                x *= 1.0 - cut;
+            }
+        }
+        *own_kept = x * own;
+        total += x;
+        overage += ov;
+    }
+    (total, overage)
+}
+
 /// Book a runaway loop's day in the tenant (or account) it runs in: what
 /// its blocking budget has left this month (`budget`, before today's spend
 /// `spent_today`; `None`: it only alerts) bounds what the loop adds.
@@ -1583,6 +1718,10 @@ struct Trial<'a> {
     /// Per tier (or tenant): the deviation of its count of power users from
     /// the expected count, in standard deviations (drawn once a month).
     power_z: Vec<Vec<f64>>,
+    /// Per tier of tenants, the entries [`Engine::tenants_day`] walks.
+    entries: Vec<Vec<Entry>>,
+    /// Per tier with a tenant budget, its alerts' thresholds.
+    alerts: Vec<Option<AlertThresholds>>,
     /// Users of each tier (a tenant tier's sum, once).
     tier_users: Vec<f64>,
 }
@@ -1620,6 +1759,8 @@ struct Ledger {
     account_day: Vec<Vec<f64>>,
     /// Per runaway loop, the tokens its client used within the monthly cap.
     loop_used: Vec<f64>,
+    /// A tier of tenants' normal draws for the day (reused day after day).
+    normals: Vec<f64>,
 }
 
 impl Ledger {
@@ -1639,6 +1780,7 @@ impl Ledger {
             account_spend: m.tiers.iter().map(|t| vec![0.0; t.accounts.len()]).collect(),
             account_day: m.tiers.iter().map(|t| vec![0.0; t.accounts.len()]).collect(),
             loop_used: vec![0.0; shape.loops.len()],
+            normals: Vec::new(),
         }
     }
 }
@@ -1742,15 +1884,25 @@ impl DayNoise {
     /// count of power users; none without noise. Always draws (two normal
     /// numbers), so trials keep common random numbers across specs.
     fn draw(&self, n_users: f64, zp: f64, noise: &mut Option<&mut ChaCha8Rng>) -> Deviation {
-        match noise.as_deref_mut() {
-            Some(rng) => {
-                let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
-                let z2: f64 = rand_distr::StandardNormal.sample(&mut *rng);
-                let extra_power = n_users.sqrt() * self.power_sd * zp;
+        let z = noise.as_deref_mut().map(|rng| {
+            let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+            let z2: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+            (z, z2)
+        });
+        self.deviate(n_users, n_users.sqrt(), zp, z)
+    }
+
+    /// [`Self::draw`] from its two normal draws `z` (`None`: no noise),
+    /// `sqrt_n` the square root of `n_users`.
+    #[inline]
+    fn deviate(&self, n_users: f64, sqrt_n: f64, zp: f64, z: Option<(f64, f64)>) -> Deviation {
+        match z {
+            Some((z, z2)) => {
+                let extra_power = sqrt_n * self.power_sd * zp;
                 let c = (n_users * self.cost_var).sqrt() * z;
                 Deviation {
                     cost: c + extra_power * self.power_cost,
-                    overage: self.ov_beta * c + n_users.sqrt() * self.ov_rest * z2 + extra_power * self.power_overage,
+                    overage: self.ov_beta * c + sqrt_n * self.ov_rest * z2 + extra_power * self.power_overage,
                 }
             }
             None => Deviation {
@@ -1793,18 +1945,38 @@ pub(crate) fn breached(budget: f64, spend: f64) -> bool {
     spend >= budget * (1.0 - 1e-9)
 }
 
-/// One entry of a tier of tenants ([`Engine::entry_day`]).
+/// One entry of a tier of tenants ([`Engine::entry_day`]), in the figures
+/// that hold all month.
 struct Entry {
-    /// The users it stands for in all, and its own users (a tenant's own
-    /// size; a representative's differs from its group).
+    /// The users it stands for in all, their square root, and those of
+    /// them active on a day.
     group: f64,
+    sqrt_group: f64,
+    active: f64,
+    /// Its own users (a tenant's own size; a representative's differs from
+    /// its group), their square root, those active on a day, and their
+    /// share of the group (what its budget sees).
     own: f64,
+    sqrt_own: f64,
+    own_active: f64,
+    share: f64,
     /// Tenants it stands for.
     weight: f64,
     /// Its budget (USD a month) and whether it blocks.
     budget: Option<(f64, bool)>,
-    /// Its spend so far this month.
-    spent: f64,
+    /// The month's draw of its count of power users.
+    zp: f64,
+}
+
+/// A tier's tenant budget alerts in USD for each entry of
+/// [`Ledger::tenant_spend`] ([`Engine::alert_thresholds`]).
+struct AlertThresholds {
+    /// Alerts per entry.
+    per_entry: usize,
+    /// [entry * per_entry + alert]
+    th: Vec<f64>,
+    /// Each entry's lowest and highest threshold.
+    range: Vec<(f64, f64)>,
 }
 
 /// What [`Engine::entry_day`] came to.
