@@ -227,7 +227,7 @@ pub fn run(a: &CalibrateArgs) -> Result<i32, Failure> {
         None => None,
     };
     if let Some(n) = a.population
-        && !(n.is_finite() && n >= 1.0 && n <= 1e9)
+        && !(n.is_finite() && (1.0..=1e9).contains(&n))
     {
         return Err(Failure::Usage(format!(
             "--population {n}: give the feature's users, 1 to 1e9"
