@@ -17,10 +17,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::mapped::{
-    check_cached, count_text, count_value, header_names, json_error, kind, model_text, spend_text, spend_value,
+    check_cached, count_text, count_value, header_names, kind, model_text, next_json, spend_text, spend_value,
     time_value, too_long,
 };
-use super::scan::{CsvSplitter, Fields, JsonSplitter, Piece, loc_in};
+use super::scan::{CsvSplitter, Fields, JsonSplitter, loc_in};
 use super::{BadRecord, Call, LogError, MAX_RECORD_BYTES, ReadError, Tally, id_hash, time};
 use crate::source::ProblemCode;
 
@@ -201,25 +201,7 @@ pub(crate) fn read(r: &mut dyn BufRead, tally: &mut Tally<'_>, path: &Path) -> R
 
 fn read_json(r: &mut dyn BufRead, tally: &mut Tally<'_>) -> Result<(), ReadError> {
     let mut split = JsonSplitter::new(MAX_RECORD_BYTES);
-    while let Some(piece) = split.next(r)? {
-        let at = match piece {
-            Piece::Stray(at, msg) => {
-                tally.bad(BadRecord::new(at.line, Some(at.column), "", msg, ProblemCode::Syntax));
-                continue;
-            }
-            Piece::Record(at) => at,
-        };
-        if at.too_long {
-            tally.bad(too_long(at.line, at.column, at.len, MAX_RECORD_BYTES));
-            continue;
-        }
-        let row: Row = match serde_json::from_slice(&split.buf) {
-            Ok(row) => row,
-            Err(e) => {
-                tally.bad(json_error(&e, at));
-                continue;
-            }
-        };
+    while let Some((at, row)) = next_json::<Row>(&mut split, r, tally, MAX_RECORD_BYTES)? {
         match json_parts(&row).and_then(finish) {
             Ok(Some(c)) => tally.call(&c),
             Ok(None) => tally.skipped(),

@@ -445,25 +445,7 @@ fn lookup<'v>(obj: &'v serde_json::Map<String, Value>, path: &str) -> Option<&'v
 pub(crate) fn read_json(r: &mut dyn BufRead, tally: &mut Tally<'_>, m: &Mapping) -> Result<(), ReadError> {
     let mut split = JsonSplitter::new(MAX_RECORD_BYTES);
     let entries = m.entries();
-    while let Some(piece) = split.next(r)? {
-        let at = match piece {
-            Piece::Stray(at, msg) => {
-                tally.bad(BadRecord::new(at.line, Some(at.column), "", msg, ProblemCode::Syntax));
-                continue;
-            }
-            Piece::Record(at) => at,
-        };
-        if at.too_long {
-            tally.bad(too_long(at.line, at.column, at.len, MAX_RECORD_BYTES));
-            continue;
-        }
-        let v: Value = match serde_json::from_slice(&split.buf) {
-            Ok(v) => v,
-            Err(e) => {
-                tally.bad(json_error(&e, at));
-                continue;
-            }
-        };
+    while let Some((at, v)) = next_json::<Value>(&mut split, r, tally, MAX_RECORD_BYTES)? {
         let Value::Object(obj) = v else {
             tally.bad(BadRecord::new(
                 at.line,
@@ -480,6 +462,36 @@ pub(crate) fn read_json(r: &mut dyn BufRead, tally: &mut Tally<'_>, m: &Mapping)
         }
     }
     Ok(())
+}
+
+/// The next record of a JSON log that parses as `T`, with where it starts;
+/// `None` at the end. Stray text between records, records longer than
+/// `max` bytes and records that do not parse as `T` are counted bad on the
+/// way, by line and column: the one loop every JSON reader shares.
+pub(crate) fn next_json<T: serde::de::DeserializeOwned>(
+    split: &mut super::scan::JsonSplitter,
+    r: &mut dyn BufRead,
+    tally: &mut Tally<'_>,
+    max: usize,
+) -> Result<Option<(super::scan::At, T)>, ReadError> {
+    while let Some(piece) = split.next(r)? {
+        let at = match piece {
+            Piece::Stray(at, msg) => {
+                tally.bad(BadRecord::new(at.line, Some(at.column), "", msg, ProblemCode::Syntax));
+                continue;
+            }
+            Piece::Record(at) => at,
+        };
+        if at.too_long {
+            tally.bad(too_long(at.line, at.column, at.len, max));
+            continue;
+        }
+        match serde_json::from_slice(&split.buf) {
+            Ok(v) => return Ok(Some((at, v))),
+            Err(e) => tally.bad(json_error(&e, at)),
+        }
+    }
+    Ok(None)
 }
 
 /// The bad record for a JSON parse error in a record starting at `at`.

@@ -10,8 +10,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::mapped::{check_cached, json_error, model_text, too_long};
-use super::scan::{JsonSplitter, Piece};
+use super::mapped::{check_cached, model_text, next_json};
+use super::scan::JsonSplitter;
 use super::{BadRecord, Call, MAX_OTLP_LINE_BYTES, ReadError, Tally, id_hash};
 use crate::source::ProblemCode;
 
@@ -236,25 +236,7 @@ const WRAPPER_OPERATIONS: &[&str] = &["invoke_agent", "create_agent", "execute_t
 pub(crate) fn read(r: &mut dyn BufRead, tally: &mut Tally<'_>) -> Result<(), ReadError> {
     let mut split = JsonSplitter::new(MAX_OTLP_LINE_BYTES);
     let mut calls: Vec<Result<Call, BadRecord>> = Vec::new();
-    while let Some(piece) = split.next(r)? {
-        let at = match piece {
-            Piece::Stray(at, msg) => {
-                tally.bad(BadRecord::new(at.line, Some(at.column), "", msg, ProblemCode::Syntax));
-                continue;
-            }
-            Piece::Record(at) => at,
-        };
-        if at.too_long {
-            tally.bad(too_long(at.line, at.column, at.len, MAX_OTLP_LINE_BYTES));
-            continue;
-        }
-        let req: Request = match serde_json::from_slice(&split.buf) {
-            Ok(q) => q,
-            Err(e) => {
-                tally.bad(json_error(&e, at));
-                continue;
-            }
-        };
+    while let Some((at, req)) = next_json::<Request>(&mut split, r, tally, MAX_OTLP_LINE_BYTES)? {
         calls.clear();
         let mut skipped = 0u64;
         for (i, rs) in req.resource_spans.iter().enumerate() {
