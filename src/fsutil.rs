@@ -81,15 +81,20 @@ pub(crate) fn open_error(e: &io::Error) -> String {
     }
 }
 
-/// The bytes of the regular file at `path`, at most `max` of them.
-/// Errors are messages without the path (callers name the file).
-pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+/// The regular file at `path`, opened for reading without blocking: a FIFO,
+/// a device, a folder or a symlink loop is refused, checked before opening
+/// and again on what was opened. Errors are messages without the path
+/// (callers name the file).
+pub fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+    let not_regular = |m: &std::fs::Metadata| {
+        format!(
+            "is {}, not a regular file; costgate reads only regular files",
+            kind_of(m)
+        )
+    };
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {}", open_error(&e)))?;
     if !meta.is_file() {
-        return Err(format!(
-            "is {}, not a regular file; costgate reads only regular files",
-            kind_of(&meta)
-        ));
+        return Err(not_regular(&meta));
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
@@ -107,11 +112,15 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
         .metadata()
         .map_err(|e| format!("cannot read the file: {}", plain(&e)))?;
     if !meta.is_file() {
-        return Err(format!(
-            "is {}, not a regular file; costgate reads only regular files",
-            kind_of(&meta)
-        ));
+        return Err(not_regular(&meta));
     }
+    Ok(f)
+}
+
+/// The bytes of the regular file at `path`, at most `max` of them.
+/// Errors are messages without the path (callers name the file).
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let f = open_regular(path)?;
     let mut bytes = Vec::new();
     (&f).take(max.saturating_add(1))
         .read_to_end(&mut bytes)

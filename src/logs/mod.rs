@@ -438,38 +438,7 @@ impl std::error::Error for LogError {}
 
 /// Open `path` for reading if it is a regular file (never blocking on a FIFO).
 fn open_regular(path: &Path) -> Result<std::fs::File, LogError> {
-    use crate::fsutil::{kind_of, plain};
-    let meta = std::fs::metadata(path)
-        .map_err(|e| LogError::unreadable(path, format!("cannot read the file: {}", plain(&e))))?;
-    let not_regular = |m: &std::fs::Metadata| {
-        LogError::unreadable(
-            path,
-            format!(
-                "is {}, not a regular file; costgate reads only regular files",
-                kind_of(m)
-            ),
-        )
-    };
-    if !meta.is_file() {
-        return Err(not_regular(&meta));
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
-    }
-    let f = opts
-        .open(path)
-        .map_err(|e| LogError::unreadable(path, format!("cannot read the file: {}", plain(&e))))?;
-    let meta = f
-        .metadata()
-        .map_err(|e| LogError::unreadable(path, format!("cannot read the file: {}", plain(&e))))?;
-    if !meta.is_file() {
-        return Err(not_regular(&meta));
-    }
-    Ok(f)
+    crate::fsutil::open_regular(path).map_err(|m| LogError::unreadable(path, m))
 }
 
 /// The file as stored, hashed and counted as it is read.
