@@ -323,6 +323,25 @@ fn check_observed_flags_a_doubled_tail_and_not_the_spec_that_made_the_logs() {
     let m = f["message"].as_str().unwrap();
     assert!(m.starts_with("interactions per active day: observed p95 "), "{m}");
     assert!(m.ends_with("the spec models 9"), "{m}");
+    // The table shows the same figures, the flagged quantity marked, and
+    // both months.
+    let spec_path = d.path().join("spec.yaml");
+    let out = costgate()
+        .arg("check")
+        .arg(&spec_path)
+        .arg("--observed")
+        .arg(&doubled)
+        .args(["--map", MAP, "--trials", "500"])
+        .assert();
+    let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("usage.interactions_per_active_day"))
+        .unwrap_or_else(|| panic!("{table}"));
+    let observed_p95 = m.split("observed p95 ").nth(1).unwrap().split(' ').next().unwrap();
+    assert!(row.contains(observed_p95) && row.ends_with("ABOVE"), "{row}");
+    assert!(table.contains("month as the spec models it:"), "{table}");
+    assert!(table.contains("month with the observed figures: mean $"), "{table}");
 }
 
 /// `--observed` takes one spec; with several it is an input error (65).

@@ -34,28 +34,21 @@ fn words(path: &str) -> &str {
 fn check(c: &Ctx, out: &mut Out) {
     let n = crate::spec::rewrite::number;
     for d in c.facts.drift.iter().filter(|d| d.above) {
-        let p95 = d.observed_p95_low > d.spec_p95;
-        let message = if p95 {
-            format!(
-                "{}: observed p95 {} over {} {} (at least {} at 95% confidence); the spec models {}",
-                words(&d.path),
-                n(d.observed_p95),
-                crate::fmt::count(d.n as f64),
-                d.unit,
-                n(d.observed_p95_low),
-                n(d.spec_p95)
-            )
+        // The p95 when it is above beyond sampling error, else the mean.
+        let (figure, observed, low, modelled, spec) = if d.observed_p95_low > d.spec_p95 {
+            ("p95", d.observed_p95, d.observed_p95_low, "", d.spec_p95)
         } else {
-            format!(
-                "{}: observed mean {} over {} {} (at least {} at 95% confidence); the spec models a mean of {}",
-                words(&d.path),
-                n(d.observed_mean),
-                crate::fmt::count(d.n as f64),
-                d.unit,
-                n(d.observed_mean_low),
-                n(d.spec_mean)
-            )
+            ("mean", d.observed_mean, d.observed_mean_low, "a mean of ", d.spec_mean)
         };
+        let message = format!(
+            "{}: observed {figure} {} over {} {} (at least {} at 95% confidence); the spec models {modelled}{}",
+            words(&d.path),
+            n(observed),
+            crate::fmt::count(d.n as f64),
+            d.unit,
+            n(low),
+            n(spec)
+        );
         out.push(&DEF, c.at(d.loc, &d.path), message);
     }
 }
