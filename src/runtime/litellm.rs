@@ -553,16 +553,15 @@ pub fn render(spec: &Spec, _priced: &PricedModels, plan: &Plan) -> Vec<OutFile> 
         s.push('\n');
         s.into_bytes()
     };
-    files.push(OutFile {
-        name: "budgets.json".into(),
-        bytes: pretty(&budgets),
-        executable: false,
-    });
-    files.push(OutFile {
-        name: "teams.json".into(),
-        bytes: pretty(&teams),
-        executable: false,
-    });
+    for (name, list) in [("budgets.json", &budgets), ("teams.json", &teams)] {
+        if !list.is_empty() {
+            files.push(OutFile {
+                name: name.into(),
+                bytes: pretty(list),
+                executable: false,
+            });
+        }
+    }
     files.push(OutFile {
         name: "apply.sh".into(),
         bytes: APPLY_SH.as_bytes().to_vec(),
@@ -597,12 +596,16 @@ post() {
 
 case "${1:-all}" in
   all)
-    jq -c '.[]' budgets.json | while IFS= read -r body; do
-      printf '%s\n' "$body" | post /budget/new
-    done
-    jq -c '.[] | select(.metadata.costgate_scope != "tenant")' teams.json | while IFS= read -r body; do
-      printf '%s\n' "$body" | post /team/new
-    done
+    if [ -f budgets.json ]; then
+      jq -c '.[]' budgets.json | while IFS= read -r body; do
+        printf '%s\n' "$body" | post /budget/new
+      done
+    fi
+    if [ -f teams.json ]; then
+      jq -c '.[] | select(.metadata.costgate_scope != "tenant")' teams.json | while IFS= read -r body; do
+        printf '%s\n' "$body" | post /team/new
+      done
+    fi
     ;;
   customer)
     jq -n --arg u "$2" --arg b "$3" '{user_id: $u, budget_id: $b}' | post /customer/new

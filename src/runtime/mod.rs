@@ -354,6 +354,9 @@ pub fn read(paths: &[std::path::PathBuf]) -> Result<Deployed, Vec<Problem>> {
         let name: Arc<str> = Arc::from(path.display().to_string());
         match tree::load(path, &name) {
             Err(p) => problems.push(p),
+            // An empty list (a list endpoint with nothing in it) enforces
+            // nothing and belongs to no gateway in particular.
+            Ok(docs) if tree::is_empty_list(&docs) => {}
             Ok(docs) => match tree::recognise(&docs) {
                 None => problems.push(tree::problem(
                     &name,

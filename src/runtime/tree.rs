@@ -56,6 +56,20 @@ pub(crate) fn load(path: &std::path::Path, name: &Arc<str>) -> Result<Vec<Node>,
     Ok(out)
 }
 
+/// Whether the file is one empty JSON list (or `{"data": []}`).
+pub(crate) fn is_empty_list(docs: &[Node]) -> bool {
+    match docs {
+        [d] => match &d.value {
+            Value::Seq(items) => items.is_empty(),
+            Value::Map(entries) if entries.len() == 1 => {
+                matches!(get(d, "data").map(|n| &n.value), Some(Value::Seq(items)) if items.is_empty())
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// Which gateway the documents belong to, from their shape.
 pub(crate) fn recognise(docs: &[Node]) -> Option<Gateway> {
     let first = docs.first()?;
