@@ -37,4 +37,5 @@ pub mod signers;
 pub mod sim;
 pub mod source;
 pub mod spec;
+pub mod tune;
 pub mod untrusted;

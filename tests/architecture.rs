@@ -24,7 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("portfolio", &["portfolio"]),
     ("report", &["report"]),
     ("diff", &["diff"]),
-    ("check", &["check", "gitref", "github"]),
+    ("check", &["check", "gitref", "github", "tune"]),
     ("cli", &["cli"]),
 ];
 

@@ -65,6 +65,9 @@ pub enum Command {
     /// Fit a spec's usage and interaction figures from usage logs (OpenTelemetry, LiteLLM, mapped CSV / JSON Lines).
     #[command(after_help = CALIBRATE_HELP)]
     Calibrate(CalibrateArgs),
+    /// Search the most generous caps that pass the policy; each tier's frontier; --write the spec with them.
+    #[command(after_help = TUNE_HELP)]
+    Tune(TuneArgs),
     /// Write each spec's caps, budgets and breakers as a gateway's configuration (LiteLLM, Envoy, Portkey, Kong).
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
@@ -72,6 +75,15 @@ pub enum Command {
     #[command(hide = true)]
     Bench(BenchArgs),
 }
+
+pub const TUNE_HELP: &str = "\
+Objectives:
+  paying  pass the policy while blocking or degrading the fewest paying users (default)
+  cost    the cheapest caps that pass, each tier still serving all but max_unserved_share of its demand
+  users   the fewest users hitting a cap with the month at confidence under --max-p95-usd
+Every candidate is simulated with the same seed and trials (common random numbers).
+Exit status: 0 a recommendation passes; 1 nothing in the searched range passes (why is printed);
+64 usage; 65 invalid input; 73 --write cannot write.";
 
 pub const EXPORT_HELP: &str = "\
 Gateways:
@@ -151,6 +163,46 @@ pub struct LogArgs {
     /// Column mapping for CSV and JSON Lines (see --help).
     #[arg(long, value_name = "KEY=COLUMN,...")]
     pub map: Option<String>,
+}
+
+/// What `tune` optimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Fewest paying users blocked or degraded, passing the policy.
+    Paying,
+    /// Cheapest passing caps.
+    Cost,
+    /// Fewest users hitting a cap under --max-p95-usd.
+    Users,
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// The spec to tune.
+    pub spec: PathBuf,
+    /// Only this tier (repeatable; default: every tier with a cap).
+    #[arg(long = "tier", value_name = "NAME")]
+    pub tiers: Vec<String>,
+    /// What to optimise.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Paying)]
+    pub objective: ObjectiveArg,
+    /// With --objective users: the month at confidence may not pass this (USD).
+    #[arg(long, value_name = "USD", required_if_eq("objective", "users"))]
+    pub max_p95_usd: Option<f64>,
+    /// Candidate caps per tier (a geometric grid from one interaction to 8x the spec's cap).
+    #[arg(long, default_value_t = costgate::tune::DEFAULT_CANDIDATES as u64, value_parser = clap::value_parser!(u64).range(2..=200))]
+    pub candidates: u64,
+    /// Write SPEC again with the recommended caps (comments and layout kept), when they pass.
+    #[arg(long)]
+    pub write: bool,
+    /// With --write: write the tuned spec to this file instead of SPEC (atomically).
+    #[arg(long, short = 'o', value_name = "FILE", requires = "write")]
+    pub output: Option<PathBuf>,
+    /// text, or JSON (every frontier point).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Text)]
+    pub format: ExportFormat,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// The gateways `export --to` writes for.

@@ -12,6 +12,7 @@ mod output;
 mod pricing;
 mod report;
 mod rules;
+mod tune;
 
 use std::io::IsTerminal;
 
@@ -99,6 +100,7 @@ pub fn main() -> i32 {
         Command::Rules(a) => rules::run(a).map(|()| 0),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Export(a) => export::run(a),
+        Command::Tune(a) => tune::run(a),
         Command::Bench(a) => check::bench(a),
     });
     match result {

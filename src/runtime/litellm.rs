@@ -584,7 +584,7 @@ const APPLY_SH: &str = r#"#!/usr/bin/env bash
 # Needs curl and jq. The master key is read from the environment, never printed.
 set -euo pipefail
 cd "$(dirname "$0")"
-: "${LITELLM_URL:?set LITELLM_URL to the proxy's address}"
+: "${LITELLM_URL:?set LITELLM_URL to the proxy address}"
 : "${LITELLM_MASTER_KEY:?set LITELLM_MASTER_KEY}"
 
 post() {

@@ -370,6 +370,14 @@ pub struct SimResult {
 
 /// Run the Monte Carlo simulation.
 pub fn simulate(model: &Model, opts: &Options) -> SimResult {
+    let months = months(model, opts);
+    let batches = Batches::new(opts.trials.max(1));
+    summarise(model, opts, &months, &batches)
+}
+
+/// Every simulated month, in trial order (what [`simulate`] summarises):
+/// two models that differ only in a cap see the same random numbers.
+pub fn months(model: &Model, opts: &Options) -> Vec<Month> {
     let trials = opts.trials.max(1);
     let batches = Batches::new(trials);
     let go = || {
@@ -398,7 +406,7 @@ pub fn simulate(model: &Model, opts: &Options) -> SimResult {
         }
         None => go(),
     };
-    summarise(model, opts, &months, &batches)
+    months
 }
 
 /// Trials `i` split into `count` consecutive batches of (nearly) equal size.

@@ -1,0 +1,212 @@
+//! `costgate tune`: the most generous caps that pass, each tier's frontier,
+//! and the spec written with them.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use costgate::check::{self, Choice, Inputs};
+use costgate::fmt::{count, pct, usd};
+use costgate::tune::{self, Objective, Tuning};
+use costgate::untrusted::clean;
+
+use super::{ExportFormat, Failure, ObjectiveArg, TuneArgs};
+
+fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
+    let mut o = String::new();
+    let q = costgate::fmt::quantile_label(t.confidence);
+    let _ = writeln!(
+        o,
+        "{}: tuning caps, objective {}, {} trials per candidate (seed {}, common random numbers){}",
+        clean(&t.feature),
+        match t.objective {
+            Objective::Paying => "fewest paying users blocked or degraded",
+            Objective::Cost => "cheapest passing caps",
+            Objective::Users => "fewest users hitting a cap under the target",
+        },
+        count(t.trials as f64),
+        t.seed,
+        if t.coupled {
+            "; the tiers are coupled (a shared breaker or budget): each step was simulated as a whole"
+        } else {
+            ""
+        }
+    );
+    for f in &t.frontiers {
+        let _ = writeln!(
+            o,
+            "\n{} ({}{}):",
+            clean(&f.path),
+            clean(&f.tier),
+            if f.paying { ", paying" } else { "" }
+        );
+        let _ = writeln!(
+            o,
+            "     {:>12}  {:>12}  {:>10}  {:>9}  {:>13}  {:>9}",
+            "cap",
+            format!("month {q}"),
+            format!("cost/rev {q}"),
+            "users hit",
+            "days affected",
+            "unserved"
+        );
+        for (i, p) in f.points.iter().enumerate() {
+            let mark = match (i == f.chosen, p.cap == f.current) {
+                (true, true) => "> = ",
+                (true, false) => ">   ",
+                (false, true) => "  = ",
+                _ => "    ",
+            };
+            let _ = writeln!(
+                o,
+                " {mark}{:>12}  {:>12}  {:>10}  {:>9}  {:>13}  {:>9}",
+                count(p.cap),
+                usd(p.cost_at_confidence),
+                if p.ratio_at_confidence.is_finite() {
+                    pct(p.ratio_at_confidence)
+                } else {
+                    "-".into()
+                },
+                pct(p.users_hit_share),
+                pct(p.user_days_affected_share),
+                pct(p.unserved_share)
+            );
+        }
+    }
+    if !t.not_tuned.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nnot tuned (no cap to vary): {}",
+            t.not_tuned
+                .iter()
+                .map(|n| clean(n).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n(> recommended, = the spec's cap; the other tiers at the spec's caps in each table)"
+    );
+    if t.passes {
+        if t.frontiers.iter().all(|f| f.chosen + 1 == f.points.len()) && !t.frontiers.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nthe most generous cap searched passes in every tier: the policy does not bind these caps \
+                 (the recommendation is the top of the searched range, 8x the spec's cap)"
+            );
+        }
+        let _ = writeln!(o, "\nrecommended:");
+        for (path, old, new) in t.changes() {
+            let _ = writeln!(o, "  {}: {} -> {}", clean(&path), count(old), count(new));
+        }
+    } else {
+        let _ = writeln!(o, "\nnothing in the searched range passes:");
+        if let Some(w) = &t.why_not {
+            let _ = writeln!(o, "  {}", clean(w));
+        }
+    }
+    let _ = writeln!(o, "\nat the recommendation:");
+    for c in &t.checks {
+        let _ = writeln!(
+            o,
+            "  {} {}: {} (policy: {})",
+            if c.ok { "ok  " } else { "FAIL" },
+            c.figure,
+            tune::show(&c.figure, c.value),
+            tune::show(&c.figure, c.limit)
+        );
+    }
+    let _ = writeln!(o, "  costgate check of the recommended spec: {verdict}");
+    if let Some(w) = written {
+        let _ = writeln!(o, "\nwrote {}", clean(w));
+    }
+    o
+}
+
+pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
+    let paths = vec![a.spec.clone()];
+    let choice = Choice {
+        policy: a.run.policy.as_deref(),
+        pricing: a.run.pricing.as_deref(),
+    };
+    let today = super::today()?;
+    let inputs = Inputs::resolve(&paths, choice, today)?;
+    let files = check::spec_files(&paths).map_err(Failure::Input)?;
+    if files.len() != 1 {
+        return Err(Failure::Usage("tune takes one spec file".into()));
+    }
+    let loaded = check::load_all(&files, &inputs.catalog).map_err(Failure::Input)?;
+    let l = &loaded[0];
+    check::within_limits(&l.spec, a.run.sim.trials as usize).map_err(|p| Failure::Input(vec![p]))?;
+    for t in &a.tiers {
+        if !l.spec.tiers.iter().any(|x| &x.name == t) {
+            return Err(Failure::Usage(format!(
+                "--tier {}: the spec has no such tier ({})",
+                clean(t),
+                l.spec
+                    .tiers
+                    .iter()
+                    .map(|x| clean(&x.name).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    if let Some(m) = a.max_p95_usd
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(Failure::Usage("--max-p95-usd must be a positive amount".into()));
+    }
+    let sim = super::check::sim_options(&a.run.sim, false);
+    let opts = tune::Options {
+        objective: match a.objective {
+            ObjectiveArg::Paying => Objective::Paying,
+            ObjectiveArg::Cost => Objective::Cost,
+            ObjectiveArg::Users => Objective::Users,
+        },
+        tiers: a.tiers.clone(),
+        candidates: a.candidates as usize,
+        max_p95_usd: a.max_p95_usd,
+        sim: sim.clone(),
+    };
+    let t = tune::tune(l, &inputs.policy, &opts);
+    // The recommendation's own check, in full.
+    let rec = check::Loaded {
+        spec: tune::apply(&l.spec, &t),
+        priced: l.priced.clone(),
+        approval: None,
+    };
+    let report = check::analyse(&rec, &inputs.policy, &sim, today).map_err(|p| Failure::Input(vec![p]))?;
+    let verdict = format!("{:?}", report.verdict).to_lowercase();
+    let mut written = None;
+    if t.passes && a.write {
+        let target: PathBuf = a.output.clone().unwrap_or_else(|| a.spec.clone());
+        let text = costgate::input::read_text(&a.spec).map_err(|e| Failure::Internal(e.message))?;
+        let toml = a.spec.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+        let edits: Vec<costgate::spec::rewrite::Edit> = t
+            .changes()
+            .into_iter()
+            .map(|(path, _, new)| costgate::spec::rewrite::Edit {
+                path,
+                value: costgate::spec::rewrite::NewValue::Number(new),
+            })
+            .collect();
+        let r = costgate::spec::rewrite::rewrite(&text, toml, &edits).map_err(|e| Failure::Internal(e.message))?;
+        if let Some((p, why)) = r.not_placed.first() {
+            return Err(Failure::Internal(format!("cannot write {}: {why}", clean(p))));
+        }
+        costgate::fsutil::write_atomic(&target, r.text.as_bytes())?;
+        written = Some(target.display().to_string());
+    }
+    let out = match a.format {
+        ExportFormat::Text => render(&t, &verdict, written.as_deref()),
+        ExportFormat::Json => {
+            let v = serde_json::json!({"tuning": t, "recommended_verdict": verdict, "written": written});
+            let mut s = serde_json::to_string_pretty(&v).map_err(|e| Failure::Internal(e.to_string()))?;
+            s.push('\n');
+            costgate::untrusted::json_inert(s)
+        }
+    };
+    super::output::print(&out)?;
+    Ok(if t.passes { 0 } else { 1 })
+}

@@ -1,0 +1,620 @@
+//! `costgate tune`: the most generous caps that pass the policy, and each
+//! tier's frontier (cap → the month at confidence, cost/revenue, users
+//! affected, unserved demand).
+//!
+//! Every candidate is simulated with the same seed and trials as the spec
+//! itself (common random numbers): two candidates see the same months, so
+//! their difference is far more precise than either figure, and each
+//! tier's frontier is monotone in its cap.
+//!
+//! The search does not simulate the cross product of tiers × candidates.
+//! Each tier's candidates are simulated with the other tiers at the spec's
+//! caps (tiers × candidates simulations); the month of any combination is
+//! then the spec's month with each tier's own cost and revenue replaced,
+//! trial by trial. That is exact when the tiers' months add up
+//! independently, which the search checks: if changing one tier's cap
+//! changes another tier's month in any trial (a feature or global breaker,
+//! or a shared budget couples them), the tiers are *coupled*, and every
+//! step of the search is simulated as a whole instead.
+
+use serde::Serialize;
+
+use crate::check::Loaded;
+use crate::economics::{Model, worst_case};
+use crate::policy::{Policy, Thresholds};
+use crate::sim::month::Month;
+use crate::sim::{self, Options as SimOptions, Sorted};
+use crate::spec::Spec;
+
+/// What the search optimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    /// Pass the policy while blocking or degrading the fewest paying users
+    /// (the default).
+    Paying,
+    /// The cheapest caps that pass, each tier still serving all but the
+    /// policy's `max_unserved_share` of its demand.
+    Cost,
+    /// The fewest users hitting a cap with the month at confidence under
+    /// a target.
+    Users,
+}
+
+/// How to tune.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// What to optimise.
+    pub objective: Objective,
+    /// Only these tiers (by name); empty: every tier with a cap.
+    pub tiers: Vec<String>,
+    /// Candidate caps per tier (at least 2).
+    pub candidates: usize,
+    /// With [`Objective::Users`]: the month at confidence may not pass this.
+    pub max_p95_usd: Option<f64>,
+    /// The simulation (seed, trials, threads).
+    pub sim: SimOptions,
+}
+
+/// Default candidates per tier.
+pub const DEFAULT_CANDIDATES: usize = 32;
+
+/// One candidate cap of one tier, the other tiers at the spec's caps.
+#[derive(Clone, Debug, Serialize)]
+pub struct Point {
+    /// The cap (tokens).
+    pub cap: f64,
+    /// The feature's month at the policy's confidence, USD.
+    pub cost_at_confidence: f64,
+    /// The feature's cost/revenue at confidence.
+    pub ratio_at_confidence: f64,
+    /// The worst-case month, USD (`None`: unbounded).
+    pub worst_case_usd: Option<f64>,
+    /// Share of the tier's users who hit the cap in a month (mean).
+    pub users_hit_share: f64,
+    /// Share of the tier's active user-days blocked or degraded (mean).
+    pub user_days_affected_share: f64,
+    /// Share of the tier's demand not served (mean).
+    pub unserved_share: f64,
+}
+
+/// One tier's frontier.
+#[derive(Clone, Debug, Serialize)]
+pub struct Frontier {
+    /// The tier.
+    pub tier: String,
+    /// The field varied (`tiers[1].limit.daily_tokens`).
+    pub path: String,
+    /// Its value in the spec.
+    pub current: f64,
+    /// Whether the tier's users pay (their blocked days count for the
+    /// default objective).
+    pub paying: bool,
+    /// The candidates, lowest cap first.
+    pub points: Vec<Point>,
+    /// The index of the recommended cap.
+    pub chosen: usize,
+}
+
+/// A threshold and the figure at the recommendation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// What is compared.
+    pub figure: String,
+    /// Its value.
+    pub value: f64,
+    /// The policy's limit.
+    pub limit: f64,
+    /// Whether it is within.
+    pub ok: bool,
+}
+
+/// What tuning found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tuning {
+    /// The feature.
+    pub feature: String,
+    /// The objective.
+    pub objective: Objective,
+    /// Trials and seed of every simulation.
+    pub trials: usize,
+    /// The seed.
+    pub seed: u64,
+    /// The policy's confidence.
+    pub confidence: f64,
+    /// Whether changing one tier's cap changed another's month (every
+    /// step simulated as a whole then).
+    pub coupled: bool,
+    /// Simulations run.
+    pub simulations: usize,
+    /// Per tier.
+    pub frontiers: Vec<Frontier>,
+    /// Whether the recommendation passes the thresholds caps can move.
+    pub passes: bool,
+    /// The thresholds at the recommendation.
+    pub checks: Vec<Check>,
+    /// When nothing in the searched range passes: which threshold caps
+    /// alone cannot meet, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+    /// Tiers with no cap to vary.
+    pub not_tuned: Vec<String>,
+}
+
+impl Tuning {
+    /// The recommended value per tuned field: (path, current, new).
+    pub fn changes(&self) -> Vec<(String, f64, f64)> {
+        self.frontiers
+            .iter()
+            .map(|f| (f.path.clone(), f.current, f.points[f.chosen].cap))
+            .collect()
+    }
+}
+
+/// The spec with the recommended caps.
+pub fn apply(spec: &Spec, t: &Tuning) -> Spec {
+    let mut s = spec.clone();
+    for f in &t.frontiers {
+        set_cap(&mut s, &f.tier, f.points[f.chosen].cap);
+    }
+    s
+}
+
+fn set_cap(spec: &mut Spec, tier: &str, cap: f64) {
+    if let Some(t) = spec.tiers.iter_mut().find(|t| t.name == tier)
+        && let Some(l) = &mut t.limit
+    {
+        match (&mut l.daily_tokens, &mut l.monthly_tokens) {
+            (Some(d), _) => d.value = cap,
+            (None, Some(m)) => m.value = cap,
+            _ => {}
+        }
+    }
+}
+
+/// The tokens of one typical interaction: the smallest cap worth trying.
+fn one_interaction(spec: &Spec) -> f64 {
+    let i = &spec.interaction;
+    (i.calls.dist.central().max(1.0)) * (i.input_tokens.dist.central() + i.output_tokens.dist.central())
+}
+
+/// `n` caps from `lo` to `hi` on a geometric grid, with `current` among them.
+fn grid(lo: f64, hi: f64, n: usize, current: f64) -> Vec<f64> {
+    let n = n.max(2);
+    let mut v: Vec<f64> = (0..n)
+        .map(|k| {
+            let x = lo * (hi / lo).powf(k as f64 / (n - 1) as f64);
+            // Two significant figures: caps people write.
+            let mag = 10f64.powf(x.log10().floor() - 1.0);
+            (x / mag).round() * mag
+        })
+        .collect();
+    v.push(current);
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v
+}
+
+/// The per-trial figures of one simulation that the search combines.
+struct Run {
+    cost: Vec<f64>,
+    revenue: Vec<f64>,
+    /// Per tier, per trial: (cost, revenue).
+    tiers: Vec<Vec<(f64, f64)>>,
+    /// Per tier, mean over trials: users hit, user-days affected, user-days,
+    /// users, unserved tokens, demand tokens.
+    effects: Vec<[f64; 6]>,
+}
+
+impl Run {
+    fn of(months: &[Month]) -> Run {
+        let nt = months.first().map_or(0, |m| m.tiers.len());
+        let n = months.len().max(1) as f64;
+        let mut effects = vec![[0.0; 6]; nt];
+        for m in months {
+            for (ti, t) in m.tiers.iter().enumerate() {
+                let e = &mut effects[ti];
+                e[0] += t.users_hit / n;
+                e[1] += (t.blocked_user_days + t.degraded_user_days) / n;
+                e[2] += t.user_days / n;
+                e[3] += t.users / n;
+                e[4] += t.unserved_tokens / n;
+                e[5] += t.demand_tokens / n;
+            }
+        }
+        Run {
+            cost: months.iter().map(|m| m.cost).collect(),
+            revenue: months.iter().map(|m| m.revenue).collect(),
+            tiers: (0..nt)
+                .map(|ti| {
+                    months
+                        .iter()
+                        .map(|m| (m.tiers[ti].cost, m.tiers[ti].revenue()))
+                        .collect()
+                })
+                .collect(),
+            effects,
+        }
+    }
+}
+
+fn share(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+fn ratio(cost: f64, revenue: f64) -> f64 {
+    if revenue > 0.0 {
+        cost / revenue
+    } else if cost > 0.0 {
+        f64::INFINITY
+    } else {
+        f64::NAN
+    }
+}
+
+struct Figures {
+    cost_at: f64,
+    ratio_at: f64,
+    worst: Option<f64>,
+}
+
+fn figures(cost: &[f64], revenue: &[f64], q: f64, worst: Option<f64>) -> Figures {
+    let ratios: Vec<f64> = cost.iter().zip(revenue).map(|(c, r)| ratio(*c, *r)).collect();
+    Figures {
+        cost_at: Sorted::new(cost.to_vec()).quantile(q),
+        ratio_at: Sorted::new(ratios.into_iter().filter(|r| !r.is_nan()).collect()).quantile(q),
+        worst,
+    }
+}
+
+fn checks(f: &Figures, th: &Thresholds, objective: Objective, max_p95: Option<f64>) -> Vec<Check> {
+    let mut v = vec![
+        Check {
+            figure: format!("month at {}", crate::fmt::quantile_label(th.confidence)),
+            value: f.cost_at,
+            limit: th.p95_monthly_usd,
+            ok: f.cost_at <= th.p95_monthly_usd,
+        },
+        Check {
+            figure: format!("cost/revenue at {}", crate::fmt::quantile_label(th.confidence)),
+            value: f.ratio_at,
+            limit: th.max_cost_revenue_ratio,
+            ok: !(f.ratio_at > th.max_cost_revenue_ratio),
+        },
+        Check {
+            figure: "worst-case month".into(),
+            value: f.worst.unwrap_or(f64::INFINITY),
+            limit: th.worst_case_monthly_usd,
+            ok: f.worst.is_some_and(|w| w <= th.worst_case_monthly_usd),
+        },
+    ];
+    if th.infra_monthly_budget_usd > 0.0 {
+        let share = f.cost_at / th.infra_monthly_budget_usd;
+        v.push(Check {
+            figure: "share of the infrastructure budget".into(),
+            value: share,
+            limit: th.max_infra_budget_share,
+            ok: share <= th.max_infra_budget_share,
+        });
+    }
+    if objective == Objective::Users
+        && let Some(m) = max_p95
+    {
+        v.push(Check {
+            figure: "target month at confidence (--max-p95-usd)".into(),
+            value: f.cost_at,
+            limit: m,
+            ok: f.cost_at <= m,
+        });
+    }
+    v
+}
+
+/// How far the checks are from passing (0: they pass).
+fn violation(cs: &[Check]) -> f64 {
+    cs.iter()
+        .filter(|c| !c.ok)
+        .map(|c| {
+            if c.value.is_finite() && c.limit > 0.0 {
+                c.value / c.limit - 1.0
+            } else {
+                1e6
+            }
+        })
+        .sum()
+}
+
+/// Tune `l`'s caps under `policy`.
+pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
+    let spec = &l.spec;
+    let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
+    let q = th.confidence;
+    let sim_opts = SimOptions {
+        confidence: q,
+        progress: false,
+        ..o.sim.clone()
+    };
+    let model_of = |s: &Spec| Model::new(s, &l.priced, th.worst_case_quantile);
+    let worst_of = |s: &Spec| worst_case(&model_of(s)).monthly_usd;
+    let mut simulations = 0usize;
+    let mut simulate = |s: &Spec| {
+        simulations += 1;
+        Run::of(&sim::months(&model_of(s), &sim_opts))
+    };
+    let base = simulate(spec);
+    // The tiers to vary, and their candidate caps.
+    let mut tuned: Vec<(usize, String, f64, Vec<f64>)> = Vec::new();
+    let mut not_tuned = Vec::new();
+    let lo = one_interaction(spec).max(1.0);
+    for (ti, t) in spec.tiers.iter().enumerate() {
+        if !o.tiers.is_empty() && !o.tiers.contains(&t.name) {
+            continue;
+        }
+        let cap = t
+            .limit
+            .as_ref()
+            .and_then(|l| l.daily_tokens.as_ref().or(l.monthly_tokens.as_ref()));
+        match cap {
+            Some(n) => {
+                let hi = (n.value * 8.0).max(lo * 100.0);
+                let lo_t = lo.min(n.value);
+                tuned.push((ti, n.path.clone(), n.value, grid(lo_t, hi, o.candidates, n.value)));
+            }
+            None => not_tuned.push(t.name.clone()),
+        }
+    }
+    // Each tier's candidates, the others at the spec's caps.
+    let mut coupled = false;
+    let mut runs: Vec<Vec<Run>> = Vec::new();
+    for (ti, _, _, caps) in &tuned {
+        let mut rs = Vec::new();
+        for &cap in caps {
+            let mut s = spec.clone();
+            set_cap(&mut s, &spec.tiers[*ti].name, cap);
+            let r = simulate(&s);
+            // Exact decomposition only if no other tier's month moved.
+            let others_same = (0..r.tiers.len())
+                .filter(|j| j != ti)
+                .all(|j| r.tiers[j] == base.tiers[j]);
+            let rest = base.cost.iter().zip(&base.tiers[*ti]).map(|(c, (tc, _))| c - tc);
+            let sums_match = rest
+                .zip(&r.tiers[*ti])
+                .zip(&r.cost)
+                .all(|((rest, (tc, _)), c)| (rest + tc - c).abs() <= 1e-9 * c.abs().max(1.0));
+            if !others_same || !sums_match {
+                coupled = true;
+            }
+            rs.push(r);
+        }
+        runs.push(rs);
+    }
+    // The month of a combination (index per tuned tier).
+    let combine = |idx: &[usize]| -> (Vec<f64>, Vec<f64>) {
+        let mut cost = base.cost.clone();
+        let mut revenue = base.revenue.clone();
+        for (k, (ti, _, _, _)) in tuned.iter().enumerate() {
+            let r = &runs[k][idx[k]];
+            for i in 0..cost.len() {
+                cost[i] += r.tiers[*ti][i].0 - base.tiers[*ti][i].0;
+                revenue[i] += r.tiers[*ti][i].1 - base.tiers[*ti][i].1;
+            }
+        }
+        (cost, revenue)
+    };
+    let spec_of = |idx: &[usize]| -> Spec {
+        let mut s = spec.clone();
+        for (k, (ti, _, _, caps)) in tuned.iter().enumerate() {
+            set_cap(&mut s, &spec.tiers[*ti].name, caps[idx[k]]);
+        }
+        s
+    };
+    let paying: Vec<bool> = spec
+        .tiers
+        .iter()
+        .map(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0) || !t.accounts.is_empty())
+        .collect();
+    // The harm the objective minimises, from each tier's own runs.
+    let harm = |idx: &[usize]| -> f64 {
+        tuned
+            .iter()
+            .enumerate()
+            .map(|(k, (ti, _, _, _))| {
+                let e = &runs[k][idx[k]].effects[*ti];
+                match o.objective {
+                    Objective::Paying if paying[*ti] => e[1],
+                    Objective::Paying => 0.0,
+                    Objective::Users => e[0],
+                    Objective::Cost => 0.0,
+                }
+            })
+            .sum()
+    };
+    let mut direct_sims = 0usize;
+    let mut evaluate = |idx: &[usize]| -> (Figures, Vec<Check>) {
+        let s = spec_of(idx);
+        let f = if coupled {
+            direct_sims += 1;
+            let r = Run::of(&sim::months(&model_of(&s), &sim_opts));
+            figures(&r.cost, &r.revenue, q, worst_of(&s))
+        } else {
+            let (c, r) = combine(idx);
+            figures(&c, &r, q, worst_of(&s))
+        };
+        let cs = checks(&f, &th, o.objective, o.max_p95_usd);
+        (f, cs)
+    };
+    let top: Vec<usize> = tuned.iter().map(|(_, _, _, caps)| caps.len() - 1).collect();
+    let mut idx: Vec<usize>;
+    match o.objective {
+        Objective::Cost => {
+            // Each tier at its smallest cap that still serves enough.
+            idx = tuned
+                .iter()
+                .enumerate()
+                .map(|(k, (ti, _, _, caps))| {
+                    (0..caps.len())
+                        .find(|&c| {
+                            let e = &runs[k][c].effects[*ti];
+                            share(e[4], e[5]) <= th.max_unserved_share.min(0.5)
+                        })
+                        .unwrap_or(caps.len() - 1)
+                })
+                .collect();
+        }
+        Objective::Paying | Objective::Users => {
+            // From the most generous caps, tighten one step at a time where
+            // it buys the most room per user affected.
+            idx = top.clone();
+            let (_, mut cs) = evaluate(&idx);
+            let mut steps = 0;
+            while violation(&cs) > 0.0 && steps < 10_000 {
+                steps += 1;
+                let v0 = violation(&cs);
+                let h0 = harm(&idx);
+                let mut best: Option<(f64, usize, Vec<Check>)> = None;
+                for k in 0..idx.len() {
+                    if idx[k] == 0 {
+                        continue;
+                    }
+                    let mut next = idx.clone();
+                    next[k] -= 1;
+                    let (_, cs2) = evaluate(&next);
+                    let gain = v0 - violation(&cs2);
+                    let cost = (harm(&next) - h0).max(0.0);
+                    let score = gain / (cost + 1e-9);
+                    if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                        best = Some((score, k, cs2));
+                    }
+                }
+                match best {
+                    Some((_, k, cs2)) => {
+                        idx[k] -= 1;
+                        cs = cs2;
+                    }
+                    None => break,
+                }
+            }
+            // Then give back what is not needed: loosen each tier while the
+            // checks still pass.
+            if violation(&cs) == 0.0 {
+                let mut moved = true;
+                while moved {
+                    moved = false;
+                    for k in 0..idx.len() {
+                        if idx[k] + 1 < top[k] + 1 {
+                            let mut next = idx.clone();
+                            next[k] += 1;
+                            let (_, cs2) = evaluate(&next);
+                            if violation(&cs2) == 0.0 {
+                                idx = next;
+                                moved = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let (f, cs) = evaluate(&idx);
+    let passes = violation(&cs) == 0.0;
+    let why_not = (!passes).then(|| {
+        let tight: Vec<usize> = vec![0; idx.len()];
+        let (_, at_min) = evaluate(&tight);
+        let failing: Vec<String> = at_min
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| {
+                let hint = if c.figure.starts_with("cost/revenue") {
+                    ": every user costs more than they pay even within the smallest caps, so the price or the model \
+                     must change"
+                } else if c.figure.starts_with("worst") {
+                    ": the worst case is bounded by something caps do not move (a tier without a cap, tenant \
+                     budgets, breakers)"
+                } else {
+                    ": caps alone cannot bring it down; tenant budgets, breakers, the model or the price must change"
+                };
+                format!(
+                    "{} is {} with every cap at its smallest ({}), above the policy's {}{hint}",
+                    c.figure,
+                    show(&c.figure, c.value),
+                    if tuned.is_empty() {
+                        "no cap to vary".to_string()
+                    } else {
+                        tuned
+                            .iter()
+                            .map(|(_, p, _, caps)| format!("{p} = {}", crate::fmt::count(caps[0])))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                    show(&c.figure, c.limit)
+                )
+            })
+            .collect();
+        if failing.is_empty() {
+            "no combination of the searched caps passes every threshold at once".to_string()
+        } else {
+            failing.join("; ")
+        }
+    });
+    let _ = f;
+    let frontiers = tuned
+        .iter()
+        .enumerate()
+        .map(|(k, (ti, path, current, caps))| {
+            let points = caps
+                .iter()
+                .enumerate()
+                .map(|(c, &cap)| {
+                    let r = &runs[k][c];
+                    let mut s = spec.clone();
+                    set_cap(&mut s, &spec.tiers[*ti].name, cap);
+                    let fg = figures(&r.cost, &r.revenue, q, worst_of(&s));
+                    let e = &r.effects[*ti];
+                    Point {
+                        cap,
+                        cost_at_confidence: fg.cost_at,
+                        ratio_at_confidence: fg.ratio_at,
+                        worst_case_usd: fg.worst,
+                        users_hit_share: share(e[0], e[3]),
+                        user_days_affected_share: share(e[1], e[2]),
+                        unserved_share: share(e[4], e[5]),
+                    }
+                })
+                .collect();
+            Frontier {
+                tier: spec.tiers[*ti].name.clone(),
+                path: path.clone(),
+                current: *current,
+                paying: paying[*ti],
+                points,
+                chosen: idx[k],
+            }
+        })
+        .collect();
+    Tuning {
+        feature: spec.feature.id.clone(),
+        objective: o.objective,
+        trials: sim_opts.trials,
+        seed: sim_opts.seed,
+        confidence: q,
+        coupled,
+        simulations: simulations + direct_sims,
+        frontiers,
+        passes,
+        checks: cs,
+        why_not,
+        not_tuned,
+    }
+}
+
+/// A figure's value as the reports write it.
+pub fn show(figure: &str, v: f64) -> String {
+    if !v.is_finite() {
+        return "unbounded".into();
+    }
+    if figure.starts_with("cost/revenue") || figure.starts_with("share") {
+        crate::fmt::pct(v)
+    } else {
+        crate::fmt::usd(v)
+    }
+}
