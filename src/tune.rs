@@ -279,7 +279,7 @@ fn checks(f: &Figures, th: &Thresholds, objective: Objective, max_p95: Option<f6
             figure: format!("cost/revenue at {}", crate::fmt::quantile_label(th.confidence)),
             value: f.ratio_at,
             limit: th.max_cost_revenue_ratio,
-            ok: !(f.ratio_at > th.max_cost_revenue_ratio),
+            ok: f.ratio_at.is_nan() || f.ratio_at <= th.max_cost_revenue_ratio,
         },
         Check {
             figure: "worst-case month".into(),
