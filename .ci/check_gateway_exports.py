@@ -68,6 +68,7 @@ CRD_FILES = [
 ]
 SAMPLE = {"input_tokens": 1800, "cached_input_tokens": 720, "output_tokens": 350}
 MAX_UINT64 = 2**64 - 1
+LITELLM_VERSION = "1.110.2"
 APPLY_INVOCATIONS = 0  # apply.sh runs against the fake LiteLLM (all modes)
 
 
@@ -331,7 +332,11 @@ class Litellm:
         from litellm.types.utils import BudgetConfig
         from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-        self.version = litellm.version if hasattr(litellm, "version") else None
+        from importlib.metadata import version
+
+        self.version = version("litellm")
+        if self.version != LITELLM_VERSION:
+            fail(f"litellm {self.version} is installed; this check is pinned to {LITELLM_VERSION} (pip install litellm=={LITELLM_VERSION})")
         self.module = litellm
         self.duration_in_seconds = duration_in_seconds
         self.normalize_duration = normalize_duration
@@ -796,16 +801,27 @@ MUTATIONS = {
 }
 
 
+APPLY_MUTATIONS = {
+    "does not POST teams.json": lambda t: "".join(x for x in t.splitlines(keepends=True) if "teams.json" not in x),
+    "sends no Authorization header": lambda t: "".join(x for x in t.splitlines(keepends=True) if "Authorization" not in x),
+    "keeps the template's team_id in tenant mode": lambda t: t.replace("| .team_id = $id", ""),
+    "posts budgets to /budget/create": lambda t: t.replace("/budget/new", "/budget/create"),
+}
+
+
 def self_test(bundles: list[dict], crds: Crds, ll: Litellm, label: str, require_all: bool) -> list[str]:
     """Every mutation, applied where the bundles have something to mutate, must be rejected."""
     errs = []
     applied = 0
+    baselines: dict[int, set[str]] = {}
     for name, mutate in MUTATIONS.items():
         hit = False
-        for b in bundles:
+        for i, b in enumerate(bundles):
             m = copy.deepcopy({k: v for k, v in b.items() if k != "dir"})
             m["litellm"].pop("apply.sh", None)
-            baseline = set(validate_bundle(copy.deepcopy(m), crds, ll))
+            if i not in baselines:
+                baselines[i] = set(validate_bundle(copy.deepcopy(m), crds, ll))
+            baseline = baselines[i]
             if not mutate(m):
                 continue
             hit = True
@@ -885,21 +901,25 @@ def main() -> None:
         print(f"fixture {b['name']}: {'OK' if not e else f'{len(e)} errors'} ({len(b['envoy'])} manifests)")
     for b in fixtures:
         errors += [f"fixture: {x}" for x in check_apply_sh(b, ll, args.require_shellcheck)]
-        # an apply.sh that skips one file must be caught by the fake-LiteLLM run
+        # an apply.sh that goes wrong must be caught by the fake-LiteLLM run
         script = b["litellm"].get("apply.sh")
-        if script is not None:
+        if script is None:
+            continue
+        for what, change in APPLY_MUTATIONS.items():
             with tempfile.TemporaryDirectory() as tmp:
                 for f in b["dir"].joinpath("litellm").iterdir():
                     shutil.copy(f, tmp)
-                lines = Path(tmp, "apply.sh").read_text(encoding="utf-8").splitlines(keepends=True)
-                kept = [x for x in lines if "teams.json" not in x]
-                if kept == lines:
-                    errors.append(f"self-test (fixtures): {b['name']}/litellm/apply.sh never names teams.json")
-                Path(tmp, "apply.sh").write_text("".join(kept), encoding="utf-8")
-                if not run_apply_sh(Path(tmp, "apply.sh"), "apply.sh without teams.json", b["litellm"], ll):
-                    errors.append("self-test (fixtures): NOT rejected: an apply.sh that does not POST teams.json")
+                text = Path(tmp, "apply.sh").read_text(encoding="utf-8")
+                changed = change(text)
+                if changed == text:
+                    errors.append(f"self-test (fixtures): nothing to apply '{what}' to in {b['name']}/litellm/apply.sh")
+                    continue
+                Path(tmp, "apply.sh").write_text(changed, encoding="utf-8")
+                why = run_apply_sh(Path(tmp, "apply.sh"), f"apply.sh that {what}", b["litellm"], ll)
+                if not why:
+                    errors.append(f"self-test (fixtures): NOT rejected: an apply.sh that {what}")
                 else:
-                    print("  rejected: an apply.sh that does not POST teams.json")
+                    print(f"  rejected: an apply.sh that {what}: {why[0][:120]}")
     # ... and rejects every mutation of the fixture.
     errors += self_test(fixtures, crds, ll, "fixtures", require_all=True)
 
@@ -943,7 +963,7 @@ def main() -> None:
         for e in errors:
             print(f"  - {e}", file=sys.stderr)
         sys.exit(1)
-    print("gateway exports: valid for LiteLLM 1.110.2 and the Envoy AI Gateway / Envoy Gateway CRDs")
+    print(f"gateway exports: valid for LiteLLM {ll.version} and the Envoy AI Gateway / Envoy Gateway CRDs")
 
 
 if __name__ == "__main__":
