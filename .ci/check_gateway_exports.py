@@ -193,7 +193,26 @@ def check_metadata(meta) -> list[str]:
     return errs
 
 
-def cel_rules(crds: Crds, schema: dict, value, path: str, errs: list[str]) -> None:
+INT_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def server_rules(crds: Crds, schema: dict, value, path: str, errs: list[str]) -> None:
+    """What the API server checks beyond JSON Schema: integer formats, list
+    types (set: unique items; map: unique keys) and the CEL rules."""
+    lo_hi = INT_FORMATS.get(schema.get("format"))
+    if lo_hi and isinstance(value, int) and not lo_hi[0] <= value <= lo_hi[1]:
+        errs.append(f"{path}: {value} does not fit {schema['format']}")
+    if isinstance(value, list):
+        kind = schema.get("x-kubernetes-list-type")
+        if kind == "set":
+            seen = [json.dumps(v, sort_keys=True) for v in value]
+            if len(set(seen)) != len(seen):
+                errs.append(f"{path}: duplicate items in a list of type set")
+        elif kind == "map":
+            keys = schema.get("x-kubernetes-list-map-keys") or []
+            seen = [tuple(json.dumps(v.get(k)) for k in keys) for v in value if isinstance(v, dict)]
+            if len(set(seen)) != len(seen):
+                errs.append(f"{path}: two items with the same {'/'.join(keys)} in a list of type map")
     for rule in schema.get("x-kubernetes-validations") or []:
         if "oldSelf" in rule["rule"]:
             continue  # a transition rule: there is no old object on create
@@ -210,12 +229,12 @@ def cel_rules(crds: Crds, schema: dict, value, path: str, errs: list[str]) -> No
         props = schema.get("properties") or {}
         for k, v in value.items():
             if k in props:
-                cel_rules(crds, props[k], v, f"{path}.{k}", errs)
+                server_rules(crds, props[k], v, f"{path}.{k}", errs)
             elif isinstance(schema.get("additionalProperties"), dict):
-                cel_rules(crds, schema["additionalProperties"], v, f"{path}.{k}", errs)
+                server_rules(crds, schema["additionalProperties"], v, f"{path}.{k}", errs)
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for i, v in enumerate(value):
-            cel_rules(crds, schema["items"], v, f"{path}[{i}]", errs)
+            server_rules(crds, schema["items"], v, f"{path}[{i}]", errs)
 
 
 def route_models(doc: dict) -> list[str]:
@@ -305,7 +324,7 @@ def validate_envoy_doc(crds: Crds, doc, where: str) -> tuple[list[str], int]:
     errs = [f"{where}: {e}" for e in check_metadata(doc.get("metadata"))]
     for e in sorted(jsonschema.Draft7Validator(crds.strict[key]).iter_errors(doc), key=lambda e: list(e.path)):
         errs.append(f"{where}: /{'/'.join(map(str, e.path))}: {e.message[:300]}")
-    cel_rules(crds, crds.raw[key], doc, where, errs)
+    server_rules(crds, crds.raw[key], doc, where, errs)
     n = 0
     if key[1] == "AIGatewayRoute":
         e2, n = check_cost_cel(doc, where)
@@ -725,6 +744,23 @@ def _cel_cost(b):
     return None
 
 
+def _route_headers(b):
+    for _, d in b["envoy"]:
+        if isinstance(d, dict) and d.get("kind") == "AIGatewayRoute":
+            for rule in (d.get("spec") or {}).get("rules") or []:
+                for m in rule.get("matches") or []:
+                    if m.get("headers"):
+                        return m["headers"]
+    return None
+
+
+def _dup_header(headers):
+    if not headers:
+        return False
+    headers.append({**headers[0], "value": "costgate-selftest-other-model"})
+    return True
+
+
 def _first(b, name):
     xs = b["litellm"].get(name)
     return xs[0] if isinstance(xs, list) and xs and isinstance(xs[0], dict) else None
@@ -783,6 +819,7 @@ MUTATIONS = {
     )
     and _set(((_btp_rule(b) or {}).get("cost") or {}).get("request"), "number", 1),
     "envoy: a client selector with no condition (a CEL rule of the CRD)": lambda b: _set(_btp_rule(b), "clientSelectors", [{}]),
+    "envoy: a route match naming one header twice (a list of type map)": lambda b: _dup_header(_route_headers(b)),
     "envoy: a cost CEL multiplying a uint by a double": lambda b: _set(_cel_cost(b), "cel", "input_tokens * 0.5"),
     "envoy: a cost CEL that goes negative": lambda b: _set(_cel_cost(b), "cel", "int(input_tokens) - 100000"),
     "envoy: metadata.name with capitals and an underscore": lambda b: _set(_doc_meta(b), "name", "Tiered_Assistant"),
