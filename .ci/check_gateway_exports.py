@@ -875,6 +875,29 @@ def self_test(bundles: list[dict], crds: Crds, ll: Litellm, label: str, require_
     return errs
 
 
+def self_test_apply_sh(b: dict, ll: Litellm) -> list[str]:
+    """An apply.sh that goes wrong must be caught by the fake-LiteLLM run."""
+    errors: list[str] = []
+    if b["litellm"].get("apply.sh") is None:
+        return errors
+    for what, change in APPLY_MUTATIONS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            for f in b["dir"].joinpath("litellm").iterdir():
+                shutil.copy(f, tmp)
+            text = Path(tmp, "apply.sh").read_text(encoding="utf-8")
+            changed = change(text)
+            if changed == text:
+                errors.append(f"self-test (fixtures): nothing to apply '{what}' to in {b['name']}/litellm/apply.sh")
+                continue
+            Path(tmp, "apply.sh").write_text(changed, encoding="utf-8")
+            why = run_apply_sh(Path(tmp, "apply.sh"), f"apply.sh that {what}", b["litellm"], ll)
+            if not why:
+                errors.append(f"self-test (fixtures): NOT rejected: an apply.sh that {what}")
+            else:
+                print(f"  rejected: an apply.sh that {what}: {why[0][:120]}")
+    return errors
+
+
 # ----------------------------------------------------------------------------- export
 
 
@@ -938,25 +961,7 @@ def main() -> None:
         print(f"fixture {b['name']}: {'OK' if not e else f'{len(e)} errors'} ({len(b['envoy'])} manifests)")
     for b in fixtures:
         errors += [f"fixture: {x}" for x in check_apply_sh(b, ll, args.require_shellcheck)]
-        # an apply.sh that goes wrong must be caught by the fake-LiteLLM run
-        script = b["litellm"].get("apply.sh")
-        if script is None:
-            continue
-        for what, change in APPLY_MUTATIONS.items():
-            with tempfile.TemporaryDirectory() as tmp:
-                for f in b["dir"].joinpath("litellm").iterdir():
-                    shutil.copy(f, tmp)
-                text = Path(tmp, "apply.sh").read_text(encoding="utf-8")
-                changed = change(text)
-                if changed == text:
-                    errors.append(f"self-test (fixtures): nothing to apply '{what}' to in {b['name']}/litellm/apply.sh")
-                    continue
-                Path(tmp, "apply.sh").write_text(changed, encoding="utf-8")
-                why = run_apply_sh(Path(tmp, "apply.sh"), f"apply.sh that {what}", b["litellm"], ll)
-                if not why:
-                    errors.append(f"self-test (fixtures): NOT rejected: an apply.sh that {what}")
-                else:
-                    print(f"  rejected: an apply.sh that {what}: {why[0][:120]}")
+        errors += self_test_apply_sh(b, ll)
     # ... and rejects every mutation of the fixture.
     errors += self_test(fixtures, crds, ll, "fixtures", require_all=True)
 
