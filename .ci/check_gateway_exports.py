@@ -54,10 +54,10 @@ from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch at import
 
-import celpy  # noqa: E402
-import jsonschema  # noqa: E402
-import yaml  # noqa: E402
-from celpy import celtypes  # noqa: E402
+import celpy
+import jsonschema
+import yaml
+from celpy import celtypes
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAYS = ROOT / "fixtures" / "gateways"
@@ -339,6 +339,8 @@ class Litellm:
     """LiteLLM 1.110.2's own request models, imported once (about 7 s)."""
 
     def __init__(self):
+        from importlib.metadata import version
+
         import litellm
         from litellm.litellm_core_utils.duration_parser import duration_in_seconds, normalize_duration
         from litellm.proxy._types import (
@@ -350,8 +352,6 @@ class Litellm:
         from litellm.types.proxy.management_endpoints.key_requests import GenerateKeyRequest
         from litellm.types.utils import BudgetConfig
         from pydantic import BaseModel, ConfigDict, TypeAdapter
-
-        from importlib.metadata import version
 
         self.version = version("litellm")
         if self.version != LITELLM_VERSION:
@@ -590,12 +590,12 @@ def check_apply_sh(b: dict, ll: Litellm, require_shellcheck: bool) -> list[str]:
     if script is None:
         return [f"{rel}: missing"] if b["litellm"] else []
     errs = []
-    r = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    r = subprocess.run(["bash", "-n", str(script)], check=False, capture_output=True, text=True)
     if r.returncode != 0:
         return [f"{rel}: bash -n: {r.stderr.strip()}"]
     sc = shutil.which("shellcheck")
     if sc:
-        r = subprocess.run([sc, "-s", "bash", str(script)], capture_output=True, text=True)
+        r = subprocess.run([sc, "-s", "bash", str(script)], check=False, capture_output=True, text=True)
         if r.returncode != 0:
             errs.append(f"{rel}: shellcheck:\n{r.stdout.strip()}")
     elif require_shellcheck:
@@ -619,7 +619,7 @@ class FakeLitellm:
         received = self.received
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
                     data = json.loads(body)
@@ -669,7 +669,7 @@ def run_apply_sh(script: Path, rel: str, files: dict, ll: Litellm) -> list[str]:
         before = len(fake.received)
         with tempfile.TemporaryDirectory() as cwd:  # it must not depend on the current folder
             try:
-                r = subprocess.run(["bash", str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+                r = subprocess.run(["bash", str(script), *args], cwd=cwd, env=env, check=False, capture_output=True, text=True, timeout=60)
                 if r.returncode != 0:
                     errs.append(f"{rel} {' '.join(args)}: exit {r.returncode} against a fake LiteLLM: {r.stderr.strip()[:500]}")
             except subprocess.TimeoutExpired:
@@ -706,12 +706,12 @@ def run_apply_sh(script: Path, rel: str, files: dict, ll: Litellm) -> list[str]:
                     f"{len(unmatched)} not sent, {len(extra)} sent that are not in {name}"
                 )
         budgets = [b.get("budget_id") for b in files.get("budgets.json") or [] if isinstance(b, dict)]
-        if re.search(r"^\s*customer\)", text, re.M) and budgets:
+        if re.search(r"^\s*customer\)", text, re.MULTILINE) and budgets:
             got = run("customer", "selftest-user-1", budgets[0])
             if [d.get("user_id") if isinstance(d, dict) else None for p, _, d in got] != ["selftest-user-1"]:
                 errs.append(f"{rel} customer: did not POST one customer selftest-user-1")
         templates = [t for t in files.get("teams.json") or [] if is_tenant_template(t)]
-        if templates and not re.search(r"^\s*tenant\)", text, re.M):
+        if templates and not re.search(r"^\s*tenant\)", text, re.MULTILINE):
             errs.append(f"{rel}: teams.json has tenant templates and apply.sh has no `tenant` mode")
         for t in templates:
             got = run("tenant", "selftest-tenant-1", str(t.get("team_id")))
@@ -812,12 +812,14 @@ MUTATIONS = {
     "envoy: a typo key (shadowmode) in a rate-limit rule": lambda b: _set(_btp_rule(b), "shadowmode", True),
     "envoy: limit.unit Monthly": lambda b: _set((_btp_rule(b) or {}).get("limit"), "unit", "Monthly"),
     "envoy: limit.requests 5000000000 (over uint32)": lambda b: _set((_btp_rule(b) or {}).get("limit"), "requests", 5000000000),
-    "envoy: cost.request with both number and metadata (a CEL rule of the CRD)": lambda b: _set(
-        ((_btp_rule(b) or {}).get("cost") or {}).get("request"),
-        "metadata",
-        {"namespace": "io.envoy.ai_gateway", "key": "llm_total_token"},
-    )
-    and _set(((_btp_rule(b) or {}).get("cost") or {}).get("request"), "number", 1),
+    "envoy: cost.request with both number and metadata (a CEL rule of the CRD)": lambda b: (
+        _set(
+            ((_btp_rule(b) or {}).get("cost") or {}).get("request"),
+            "metadata",
+            {"namespace": "io.envoy.ai_gateway", "key": "llm_total_token"},
+        )
+        and _set(((_btp_rule(b) or {}).get("cost") or {}).get("request"), "number", 1)
+    ),
     "envoy: a client selector with no condition (a CEL rule of the CRD)": lambda b: _set(_btp_rule(b), "clientSelectors", [{}]),
     "envoy: a route match naming one header twice (a list of type map)": lambda b: _dup_header(_route_headers(b)),
     "envoy: a cost CEL multiplying a uint by a double": lambda b: _set(_cel_cost(b), "cel", "input_tokens * 0.5"),
@@ -825,7 +827,9 @@ MUTATIONS = {
     "envoy: metadata.name with capitals and an underscore": lambda b: _set(_doc_meta(b), "name", "Tiered_Assistant"),
     "litellm: budgets.json max_budjet (typo)": lambda b: _rename(_first(b, "budgets.json"), "max_budget", "max_budjet"),
     "litellm: budgets.json budget_duration '1 day'": lambda b: _set(_first(b, "budgets.json"), "budget_duration", "1 day"),
-    "litellm: budgets.json budget_duration '1dd' (litellm reads the prefix)": lambda b: _set(_first(b, "budgets.json"), "budget_duration", "1dd"),
+    "litellm: budgets.json budget_duration '1dd' (litellm reads the prefix)": lambda b: _set(
+        _first(b, "budgets.json"), "budget_duration", "1dd"
+    ),
     "litellm: budgets.json tpm_limit -1": lambda b: _set(_first(b, "budgets.json"), "tpm_limit", -1),
     "litellm: teams.json max_budget as text": lambda b: _set(_first(b, "teams.json"), "max_budget", "lots"),
     "litellm: a typo inside a nested budget (budget_limt)": lambda b: _set(_nested_budget_config(b), "budget_limt", 1.0),
@@ -834,7 +838,9 @@ MUTATIONS = {
     "litellm: config.yaml general_settings.user_header_mapping (typo)": lambda b: _rename(
         _general(b), "user_header_mappings", "user_header_mapping"
     ),
-    "litellm: config.yaml max_end_user_budget_id naming no budget": lambda b: _set(_settings(b), "max_end_user_budget_id", "no-such-budget"),
+    "litellm: config.yaml max_end_user_budget_id naming no budget": lambda b: _set(
+        _settings(b), "max_end_user_budget_id", "no-such-budget"
+    ),
 }
 
 
@@ -911,7 +917,7 @@ def feature_ids(specs: list[Path]) -> dict[Path, str]:
 
 
 def require_export(binary: Path) -> None:
-    r = subprocess.run([str(binary), "export", "--help"], capture_output=True, text=True)
+    r = subprocess.run([str(binary), "export", "--help"], check=False, capture_output=True, text=True)
     if r.returncode != 0:
         fail(f"{binary} has no `export` command (`{binary} export --help` exit {r.returncode}): {(r.stderr or r.stdout).strip()[:300]}")
 
@@ -922,6 +928,7 @@ def export(binary: Path, specs: list[Path], out: Path) -> list[str]:
         for s in specs:
             r = subprocess.run(
                 [str(binary), "export", "--to", gw, str(s), "-o", str(out)],
+                check=False,
                 capture_output=True,
                 text=True,
                 cwd=ROOT,
