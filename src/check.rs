@@ -263,7 +263,7 @@ pub fn analyse(
     sim_opts: &Options,
     today: jiff::civil::Date,
 ) -> Result<FeatureReport, Problem> {
-    analyse_with(l, policy, sim_opts, today, None)
+    analyse_with(l, policy, sim_opts, today, None, None)
 }
 
 /// [`analyse`], and with `observed` usage logs: each quantity they measure
@@ -275,6 +275,7 @@ pub fn analyse_with(
     sim_opts: &Options,
     today: jiff::civil::Date,
     observed: Option<&observed::Observed>,
+    runtime: Option<&crate::runtime::Deployed>,
 ) -> Result<FeatureReport, Problem> {
     within_limits(&l.spec, sim_opts.trials)?;
     let spec = &l.spec;
@@ -289,6 +290,8 @@ pub fn analyse_with(
     };
     let simulation = (opts.trials > 0).then(|| sim::simulate(&model, &opts));
     let drift = observed.map_or_else(Vec::new, |o| crate::calibrate::drift(spec, &o.observations));
+    let runtime_cmp = runtime.map(|d| crate::runtime::compare(spec, &l.priced, d));
+    let runtime_findings = runtime_cmp.as_ref().map_or(&[][..], |c| &c.findings[..]);
     let mut findings = evaluate(
         &FeatureFacts {
             spec,
@@ -298,6 +301,7 @@ pub fn analyse_with(
             sim: simulation.as_ref(),
             pricing: &l.priced.catalog,
             drift: &drift,
+            runtime: runtime_findings,
         },
         policy,
         today,
@@ -391,6 +395,7 @@ pub fn analyse_with(
         limits: crate::report::limits::of(spec),
         approval,
         observed: observed_report,
+        runtime: runtime_cmp,
     })
 }
 
@@ -835,6 +840,16 @@ pub fn run(req: &Request) -> Result<CheckReport, Vec<Problem>> {
 /// [`run`] with usage logs to compare the spec with (`check --observed`):
 /// one spec only, since the logs are one feature's.
 pub fn run_with(req: &Request, observed: Option<&observed::Observed>) -> Result<CheckReport, Vec<Problem>> {
+    run_full(req, observed, None)
+}
+
+/// [`run_with`], and with a deployed gateway configuration to compare every
+/// spec's limits with (`check --runtime`: the `runtime-limit-*` rules).
+pub fn run_full(
+    req: &Request,
+    observed: Option<&observed::Observed>,
+    runtime: Option<&crate::runtime::Deployed>,
+) -> Result<CheckReport, Vec<Problem>> {
     let files = spec_files(&req.paths)?;
     let loaded = load_all(&files, req.catalog)?;
     if observed.is_some() && loaded.len() != 1 {
@@ -863,7 +878,7 @@ pub fn run_with(req: &Request, observed: Option<&observed::Observed>) -> Result<
     }
     let mut features: Vec<FeatureReport> = loaded
         .iter()
-        .map(|l| analyse_with(l, req.policy, &req.sim, req.today, observed))
+        .map(|l| analyse_with(l, req.policy, &req.sim, req.today, observed, runtime))
         .collect::<Result<_, _>>()
         .map_err(|p| vec![p])?;
     unknown_feature_exceptions(&mut features, req.policy);

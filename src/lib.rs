@@ -32,6 +32,7 @@ pub mod policy;
 pub mod portfolio;
 pub mod pricing;
 pub mod report;
+pub mod runtime;
 pub mod signers;
 pub mod sim;
 pub mod source;

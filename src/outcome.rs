@@ -97,6 +97,10 @@ pub struct FeatureReport {
     /// `check --observed`: the spec against usage logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observed: Option<ObservedReport>,
+    /// `check --runtime`: the spec's limits against the deployed gateway
+    /// configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<crate::runtime::Comparison>,
 }
 
 /// The month at the policy's confidence: simulated, else the month at

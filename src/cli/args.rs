@@ -65,10 +65,30 @@ pub enum Command {
     /// Fit a spec's usage and interaction figures from usage logs (OpenTelemetry, LiteLLM, mapped CSV / JSON Lines).
     #[command(after_help = CALIBRATE_HELP)]
     Calibrate(CalibrateArgs),
+    /// Write each spec's caps, budgets and breakers as a gateway's configuration (LiteLLM, Envoy, Portkey, Kong).
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
     /// Run the simulation benchmark (speed and memory) on a spec.
     #[command(hide = true)]
     Bench(BenchArgs),
 }
+
+pub const EXPORT_HELP: &str = "\
+Gateways:
+  litellm   LiteLLM proxy: config.yaml, budgets.json and teams.json (management API bodies), apply.sh
+  envoy     Envoy AI Gateway + Envoy Gateway: AIGatewayRoute costs and BackendTrafficPolicy rate limits
+  portkey   Portkey usage-limit and rate-limit policies (policies.json)
+  kong      Kong ai-rate-limiting-advanced (kong.yaml, decK declarative config)
+Files go to DIR/<feature-id>/<gateway>/. What the gateway cannot express exactly is printed,
+never dropped; `costgate check SPEC --runtime FILES` compares a deployed configuration with the spec.
+See docs/runtime.md for the mapping tables.
+
+Exit status:
+  0   written (the gaps are printed)
+  64  usage error (bad flags)
+  65  invalid input: a spec or price catalog that cannot be read or validated
+  69  a pricing source needed is unreachable
+  73  a file cannot be written";
 
 pub const CALIBRATE_HELP: &str = "\
 Log formats (detected from the file, or --log-format):
@@ -131,6 +151,47 @@ pub struct LogArgs {
     /// Column mapping for CSV and JSON Lines (see --help).
     #[arg(long, value_name = "KEY=COLUMN,...")]
     pub map: Option<String>,
+}
+
+/// The gateways `export --to` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GatewayArg {
+    /// LiteLLM proxy.
+    Litellm,
+    /// Envoy AI Gateway with Envoy Gateway rate limits.
+    Envoy,
+    /// Portkey policies.
+    Portkey,
+    /// Kong ai-rate-limiting-advanced.
+    Kong,
+}
+
+/// The output of `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// What was written and the gaps, for people.
+    Text,
+    /// The same as JSON: every limit exported and every gap.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The gateway to write configuration for.
+    #[arg(long, value_enum)]
+    pub to: GatewayArg,
+    /// Spec files or folders of specs.
+    #[arg(default_value = "specs")]
+    pub paths: Vec<PathBuf>,
+    /// The folder the files go to (DIR/<feature-id>/<gateway>/), created if needed.
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "costgate-export")]
+    pub output: PathBuf,
+    /// What is printed: text, or JSON (every limit and gap).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Text)]
+    pub format: ExportFormat,
+    /// Price catalog (as for check): token caps are converted to USD and costs counted with it.
+    #[arg(long, value_name = "SOURCE")]
+    pub pricing: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +284,11 @@ pub struct CheckArgs {
     pub observed: Vec<PathBuf>,
     #[command(flatten)]
     pub logs_how: LogArgs,
+    /// Deployed gateway configuration (LiteLLM config.yaml and API JSON, Envoy manifests, Portkey
+    /// policies, Kong config): every cap, budget and breaker the spec relies on must be enforced there
+    /// (`runtime-limit-missing`, `-looser`, `-tighter`).
+    #[arg(long, value_name = "CONFIG", num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -244,6 +310,10 @@ pub struct DiffArgs {
     pub format: DiffFormat,
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+    /// Deployed gateway configuration compared with both sides (with --base-ref: the same files at
+    /// the ref for the base), so a change that loosens the gateway shows as new runtime findings.
+    #[arg(long, value_name = "CONFIG", num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -55,7 +55,7 @@ pub fn produce(
     notes: Notes,
     empty: EmptyFolder,
 ) -> Result<costgate::report::CheckReport, Failure> {
-    produce_with(paths, run, notes, empty, None)
+    produce_with(paths, run, notes, empty, None, None)
 }
 
 /// [`produce`], with usage logs to compare the one spec with (`--observed`).
@@ -65,6 +65,7 @@ pub fn produce_with(
     notes: Notes,
     empty: EmptyFolder,
     observed: Option<&costgate::check::observed::Observed>,
+    runtime: Option<&costgate::runtime::Deployed>,
 ) -> Result<costgate::report::CheckReport, Failure> {
     let choice = Choice {
         policy: run.policy.as_deref(),
@@ -99,11 +100,30 @@ pub fn produce_with(
     if req.paths.is_empty() {
         return Ok(check::empty_report(&req));
     }
-    check::run_with(&req, observed).map_err(Failure::Input)
+    check::run_full(&req, observed, runtime).map_err(Failure::Input)
 }
 
 /// The same paths at a git ref, checked.
 pub fn produce_at_ref(rev: &str, paths: &[PathBuf], run: &RunArgs) -> Result<costgate::report::CheckReport, Failure> {
+    produce_at_ref_with(rev, paths, run, &[])
+}
+
+/// Deployed gateway configuration files read for `--runtime` (none: `None`).
+pub fn read_runtime(paths: &[PathBuf]) -> Result<Option<costgate::runtime::Deployed>, Failure> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    costgate::runtime::read(paths).map(Some).map_err(Failure::Input)
+}
+
+/// [`produce_at_ref`], with the gateway configuration files at `runtime`
+/// as they are at the same ref (those that exist there).
+pub fn produce_at_ref_with(
+    rev: &str,
+    paths: &[PathBuf],
+    run: &RunArgs,
+    runtime: &[PathBuf],
+) -> Result<costgate::report::CheckReport, Failure> {
     let first = paths.first().map_or(Path::new("."), PathBuf::as_path);
     let top = costgate::gitref::toplevel(first).map_err(Failure::Usage)?;
     let rel: Vec<PathBuf> = paths
@@ -111,7 +131,17 @@ pub fn produce_at_ref(rev: &str, paths: &[PathBuf], run: &RunArgs) -> Result<cos
         .map(|p| costgate::gitref::relative(&top, p))
         .collect::<Result<_, _>>()
         .map_err(Failure::Usage)?;
-    let snap = costgate::gitref::snapshot(&top, rev, &rel).map_err(Failure::Usage)?;
+    let rel_runtime: Vec<PathBuf> = runtime
+        .iter()
+        .map(|p| costgate::gitref::relative(&top, p))
+        .collect::<Result<_, _>>()
+        .map_err(Failure::Usage)?;
+    let mut wanted = rel.clone();
+    wanted.extend(rel_runtime.iter().cloned());
+    let snap = costgate::gitref::snapshot(&top, rev, &wanted).map_err(Failure::Usage)?;
+    let (spec_paths, runtime_paths) = snap.paths.split_at(rel.len());
+    let runtime_at_ref: Vec<PathBuf> = runtime_paths.iter().filter(|p| p.is_file()).cloned().collect();
+    let deployed = read_runtime(&runtime_at_ref)?;
     // The base's own policy (found inside the snapshot, whose `.git` ends the
     // search: never a file above it, in the temporary folder), else the head's.
     let policy: Option<PathBuf> = match &run.policy {
@@ -127,7 +157,14 @@ pub fn produce_at_ref(rev: &str, paths: &[PathBuf], run: &RunArgs) -> Result<cos
         pricing: run.pricing.clone(),
         sim: run.sim.clone(),
     };
-    produce(&snap.paths, &run, Notes::Quiet, EmptyFolder::Allowed)
+    produce_with(
+        spec_paths,
+        &run,
+        Notes::Quiet,
+        EmptyFolder::Allowed,
+        None,
+        deployed.as_ref(),
+    )
 }
 
 pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
@@ -150,7 +187,15 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         }
         Some(o)
     };
-    let mut report = produce_with(&a.paths, &a.run, notes, EmptyFolder::Refused, observed.as_ref())?;
+    let deployed = read_runtime(&a.runtime)?;
+    let mut report = produce_with(
+        &a.paths,
+        &a.run,
+        notes,
+        EmptyFolder::Refused,
+        observed.as_ref(),
+        deployed.as_ref(),
+    )?;
     if let Some(rev) = &a.baseline_ref {
         let base = produce_at_ref(rev, &a.paths, &a.run)?;
         let fail_on = match a.fail_on {

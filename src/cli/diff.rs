@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use costgate::diff::{compare, render_json, render_markdown, render_table};
 
-use super::check::{EmptyFolder, Notes, produce, produce_at_ref};
+use super::check::{EmptyFolder, Notes, produce_at_ref_with, produce_with, read_runtime};
 use super::{DiffArgs, DiffFormat, Failure};
 
 pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
@@ -15,8 +15,16 @@ pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
             } else {
                 a.paths.clone()
             };
-            let head = produce(&paths, &a.run, Notes::Quiet, EmptyFolder::Refused)?;
-            let base = produce_at_ref(rev, &paths, &a.run)?;
+            let deployed = read_runtime(&a.runtime)?;
+            let head = produce_with(
+                &paths,
+                &a.run,
+                Notes::Quiet,
+                EmptyFolder::Refused,
+                None,
+                deployed.as_ref(),
+            )?;
+            let base = produce_at_ref_with(rev, &paths, &a.run, &a.runtime)?;
             (base, head, (rev.clone(), "working tree".to_string()))
         }
         None => {
@@ -25,8 +33,24 @@ pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
                     "give BASE and HEAD (two spec files or folders), or --base-ref REF [PATH...]".into(),
                 ));
             };
-            let base = produce(std::slice::from_ref(b), &a.run, Notes::Quiet, EmptyFolder::Allowed)?;
-            let head = produce(std::slice::from_ref(h), &a.run, Notes::Quiet, EmptyFolder::Refused)?;
+            let deployed = read_runtime(&a.runtime)?;
+            let d = deployed.as_ref();
+            let base = produce_with(
+                std::slice::from_ref(b),
+                &a.run,
+                Notes::Quiet,
+                EmptyFolder::Allowed,
+                None,
+                d,
+            )?;
+            let head = produce_with(
+                std::slice::from_ref(h),
+                &a.run,
+                Notes::Quiet,
+                EmptyFolder::Refused,
+                None,
+                d,
+            )?;
             (base, head, (b.display().to_string(), h.display().to_string()))
         }
     };

@@ -7,6 +7,7 @@ mod calibrate;
 mod check;
 mod comment;
 mod diff;
+mod export;
 mod output;
 mod pricing;
 mod report;
@@ -97,6 +98,7 @@ pub fn main() -> i32 {
         Command::Approve(a) => approve::run(a),
         Command::Rules(a) => rules::run(a).map(|()| 0),
         Command::Calibrate(a) => calibrate::run(a),
+        Command::Export(a) => export::run(a),
         Command::Bench(a) => check::bench(a),
     });
     match result {

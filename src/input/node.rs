@@ -197,6 +197,21 @@ impl<'de> Visitor<'de> for YamlVisitor {
 /// Parse YAML text into a [`Node`], refusing hostile input (alias bombs,
 /// deep nesting, huge documents) before it costs memory.
 pub fn parse_yaml(text: &str) -> Result<Node, ParseError> {
+    parse_yaml_docs(text, 1).map(|mut docs| docs.remove(0))
+}
+
+/// The most documents a multi-document YAML file (a gateway's manifests)
+/// may hold.
+pub const MAX_DOCUMENTS: usize = 1_000;
+
+/// Parse every document of a multi-document YAML file (Kubernetes
+/// manifests), under the same limits as [`parse_yaml`] for the whole file.
+/// Empty documents are skipped; a file with none is an error.
+pub fn parse_yaml_documents(text: &str) -> Result<Vec<Node>, ParseError> {
+    parse_yaml_docs(text, MAX_DOCUMENTS)
+}
+
+fn parse_yaml_docs(text: &str, max_documents: usize) -> Result<Vec<Node>, ParseError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(too_large(text.len()));
     }
@@ -213,22 +228,33 @@ pub fn parse_yaml(text: &str) -> Result<Node, ParseError> {
             max_aliases: 1_000,
             max_anchors: 1_000,
             max_nodes: 250_000,
-            max_documents: 1,
+            max_documents: max_documents,
             max_total_scalar_bytes: MAX_INPUT_BYTES,
             max_recorded_anchor_events: 100_000,
         },
         // Let `.nan` / `.inf` through so validation can name the field.
         non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
     };
-    serde_saphyr::from_str_with_options::<YamlNode>(text, options)
-        .map(|n| n.0)
-        .map_err(|e| {
-            let loc = e.location().map(|l| loc_of(&l)).unwrap_or(Loc::UNKNOWN);
-            ParseError {
-                loc,
-                message: yaml_message(&e),
-            }
-        })
+    let docs: Result<Vec<Node>, ParseError> = if max_documents == 1 {
+        serde_saphyr::from_str_with_options::<YamlNode>(text, options).map(|n| vec![n.0])
+    } else {
+        serde_saphyr::from_multiple_with_options::<YamlNode>(text, options)
+            .map(|v| v.into_iter().map(|n| n.0).collect())
+    }
+    .map_err(|e| {
+        let loc = e.location().map(|l| loc_of(&l)).unwrap_or(Loc::UNKNOWN);
+        ParseError {
+            loc,
+            message: yaml_message(&e),
+        }
+    });
+    match docs {
+        Ok(d) if d.is_empty() => Err(ParseError {
+            loc: Loc::new(1, 1),
+            message: "the file holds no YAML document".into(),
+        }),
+        other => other,
+    }
 }
 
 /// serde-saphyr's plain message, in plain words and without its source

@@ -99,6 +99,12 @@ pub enum Rule {
     AccountBudgetBelowTypicalMonth,
     /// `observed-above-model` (see its [`RuleDef`]).
     ObservedAboveModel,
+    /// `runtime-limit-missing` (see its [`RuleDef`]).
+    RuntimeLimitMissing,
+    /// `runtime-limit-looser` (see its [`RuleDef`]).
+    RuntimeLimitLooser,
+    /// `runtime-limit-tighter` (see its [`RuleDef`]).
+    RuntimeLimitTighter,
 }
 
 /// Where a rule is evaluated.
@@ -160,6 +166,9 @@ pub const REGISTRY: &[RuleDef] = &[
     tier_serves_nobody::DEF,
     account_budget_below_typical_month::DEF,
     observed_above_model::DEF,
+    runtime_limit::MISSING,
+    runtime_limit::LOOSER,
+    runtime_limit::TIGHTER,
 ];
 
 const _: () = {
@@ -191,6 +200,7 @@ mod overage_unreachable;
 mod p95_over_budget;
 mod paying_users_blocked;
 mod portfolio_over_budget;
+mod runtime_limit;
 mod stale_pricing;
 mod tier_serves_nobody;
 mod unbounded_worst_case;
@@ -229,6 +239,9 @@ impl Rule {
         Rule::TierServesNobody,
         Rule::AccountBudgetBelowTypicalMonth,
         Rule::ObservedAboveModel,
+        Rule::RuntimeLimitMissing,
+        Rule::RuntimeLimitLooser,
+        Rule::RuntimeLimitTighter,
     ];
 
     /// The rule's registry entry.
@@ -367,6 +380,9 @@ pub struct FeatureFacts<'a> {
     /// Each quantity usage logs measure against the spec's (`check
     /// --observed`); empty without logs.
     pub drift: &'a [crate::calibrate::Drift],
+    /// Each disagreement between the spec and the deployed gateway
+    /// configuration (`check --runtime`); empty without it.
+    pub runtime: &'a [crate::runtime::Finding],
 }
 
 /// What a rule function reads: the feature's facts, the policy, and the

@@ -636,7 +636,7 @@ impl NotifyWho {
 }
 
 /// What a breaker's limit is counted over.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakerLevel {
     /// One user's day (`user_daily_usd`).

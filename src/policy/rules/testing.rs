@@ -22,7 +22,7 @@ pub fn fired(def: &RuleDef, spec: &str, policy: &str) -> Vec<Finding> {
 /// As [`fired`], with the catalog's description changed first (a pin's age,
 /// models priced at $0).
 pub fn fired_with(def: &RuleDef, spec: &str, policy: &str, catalog: impl FnOnce(&mut CatalogInfo)) -> Vec<Finding> {
-    fired_full(def, spec, policy, catalog, |_| Vec::new())
+    fired_full(def, spec, policy, catalog, |_| Vec::new(), |_, _| Vec::new())
 }
 
 /// As [`fired`], with the drift against usage logs that `drift` computes
@@ -33,7 +33,17 @@ pub fn fired_with_drift(
     policy: &str,
     drift: impl FnOnce(&crate::spec::Spec) -> Vec<crate::calibrate::Drift>,
 ) -> Vec<Finding> {
-    fired_full(def, spec, policy, |_| {}, drift)
+    fired_full(def, spec, policy, |_| {}, drift, |_, _| Vec::new())
+}
+
+/// The findings of `def` with a deployed gateway configuration compared with
+/// the spec (`check --runtime`).
+pub fn fired_with_runtime(
+    def: &RuleDef,
+    spec: &str,
+    runtime: impl FnOnce(&crate::spec::Spec, &crate::pricing::PricedModels) -> Vec<crate::runtime::Finding>,
+) -> Vec<Finding> {
+    fired_full(def, spec, "", |_| {}, |_| Vec::new(), runtime)
 }
 
 fn fired_full(
@@ -42,6 +52,7 @@ fn fired_full(
     policy: &str,
     catalog: impl FnOnce(&mut CatalogInfo),
     drift: impl FnOnce(&crate::spec::Spec) -> Vec<crate::calibrate::Drift>,
+    runtime: impl FnOnce(&crate::spec::Spec, &crate::pricing::PricedModels) -> Vec<crate::runtime::Finding>,
 ) -> Vec<Finding> {
     let Check::Feature(check) = def.check else {
         panic!("{} is not a per-feature rule", def.code)
@@ -51,6 +62,7 @@ fn fired_full(
     let mut priced = crate::pricing::resolve(&spec, &crate::pricing::builtin()).unwrap_or_else(|p| panic!("{p:#?}"));
     catalog(&mut priced.catalog);
     let drift = drift(&spec);
+    let runtime = runtime(&spec, &priced);
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
     let model = Model::new(&spec, &priced, th.worst_case_quantile);
     let units = unit_costs(&model);
@@ -72,6 +84,7 @@ fn fired_full(
         sim: Some(&simulation),
         pricing: &priced.catalog,
         drift: &drift,
+        runtime: &runtime,
     };
     let ctx = Ctx::new(&facts, &policy, TODAY.parse().unwrap());
     let mut out = Out {
