@@ -792,6 +792,8 @@ def _nested_budget_config(b):
     for t in b["litellm"].get("teams.json") or []:
         for entry in t.get("budget_limits") or []:
             return entry
+    for cfg in ((_settings(b) or {}).get("tag_budget_config") or {}).values():
+        return cfg
     return None
 
 
@@ -927,7 +929,7 @@ def export(binary: Path, specs: list[Path], out: Path) -> list[str]:
     for gw in ("litellm", "envoy"):
         for s in specs:
             r = subprocess.run(
-                [str(binary), "export", "--to", gw, str(s), "-o", str(out)],
+                [str(binary), "export", "--to", gw, str(s.relative_to(ROOT)), "-o", str(out)],
                 check=False,
                 capture_output=True,
                 text=True,
