@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("input", &["input", "http", "logs"]),
     ("spec", &["spec", "signers"]),
     ("pricing", &["pricing"]),
-    ("economics", &["economics", "calibrate"]),
+    ("economics", &["economics", "calibrate", "runtime"]),
     ("sim", &["sim"]),
     ("policy", &["policy"]),
     ("approval", &["approval"]),

@@ -362,6 +362,10 @@ pub struct CommentGithubArgs {
     /// Leave the comment alone when its text would not change.
     #[arg(long)]
     pub skip_if_unchanged: bool,
+    /// Deployed gateway configuration compared with the specs (as `check --runtime`; with
+    /// --base-ref, the same files at the ref for the base).
+    #[arg(long, value_name = "CONFIG", num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -4,7 +4,7 @@ use costgate::github::{Behavior, Github, MARKER, MAX_COMMENT_CHARS, Outcome};
 use costgate::report::markdown;
 use costgate::untrusted::clean;
 
-use super::check::{EmptyFolder, Notes, produce, produce_at_ref};
+use super::check::{EmptyFolder, Notes};
 use super::{CommentArgs, CommentBehavior, CommentGithubArgs, CommentTarget, Failure};
 
 pub fn run(a: &CommentArgs) -> Result<i32, Failure> {
@@ -24,10 +24,18 @@ fn github(a: &CommentGithubArgs) -> Result<i32, Failure> {
         a.repo.clone().filter(|r| !r.is_empty()).ok_or_else(|| {
             Failure::Usage("which repository? give --repo owner/name or set GITHUB_REPOSITORY".into())
         })?;
-    let report = produce(&a.paths, &a.run, Notes::Quiet, EmptyFolder::Refused)?;
+    let deployed = super::check::read_runtime(&a.runtime)?;
+    let report = super::check::produce_with(
+        &a.paths,
+        &a.run,
+        Notes::Quiet,
+        EmptyFolder::Refused,
+        None,
+        deployed.as_ref(),
+    )?;
     let diff = match &a.base_ref {
         Some(rev) => {
-            let base = produce_at_ref(rev, &a.paths, &a.run)?;
+            let base = super::check::produce_at_ref_with(rev, &a.paths, &a.run, &a.runtime)?;
             let d = costgate::diff::compare(&base, &report, rev, "this pull request");
             Some(costgate::diff::render_markdown(&d))
         }
