@@ -670,6 +670,8 @@ def run_apply_sh(script: Path, rel: str, files: dict, ll: Litellm) -> list[str]:
         with tempfile.TemporaryDirectory() as cwd:  # it must not depend on the current folder
             try:
                 r = subprocess.run(["bash", str(script), *args], cwd=cwd, env=env, check=False, capture_output=True, text=True, timeout=60)
+                if key in r.stdout or key in r.stderr:
+                    errs.append(f"{rel} {' '.join(args)}: prints the master key")
                 if r.returncode != 0:
                     errs.append(f"{rel} {' '.join(args)}: exit {r.returncode} against a fake LiteLLM: {r.stderr.strip()[:500]}")
             except subprocess.TimeoutExpired:
@@ -851,6 +853,7 @@ APPLY_MUTATIONS = {
     "sends no Authorization header": lambda t: "".join(x for x in t.splitlines(keepends=True) if "Authorization" not in x),
     "keeps the template's team_id in tenant mode": lambda t: t.replace("| .team_id = $id", ""),
     "posts budgets to /budget/create": lambda t: t.replace("/budget/new", "/budget/create"),
+    "prints the master key": lambda t: t.replace("\npost() {", '\necho "using key $LITELLM_MASTER_KEY" >&2\npost() {', 1),
 }
 
 
