@@ -603,6 +603,9 @@ pub struct BenchArgs {
     pub scale_users: f64,
     #[arg(long, default_value_t = 3)]
     pub runs: u32,
+    /// Time `costgate tune` on the spec (every tier with a cap, 32 candidates each) instead of one simulation.
+    #[arg(long)]
+    pub tune: bool,
     #[command(flatten)]
     pub sim: SimArgs,
 }

@@ -262,10 +262,51 @@ fn append_step_summary(report: &report::CheckReport) {
     }
 }
 
+/// `bench --tune`: the time of `costgate tune` on a spec.
+fn bench_tune(a: &BenchArgs, spec_path: &Path) -> Result<i32, Failure> {
+    let policy = load_policy(None, &[spec_path.to_path_buf()])?;
+    let catalog = costgate::pricing::builtin();
+    let loaded = check::load_all(&[spec_path.to_path_buf()], &catalog).map_err(Failure::Input)?;
+    let opts = costgate::tune::Options {
+        objective: costgate::tune::Objective::Paying,
+        tiers: Vec::new(),
+        candidates: costgate::tune::DEFAULT_CANDIDATES,
+        max_p95_usd: None,
+        sim: sim_options(&a.sim, false),
+    };
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..a.runs.max(1) {
+        let start = std::time::Instant::now();
+        last = Some(costgate::tune::tune(&loaded[0], &policy, &opts));
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let t = last.expect("one run");
+    let candidates: usize = t.frontiers.iter().map(|f| f.points.len()).sum();
+    super::output::print(&format!(
+        "tune {} · {} tiers, {} candidates · {} trials each · {} simulations{} · median {:.3} s, min {:.3} s over {} runs · peak RSS {} MB\n",
+        spec_path.display(),
+        t.frontiers.len(),
+        candidates,
+        opts.sim.trials,
+        t.simulations,
+        if t.coupled { " (coupled: steps simulated whole)" } else { "" },
+        times[times.len() / 2],
+        times[0],
+        times.len(),
+        peak_rss_mb().map_or("?".into(), |m| format!("{m:.0}"))
+    ))?;
+    Ok(0)
+}
+
 pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
     let Some(spec_path) = &a.spec else {
         return bench_logs(a.log_records.unwrap_or(1_000_000));
     };
+    if a.tune {
+        return bench_tune(a, spec_path);
+    }
     let policy = load_policy(None, std::slice::from_ref(spec_path))?;
     let catalog = costgate::pricing::builtin();
     let spec = costgate::spec::load_file(spec_path).map_err(Failure::Input)?;
