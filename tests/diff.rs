@@ -238,3 +238,47 @@ fn a_base_ref_outside_a_git_repository_is_a_usage_error() {
         .code(64)
         .stderr(predicates::str::contains("git"));
 }
+
+#[test]
+fn diff_runtime_catches_a_change_that_loosens_only_the_gateway() {
+    let (_d, root) = repo();
+    // The gateway configuration committed beside the specs, as exported.
+    let out = costgate(&root)
+        .args(["export", "--to", "envoy", "specs/tiered.yaml", "-o", "gateway"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cfg = "gateway/tiered-assistant/envoy/costgate-limits.yaml";
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "gateway"]);
+    // The pull request: the free tier's cap raised in the gateway only.
+    let text = std::fs::read_to_string(root.join(cfg)).unwrap();
+    std::fs::write(root.join(cfg), text.replacen("requests: 40000", "requests: 90000", 1)).unwrap();
+    let out = costgate(&root)
+        .args([
+            "diff",
+            "--base-ref",
+            "main",
+            "specs/tiered.yaml",
+            "--format",
+            "json",
+            "--trials",
+            "300",
+            "--runtime",
+            cfg,
+        ])
+        .output()
+        .unwrap();
+    let d = json(&out);
+    let new: Vec<&str> = d["features"][0]["findings_new"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(new, ["runtime-limit-looser"], "{d:#}");
+    assert!(
+        d["features"][0]["findings_resolved"].as_array().unwrap().is_empty(),
+        "{d:#}"
+    );
+}

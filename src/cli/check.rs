@@ -291,7 +291,11 @@ fn bench_tune(a: &BenchArgs, spec_path: &Path) -> Result<i32, Failure> {
         candidates,
         opts.sim.trials,
         t.simulations,
-        if t.coupled { " (coupled: steps simulated whole)" } else { "" },
+        if t.coupled {
+            " (coupled: steps simulated whole)"
+        } else {
+            ""
+        },
         times[times.len() / 2],
         times[0],
         times.len(),
