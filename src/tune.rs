@@ -618,3 +618,104 @@ pub fn show(figure: &str, v: f64) -> String {
         crate::fmt::usd(v)
     }
 }
+
+/// The frontiers as an SVG chart: one panel per tier, the month at
+/// confidence against the cap (log scale), the policy's limit dashed, the
+/// spec's cap as a vertical line and the recommendation as a dot.
+pub fn svg(t: &Tuning, p95_limit: f64) -> String {
+    use std::fmt::Write as _;
+    let esc = crate::report::junit::escape;
+    let (w, h, pad) = (640.0f64, 220.0f64, 48.0f64);
+    let total_h = h * t.frontiers.len().max(1) as f64;
+    let mut o = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{total_h}\" viewBox=\"0 0 {w} {total_h}\" \
+         font-family=\"sans-serif\" font-size=\"11\">\n"
+    );
+    let q = crate::fmt::quantile_label(t.confidence);
+    for (k, f) in t.frontiers.iter().enumerate() {
+        let y0 = k as f64 * h;
+        let pts: Vec<(f64, f64)> = f
+            .points
+            .iter()
+            .filter(|p| p.cap > 0.0 && p.cost_at_confidence.is_finite())
+            .map(|p| (p.cap.ln(), p.cost_at_confidence))
+            .collect();
+        if pts.len() < 2 {
+            continue;
+        }
+        let (xmin, xmax) = (pts[0].0, pts[pts.len() - 1].0);
+        let ymax = pts
+            .iter()
+            .map(|p| p.1)
+            .fold(0.0, f64::max)
+            .max(if p95_limit.is_finite() {
+                p95_limit.min(pts.iter().map(|p| p.1).fold(0.0, f64::max) * 1.5)
+            } else {
+                0.0
+            })
+            * 1.05;
+        let x = |v: f64| pad + (v - xmin) / (xmax - xmin).max(1e-12) * (w - 2.0 * pad);
+        let y = |v: f64| y0 + h - pad + -(v / ymax.max(1e-12)) * (h - 1.5 * pad);
+        let _ = writeln!(
+            o,
+            "<text x=\"{pad}\" y=\"{:.1}\" font-weight=\"bold\">{} ({}): month at {q} by cap</text>",
+            y0 + 16.0,
+            esc(&f.path),
+            esc(&f.tier)
+        );
+        let _ = writeln!(
+            o,
+            "<line x1=\"{pad}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#888\"/>",
+            y(0.0),
+            w - pad,
+            y(0.0)
+        );
+        let line: Vec<String> = pts.iter().map(|(a, b)| format!("{:.1},{:.1}", x(*a), y(*b))).collect();
+        let _ = writeln!(
+            o,
+            "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"{}\"/>",
+            line.join(" ")
+        );
+        if p95_limit.is_finite() && p95_limit <= ymax {
+            let _ = writeln!(
+                o,
+                "<line x1=\"{pad}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#d62728\" stroke-dasharray=\"4 3\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#d62728\" text-anchor=\"end\">policy {}</text>",
+                y(p95_limit),
+                w - pad,
+                y(p95_limit),
+                w - pad,
+                y(p95_limit) - 3.0,
+                esc(&crate::fmt::usd(p95_limit))
+            );
+        }
+        if f.current > 0.0 {
+            let cx = x(f.current.ln());
+            let _ = writeln!(
+                o,
+                "<line x1=\"{cx:.1}\" y1=\"{:.1}\" x2=\"{cx:.1}\" y2=\"{:.1}\" stroke=\"#999\"/>\
+                 <text x=\"{cx:.1}\" y=\"{:.1}\" fill=\"#666\" text-anchor=\"middle\">spec {}</text>",
+                y0 + pad * 0.6,
+                y(0.0),
+                y(0.0) + 14.0,
+                esc(&crate::fmt::count(f.current))
+            );
+        }
+        let c = &f.points[f.chosen];
+        if c.cap > 0.0 && c.cost_at_confidence.is_finite() {
+            let _ = writeln!(
+                o,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"#2ca02c\"/><text x=\"{:.1}\" y=\"{:.1}\">recommended {}: {}, {} of days affected</text>",
+                x(c.cap.ln()),
+                y(c.cost_at_confidence),
+                x(c.cap.ln()) + 8.0,
+                y(c.cost_at_confidence) - 8.0,
+                esc(&crate::fmt::count(c.cap)),
+                esc(&crate::fmt::usd(c.cost_at_confidence)),
+                esc(&crate::fmt::pct(c.user_days_affected_share))
+            );
+        }
+    }
+    o.push_str("</svg>\n");
+    o
+}

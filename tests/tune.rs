@@ -212,3 +212,37 @@ fn bad_flags_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(64), "--objective users needs --max-p95-usd");
 }
+
+#[test]
+fn the_chart_draws_each_frontier_and_escapes_the_names() {
+    let yaml = GOOD.replace("- name: free", "- name: \"free <b>&amp;\"");
+    let l = load(&yaml);
+    let t = tune::tune(&l, &policy(""), &opts(6));
+    let svg = tune::svg(&t, 25_000.0);
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert_eq!(svg.matches("<polyline").count(), t.frontiers.len());
+    for f in &t.frontiers {
+        let line = svg
+            .lines()
+            .filter(|l| l.starts_with("<polyline"))
+            .nth(t.frontiers.iter().position(|g| g.tier == f.tier).unwrap())
+            .unwrap();
+        let n = line
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .split(' ')
+            .count();
+        assert_eq!(n, f.points.len());
+    }
+    assert!(svg.contains("free &lt;b&gt;&amp;amp;"), "{svg}");
+    assert!(!svg.contains("<b>"));
+    assert_eq!(
+        svg.matches("<circle").count(),
+        t.frontiers.len(),
+        "one recommended point per tier"
+    );
+}

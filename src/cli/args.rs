@@ -195,6 +195,9 @@ pub struct TuneArgs {
     /// Write SPEC again with the recommended caps (comments and layout kept), when they pass.
     #[arg(long)]
     pub write: bool,
+    /// Write the frontiers as an SVG chart to this file (the month at confidence by cap, per tier).
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
     /// With --write: write the tuned spec to this file instead of SPEC (atomically).
     #[arg(long, short = 'o', value_name = "FILE", requires = "write")]
     pub output: Option<PathBuf>,

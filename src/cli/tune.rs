@@ -198,6 +198,12 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
         costgate::fsutil::write_atomic(&target, r.text.as_bytes())?;
         written = Some(target.display().to_string());
     }
+    if let Some(c) = &a.chart {
+        let th = inputs
+            .policy
+            .thresholds_for(l.spec.feature.value.as_ref().map(|v| v.kind));
+        costgate::fsutil::write_atomic(c, tune::svg(&t, th.p95_monthly_usd).as_bytes())?;
+    }
     let out = match a.format {
         ExportFormat::Text => render(&t, &verdict, written.as_deref()),
         ExportFormat::Json => {
