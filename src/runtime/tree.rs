@@ -79,8 +79,15 @@ pub(crate) fn recognise(docs: &[Node]) -> Option<Gateway> {
     }) {
         return Some(Gateway::Envoy);
     }
-    if get(first, "_format_version").is_some() || get(first, "plugins").is_some() && get(first, "services").is_some() {
+    if get(first, "_format_version").is_some()
+        || get(first, "plugins").is_some()
+            && (get(first, "services").is_some() || get(first, "consumer_groups").is_some())
+    {
         return Some(Gateway::Kong);
+    }
+    // costgate's Portkey `policies.json`.
+    if get(first, "usage_limits").is_some() || get(first, "rate_limits").is_some() {
+        return Some(Gateway::Portkey);
     }
     if get(first, "litellm_settings").is_some()
         || get(first, "general_settings").is_some()
@@ -98,20 +105,27 @@ pub(crate) fn recognise(docs: &[Node]) -> Option<Gateway> {
         _ => return None,
     };
     let any = |keys: &[&str]| items.iter().any(|i| keys.iter().any(|k| get(i, k).is_some()));
-    if any(&["credit_limit", "periodic_reset", "periodic_reset_days"])
-        || items
+    // Portkey policies, bare or in the documentation's `{"type": ..., "policy": {...}}`.
+    let policy = |i: &Node| {
+        let p = get(i, "policy").unwrap_or(i);
+        ["credit_limit", "periodic_reset", "periodic_reset_days"]
             .iter()
-            .any(|i| get(i, "conditions").is_some() && get(i, "group_by").is_some())
-    {
+            .any(|k| get(p, k).is_some())
+            || get(p, "conditions").is_some() && get(p, "group_by").is_some()
+    };
+    if items.iter().any(policy) {
         return Some(Gateway::Portkey);
     }
     if any(&["budget_id", "team_id", "user_id", "key_alias", "token", "max_budget"]) {
         return Some(Gateway::Litellm);
     }
-    if items
-        .iter()
-        .any(|i| str_at(i, "name") == Some("ai-rate-limiting-advanced"))
-    {
+    // Kong's Admin API `GET /plugins`: plugin objects with a name and a config.
+    if items.iter().any(|i| {
+        str_at(i, "name") == Some("ai-rate-limiting-advanced")
+            || str_at(i, "name").is_some()
+                && matches!(get(i, "config").map(|c| &c.value), Some(Value::Map(_)))
+                && (get(i, "protocols").is_some() || get(i, "consumer_group").is_some())
+    }) {
         return Some(Gateway::Kong);
     }
     None
