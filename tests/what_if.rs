@@ -114,7 +114,10 @@ fn an_override_gives_exactly_the_figures_of_the_spec_edited_on_disk() {
             "value": 300000
         }])
     );
-    assert!(b.get("overrides").is_none(), "no override, no key: the JSON stays as it was");
+    assert!(
+        b.get("overrides").is_none(),
+        "no override, no key: the JSON stays as it was"
+    );
     let origin = s["assumptions"]
         .as_array()
         .unwrap()
@@ -165,7 +168,11 @@ fn named_items_indexes_and_flow_values_reach_the_same_fields() {
             .collect();
         assert_eq!(
             paths,
-            ["tiers[0].limit.daily_tokens", "usage.interactions_per_active_day", "models.fallback"]
+            [
+                "tiers[0].limit.daily_tokens",
+                "usage.interactions_per_active_day",
+                "models.fallback"
+            ]
         );
     }
 }
@@ -178,7 +185,11 @@ fn a_missing_key_is_added() {
     let edited = write(
         d.path(),
         "edited.yaml",
-        &SPEC.replacen("      daily_tokens: 20000\n", "      daily_tokens: 20000\n      warn_at: 0.5\n", 1),
+        &SPEC.replacen(
+            "      daily_tokens: 20000\n",
+            "      daily_tokens: 20000\n      warn_at: 0.5\n",
+            1,
+        ),
     );
     let (_, set, err) = check_json(&spec, &["--set", "tiers.free.limit.warn_at=0.5"]);
     assert!(set != Value::Null, "{err}");
@@ -213,12 +224,18 @@ fn an_invalid_value_is_placed_at_the_flag() {
     // a whole mapping from the flag: its problems are the flag's too
     let (code, _, err) = check_json(&spec, &["--set", "tiers.pro.users={p50: 10, p95: 5}"]);
     assert_eq!(code, 65);
-    assert!(err.starts_with("error: --set tiers.pro.users={p50: 10, p95: 5}: `tiers[1].users"), "{err}");
+    assert!(
+        err.starts_with("error: --set tiers.pro.users={p50: 10, p95: 5}: `tiers[1].users"),
+        "{err}"
+    );
     assert!(!err.contains("s.yaml:"), "{err}");
     // a model the catalog does not know, found when pricing
     let (code, _, err) = check_json(&spec, &["--set", "models.primary=no-such-model-x"]);
     assert_eq!(code, 65);
-    assert!(err.starts_with("error: --set models.primary=no-such-model-x: `models.primary`"), "{err}");
+    assert!(
+        err.starts_with("error: --set models.primary=no-such-model-x: `models.primary`"),
+        "{err}"
+    );
 }
 
 /// A flag that is malformed, or whose PATH leads nowhere in the spec, is a
@@ -282,7 +299,10 @@ fn a_toml_spec_is_overridden_like_a_yaml_one() {
     assert!(set != Value::Null, "{err}");
     let (_, disk, _) = check_json(&edited, &[]);
     assert_eq!(figures(&set["features"][0]), figures(&disk["features"][0]));
-    assert_eq!(set["features"][0]["overrides"][0]["path"], "tiers[1].limit.daily_tokens");
+    assert_eq!(
+        set["features"][0]["overrides"][0]["path"],
+        "tiers[1].limit.daily_tokens"
+    );
     let (code, _, err) = check_json(&spec, &["--set", "tiers.plus.limit.warn_at=1.5"]);
     assert_eq!(code, 65);
     assert!(
@@ -297,9 +317,7 @@ fn a_toml_spec_is_overridden_like_a_yaml_one() {
 fn several_specs_take_every_override_or_the_ones_named_for_them() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "a.yaml", SPEC);
-    let other = SPEC
-        .replace("id: t", "id: u")
-        .replace("name: pro", "name: team");
+    let other = SPEC.replace("id: t", "id: u").replace("name: pro", "name: team");
     write(d.path(), "b.yaml", &other);
     let run = |args: &[&str]| {
         let out = costgate()
@@ -317,18 +335,30 @@ fn several_specs_take_every_override_or_the_ones_named_for_them() {
     // `pro` is a tier of a.yaml only
     let (code, _, err) = run(&["--set", "tiers.pro.limit.daily_tokens=5"]);
     assert_eq!(code, 64);
-    assert!(err.contains("no item of `tiers` is named `pro`") && err.contains("b.yaml"), "{err}");
+    assert!(
+        err.contains("no item of `tiers` is named `pro`") && err.contains("b.yaml"),
+        "{err}"
+    );
     // named for feature t: only a.yaml changes
     let (_, r, err) = run(&["--set", "t:tiers.pro.limit.daily_tokens=300000"]);
     assert!(r != Value::Null, "{err}");
     let f = r["features"].as_array().unwrap();
     let by_id = |id: &str| f.iter().find(|x| x["id"] == id).unwrap();
-    assert_eq!(by_id("t")["overrides"][0]["flag"], "--set t:tiers.pro.limit.daily_tokens=300000");
+    assert_eq!(
+        by_id("t")["overrides"][0]["flag"],
+        "--set t:tiers.pro.limit.daily_tokens=300000"
+    );
     assert!(by_id("u").get("overrides").is_none());
     // on every spec: both change; a bad value is named with its spec
     let (_, r, err) = run(&["--set", "tiers[0].limit.daily_tokens=5000"]);
     assert!(r != Value::Null, "{err}");
-    assert!(r["features"].as_array().unwrap().iter().all(|x| x["overrides"].is_array()));
+    assert!(
+        r["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["overrides"].is_array())
+    );
     let (code, _, err) = run(&["--set", "tiers[0].limit.daily_tokens=0"]);
     assert_eq!(code, 65);
     assert!(
@@ -367,14 +397,20 @@ fn every_report_says_what_was_overridden() {
         assert_eq!(out.status.code(), Some(0));
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(&expected), "{format}: {text}");
-        assert!(text.contains("overridden for this run: --set tiers.pro.limit.daily_tokens=300000"), "{format}: the assumption's origin");
+        assert!(
+            text.contains("overridden for this run: --set tiers.pro.limit.daily_tokens=300000"),
+            "{format}: the assumption's origin"
+        );
         // without --set: no such line
         let plain = costgate()
             .args(["report", "--trials", TRIALS, "--format", format])
             .arg(&spec)
             .output()
             .unwrap();
-        assert!(!String::from_utf8_lossy(&plain.stdout).contains("overridden"), "{format}");
+        assert!(
+            !String::from_utf8_lossy(&plain.stdout).contains("overridden"),
+            "{format}"
+        );
     }
 }
 
@@ -390,7 +426,15 @@ fn an_approval_never_covers_an_overridden_run() {
     )
     .unwrap();
     costgate()
-        .args(["approve", "--trials", TRIALS, "--by", "cfo@example.com", "--reason", "ok"])
+        .args([
+            "approve",
+            "--trials",
+            TRIALS,
+            "--by",
+            "cfo@example.com",
+            "--reason",
+            "ok",
+        ])
         .args(["--expires", "2027-01-31"])
         .arg(&spec)
         .assert()
@@ -426,7 +470,10 @@ fn an_approval_never_covers_an_overridden_run() {
         .output()
         .unwrap();
     let md = String::from_utf8_lossy(&md.stdout);
-    assert!(md.contains("Nothing to sign for this run: it overrides the spec with --set"), "{md}");
+    assert!(
+        md.contains("Nothing to sign for this run: it overrides the spec with --set"),
+        "{md}"
+    );
     assert!(!md.contains("costgate approve "), "{md}");
 }
 
@@ -461,16 +508,30 @@ fn diff_compares_the_override_with_the_base() {
     assert_eq!(j["head"], format!("{s} with --set tiers.pro.limit.daily_tokens=300000"));
     assert_eq!(f["overrides"][0]["path"], "tiers[1].limit.daily_tokens");
     // BASE HEAD: the head overridden back to the base's cap, nothing changes
-    let j = diff(&[s, edited.to_str().unwrap(), "--set", "tiers.pro.limit.daily_tokens=100000"]);
+    let j = diff(&[
+        s,
+        edited.to_str().unwrap(),
+        "--set",
+        "tiers.pro.limit.daily_tokens=100000",
+    ]);
     assert_eq!(j["features"][0]["worst_case"]["delta"].as_f64().unwrap(), 0.0);
     // the table says so
     let out = costgate()
-        .args(["diff", "--trials", TRIALS, s, "--set", "tiers.pro.limit.daily_tokens=300000"])
+        .args([
+            "diff",
+            "--trials",
+            TRIALS,
+            s,
+            "--set",
+            "tiers.pro.limit.daily_tokens=300000",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("  after: overridden for this run (--set, not the spec as written): tiers.pro.limit.daily_tokens=300000"),
+        text.contains(
+            "  after: overridden for this run (--set, not the spec as written): tiers.pro.limit.daily_tokens=300000"
+        ),
         "{text}"
     );
     // one path and no --set is still a usage error
@@ -519,7 +580,11 @@ fn hostile_flags_are_refused_or_shown_inert() {
     assert!(code == 0 || code == 1 || code == 2, "{code}: {err}");
     assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
     assert!(out.contains("feature.name=\\u{1b}[31mred\\u{7}"), "{out}");
-    for arg in ["tiers.\u{1b}[2J.x=1", "tiers.pro.limit.daily_tokens=\u{1b}]0;x\u{7}", "\u{1b}:a=1"] {
+    for arg in [
+        "tiers.\u{1b}[2J.x=1",
+        "tiers.pro.limit.daily_tokens=\u{1b}]0;x\u{7}",
+        "\u{1b}:a=1",
+    ] {
         let (code, _, err) = run(arg, "table");
         assert!(code == 64 || code == 65, "{arg:?}: {code}");
         assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");

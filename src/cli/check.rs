@@ -16,7 +16,7 @@ pub fn load_policy(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Policy,
     check::load_policy(explicit, paths).map_err(Failure::Input)
 }
 
-/// Whether `produce` prints its notes (prices downloaded today) and the
+/// Whether `produce_with` prints its notes (prices downloaded today) and the
 /// simulation's progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Notes {
@@ -24,7 +24,7 @@ pub enum Notes {
     Quiet,
 }
 
-/// What `produce` makes of a folder that holds no spec.
+/// What `produce_with` makes of a folder that holds no spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EmptyFolder {
     /// An error, as any path without specs.

@@ -74,9 +74,12 @@ impl Applied {
         cut(&self.flag)
     }
 
-    /// Whether the field at `path` is set, wholly or in part, by this override.
+    /// Whether the field at `path` is set, wholly or in part, by this
+    /// override (`path` may end with an item's name, as the assumptions
+    /// name scenarios: `scenarios[0] viral`).
     pub fn touches(&self, path: &str) -> bool {
-        under(path, &self.root) || under(&self.root, path)
+        let field = path.split(' ').next().unwrap_or(path);
+        under(path, &self.root) || under(&self.root, field)
     }
 }
 
@@ -154,7 +157,12 @@ pub fn parse(arg: &str) -> Result<Override, String> {
     }
     let mut value = match node::parse_yaml(value_text) {
         Ok(v) => v,
-        Err(e) => return fail(format!("VALUE is not one YAML value: {}", e.message.replace("the file", "the value"))),
+        Err(e) => {
+            return fail(format!(
+                "VALUE is not one YAML value: {}",
+                e.message.replace("the file", "the value")
+            ));
+        }
     };
     unlocate(&mut value);
     Ok(Override {
@@ -358,7 +366,10 @@ fn set(root: &mut Node, steps: &[Step], value: &Node) -> Result<(String, String)
                 &mut items[at]
             }
             (Value::Map(_), Step::Index(n)) => {
-                return Err(format!("{} is a mapping, not a list: `[{n}]` indexes a list", named(&path)));
+                return Err(format!(
+                    "{} is a mapping, not a list: `[{n}]` indexes a list",
+                    named(&path)
+                ));
             }
             (_, _) => {
                 return Err(format!(
@@ -378,10 +389,13 @@ fn set(root: &mut Node, steps: &[Step], value: &Node) -> Result<(String, String)
 /// The `name` of a list item that is a mapping with a string `name`.
 fn item_name(n: &Node) -> Option<&str> {
     match &n.value {
-        Value::Map(m) => m.iter().find(|(k, _)| k.name == "name").and_then(|(_, v)| match &v.value {
-            Value::Str(s) => Some(s.as_str()),
-            _ => None,
-        }),
+        Value::Map(m) => m
+            .iter()
+            .find(|(k, _)| k.name == "name")
+            .and_then(|(_, v)| match &v.value {
+                Value::Str(s) => Some(s.as_str()),
+                _ => None,
+            }),
         _ => None,
     }
 }
@@ -487,7 +501,11 @@ mod tests {
 
     #[test]
     fn names_and_indexes_reach_the_same_item_and_missing_keys_are_added() {
-        for path in ["tiers.pro.limit.daily_tokens", "tiers[1].limit.daily_tokens", "tiers.1.limit.daily_tokens"] {
+        for path in [
+            "tiers.pro.limit.daily_tokens",
+            "tiers[1].limit.daily_tokens",
+            "tiers.1.limit.daily_tokens",
+        ] {
             let mut t = tree(SPEC);
             let a = apply(&mut t, "s.yaml", &[parse(&format!("{path}=7")).unwrap()]).unwrap();
             assert_eq!(a[0].path, "tiers[1].limit.daily_tokens");
@@ -510,10 +528,22 @@ mod tests {
     #[test]
     fn paths_that_lead_nowhere_are_errors_naming_flag_and_file() {
         for (arg, says) in [
-            ("tiers.prox.limit.daily_tokens=1", "no item of `tiers` is named `prox` (its items: free, pro); did you mean `pro`?"),
-            ("tiers[2].limit=1", "`tiers` has 2 items, so there is no item [2]"),
-            ("tiers.free.limit.daily_tokens.x=1", "`tiers[0].limit.daily_tokens` is a number, not a mapping or a list"),
-            ("feature[0]=1", "`feature` is a mapping, not a list"),
+            (
+                "tiers.prox.limit.daily_tokens=1",
+                "no item of `tiers` is named `prox` (its items: free, pro); did you mean `pro`?",
+            ),
+            (
+                "tiers[2].limit=1",
+                "`tiers` has 2 items, so there is no item [2] (an override cannot add one)",
+            ),
+            (
+                "tiers.free.limit.daily_tokens.x=1",
+                "`tiers[0].limit.daily_tokens` is a number, not a mapping or a list: there is nothing under it to set",
+            ),
+            (
+                "feature[0]=1",
+                "`feature` is a mapping, not a list: `[0]` indexes a list",
+            ),
         ] {
             let mut t = tree(SPEC);
             let e = apply(&mut t, "s.yaml", &[parse(arg).unwrap()]).unwrap_err();
