@@ -386,7 +386,7 @@ fn every_report_says_what_was_overridden() {
     assert!(table.lines().nth(2).is_some_and(|l| l.trim() == line), "{table}");
     for (format, expected) in [
         ("markdown", format!("⚠️ {line}")),
-        ("html", format!("<p class=\"overridden\">{line}</p>")),
+        ("html", format!("<p class=\"headline overridden\">{line}</p>")),
     ] {
         let out = costgate()
             .args(["report", "--trials", TRIALS, "--format", format])

@@ -398,7 +398,7 @@ fn feature(f: &FeatureDoc) -> String {
     }
     o.push_str("</p>");
     if let Some(n) = &f.overridden {
-        let _ = write!(o, "<p class=\"overridden\">{}</p>", escape(n));
+        let _ = write!(o, "<p class=\"headline overridden\">{}</p>", escape(n));
     }
     let _ = write!(
         o,
@@ -483,7 +483,6 @@ p { margin: 6px 0; }
 .pass .badge { background: var(--pass); } .approve .badge { background: var(--approve); } .blocked .badge { background: var(--blocked); }
 .ids { color: var(--muted); font-size: 13px; margin: 0 0 8px; }
 .headline { font-size: 17px; font-weight: 600; }
-.overridden { font-weight: 600; color: #8a4b00; }
 .decision { font-size: 15px; }
 .kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 10px; margin: 16px 0 4px; }
 .kpi { border: 1px solid var(--line); border-top: 4px solid var(--faint); border-radius: 6px; padding: 8px 12px; }
