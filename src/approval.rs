@@ -638,7 +638,11 @@ pub fn apply(
     let by = format!("{} on {}", rec.who(), rec.approved_on);
     let signed = on.signature.is_some();
     // Why the record as a whole cannot cover anything, if so.
-    let void = if rec.feature != spec.feature.id {
+    let void = if !spec.overrides.is_empty() {
+        Some(format!(
+            "this run overrides the spec with --set (a what-if): the approval by {by} covers the spec as written, never an overridden run"
+        ))
+    } else if rec.feature != spec.feature.id {
         Some(format!(
             "the approval record {} is for feature `{}`, not `{}`",
             report.file, rec.feature, spec.feature.id

@@ -204,11 +204,30 @@ pub struct Loaded {
 
 /// Load and price every spec; all problems of all files, or nothing.
 pub fn load_all(files: &[PathBuf], catalog: &Catalog) -> Result<Vec<Loaded>, Vec<Problem>> {
+    load_all_with(files, catalog, &[]).map_err(|e| match e {
+        spec::overrides::Error::Invalid(p) => p,
+        // no override, no flag to be wrong
+        spec::overrides::Error::Usage(m) => vec![problem_at(Path::new("--set"), &m)],
+    })
+}
+
+/// [`load_all`] with `--set` overrides applied to every spec (or, with a
+/// `FEATURE:` prefix, to that feature's): a flag whose PATH leads nowhere in
+/// a spec, or whose FEATURE no spec has, is an [`spec::overrides::Error::Usage`];
+/// problems at an overridden field name the flag (and, with several specs,
+/// the spec).
+pub fn load_all_with(
+    files: &[PathBuf],
+    catalog: &Catalog,
+    set: &[spec::overrides::Override],
+) -> Result<Vec<Loaded>, spec::overrides::Error> {
     let mut problems = Vec::new();
     let mut loaded = Vec::new();
     for f in files {
-        match spec::load_file(f) {
-            Err(p) => problems.extend(p),
+        let mut mine = Vec::new();
+        match spec::load_file_with(f, set) {
+            Err(spec::overrides::Error::Usage(m)) => return Err(spec::overrides::Error::Usage(m)),
+            Err(spec::overrides::Error::Invalid(p)) => mine.extend(p),
             Ok(s) => match (resolve(&s, catalog), crate::approval::OnFile::load_for(f)) {
                 (Ok(priced), Ok(approval)) => loaded.push(Loaded {
                     spec: s,
@@ -216,10 +235,35 @@ pub fn load_all(files: &[PathBuf], catalog: &Catalog) -> Result<Vec<Loaded>, Vec
                     approval,
                 }),
                 (priced, approval) => {
-                    problems.extend(priced.err().unwrap_or_default());
-                    problems.extend(approval.err().unwrap_or_default());
+                    let mut p = priced.err().unwrap_or_default();
+                    spec::overrides::attribute(&mut p, &s.overrides);
+                    mine.extend(p);
+                    mine.extend(approval.err().unwrap_or_default());
                 }
             },
+        }
+        if files.len() > 1 && !set.is_empty() {
+            // the same flag applies to every spec: say which one it broke
+            let file = f.display().to_string();
+            for p in &mut mine {
+                if p.span.file.starts_with("--set ") {
+                    p.span.file = format!("{} (in {file})", p.span.file).into();
+                }
+            }
+        }
+        problems.extend(mine);
+    }
+    for o in set {
+        if let Some(id) = &o.feature
+            && problems.is_empty()
+            && !loaded.iter().any(|l| l.spec.feature.id == *id)
+        {
+            let ids: Vec<&str> = loaded.iter().map(|l| l.spec.feature.id.as_str()).collect();
+            return Err(spec::overrides::Error::Usage(format!(
+                "{}: no spec of this run has the feature id `{id}` (this run checks: {})",
+                o.shown(),
+                ids.join(", ")
+            )));
         }
     }
     let mut ids: Vec<(&str, &str)> = Vec::new();
@@ -235,7 +279,11 @@ pub fn load_all(files: &[PathBuf], catalog: &Catalog) -> Result<Vec<Loaded>, Vec
             ids.push((&l.spec.feature.id, &l.spec.file));
         }
     }
-    if problems.is_empty() { Ok(loaded) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(problems.into())
+    }
 }
 
 /// Whether `spec` can be simulated over `trials` months within the work
@@ -396,6 +444,7 @@ pub fn analyse_with(
         approval,
         observed: observed_report,
         runtime: runtime_cmp,
+        overrides: spec.overrides.clone(),
     })
 }
 
@@ -764,6 +813,12 @@ pub fn assumptions(spec: &Spec, priced: &crate::pricing::PricedModels) -> Vec<As
     if let Some(b) = &spec.feature.baseline {
         all.push(num(&b.monthly_usd, usd(b.monthly_usd.value)));
     }
+    // what a `--set` flag set, wholly or in part, came from the flag
+    for a in &mut all {
+        if let Some(o) = spec.overrides.iter().rev().find(|o| o.touches(&a.path)) {
+            a.origin = spec::Origin::Override { flag: o.shown() };
+        }
+    }
     all
 }
 
@@ -850,8 +905,24 @@ pub fn run_full(
     observed: Option<&observed::Observed>,
     runtime: Option<&crate::runtime::Deployed>,
 ) -> Result<CheckReport, Vec<Problem>> {
+    run_what_if(req, observed, runtime, &[]).map_err(|e| match e {
+        spec::overrides::Error::Invalid(p) => p,
+        spec::overrides::Error::Usage(m) => vec![problem_at(Path::new("--set"), &m)],
+    })
+}
+
+/// [`run_full`] with `--set` overrides applied to the specs before they are
+/// validated ([`load_all_with`]): a what-if run. Each feature's report lists
+/// the overrides that applied to it, and an approval on file never covers an
+/// overridden run.
+pub fn run_what_if(
+    req: &Request,
+    observed: Option<&observed::Observed>,
+    runtime: Option<&crate::runtime::Deployed>,
+    set: &[spec::overrides::Override],
+) -> Result<CheckReport, spec::overrides::Error> {
     let files = spec_files(&req.paths)?;
-    let loaded = load_all(&files, req.catalog)?;
+    let loaded = load_all_with(&files, req.catalog, set)?;
     if observed.is_some() && loaded.len() != 1 {
         return Err(vec![Problem {
             code: crate::source::ProblemCode::InvalidValue,
@@ -865,22 +936,28 @@ pub fn run_full(
                 loaded.len()
             ),
             hint: Some("check the one spec the logs belong to".into()),
-        }]);
+        }]
+        .into());
     }
     // Bounded work at the trials asked for (specs were checked at the
     // default): every spec too large is named before any is simulated.
     let too_large: Vec<Problem> = loaded
         .iter()
-        .filter_map(|l| within_limits(&l.spec, req.sim.trials).err())
+        .filter_map(|l| {
+            let mut p = [within_limits(&l.spec, req.sim.trials).err()?];
+            spec::overrides::attribute(&mut p, &l.spec.overrides);
+            let [p] = p;
+            Some(p)
+        })
         .collect();
     if !too_large.is_empty() {
-        return Err(too_large);
+        return Err(too_large.into());
     }
     let mut features: Vec<FeatureReport> = loaded
         .iter()
         .map(|l| analyse_with(l, req.policy, &req.sim, req.today, observed, runtime))
         .collect::<Result<_, _>>()
-        .map_err(|p| vec![p])?;
+        .map_err(|p| spec::overrides::Error::Invalid(vec![p]))?;
     unknown_feature_exceptions(&mut features, req.policy);
     let portfolio = crate::portfolio::judge(&features, req.policy);
     let verdict = features

@@ -65,6 +65,12 @@ pub struct FeatureDiff {
     pub findings_resolved: Vec<Finding>,
     /// Shown findings both have.
     pub findings_unchanged: Vec<Finding>,
+    /// The `--set` overrides the head was checked with (a what-if against the base).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<crate::spec::overrides::Applied>,
+    /// "overridden for this run: ..." (from the head's report).
+    #[serde(skip)]
+    pub overridden: Option<String>,
 }
 
 /// A figure before and after; `None` is "not defined" (unbounded, no revenue).
@@ -157,6 +163,8 @@ pub fn compare(base: &CheckReport, head: &CheckReport, base_label: &str, head_la
             findings_new: new,
             findings_resolved: resolved,
             findings_unchanged: same,
+            overrides: h.overrides.clone(),
+            overridden: h.overridden_note(),
         });
     }
     let added = head
@@ -244,6 +252,9 @@ fn inert(d: &DiffReport) -> DiffReport {
     for f in &mut d.features {
         c(&mut f.feature);
         c(&mut f.name);
+        if let Some(n) = &mut f.overridden {
+            c(n);
+        }
         for x in f
             .findings_new
             .iter_mut()
@@ -321,6 +332,9 @@ pub fn render_markdown(d: &DiffReport) -> String {
         let _ = writeln!(o, "- **removed**: `{}`", md(id));
     }
     for f in &d.features {
+        if let Some(n) = &f.overridden {
+            let _ = writeln!(o, "- ⚠️ {} ({})", md(n), md(&f.feature));
+        }
         for x in &f.findings_new {
             let _ = writeln!(
                 o,
@@ -397,6 +411,9 @@ pub fn render_table(d: &DiffReport) -> String {
             t.row(vec![a.into(), b, c, e]);
         }
         o.push_str(&t.render("  ", crate::report::table::Style { color: false }));
+        if let Some(n) = &f.overridden {
+            let _ = writeln!(o, "  after: {n}");
+        }
         for x in &f.findings_new {
             let _ = writeln!(
                 o,

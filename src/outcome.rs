@@ -101,6 +101,10 @@ pub struct FeatureReport {
     /// configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<crate::runtime::Comparison>,
+    /// The `--set` overrides this run applied to the spec (a what-if): the
+    /// field each set, its value and the flag. Absent for the spec as written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<crate::spec::overrides::Applied>,
 }
 
 /// The month at the policy's confidence: simulated, else the month at
@@ -136,6 +140,23 @@ impl FeatureReport {
     /// those a policy exception lowered to `allow` (with the exception).
     pub fn shown_findings(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|x| x.is_shown())
+    }
+
+    /// "overridden for this run: PATH=VALUE, ...": the line every human
+    /// report shows for a what-if run (`None` for the spec as written).
+    pub fn overridden_note(&self) -> Option<String> {
+        if self.overrides.is_empty() {
+            return None;
+        }
+        let flags: Vec<String> = self
+            .overrides
+            .iter()
+            .map(|o| o.shown().trim_start_matches("--set ").to_string())
+            .collect();
+        Some(format!(
+            "overridden for this run (--set, not the spec as written): {}",
+            flags.join(", ")
+        ))
     }
 
     /// Whether the month at central inputs is below the simulated median

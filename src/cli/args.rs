@@ -313,6 +313,17 @@ pub struct RunArgs {
     pub sim: SimArgs,
 }
 
+/// `--set`: what-if overrides of spec fields for one run (`check`, `report`,
+/// `diff`; flatten it into any command that checks specs).
+#[derive(Clone, Debug, Default, Args)]
+pub struct SetArgs {
+    /// Override a spec field for this run only (repeatable): PATH is dot-separated keys, a list
+    /// item by its name or index (`tiers.pro`, `tiers[1]`); VALUE is YAML (`20000`, `'{p50: 5, p95: 14}'`).
+    /// FEATURE: applies it to that feature's spec only (default: every spec).
+    #[arg(long = "set", value_name = "[FEATURE:]PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Spec files or folders of specs.
@@ -345,6 +356,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "CONFIG", num_args = 1..)]
     pub runtime: Vec<PathBuf>,
     #[command(flatten)]
+    pub what_if: SetArgs,
+    #[command(flatten)]
     pub run: RunArgs,
 }
 
@@ -356,7 +369,8 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// BASE HEAD (two spec files or folders), or with --base-ref the spec paths to compare (default: specs).
+    /// BASE HEAD (two spec files or folders), or with --base-ref the spec paths to compare (default: specs);
+    /// with --set, one PATH compares it as written (base) with it overridden (head).
     pub paths: Vec<PathBuf>,
     /// Compare PATHs with the same paths at this git ref.
     #[arg(long, value_name = "REF")]
@@ -369,6 +383,9 @@ pub struct DiffArgs {
     /// the ref for the base), so a change that loosens the gateway shows as new runtime findings.
     #[arg(long, value_name = "CONFIG", num_args = 1..)]
     pub runtime: Vec<PathBuf>,
+    /// Overrides applied to the head only: the what-if is compared with the base.
+    #[command(flatten)]
+    pub what_if: SetArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -494,6 +511,8 @@ pub struct ReportArgs {
     /// Write the report to this file (atomically) instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub what_if: SetArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -16,7 +16,7 @@ pub fn load_policy(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Policy,
     check::load_policy(explicit, paths).map_err(Failure::Input)
 }
 
-/// Whether `produce` prints its notes (prices downloaded today) and the
+/// Whether `produce_with` prints its notes (prices downloaded today) and the
 /// simulation's progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Notes {
@@ -24,7 +24,7 @@ pub enum Notes {
     Quiet,
 }
 
-/// What `produce` makes of a folder that holds no spec.
+/// What `produce_with` makes of a folder that holds no spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EmptyFolder {
     /// An error, as any path without specs.
@@ -47,18 +47,9 @@ pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
     }
 }
 
-/// Check `paths` with the policy and prices they resolve to: the one
-/// pipeline behind `check`, `diff`, `report` and `comment`.
-pub fn produce(
-    paths: &[PathBuf],
-    run: &RunArgs,
-    notes: Notes,
-    empty: EmptyFolder,
-) -> Result<costgate::report::CheckReport, Failure> {
-    produce_with(paths, run, notes, empty, None, None)
-}
-
-/// [`produce`], with usage logs to compare the one spec with (`--observed`).
+/// Check `paths` with the policy and prices they resolve to, with usage
+/// logs to compare the one spec with (`--observed`) and the deployed gateway
+/// (`--runtime`): the one pipeline behind `check`, `diff`, `report` and `comment`.
 pub fn produce_with(
     paths: &[PathBuf],
     run: &RunArgs,
@@ -66,6 +57,19 @@ pub fn produce_with(
     empty: EmptyFolder,
     observed: Option<&costgate::check::observed::Observed>,
     runtime: Option<&costgate::runtime::Deployed>,
+) -> Result<costgate::report::CheckReport, Failure> {
+    produce_what_if(paths, run, notes, empty, observed, runtime, &[])
+}
+
+/// [`produce_with`], with `--set` overrides applied to the specs (a what-if run).
+pub fn produce_what_if(
+    paths: &[PathBuf],
+    run: &RunArgs,
+    notes: Notes,
+    empty: EmptyFolder,
+    observed: Option<&costgate::check::observed::Observed>,
+    runtime: Option<&costgate::runtime::Deployed>,
+    set: &[costgate::spec::overrides::Override],
 ) -> Result<costgate::report::CheckReport, Failure> {
     let choice = Choice {
         policy: run.policy.as_deref(),
@@ -100,7 +104,7 @@ pub fn produce_with(
     if req.paths.is_empty() {
         return Ok(check::empty_report(&req));
     }
-    check::run_full(&req, observed, runtime).map_err(Failure::Input)
+    Ok(check::run_what_if(&req, observed, runtime, set)?)
 }
 
 /// The same paths at a git ref, checked.
@@ -173,6 +177,7 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         panic!("COSTGATE_TEST_PANIC is set");
     }
     let notes = if a.quiet { Notes::Quiet } else { Notes::Print };
+    let set = a.what_if.overrides()?;
     let observed = if a.observed.is_empty() {
         None
     } else {
@@ -188,13 +193,14 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         Some(o)
     };
     let deployed = read_runtime(&a.runtime)?;
-    let mut report = produce_with(
+    let mut report = produce_what_if(
         &a.paths,
         &a.run,
         notes,
         EmptyFolder::Refused,
         observed.as_ref(),
         deployed.as_ref(),
+        &set,
     )?;
     if let Some(rev) = &a.baseline_ref {
         let base = produce_at_ref(rev, &a.paths, &a.run)?;

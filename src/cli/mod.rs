@@ -47,6 +47,25 @@ impl From<costgate::fsutil::WriteError> for Failure {
     }
 }
 
+impl From<costgate::spec::overrides::Error> for Failure {
+    fn from(e: costgate::spec::overrides::Error) -> Self {
+        match e {
+            costgate::spec::overrides::Error::Usage(m) => Failure::Usage(m),
+            costgate::spec::overrides::Error::Invalid(p) => Failure::Input(p),
+        }
+    }
+}
+
+impl SetArgs {
+    /// The `--set` flags parsed; a malformed one is a usage error (64).
+    pub fn overrides(&self) -> Result<Vec<costgate::spec::overrides::Override>, Failure> {
+        self.set
+            .iter()
+            .map(|a| costgate::spec::overrides::parse(a).map_err(Failure::Usage))
+            .collect()
+    }
+}
+
 impl From<costgate::pricing::source::LoadError> for Failure {
     fn from(e: costgate::pricing::source::LoadError) -> Self {
         use costgate::pricing::source::LoadError;

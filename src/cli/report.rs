@@ -2,12 +2,13 @@
 
 use costgate::report;
 
-use super::check::{EmptyFolder, Notes, produce};
+use super::check::{EmptyFolder, Notes, produce_what_if};
 use super::{Failure, ReportArgs, ReportFormat};
 
 pub fn run(a: &ReportArgs) -> Result<i32, Failure> {
     // The same run as `check`: same policy, prices and simulation.
-    let r = produce(&a.paths, &a.run, Notes::Print, EmptyFolder::Refused)?;
+    let set = a.what_if.overrides()?;
+    let r = produce_what_if(&a.paths, &a.run, Notes::Print, EmptyFolder::Refused, None, None, &set)?;
     let text = match a.format {
         ReportFormat::Html => report::html::render(&r),
         ReportFormat::Markdown => report::markdown::render(&r),

@@ -280,6 +280,9 @@ pub struct FeatureDoc {
     pub verdict: Verdict,
     /// The verdict in one plain sentence.
     pub headline: String,
+    /// "overridden for this run: ..." when `--set` changed the spec for
+    /// this run (a what-if).
+    pub overridden: Option<String>,
     /// The decision asked of the reader.
     pub decision: Rich,
     /// The figures it leads with.
@@ -516,6 +519,7 @@ fn feature(r: &CheckReport, f: &FeatureReport) -> FeatureDoc {
         owner: f.owner.clone(),
         verdict: f.verdict,
         headline: verdict_sentence(f),
+        overridden: f.overridden_note(),
         decision: decision(f),
         figures: key_figures(f, &conf),
         sections: {
@@ -1371,6 +1375,7 @@ fn origin(o: &Origin) -> String {
         Origin::Measured { line, note, .. } => format!("measured: {note} (line {line})"),
         Origin::Default => "costgate default".into(),
         Origin::Catalog { entry, source } => format!("price catalog: {entry} ({source})"),
+        Origin::Override { flag } => format!("overridden for this run: {flag}"),
     }
 }
 
@@ -1506,7 +1511,9 @@ fn sign_off(r: &CheckReport, f: &FeatureReport, conf: &str) -> Section {
     }
     cmd.push_str(" --by NAME --role ROLE --expires YYYY-MM-DD --reason 'WHY'");
     let needs = !a.figures.is_empty();
+    let what_if = !f.overrides.is_empty();
     let ask = match f.verdict {
+        _ if what_if => "Nothing to sign for this run: it overrides the spec with --set (a what-if). An approval binds the spec as written: change the spec, then approve it with `costgate approve`.".to_string(),
         Verdict::Blocked if needs => {
             "Nothing can be approved while the feature is blocked: an approval never covers a `deny` finding. The figures below are what an approval would bind once the block is fixed.".to_string()
         }
@@ -1557,9 +1564,9 @@ fn sign_off(r: &CheckReport, f: &FeatureReport, conf: &str) -> Section {
         expires: rec.map(|x| x.expires.clone()),
         reason: rec.map(|x| x.reason.clone()),
         status,
-        command: (needs && f.verdict != Verdict::Blocked).then_some(cmd),
+        command: (needs && f.verdict != Verdict::Blocked && !what_if).then_some(cmd),
         file: a.file.clone(),
-        form: rec.is_some() || (needs && f.verdict != Verdict::Blocked),
+        form: rec.is_some() || (needs && f.verdict != Verdict::Blocked && !what_if),
     };
     Section {
         title: "Sign-off".into(),

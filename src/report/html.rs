@@ -396,9 +396,13 @@ fn feature(f: &FeatureDoc) -> String {
     if let Some(w) = &f.owner {
         let _ = write!(o, " · owner {}", escape(w));
     }
+    o.push_str("</p>");
+    if let Some(n) = &f.overridden {
+        let _ = write!(o, "<p class=\"headline overridden\">{}</p>", escape(n));
+    }
     let _ = write!(
         o,
-        "</p><p class=\"headline\">{}</p><p class=\"decision\">{}</p></div>",
+        "<p class=\"headline\">{}</p><p class=\"decision\">{}</p></div>",
         rich(&doc::ticks(&f.headline)),
         rich(&f.decision)
     );

@@ -133,6 +133,7 @@ pub fn inert(r: &CheckReport) -> CheckReport {
                     c(entry);
                     c(source);
                 }
+                crate::spec::Origin::Override { flag } => c(flag),
                 _ => {}
             }
         }
@@ -144,6 +145,10 @@ pub fn inert(r: &CheckReport) -> CheckReport {
             c(&mut l.limit);
             c(&mut l.at_limit);
             opt(&mut l.message);
+        }
+        for o in &mut f.overrides {
+            c(&mut o.flag);
+            c(&mut o.path);
         }
         let a = &mut f.approval;
         c(&mut a.file);

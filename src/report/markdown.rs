@@ -305,6 +305,9 @@ fn feature_head(f: &FeatureDoc) -> String {
         code_span(&f.id, false),
         code_span(&f.file, false)
     );
+    if let Some(n) = &f.overridden {
+        let _ = writeln!(o, "⚠️ {}\n", escape(n));
+    }
     let _ = writeln!(o, "**{}**\n", rich(&doc::ticks(&f.headline), false));
     let _ = writeln!(o, "{}\n", rich(&f.decision, false));
     o.push_str(&key_figures(f));

@@ -134,6 +134,9 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
         style.dim(&format!("{} ({})", f.name, f.file))
     );
     let _ = writeln!(o, "  {}  {}", style.verdict(f.verdict), verdict_sentence(f));
+    if let Some(n) = f.overridden_note() {
+        let _ = writeln!(o, "  {}", style.bold(&n));
+    }
     o.push('\n');
 
     let sim = f.simulation.as_ref();

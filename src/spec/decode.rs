@@ -141,6 +141,7 @@ fn decode_root(p: &mut Problems, file: &Arc<str>, root: &Node) -> Option<Spec> {
         tiers: tiers?,
         breakers: breakers?,
         scenarios: scenarios?,
+        overrides: Vec::new(),
     })
 }
 

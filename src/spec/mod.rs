@@ -7,6 +7,7 @@
 
 mod decode;
 pub mod limits;
+pub mod overrides;
 pub mod rewrite;
 
 use std::sync::Arc;
@@ -51,6 +52,11 @@ pub enum Origin {
         /// The catalog it came from (built-in, a pinned snapshot, a source).
         source: String,
     },
+    /// Set for this run by a `--set` flag (a what-if), not by the file.
+    Override {
+        /// The flag, `--set PATH=VALUE`.
+        flag: String,
+    },
 }
 
 impl Origin {
@@ -63,13 +69,14 @@ impl Origin {
     }
 
     /// The origin's kind, as the reports' assumption tables name it:
-    /// `spec`, `measured`, `default` or `catalog`.
+    /// `spec`, `measured`, `default`, `catalog` or `override`.
     pub fn label(&self) -> &'static str {
         match self {
             Origin::Spec { .. } => "spec",
             Origin::Measured { .. } => "measured",
             Origin::Default => "default",
             Origin::Catalog { .. } => "catalog",
+            Origin::Override { .. } => "override",
         }
     }
 }
@@ -136,6 +143,10 @@ pub struct Spec {
     pub breakers: Breakers,
     /// `scenarios:`: the stress scenarios the simulation draws.
     pub scenarios: Vec<Scenario>,
+    /// The `--set` overrides applied to the file for this run (none: the
+    /// spec as written). Not part of the spec's data: the values they set are.
+    #[serde(skip)]
+    pub overrides: Vec<overrides::Applied>,
 }
 
 impl Spec {
@@ -809,13 +820,54 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, Vec<Problem>> {
 /// Read and validate a spec file.
 pub fn load_file(path: &std::path::Path) -> Result<Spec, Vec<Problem>> {
     let display = path.display().to_string();
-    let text = read_text(path).map_err(|e| {
+    let text = read_file_text(path, &display)?;
+    load_str(&display, &text)
+}
+
+fn read_file_text(path: &std::path::Path, display: &str) -> Result<String, Vec<Problem>> {
+    read_text(path).map_err(|e| {
         vec![Problem {
             code: crate::source::ProblemCode::Unreadable,
-            span: Span::new(&Arc::from(display.as_str()), e.loc, ""),
+            span: Span::new(&Arc::from(display), e.loc, ""),
+            message: e.message,
+            hint: None,
+        }]
+    })
+}
+
+/// [`load_str`] with `--set` overrides applied to the parsed tree before it
+/// is validated ([`overrides`]): the spec records what was applied
+/// ([`Spec::overrides`]), and a problem at or under an overridden field is
+/// placed at its flag rather than at a line of the file.
+pub fn load_str_with(file: &str, text: &str, set: &[overrides::Override]) -> Result<Spec, overrides::Error> {
+    if set.is_empty() {
+        return Ok(load_str(file, text)?);
+    }
+    let file: Arc<str> = Arc::from(file);
+    let mut root = node::parse_by_extension(&file, text).map_err(|e| {
+        vec![Problem {
+            code: crate::source::ProblemCode::Syntax,
+            span: Span::new(&file, e.loc, ""),
             message: e.message,
             hint: None,
         }]
     })?;
-    load_str(&display, &text)
+    let applied = overrides::apply(&mut root, &file, set).map_err(overrides::Error::Usage)?;
+    match decode(&file, &root) {
+        Ok(mut spec) => {
+            spec.overrides = applied;
+            Ok(spec)
+        }
+        Err(mut problems) => {
+            overrides::attribute(&mut problems, &applied);
+            Err(problems.into())
+        }
+    }
+}
+
+/// [`load_file`] with `--set` overrides ([`load_str_with`]).
+pub fn load_file_with(path: &std::path::Path, set: &[overrides::Override]) -> Result<Spec, overrides::Error> {
+    let display = path.display().to_string();
+    let text = read_file_text(path, &display)?;
+    load_str_with(&display, &text, set)
 }
