@@ -6,8 +6,11 @@ use super::check::{EmptyFolder, Notes, produce};
 use super::{Failure, ReportArgs, ReportFormat};
 
 pub fn run(a: &ReportArgs) -> Result<i32, Failure> {
-    // The same run as `check`: same policy, prices and simulation.
-    let r = produce(&a.paths, &a.run, Notes::Print, EmptyFolder::Refused)?;
+    // The same run as `check`: same policy, prices and simulation; the
+    // report always has the sensitivity analysis.
+    let mut run = a.run.clone();
+    run.sim.sensitivity = true;
+    let r = produce(&a.paths, &run, Notes::Print, EmptyFolder::Refused)?;
     let text = match a.format {
         ReportFormat::Html => report::html::render(&r),
         ReportFormat::Markdown => report::markdown::render(&r),
