@@ -263,7 +263,7 @@ pub(crate) fn svg(t: &Tornado) -> String {
         );
     }
     o.push_str("</svg>");
-    let _ = write!(o, "<p class=\"caption\">{}</p></figure>\n", escape(&t.caption));
+    let _ = writeln!(o, "<p class=\"caption\">{}</p></figure>", escape(&t.caption));
     o
 }
 
