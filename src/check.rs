@@ -337,6 +337,7 @@ pub fn analyse_with(
         ..sim_opts.clone()
     };
     let simulation = (opts.trials > 0).then(|| sim::simulate(&model, &opts));
+    let sensitivity = (opts.trials > 0 && opts.sensitivity).then(|| sim::sensitivity::analyse(&model, &opts));
     let drift = observed.map_or_else(Vec::new, |o| crate::calibrate::drift(spec, &o.observations));
     let runtime_cmp = runtime.map(|d| crate::runtime::compare(spec, &l.priced, d));
     let runtime_findings = runtime_cmp.as_ref().map_or(&[][..], |c| &c.findings[..]);
@@ -354,6 +355,9 @@ pub fn analyse_with(
         policy,
         today,
     );
+    if let Some(s) = &sensitivity {
+        explain(&mut findings, s);
+    }
     let approval = crate::approval::apply(spec, &l.priced, l.approval.as_ref(), &mut findings, policy, today);
     let verdict = verdict_of(&findings);
     let interactions = typical_interactions(&model, spec);
@@ -425,6 +429,7 @@ pub fn analyse_with(
         typical,
         worst_case: worst,
         simulation,
+        sensitivity,
         value,
         baseline,
         budget_share: BudgetShare {
@@ -446,6 +451,25 @@ pub fn analyse_with(
         runtime: runtime_cmp,
         overrides: spec.overrides.clone(),
     })
+}
+
+/// Each finding about the simulated month's cost (`p95-over-budget`,
+/// `infra-budget-share`) or its cost/revenue ratio
+/// (`cost-revenue-over-max`, `cost-revenue-needs-approval`) gets, after its
+/// help, the two inputs that move that figure most. Only the help changes:
+/// what an approval binds to (the rule, the figure, the threshold) does not.
+pub fn explain(findings: &mut [policy::Finding], s: &sim::sensitivity::Sensitivity) {
+    use crate::policy::Rule;
+    for f in findings {
+        let ratio = match f.rule {
+            Rule::P95OverBudget | Rule::InfraBudgetShare => false,
+            Rule::CostRevenueOverMax | Rule::CostRevenueNeedsApproval => true,
+            _ => continue,
+        };
+        if let Some(d) = s.drivers(ratio) {
+            f.help = format!("{}. {d}", f.help.trim_end_matches('.'));
+        }
+    }
 }
 
 /// The spec's own month as the observed month is shown beside it.

@@ -73,6 +73,10 @@ pub struct FeatureReport {
     pub worst_case: WorstCase,
     /// The Monte Carlo month (`None`: not simulated).
     pub simulation: Option<SimResult>,
+    /// What each uncertain input does to the month's figures (`None`: not
+    /// asked for, or not simulated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<crate::sim::sensitivity::Sensitivity>,
     /// What the feature earns per unit of value, if the spec says.
     pub value: Option<ValueReport>,
     /// Against the cost it replaces, if the spec gives one.

@@ -81,6 +81,7 @@ fn library_report(paths: &[PathBuf], choice: Choice) -> (costgate::report::Check
             threads: None,
             confidence: 0.95,
             progress: false,
+            sensitivity: false,
         },
         today,
     };

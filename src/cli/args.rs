@@ -296,11 +296,16 @@ pub struct SimArgs {
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
+    /// Also run the sensitivity analysis: each uncertain input at its low
+    /// and high end, the month's cost and cost/revenue at confidence (always
+    /// on in `report`).
+    #[arg(long)]
+    pub sensitivity: bool,
 }
 
 /// What every command that checks specs reads besides them: the policy, the
 /// price catalog and the simulation settings.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct RunArgs {
     /// Policy file (default: costgate.toml found by walking up from the first spec, else built-in defaults).
     #[arg(long)]

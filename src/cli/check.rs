@@ -44,6 +44,7 @@ pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
             && trials >= 50_000
             && std::io::stderr().is_terminal()
             && std::env::var_os("CI").is_none(),
+        sensitivity: a.sensitivity,
     }
 }
 
@@ -366,6 +367,24 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
         peak.map_or("n/a".into(), |m| format!("{m:.0} MB")),
         costgate::fmt::usd(p95)
     );
+    if a.sim.sensitivity {
+        let mut times = Vec::new();
+        let mut inputs = 0;
+        for _ in 0..a.runs.max(1) {
+            let start = std::time::Instant::now();
+            let s = sim::sensitivity::analyse(&model, &opts);
+            times.push(start.elapsed().as_secs_f64());
+            inputs = s.inputs.len();
+        }
+        times.sort_by(f64::total_cmp);
+        let _ = writeln!(
+            o,
+            "sensitivity: {inputs} uncertain inputs x 2 ends · wall time: median {:.3} s, min {:.3} s over {} runs",
+            times[times.len() / 2],
+            times[0],
+            times.len(),
+        );
+    }
     super::output::print(&o)?;
     Ok(0)
 }

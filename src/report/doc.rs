@@ -75,7 +75,7 @@ pub struct Table {
 
 impl Table {
     /// The first column left-aligned (labels), the others right (figures).
-    fn figures(head: &[&str]) -> Self {
+    pub(crate) fn figures(head: &[&str]) -> Self {
         let align = (0..head.len())
             .map(|i| if i == 0 { Align::Left } else { Align::Right })
             .collect();
@@ -96,6 +96,11 @@ impl Table {
 
     fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells.into_iter().map(text).collect());
+    }
+
+    /// Add a row of plain-text cells.
+    pub(crate) fn push(&mut self, cells: Vec<String>) {
+        self.row(cells);
     }
 }
 
@@ -250,6 +255,8 @@ pub enum Block {
     Findings(Vec<FindingView>),
     /// The approval block.
     SignOff(SignOff),
+    /// A tornado chart (the HTML report draws it; Markdown has its table).
+    Tornado(super::sensitivity::Tornado),
 }
 
 /// A titled section of a feature.
@@ -525,9 +532,9 @@ fn feature(r: &CheckReport, f: &FeatureReport) -> FeatureDoc {
         sections: {
             let mut v = vec![unit_economics(f), month(f, &conf)];
             v.extend(observed(f, &conf));
+            v.extend([tiers(f, &conf), scenarios(f, &conf)]);
+            v.extend(super::sensitivity::section(f, &conf));
             v.extend([
-                tiers(f, &conf),
-                scenarios(f, &conf),
                 limits(f),
                 value(f, &conf),
                 assumptions(f),

@@ -50,6 +50,11 @@ pub fn inert(r: &CheckReport) -> CheckReport {
     c(&mut r.policy);
     c(&mut r.today);
     for f in &mut r.features {
+        if let Some(s) = &mut f.sensitivity {
+            for i in &mut s.inputs {
+                c(&mut i.input);
+            }
+        }
         c(&mut f.file);
         c(&mut f.id);
         c(&mut f.name);

@@ -252,6 +252,7 @@ fn block(b: &Block) -> String {
         Block::Chart(c) => chart(c),
         Block::Findings(v) => findings(v),
         Block::SignOff(s) => sign_off(s),
+        Block::Tornado(_) => String::new(),
     }
 }
 

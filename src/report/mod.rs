@@ -10,6 +10,7 @@ pub mod junit;
 pub mod limits;
 pub mod markdown;
 pub mod sarif;
+pub mod sensitivity;
 pub mod table;
 
 // The report types live in `crate::outcome`; re-exported here for the

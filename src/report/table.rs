@@ -311,6 +311,9 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
         for x in &f.scenario_effects {
             let _ = writeln!(o, "  {}", scenario_line(x, s));
         }
+        if let Some(sens) = &f.sensitivity {
+            o.push_str(&super::sensitivity::terminal(sens, style));
+        }
         let risky: Vec<String> = f
             .breach_probabilities
             .iter()

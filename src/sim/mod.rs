@@ -14,6 +14,7 @@ pub mod brute;
 pub mod day;
 pub mod demand;
 pub mod month;
+pub mod sensitivity;
 
 use rand::Rng;
 use rayon::prelude::*;
@@ -44,6 +45,9 @@ pub struct Options {
     pub confidence: f64,
     /// Whether to print progress on stderr.
     pub progress: bool,
+    /// Whether to run the sensitivity analysis ([`sensitivity`]) beside
+    /// the month.
+    pub sensitivity: bool,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
             threads: None,
             confidence: 0.95,
             progress: false,
+            sensitivity: false,
         }
     }
 }

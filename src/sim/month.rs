@@ -130,6 +130,15 @@ struct TenantStrata {
 }
 
 impl TenantStrata {
+    /// The strata of tenants that all have `x` users.
+    fn point(x: f64) -> Self {
+        TenantStrata {
+            var: 0.0,
+            strata_var: 0.0,
+            means: vec![x; TENANT_REPS],
+        }
+    }
+
     fn new(d: &Dist, worst: f64) -> Self {
         let k = TENANT_REPS;
         let mut all = (0.0, 0.0);
@@ -513,14 +522,24 @@ impl<'m> Engine<'m> {
     /// a whole number, then clipped at the value the worst case reads, so no
     /// trial has more customers than the worst case.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> Draw {
-        let m = self.model;
+        self.draw_as(self.model, rng)
+    }
+
+    /// [`Self::draw`] with the shared quantities drawn from `m`, a copy of
+    /// the engine's model that differs at most in the distributions drawn
+    /// here (customers, active and cached shares, scenarios' chances,
+    /// top-up uptake, accounts' users, drawn tenant budgets): the
+    /// sensitivity analysis pins one of them and keeps the demand tables.
+    /// A `users_per_tenant` pinned to one value has that value's strata.
+    pub(crate) fn draw_as<R: Rng + ?Sized>(&self, m: &Model, rng: &mut R) -> Draw {
         let q = m.worst_case_quantile;
         let count = |d: &Dist, hi: f64, rng: &mut R| stochastic_count(d.sample(rng), 0.0, hi, rng);
         let customers: Vec<TierDraw> = m
             .tiers
             .iter()
             .zip(&self.tenant_strata)
-            .map(|(t, strata)| match (&t.customers, strata) {
+            .zip(&self.model.tiers)
+            .map(|((t, strata), own)| match (&t.customers, strata) {
                 (
                     Customers::Tenants {
                         tenants,
@@ -529,10 +548,19 @@ impl<'m> Engine<'m> {
                     Some((worst, strata)),
                 ) => {
                     let n = count(tenants, tenants.worst(q).round(), rng) as usize;
-                    if n <= TENANT_REPS {
-                        TierDraw::Tenants((0..n).map(|_| count(users_per_tenant, *worst, rng)).collect())
+                    let pinned;
+                    let changed = !matches!(&own.customers, Customers::Tenants { users_per_tenant: u, .. } if u == users_per_tenant);
+                    let (worst, strata) = if changed {
+                        let x = users_per_tenant.central().min(*worst).max(0.0);
+                        pinned = TenantStrata::point(x);
+                        (x, &pinned)
                     } else {
-                        self.represented(users_per_tenant, *worst, strata, n, rng)
+                        (*worst, strata)
+                    };
+                    if n <= TENANT_REPS {
+                        TierDraw::Tenants((0..n).map(|_| count(users_per_tenant, worst, rng)).collect())
+                    } else {
+                        self.represented(users_per_tenant, worst, strata, n, rng)
                     }
                 }
                 (Customers::Users(d), _) | (Customers::Tenants { tenants: d, .. }, None) => {
