@@ -211,6 +211,13 @@ fn bad_flags_are_usage_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(64), "--objective users needs --max-p95-usd");
+    let out = std::process::Command::new(&bin)
+        .arg("tune")
+        .arg(&spec)
+        .args(["--write", "--set", "tiers.pro.limit.daily_tokens=5000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64), "a what-if is never written as the spec");
 }
 
 #[test]

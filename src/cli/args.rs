@@ -198,6 +198,8 @@ pub struct TuneArgs {
     /// Write the frontiers as an SVG chart to this file (the month at confidence by cap, per tier).
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub what_if: SetArgs,
     /// With --write: write the tuned spec to this file instead of SPEC (atomically).
     #[arg(long, short = 'o', value_name = "FILE", requires = "write")]
     pub output: Option<PathBuf>,

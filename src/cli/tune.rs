@@ -135,7 +135,15 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
     if files.len() != 1 {
         return Err(Failure::Usage("tune takes one spec file".into()));
     }
-    let loaded = check::load_all(&files, &inputs.catalog).map_err(Failure::Input)?;
+    let set = a.what_if.overrides()?;
+    if a.write && !set.is_empty() {
+        return Err(Failure::Usage(
+            "--write writes the spec as committed with the tuned caps; with --set it would not be the spec you ran: \
+             drop --set or --write"
+                .into(),
+        ));
+    }
+    let loaded = check::load_all_with(&files, &inputs.catalog, &set)?;
     let l = &loaded[0];
     check::within_limits(&l.spec, a.run.sim.trials as usize).map_err(|p| Failure::Input(vec![p]))?;
     for t in &a.tiers {
