@@ -501,7 +501,7 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
                 while moved {
                     moved = false;
                     for k in 0..idx.len() {
-                        if idx[k] + 1 < top[k] + 1 {
+                        if idx[k] < top[k] {
                             let mut next = idx.clone();
                             next[k] += 1;
                             let (_, cs2) = evaluate(&next);
@@ -515,7 +515,7 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
             }
         }
     }
-    let (f, cs) = evaluate(&idx);
+    let (_, cs) = evaluate(&idx);
     let passes = violation(&cs) == 0.0;
     let why_not = (!passes).then(|| {
         let tight: Vec<usize> = vec![0; idx.len()];
@@ -556,7 +556,6 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
             failing.join("; ")
         }
     });
-    let _ = f;
     let frontiers = tuned
         .iter()
         .enumerate()

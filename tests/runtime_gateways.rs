@@ -393,3 +393,38 @@ fn a_fifo_is_refused_without_blocking() {
     assert_eq!(out.status.code(), Some(65));
     assert!(String::from_utf8_lossy(&out.stderr).contains("config.yaml"));
 }
+
+#[test]
+fn a_token_cap_becomes_the_usd_budget_of_its_model_at_the_central_call_rounded_down() {
+    // specs/tiered-assistant.yaml's free tier: 40,000 tokens a day on
+    // gpt-4.1-nano ($0.10 in, $0.025 cached, $0.40 out per million); the
+    // central call is 1,800 input tokens (40% cached) and 350 output:
+    // 1,080 x 0.1 + 720 x 0.025 + 350 x 0.4 = 266 micro-USD per 2,150
+    // tokens, so 40,000 tokens is 4,948.8 micro-USD: $0.004948 rounded
+    // down, never looser. The warning at 80% is $0.003958.
+    let l = tiered();
+    let e = runtime::export(&l.spec, &l.priced, Gateway::Litellm);
+    let budgets = e.files.iter().find(|f| f.name == "budgets.json").unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&budgets.bytes).unwrap();
+    let free = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["budget_id"] == "tiered-assistant:free")
+        .unwrap();
+    assert_eq!(free["max_budget"], 0.004948);
+    assert_eq!(free["soft_budget"], 0.003958);
+    assert_eq!(free["budget_duration"], "1d");
+    let gap = e
+        .plan
+        .gaps
+        .iter()
+        .find(|g| g.spec_path == "tiers[0].limit.daily_tokens")
+        .unwrap();
+    assert!(gap.message.contains("exported as $0.004948 a day"), "{}", gap.message);
+    assert!(
+        gap.message.contains("it would be $0.016"),
+        "the dearest rate: 40,000 x $0.40/M: {}",
+        gap.message
+    );
+}

@@ -218,6 +218,20 @@ fn bad_flags_are_usage_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(64), "a what-if is never written as the spec");
+    let out = std::process::Command::new(&bin)
+        .arg("tune")
+        .arg(&spec)
+        .args(["--objective", "users", "--max-p95-usd", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-p95-usd must be a positive amount"));
+    let out = std::process::Command::new(&bin)
+        .args(["tune", "specs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tune takes one spec file"));
 }
 
 #[test]

@@ -624,12 +624,6 @@ fn compare_one(g: Gateway, w: &Want, h: &Have, out: &mut Vec<Finding>) {
     }
 }
 
-/// The id costgate gives a spec's objects in a gateway: `<feature>.<tier>`
-/// and `<feature>.<tier>.<account>`.
-pub fn object_id(parts: &[&str]) -> String {
-    parts.join(".")
-}
-
 /// Human text for a gap list, one line per gap.
 pub fn gap_lines(file: &str, gaps: &[Gap]) -> Vec<String> {
     gaps.iter()
