@@ -294,12 +294,31 @@ pub fn within_limits(spec: &Spec, trials: usize) -> Result<(), Problem> {
     if trials == 0 {
         return Ok(());
     }
-    sim::limits::check(spec, trials).map(|_| ()).map_err(|e| Problem {
+    sim::limits::check(spec, trials)
+        .map(|_| ())
+        .map_err(|e| too_large(spec, e))
+}
+
+/// [`within_limits`] for an analysis that simulates `spec` about `runs`
+/// times (`what` names it in the message): each run within the single-run
+/// limits, and all of them within the analysis limit.
+pub fn within_limits_for(spec: &Spec, trials: usize, runs: f64, what: &str) -> Result<(), Problem> {
+    within_limits(spec, trials)?;
+    if trials == 0 {
+        return Ok(());
+    }
+    sim::limits::check_runs(spec, trials, runs, what)
+        .map(|_| ())
+        .map_err(|e| too_large(spec, e))
+}
+
+fn too_large(spec: &Spec, e: sim::limits::TooLarge) -> Problem {
+    Problem {
         code: crate::source::ProblemCode::OutOfRange,
         span: spec.span(e.loc, &e.path),
         message: e.message,
         hint: Some(e.hint),
-    })
+    }
 }
 
 /// Compute everything for one loaded spec; a problem, and nothing
@@ -337,7 +356,22 @@ pub fn analyse_with(
         ..sim_opts.clone()
     };
     let simulation = (opts.trials > 0).then(|| sim::simulate(&model, &opts));
-    let sensitivity = (opts.trials > 0 && opts.sensitivity).then(|| sim::sensitivity::analyse(&model, &opts));
+    // The analysis simulates the spec about twice per uncertain input: past
+    // the work limit of an analysis it is not computed, and the report
+    // says so (the check itself goes on).
+    let mut sensitivity_not_computed = None;
+    let sensitivity = if opts.trials > 0 && opts.sensitivity {
+        let runs = sim::sensitivity::runs(&model) as f64;
+        match sim::limits::check_runs(spec, opts.trials, runs, "the sensitivity analysis") {
+            Ok(_) => Some(sim::sensitivity::analyse(&model, &opts)),
+            Err(e) => {
+                sensitivity_not_computed = Some(format!("{}; {}", e.message, e.hint));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let drift = observed.map_or_else(Vec::new, |o| crate::calibrate::drift(spec, &o.observations));
     let runtime_cmp = runtime.map(|d| crate::runtime::compare(spec, &l.priced, d));
     let runtime_findings = runtime_cmp.as_ref().map_or(&[][..], |c| &c.findings[..]);
@@ -430,6 +464,7 @@ pub fn analyse_with(
         worst_case: worst,
         simulation,
         sensitivity,
+        sensitivity_not_computed,
         value,
         baseline,
         budget_share: BudgetShare {

@@ -77,6 +77,10 @@ pub struct FeatureReport {
     /// asked for, or not simulated).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<crate::sim::sensitivity::Sensitivity>,
+    /// Why the sensitivity analysis asked for was not computed (it would
+    /// pass the work limit of an analysis), with what to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity_not_computed: Option<String>,
     /// What the feature earns per unit of value, if the spec says.
     pub value: Option<ValueReport>,
     /// Against the cost it replaces, if the spec gives one.

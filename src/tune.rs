@@ -41,9 +41,55 @@ pub enum Objective {
     Users,
 }
 
+/// Which limits a search varies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Vary {
+    /// Each tier's token cap (`limit.daily_tokens`, else `monthly_tokens`).
+    pub caps: bool,
+    /// Each tier's blocking tenant budget (`tenant_budget.monthly_usd` with
+    /// `on_limit: block`; a budget that only notifies cuts nothing).
+    pub budgets: bool,
+    /// Each breaker's limit (`breakers.*.limit`, unless it only notifies).
+    pub breakers: bool,
+}
+
+impl Default for Vary {
+    fn default() -> Self {
+        Vary {
+            caps: true,
+            budgets: true,
+            breakers: true,
+        }
+    }
+}
+
+/// A limit the search varies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Knob {
+    /// Tier `i`'s token cap.
+    Cap(usize),
+    /// Tier `i`'s tenant budget, USD a month.
+    Budget(usize),
+    /// A breaker's limit, USD a day.
+    Breaker(crate::spec::BreakerLevel),
+}
+
+impl Knob {
+    /// The tier whose month alone it moves when the tiers are independent
+    /// (`None`: a breaker, which sees every tier's spend).
+    fn tier(self) -> Option<usize> {
+        match self {
+            Knob::Cap(t) | Knob::Budget(t) => Some(t),
+            Knob::Breaker(_) => None,
+        }
+    }
+}
+
 /// How to tune.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Which limits to vary.
+    pub vary: Vary,
     /// What to optimise.
     pub objective: Objective,
     /// Only these tiers (by name); empty: every tier with a cap.
@@ -59,10 +105,11 @@ pub struct Options {
 /// Default candidates per tier.
 pub const DEFAULT_CANDIDATES: usize = 32;
 
-/// One candidate cap of one tier, the other tiers at the spec's caps.
+/// One candidate value of one limit, the other limits at the spec's values.
 #[derive(Clone, Debug, Serialize)]
 pub struct Point {
-    /// The cap (tokens).
+    /// The limit's value (a cap in tokens; a budget or a breaker's limit
+    /// in USD: see [`Frontier::unit`]).
     pub cap: f64,
     /// The feature's month at the policy's confidence, USD.
     pub cost_at_confidence: f64,
@@ -70,21 +117,28 @@ pub struct Point {
     pub ratio_at_confidence: f64,
     /// The worst-case month, USD (`None`: unbounded).
     pub worst_case_usd: Option<f64>,
-    /// Share of the tier's users who hit the cap in a month (mean).
+    /// Share of the tier's users who hit a cap in a month (mean; every
+    /// tier's, for a breaker).
     pub users_hit_share: f64,
     /// Share of the tier's active user-days blocked or degraded (mean).
     pub user_days_affected_share: f64,
-    /// Share of the tier's demand not served (mean).
+    /// Share of the tier's demand not served (mean; every tier's, for a
+    /// breaker).
     pub unserved_share: f64,
 }
 
-/// One tier's frontier.
+/// One limit's frontier.
 #[derive(Clone, Debug, Serialize)]
 pub struct Frontier {
-    /// The tier.
+    /// The tier (`all tiers` for a breaker).
     pub tier: String,
-    /// The field varied (`tiers[1].limit.daily_tokens`).
+    /// The field varied (`tiers[1].limit.daily_tokens`,
+    /// `tiers[2].tenant_budget.monthly_usd`, `breakers.feature_daily_usd.limit`).
     pub path: String,
+    /// What the limit is: `cap`, `tenant budget` or `breaker`.
+    pub kind: &'static str,
+    /// Its unit: `tokens` or `usd`.
+    pub unit: &'static str,
     /// Its value in the spec.
     pub current: f64,
     /// Whether the tier's users pay (their blocked days count for the
@@ -122,9 +176,14 @@ pub struct Tuning {
     pub seed: u64,
     /// The policy's confidence.
     pub confidence: f64,
-    /// Whether changing one tier's cap changed another's month (every
-    /// step simulated as a whole then).
+    /// Whether the limits' effects do not add up tier by tier (a breaker
+    /// varied, two limits of one tier, or one tier's cap changed another's
+    /// month): every step of the search is simulated as a whole then.
     pub coupled: bool,
+    /// When the search stopped at the work limit of an analysis before it
+    /// finished: how far it got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// Simulations run.
     pub simulations: usize,
     /// Per tier.
@@ -137,7 +196,8 @@ pub struct Tuning {
     /// alone cannot meet, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why_not: Option<String>,
-    /// Tiers with no cap to vary.
+    /// Limits not varied, and why (a tier with no cap, a budget or a
+    /// breaker that only notifies).
     pub not_tuned: Vec<String>,
 }
 
@@ -151,24 +211,47 @@ impl Tuning {
     }
 }
 
-/// The spec with the recommended caps.
+/// The spec with the recommended values.
 pub fn apply(spec: &Spec, t: &Tuning) -> Spec {
     let mut s = spec.clone();
     for f in &t.frontiers {
-        set_cap(&mut s, &f.tier, f.points[f.chosen].cap);
+        set_path(&mut s, &f.path, f.points[f.chosen].cap);
     }
     s
 }
 
-fn set_cap(spec: &mut Spec, tier: &str, cap: f64) {
-    if let Some(t) = spec.tiers.iter_mut().find(|t| t.name == tier)
-        && let Some(l) = &mut t.limit
+/// The number at `path` in `spec` (the limits tune varies), by its path.
+fn num_at<'s>(spec: &'s mut Spec, path: &str) -> Option<&'s mut crate::spec::Num> {
+    let b = &mut spec.breakers;
+    let breakers = [
+        b.user_daily_usd.as_mut(),
+        b.tenant_daily_usd.as_mut(),
+        b.feature_daily_usd.as_mut(),
+        b.global_daily_usd.as_mut(),
+    ];
+    if let Some(n) = breakers
+        .into_iter()
+        .flatten()
+        .map(|b| &mut b.limit)
+        .find(|n| n.path == path)
     {
-        match (&mut l.daily_tokens, &mut l.monthly_tokens) {
-            (Some(d), _) => d.value = cap,
-            (None, Some(m)) => m.value = cap,
-            _ => {}
-        }
+        return Some(n);
+    }
+    spec.tiers.iter_mut().find_map(|t| {
+        let cap = t
+            .limit
+            .as_mut()
+            .into_iter()
+            .flat_map(|l| [l.daily_tokens.as_mut(), l.monthly_tokens.as_mut()])
+            .flatten();
+        let budget = t.tenant_budget.as_mut().map(|b| &mut b.monthly_usd);
+        cap.chain(budget).find(|n| n.path == path)
+    })
+}
+
+fn set_path(spec: &mut Spec, path: &str, v: f64) {
+    if let Some(n) = num_at(spec, path) {
+        n.value = v;
     }
 }
 
@@ -193,6 +276,12 @@ fn grid(lo: f64, hi: f64, n: usize, current: f64) -> Vec<f64> {
     v.sort_by(f64::total_cmp);
     v.dedup();
     v
+}
+
+/// `n` amounts from `current / 16` to `8 x current` on a geometric grid
+/// (two significant figures), with `current` among them.
+fn usd_grid(current: f64, n: usize) -> Vec<f64> {
+    grid(current / 16.0, current * 8.0, n, current)
 }
 
 /// The per-trial figures of one simulation that the search combines.
@@ -324,7 +413,88 @@ fn violation(cs: &[Check]) -> f64 {
         .sum()
 }
 
-/// Tune `l`'s caps under `policy`.
+/// The limits of `spec` a search with `o` varies: (knob, path, current
+/// value, candidates), and what is not varied and why.
+#[allow(clippy::type_complexity)]
+fn knobs(spec: &Spec, o: &Options) -> (Vec<(Knob, String, f64, Vec<f64>)>, Vec<String>) {
+    let mut tuned = Vec::new();
+    let mut not_tuned = Vec::new();
+    let lo = one_interaction(spec).max(1.0);
+    for (ti, t) in spec.tiers.iter().enumerate() {
+        if !o.tiers.is_empty() && !o.tiers.contains(&t.name) {
+            continue;
+        }
+        if o.vary.caps {
+            let cap = t
+                .limit
+                .as_ref()
+                .and_then(|l| l.daily_tokens.as_ref().or(l.monthly_tokens.as_ref()));
+            match cap {
+                Some(n) => {
+                    let hi = (n.value * 8.0).max(lo * 100.0);
+                    let lo_t = lo.min(n.value);
+                    tuned.push((
+                        Knob::Cap(ti),
+                        n.path.clone(),
+                        n.value,
+                        grid(lo_t, hi, o.candidates, n.value),
+                    ));
+                }
+                None => not_tuned.push(format!("{} (no cap to vary)", t.name)),
+            }
+        }
+        if o.vary.budgets
+            && let Some(b) = &t.tenant_budget
+        {
+            if b.on_limit == crate::spec::OnBudget::Block && b.monthly_usd.value > 0.0 {
+                let n = &b.monthly_usd;
+                tuned.push((
+                    Knob::Budget(ti),
+                    n.path.clone(),
+                    n.value,
+                    usd_grid(n.value, o.candidates),
+                ));
+            } else {
+                not_tuned.push(format!(
+                    "{}'s tenant budget (it only notifies: it cuts nothing)",
+                    t.name
+                ));
+            }
+        }
+    }
+    if o.vary.breakers && o.tiers.is_empty() {
+        for (name, level, b) in spec.breakers.levels() {
+            if b.on_trip == crate::spec::OnTrip::Notify || b.limit.value <= 0.0 {
+                not_tuned.push(format!("breakers.{name} (it only notifies: it cuts nothing)"));
+                continue;
+            }
+            let n = &b.limit;
+            tuned.push((
+                Knob::Breaker(level),
+                n.path.clone(),
+                n.value,
+                usd_grid(n.value, o.candidates),
+            ));
+        }
+    }
+    (tuned, not_tuned)
+}
+
+/// The simulations a search with `o` runs before its search steps: the
+/// spec, and one per candidate of each limit (what the work limit of an
+/// analysis counts up front).
+pub fn planned_runs(spec: &Spec, o: &Options) -> usize {
+    1 + knobs(spec, o).0.iter().map(|k| k.3.len()).sum::<usize>()
+}
+
+/// What the objective minimises in a tier's month: its user-days blocked or
+/// degraded, or, when more, the user-days its unserved share of demand
+/// stands for (a breaker or a budget cuts demand without blocking a cap).
+fn tier_harm(e: &[f64; 6]) -> f64 {
+    e[1].max(share(e[4], e[5]) * e[2])
+}
+
+/// Tune `l`'s limits under `policy`.
 pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
     let spec = &l.spec;
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
@@ -336,105 +506,106 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
     };
     let model_of = |s: &Spec| Model::new(s, &l.priced, th.worst_case_quantile);
     let worst_of = |s: &Spec| worst_case(&model_of(s)).monthly_usd;
-    let mut simulations = 0usize;
-    let mut simulate = |s: &Spec| {
-        simulations += 1;
-        Run::of(&sim::months(&model_of(s), &sim_opts))
+    // The candidates differ from the spec only in limits: they share its
+    // demand tables (the same bytes as drawing them again, at half the cost).
+    let tables = sim::Tables::new(&model_of(spec), &sim_opts);
+    // Every whole simulation counts against the work limit of an analysis.
+    let one_run = sim::limits::work(spec, sim_opts.trials.max(1)).steps.max(1.0);
+    let budget = (sim::limits::MAX_ANALYSIS_STEPS / one_run).floor().max(1.0) as usize;
+    let simulations = std::cell::Cell::new(0usize);
+    let simulate = |s: &Spec| {
+        simulations.set(simulations.get() + 1);
+        Run::of(&sim::months_on(&model_of(s), &sim_opts, &tables))
     };
     let base = simulate(spec);
-    // The tiers to vary, and their candidate caps.
-    let mut tuned: Vec<(usize, String, f64, Vec<f64>)> = Vec::new();
-    let mut not_tuned = Vec::new();
-    let lo = one_interaction(spec).max(1.0);
-    for (ti, t) in spec.tiers.iter().enumerate() {
-        if !o.tiers.is_empty() && !o.tiers.contains(&t.name) {
-            continue;
-        }
-        let cap = t
-            .limit
-            .as_ref()
-            .and_then(|l| l.daily_tokens.as_ref().or(l.monthly_tokens.as_ref()));
-        match cap {
-            Some(n) => {
-                let hi = (n.value * 8.0).max(lo * 100.0);
-                let lo_t = lo.min(n.value);
-                tuned.push((ti, n.path.clone(), n.value, grid(lo_t, hi, o.candidates, n.value)));
-            }
-            None => not_tuned.push(t.name.clone()),
-        }
-    }
-    // Each tier's candidates, the others at the spec's caps.
-    let mut coupled = false;
+    let (tuned, not_tuned) = knobs(spec, o);
+    let paying: Vec<bool> = spec
+        .tiers
+        .iter()
+        .map(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0) || !t.accounts.is_empty())
+        .collect();
+    // The combination of the limits' own runs is exact only when each
+    // limit moves one tier, no tier has two, and no other tier's month
+    // moves (checked trial by trial below).
+    let mut owners: Vec<usize> = tuned.iter().filter_map(|k| k.0.tier()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let mut coupled = owners.len() != tuned.len();
+    // Each limit's candidates, the others at the spec's values.
     let mut runs: Vec<Vec<Run>> = Vec::new();
-    for (ti, _, _, caps) in &tuned {
+    for (knob, path, _, vals) in &tuned {
         let mut rs = Vec::new();
-        for &cap in caps {
+        for &v in vals {
             let mut s = spec.clone();
-            set_cap(&mut s, &spec.tiers[*ti].name, cap);
+            set_path(&mut s, path, v);
             let r = simulate(&s);
-            // Exact decomposition only if no other tier's month moved.
-            let others_same = (0..r.tiers.len())
-                .filter(|j| j != ti)
-                .all(|j| r.tiers[j] == base.tiers[j]);
-            let rest = base.cost.iter().zip(&base.tiers[*ti]).map(|(c, (tc, _))| c - tc);
-            let sums_match = rest
-                .zip(&r.tiers[*ti])
-                .zip(&r.cost)
-                .all(|((rest, (tc, _)), c)| (rest + tc - c).abs() <= 1e-9 * c.abs().max(1.0));
-            if !others_same || !sums_match {
-                coupled = true;
+            if let Some(ti) = knob.tier() {
+                let others_same = (0..r.tiers.len())
+                    .filter(|j| *j != ti)
+                    .all(|j| r.tiers[j] == base.tiers[j]);
+                let rest = base.cost.iter().zip(&base.tiers[ti]).map(|(c, (tc, _))| c - tc);
+                let sums_match = rest
+                    .zip(&r.tiers[ti])
+                    .zip(&r.cost)
+                    .all(|((rest, (tc, _)), c)| (rest + tc - c).abs() <= 1e-9 * c.abs().max(1.0));
+                if !others_same || !sums_match {
+                    coupled = true;
+                }
             }
             rs.push(r);
         }
         runs.push(rs);
     }
-    // The month of a combination (index per tuned tier).
+    // The month of a combination (index per limit), when not coupled.
     let combine = |idx: &[usize]| -> (Vec<f64>, Vec<f64>) {
         let mut cost = base.cost.clone();
         let mut revenue = base.revenue.clone();
-        for (k, (ti, _, _, _)) in tuned.iter().enumerate() {
+        for (k, (knob, _, _, _)) in tuned.iter().enumerate() {
+            let Some(ti) = knob.tier() else { continue };
             let r = &runs[k][idx[k]];
             for i in 0..cost.len() {
-                cost[i] += r.tiers[*ti][i].0 - base.tiers[*ti][i].0;
-                revenue[i] += r.tiers[*ti][i].1 - base.tiers[*ti][i].1;
+                cost[i] += r.tiers[ti][i].0 - base.tiers[ti][i].0;
+                revenue[i] += r.tiers[ti][i].1 - base.tiers[ti][i].1;
             }
         }
         (cost, revenue)
     };
     let spec_of = |idx: &[usize]| -> Spec {
         let mut s = spec.clone();
-        for (k, (ti, _, _, caps)) in tuned.iter().enumerate() {
-            set_cap(&mut s, &spec.tiers[*ti].name, caps[idx[k]]);
+        for (k, (_, path, _, vals)) in tuned.iter().enumerate() {
+            set_path(&mut s, path, vals[idx[k]]);
         }
         s
     };
-    let paying: Vec<bool> = spec
-        .tiers
-        .iter()
-        .map(|t| t.price_usd_per_month.as_ref().is_some_and(|p| p.value > 0.0) || !t.accounts.is_empty())
-        .collect();
-    // The harm the objective minimises, from each tier's own runs.
+    // A limit's effect on the month, from its own runs: its tier's, or
+    // (a breaker) every tier's.
+    let effect = |k: usize, c: usize, f: &dyn Fn(usize, &[f64; 6]) -> f64| -> f64 {
+        let e = &runs[k][c].effects;
+        match tuned[k].0.tier() {
+            Some(ti) => f(ti, &e[ti]),
+            None => (0..e.len()).map(|ti| f(ti, &e[ti])).sum(),
+        }
+    };
+    // The harm the objective minimises, from each limit's own runs.
     let harm = |idx: &[usize]| -> f64 {
-        tuned
-            .iter()
-            .enumerate()
-            .map(|(k, (ti, _, _, _))| {
-                let e = &runs[k][idx[k]].effects[*ti];
-                match o.objective {
-                    Objective::Paying if paying[*ti] => e[1],
-                    Objective::Paying => 0.0,
+        (0..tuned.len())
+            .map(|k| {
+                effect(k, idx[k], &|ti, e| match o.objective {
+                    Objective::Paying if paying[ti] => tier_harm(e),
+                    Objective::Paying | Objective::Cost => 0.0,
                     Objective::Users => e[0],
-                    Objective::Cost => 0.0,
-                }
+                })
             })
             .sum()
     };
-    let mut direct_sims = 0usize;
-    let mut evaluate = |idx: &[usize]| -> (Figures, Vec<Check>) {
+    let stopped = std::cell::Cell::new(false);
+    let evaluate = |idx: &[usize]| -> (Figures, Vec<Check>) {
         let s = spec_of(idx);
         let f = if coupled {
-            direct_sims += 1;
-            let r = Run::of(&sim::months(&model_of(&s), &sim_opts));
+            if simulations.get() >= budget {
+                stopped.set(true);
+            }
+            let r = simulate(&s);
             figures(&r.cost, &r.revenue, q, worst_of(&s))
         } else {
             let (c, r) = combine(idx);
@@ -443,37 +614,37 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
         let cs = checks(&f, &th, o.objective, o.max_p95_usd);
         (f, cs)
     };
-    let top: Vec<usize> = tuned.iter().map(|(_, _, _, caps)| caps.len() - 1).collect();
+    let top: Vec<usize> = tuned.iter().map(|(_, _, _, vals)| vals.len() - 1).collect();
     let mut idx: Vec<usize>;
     match o.objective {
         Objective::Cost => {
-            // Each tier at its smallest cap that still serves enough.
-            idx = tuned
-                .iter()
-                .enumerate()
-                .map(|(k, (ti, _, _, caps))| {
-                    (0..caps.len())
+            // Each limit at its smallest value that still serves enough.
+            idx = (0..tuned.len())
+                .map(|k| {
+                    let n = tuned[k].3.len();
+                    (0..n)
                         .find(|&c| {
-                            let e = &runs[k][c].effects[*ti];
-                            share(e[4], e[5]) <= th.max_unserved_share.min(0.5)
+                            let unserved = effect(k, c, &|_, e| e[4]);
+                            let demand = effect(k, c, &|_, e| e[5]);
+                            share(unserved, demand) <= th.max_unserved_share.min(0.5)
                         })
-                        .unwrap_or(caps.len() - 1)
+                        .unwrap_or(n - 1)
                 })
                 .collect();
         }
         Objective::Paying | Objective::Users => {
-            // From the most generous caps, tighten one step at a time where
-            // it buys the most room per user affected.
+            // From the most generous values, tighten one limit by one step
+            // at a time where it buys the most room per user affected.
             idx = top.clone();
             let (_, mut cs) = evaluate(&idx);
             let mut steps = 0;
-            while violation(&cs) > 0.0 && steps < 10_000 {
+            while violation(&cs) > 0.0 && steps < 10_000 && !stopped.get() {
                 steps += 1;
                 let v0 = violation(&cs);
                 let h0 = harm(&idx);
                 let mut best: Option<(f64, usize, Vec<Check>)> = None;
                 for k in 0..idx.len() {
-                    if idx[k] == 0 {
+                    if idx[k] == 0 || stopped.get() {
                         continue;
                     }
                     let mut next = idx.clone();
@@ -494,14 +665,14 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
                     None => break,
                 }
             }
-            // Then give back what is not needed: loosen each tier while the
+            // Then give back what is not needed: loosen each limit while the
             // checks still pass.
             if violation(&cs) == 0.0 {
                 let mut moved = true;
-                while moved {
+                while moved && !stopped.get() {
                     moved = false;
                     for k in 0..idx.len() {
-                        if idx[k] < top[k] {
+                        if idx[k] < top[k] && !stopped.get() {
                             let mut next = idx.clone();
                             next[k] += 1;
                             let (_, cs2) = evaluate(&next);
@@ -517,7 +688,18 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
     }
     let (_, cs) = evaluate(&idx);
     let passes = violation(&cs) == 0.0;
+    let stopped = stopped.get().then(|| {
+        format!(
+            "the search stopped at the work limit of an analysis after {} simulations of {} trials; \
+             the recommendation is where it got to (fewer `--trials` or `--candidates` let it finish)",
+            crate::fmt::count(simulations.get() as f64),
+            crate::fmt::count(sim_opts.trials as f64)
+        )
+    });
     let why_not = (!passes).then(|| {
+        if let Some(s) = &stopped {
+            return s.clone();
+        }
         let tight: Vec<usize> = vec![0; idx.len()];
         let (_, at_min) = evaluate(&tight);
         let failing: Vec<String> = at_min
@@ -525,24 +707,27 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
             .filter(|c| !c.ok)
             .map(|c| {
                 let hint = if c.figure.starts_with("cost/revenue") {
-                    ": every user costs more than they pay even within the smallest caps, so the price or the model \
-                     must change"
+                    ": every user costs more than they pay even within the smallest limits, so the price or the \
+                     model must change"
                 } else if c.figure.starts_with("worst") {
-                    ": the worst case is bounded by something caps do not move (a tier without a cap, tenant \
-                     budgets, breakers)"
+                    ": the worst case is bounded by something these limits do not move (a tier without a cap, a \
+                     budget that only notifies)"
                 } else {
-                    ": caps alone cannot bring it down; tenant budgets, breakers, the model or the price must change"
+                    ": limits alone cannot bring it down; the model or the price must change"
                 };
                 format!(
-                    "{} is {} with every cap at its smallest ({}), above the policy's {}{hint}",
+                    "{} is {} with every limit at its smallest ({}), above the policy's {}{hint}",
                     c.figure,
                     show(&c.figure, c.value),
                     if tuned.is_empty() {
-                        "no cap to vary".to_string()
+                        "no limit to vary".to_string()
                     } else {
                         tuned
                             .iter()
-                            .map(|(_, p, _, caps)| format!("{p} = {}", crate::fmt::count(caps[0])))
+                            .map(|(knob, p, _, vals)| match knob {
+                                Knob::Cap(_) => format!("{p} = {}", crate::fmt::count(vals[0])),
+                                _ => format!("{p} = {}", crate::fmt::usd(vals[0])),
+                            })
                             .collect::<Vec<_>>()
                             .join(", ")
                     },
@@ -551,7 +736,7 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
             })
             .collect();
         if failing.is_empty() {
-            "no combination of the searched caps passes every threshold at once".to_string()
+            "no combination of the searched limits passes every threshold at once".to_string()
         } else {
             failing.join("; ")
         }
@@ -559,32 +744,39 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
     let frontiers = tuned
         .iter()
         .enumerate()
-        .map(|(k, (ti, path, current, caps))| {
-            let points = caps
+        .map(|(k, (knob, path, current, vals))| {
+            let points = vals
                 .iter()
                 .enumerate()
-                .map(|(c, &cap)| {
+                .map(|(c, &v)| {
                     let r = &runs[k][c];
                     let mut s = spec.clone();
-                    set_cap(&mut s, &spec.tiers[*ti].name, cap);
+                    set_path(&mut s, path, v);
                     let fg = figures(&r.cost, &r.revenue, q, worst_of(&s));
-                    let e = &r.effects[*ti];
+                    let e = |i: usize| effect(k, c, &|_, e| e[i]);
                     Point {
-                        cap,
+                        cap: v,
                         cost_at_confidence: fg.cost_at,
                         ratio_at_confidence: fg.ratio_at,
                         worst_case_usd: fg.worst,
-                        users_hit_share: share(e[0], e[3]),
-                        user_days_affected_share: share(e[1], e[2]),
-                        unserved_share: share(e[4], e[5]),
+                        users_hit_share: share(e(0), e(3)),
+                        user_days_affected_share: share(e(1), e(2)),
+                        unserved_share: share(e(4), e(5)),
                     }
                 })
                 .collect();
+            let (tier, kind, unit, paying) = match knob {
+                Knob::Cap(ti) => (spec.tiers[*ti].name.clone(), "cap", "tokens", paying[*ti]),
+                Knob::Budget(ti) => (spec.tiers[*ti].name.clone(), "tenant budget", "usd", paying[*ti]),
+                Knob::Breaker(_) => ("all tiers".to_string(), "breaker", "usd", paying.iter().any(|p| *p)),
+            };
             Frontier {
-                tier: spec.tiers[*ti].name.clone(),
+                tier,
                 path: path.clone(),
+                kind,
+                unit,
                 current: *current,
-                paying: paying[*ti],
+                paying,
                 points,
                 chosen: idx[k],
             }
@@ -597,7 +789,8 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
         seed: sim_opts.seed,
         confidence: q,
         coupled,
-        simulations: simulations + direct_sims,
+        stopped,
+        simulations: simulations.get(),
         frontiers,
         passes,
         checks: cs,

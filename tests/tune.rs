@@ -31,6 +31,7 @@ fn policy(toml: &str) -> costgate::policy::Policy {
 fn opts(candidates: usize) -> Options {
     Options {
         objective: Objective::Paying,
+        vary: tune::Vary::default(),
         tiers: Vec::new(),
         candidates,
         max_p95_usd: None,
@@ -266,4 +267,172 @@ fn the_chart_draws_each_frontier_and_escapes_the_names() {
         t.frontiers.len(),
         "one recommended point per tier"
     );
+}
+
+/// The candidates share the spec's demand tables: that must be exactly the
+/// simulation that draws them again, for every kind of change a search
+/// makes (caps, tenant budgets, breakers), or the frontier would not be
+/// the months `check` simulates.
+#[test]
+fn shared_tables_give_the_months_of_a_fresh_simulation() {
+    let text =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs/tiered-assistant.yaml")).unwrap();
+    let l = load(&text);
+    let o = sim::Options {
+        trials: 300,
+        confidence: 0.95,
+        threads: Some(2),
+        ..sim::Options::default()
+    };
+    let base = Model::new(&l.spec, &l.priced, 0.999);
+    let tables = sim::Tables::new(&base, &o);
+    let mut variants = Vec::new();
+    for k in [0.1, 3.0] {
+        let mut s = l.spec.clone();
+        for t in &mut s.tiers {
+            if let Some(d) = t.limit.as_mut().and_then(|x| x.daily_tokens.as_mut()) {
+                d.value *= k;
+            }
+            if let Some(b) = t.tenant_budget.as_mut() {
+                b.monthly_usd.value *= k;
+            }
+        }
+        if let Some(b) = s.breakers.feature_daily_usd.as_mut() {
+            b.limit.value *= k;
+        }
+        variants.push(s);
+    }
+    variants.push(l.spec.clone());
+    for s in &variants {
+        let m = Model::new(s, &l.priced, 0.999);
+        let fresh = sim::months(&m, &o);
+        let shared = sim::months_on(&m, &o, &tables);
+        assert_eq!(fresh.len(), shared.len());
+        assert!(fresh == shared, "shared tables changed the months");
+    }
+}
+
+/// A spec whose caps are not varied but whose feature breaker is: the
+/// breaker's frontier is monotone in its limit, a month budget only a lower
+/// limit meets gets a passing recommendation, and the spec with it passes
+/// when simulated in full.
+#[test]
+fn a_breaker_limit_is_tuned_when_only_it_can_meet_the_budget() {
+    let yaml = format!("{GOOD}breakers:\n  feature_daily_usd: {{limit: 20, on_trip: block}}\n");
+    let l = load(&yaml);
+    let month_with = |limit: f64| {
+        let mut s = l.spec.clone();
+        s.breakers.feature_daily_usd.as_mut().unwrap().limit.value = limit;
+        let m = Model::new(&s, &l.priced, 0.999);
+        let o = sim::Options {
+            trials: TRIALS,
+            confidence: 0.95,
+            ..sim::Options::default()
+        };
+        Sorted::new(sim::months(&m, &o).iter().map(|x| x.cost).collect()).quantile(0.95)
+    };
+    let now = month_with(20.0);
+    // A day's spend is capped at the limit: 30 days at 20/16 bound the month.
+    let tight = month_with(20.0 / 16.0);
+    assert!(tight < now * 0.8, "the breaker moves the month: {tight} vs {now}");
+    let budget = (tight + now) / 2.0;
+    let pol = policy(&format!("[thresholds]\np95_monthly_usd = {budget}\n"));
+    let mut o = opts(12);
+    o.vary = tune::Vary {
+        caps: false,
+        budgets: false,
+        breakers: true,
+    };
+    let t = tune::tune(&l, &pol, &o);
+    assert_eq!(t.frontiers.len(), 1, "only the breaker is varied");
+    let f = &t.frontiers[0];
+    assert_eq!(f.path, "breakers.feature_daily_usd.limit");
+    assert_eq!((f.kind, f.unit, f.tier.as_str()), ("breaker", "usd", "all tiers"));
+    assert!(
+        t.coupled,
+        "a breaker sees every tier: the search simulates whole months"
+    );
+    for w in f.points.windows(2) {
+        assert!(w[0].cap < w[1].cap);
+        assert!(w[1].cost_at_confidence >= w[0].cost_at_confidence, "{:?}", w);
+        assert!(w[1].unserved_share <= w[0].unserved_share, "{:?}", w);
+    }
+    assert!(t.passes, "{:#?}", t.checks);
+    let chosen = f.points[f.chosen].cap;
+    assert!(chosen < 20.0, "the limit is lowered: {chosen}");
+    // The recommendation, simulated directly, is within the budget: the
+    // search's figure is that simulation's (whole months when coupled).
+    let direct = month_with(chosen);
+    assert!(direct <= budget, "{direct} > {budget}");
+    assert!((direct - t.checks[0].value).abs() <= 1e-9 * direct);
+    // And the next value up does not pass: the most generous that passes.
+    if f.chosen + 1 < f.points.len() {
+        assert!(month_with(f.points[f.chosen + 1].cap) > budget);
+    }
+}
+
+/// A breaker or budget that only notifies cuts nothing: it is not varied,
+/// and `tune` says why.
+#[test]
+fn limits_that_only_notify_are_not_varied_and_say_why() {
+    let yaml = format!("{GOOD}breakers:\n  feature_daily_usd: {{limit: 1000, on_trip: notify, notify: [on-call]}}\n");
+    let l = load(&yaml);
+    let t = tune::tune(&l, &policy(""), &opts(3));
+    assert!(t.frontiers.iter().all(|f| f.kind == "cap"), "{:?}", t.frontiers);
+    assert!(
+        t.not_tuned
+            .iter()
+            .any(|n| n.contains("breakers.feature_daily_usd") && n.contains("only notifies")),
+        "{:?}",
+        t.not_tuned
+    );
+}
+
+/// The work limit counts every simulation of an analysis: a search of
+/// 40 candidates over 20 tiers is refused before anything runs, naming
+/// `tune`, with the trials that would fit.
+#[test]
+fn tune_is_bounded_by_the_work_limit_of_an_analysis() {
+    let mut yaml = GOOD.split("tiers:\n").next().unwrap().to_string() + "tiers:\n";
+    for i in 0..20 {
+        yaml.push_str(&format!(
+            "  - {{name: t{i}, users: {{p50: 2000, p95: 4000}}, price_usd_per_month: 20, model: primary, limit: {{daily_tokens: 50000, on_limit: block, message: \"Limit {{used}}/{{limit}}, resets {{reset}}.\"}}}}\n"
+        ));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("wide.yaml");
+    std::fs::write(&spec, &yaml).unwrap();
+    let l = load(&yaml);
+    let w = sim::limits::work(&l.spec, 10_000);
+    assert!(w.steps <= sim::limits::MAX_STEPS, "one run fits: {}", w.steps);
+    let mut o = opts(40);
+    o.vary = tune::Vary {
+        caps: true,
+        budgets: false,
+        breakers: false,
+    };
+    let runs = tune::planned_runs(&l.spec, &o) as f64;
+    assert!(runs > 20.0 * 30.0, "{runs}");
+    assert!(w.steps * runs > sim::limits::MAX_ANALYSIS_STEPS, "the search does not");
+    let bin = assert_cmd::cargo::cargo_bin("costgate");
+    let out = std::process::Command::new(&bin)
+        .arg("tune")
+        .arg(&spec)
+        .args(["--candidates", "40", "--vary", "caps"])
+        .env("COSTGATE_TODAY", "2026-11-28")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert!(err.contains("tune simulates the spec about"), "{err}");
+    assert!(err.contains("`--trials "), "{err}");
+    // The hint's trials fit; one more does not.
+    let n: usize = err
+        .split("`--trials ")
+        .nth(1)
+        .and_then(|s| s.split('`').next())
+        .and_then(|s| s.parse().ok())
+        .expect("a trial count in the hint");
+    assert!(sim::limits::check_runs(&l.spec, n, runs, "tune").is_ok());
+    assert!(sim::limits::check_runs(&l.spec, n + 1, runs, "tune").is_err());
 }

@@ -176,6 +176,17 @@ pub enum ObjectiveArg {
     Users,
 }
 
+/// A kind of limit `tune` varies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VaryArg {
+    /// Each tier's `limit.daily_tokens` (else `monthly_tokens`).
+    Caps,
+    /// Each tier's `tenant_budget.monthly_usd` (budgets with `on_limit: block`).
+    Budgets,
+    /// Each breaker's `limit` (breakers that cut: not `on_trip: notify`).
+    Breakers,
+}
+
 #[derive(Debug, Args)]
 pub struct TuneArgs {
     /// The spec to tune.
@@ -189,9 +200,12 @@ pub struct TuneArgs {
     /// With --objective users: the month at confidence may not pass this (USD).
     #[arg(long, value_name = "USD", required_if_eq("objective", "users"))]
     pub max_p95_usd: Option<f64>,
-    /// Candidate caps per tier (a geometric grid from one interaction to 8x the spec's cap).
+    /// Candidate values per limit (a geometric grid: caps from one interaction to 8x the spec's cap; budgets and breakers from 1/16 to 8x the spec's).
     #[arg(long, default_value_t = costgate::tune::DEFAULT_CANDIDATES as u64, value_parser = clap::value_parser!(u64).range(2..=200))]
     pub candidates: u64,
+    /// The limits to vary (comma-separated): tiers' token caps, blocking tenant budgets, breakers' limits.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [VaryArg::Caps, VaryArg::Budgets, VaryArg::Breakers])]
+    pub vary: Vec<VaryArg>,
     /// Write SPEC again with the recommended caps (comments and layout kept), when they pass.
     #[arg(long)]
     pub write: bool,

@@ -276,6 +276,7 @@ fn bench_tune(a: &BenchArgs, spec_path: &Path) -> Result<i32, Failure> {
     let loaded = check::load_all(&[spec_path.to_path_buf()], &catalog).map_err(Failure::Input)?;
     let opts = costgate::tune::Options {
         objective: costgate::tune::Objective::Paying,
+        vary: costgate::tune::Vary::default(),
         tiers: Vec::new(),
         candidates: costgate::tune::DEFAULT_CANDIDATES,
         max_p95_usd: None,
@@ -292,7 +293,7 @@ fn bench_tune(a: &BenchArgs, spec_path: &Path) -> Result<i32, Failure> {
     let t = last.expect("one run");
     let candidates: usize = t.frontiers.iter().map(|f| f.points.len()).sum();
     super::output::print(&format!(
-        "tune {} · {} tiers, {} candidates · {} trials each · {} simulations{} · median {:.3} s, min {:.3} s over {} runs · peak RSS {} MB\n",
+        "tune {} · {} limits, {} candidates · {} trials each · {} simulations{} · median {:.3} s, min {:.3} s over {} runs · peak RSS {} MB\n",
         spec_path.display(),
         t.frontiers.len(),
         candidates,

@@ -9,14 +9,14 @@ use costgate::fmt::{count, pct, usd};
 use costgate::tune::{self, Objective, Tuning};
 use costgate::untrusted::clean;
 
-use super::{ExportFormat, Failure, ObjectiveArg, TuneArgs};
+use super::{ExportFormat, Failure, ObjectiveArg, TuneArgs, VaryArg};
 
 fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
     let mut o = String::new();
     let q = costgate::fmt::quantile_label(t.confidence);
     let _ = writeln!(
         o,
-        "{}: tuning caps, objective {}, {} trials per candidate (seed {}, common random numbers){}",
+        "{}: tuning limits, objective {}, {} trials per candidate (seed {}, common random numbers){}",
         clean(&t.feature),
         match t.objective {
             Objective::Paying => "fewest paying users blocked or degraded",
@@ -26,7 +26,7 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
         count(t.trials as f64),
         t.seed,
         if t.coupled {
-            "; the tiers are coupled (a shared breaker or budget): each step was simulated as a whole"
+            "; the limits are coupled (a breaker, two limits of one tier, or a shared breaker or budget): each step was simulated as a whole"
         } else {
             ""
         }
@@ -39,10 +39,11 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
             clean(&f.tier),
             if f.paying { ", paying" } else { "" }
         );
+        let usd_unit = f.unit == "usd";
         let _ = writeln!(
             o,
             "     {:>12}  {:>12}  {:>10}  {:>9}  {:>13}  {:>9}",
-            "cap",
+            if usd_unit { "limit" } else { "cap" },
             format!("month {q}"),
             format!("cost/rev {q}"),
             "users hit",
@@ -59,7 +60,7 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
             let _ = writeln!(
                 o,
                 " {mark}{:>12}  {:>12}  {:>10}  {:>9}  {:>13}  {:>9}",
-                count(p.cap),
+                if usd_unit { usd(p.cap) } else { count(p.cap) },
                 usd(p.cost_at_confidence),
                 if p.ratio_at_confidence.is_finite() {
                     pct(p.ratio_at_confidence)
@@ -75,7 +76,7 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
     if !t.not_tuned.is_empty() {
         let _ = writeln!(
             o,
-            "\nnot tuned (no cap to vary): {}",
+            "\nnot tuned: {}",
             t.not_tuned
                 .iter()
                 .map(|n| clean(n).into_owned())
@@ -85,19 +86,21 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
     }
     let _ = writeln!(
         o,
-        "\n(> recommended, = the spec's cap; the other tiers at the spec's caps in each table)"
+        "\n(> recommended, = the spec's value; the other limits at the spec's values in each table)"
     );
     if t.passes {
         if t.frontiers.iter().all(|f| f.chosen + 1 == f.points.len()) && !t.frontiers.is_empty() {
             let _ = writeln!(
                 o,
-                "\nthe most generous cap searched passes in every tier: the policy does not bind these caps \
-                 (the recommendation is the top of the searched range, 8x the spec's cap)"
+                "\nthe most generous value searched passes for every limit: the policy does not bind these limits \
+                 (the recommendation is the top of the searched range, 8x the spec's value)"
             );
         }
         let _ = writeln!(o, "\nrecommended:");
-        for (path, old, new) in t.changes() {
-            let _ = writeln!(o, "  {}: {} -> {}", clean(&path), count(old), count(new));
+        for f in &t.frontiers {
+            let (old, new) = (f.current, f.points[f.chosen].cap);
+            let show = |v: f64| if f.unit == "usd" { usd(v) } else { count(v) };
+            let _ = writeln!(o, "  {}: {} -> {}", clean(&f.path), show(old), show(new));
         }
     } else {
         let _ = writeln!(o, "\nnothing in the searched range passes:");
@@ -117,6 +120,9 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
         );
     }
     let _ = writeln!(o, "  costgate check of the recommended spec: {verdict}");
+    if let Some(s) = &t.stopped {
+        let _ = writeln!(o, "\nnote: {}", clean(s));
+    }
     if let Some(w) = written {
         let _ = writeln!(o, "\nwrote {}", clean(w));
     }
@@ -145,7 +151,6 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
     }
     let loaded = check::load_all_with(&files, &inputs.catalog, &set)?;
     let l = &loaded[0];
-    check::within_limits(&l.spec, a.run.sim.trials as usize).map_err(|p| Failure::Input(vec![p]))?;
     for t in &a.tiers {
         if !l.spec.tiers.iter().any(|x| &x.name == t) {
             return Err(Failure::Usage(format!(
@@ -172,11 +177,20 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
             ObjectiveArg::Cost => Objective::Cost,
             ObjectiveArg::Users => Objective::Users,
         },
+        vary: tune::Vary {
+            caps: a.vary.contains(&VaryArg::Caps),
+            budgets: a.vary.contains(&VaryArg::Budgets),
+            breakers: a.vary.contains(&VaryArg::Breakers),
+        },
         tiers: a.tiers.clone(),
         candidates: a.candidates as usize,
         max_p95_usd: a.max_p95_usd,
         sim: sim.clone(),
     };
+    // The search simulates the spec once per candidate (and once per step
+    // when the limits are coupled): bounded by the work limit of an analysis.
+    let runs = tune::planned_runs(&l.spec, &opts) as f64;
+    check::within_limits_for(&l.spec, opts.sim.trials, runs, "tune").map_err(|p| Failure::Input(vec![p]))?;
     let t = tune::tune(l, &inputs.policy, &opts);
     // The recommendation's own check, in full.
     let rec = check::Loaded {

@@ -76,7 +76,14 @@ fn ends_rule() -> String {
 
 /// The section, when the report has a sensitivity analysis.
 pub(crate) fn section(f: &FeatureReport, conf: &str) -> Option<Section> {
-    let s = f.sensitivity.as_ref()?;
+    let Some(s) = f.sensitivity.as_ref() else {
+        let why = f.sensitivity_not_computed.as_ref()?;
+        return Some(Section {
+            title: "Sensitivity: what moves the month".into(),
+            blocks: vec![Block::Para(rich_ticks(&format!("Not computed: {why}.")))],
+            fold: false,
+        });
+    };
     let mut blocks = vec![Block::Para(rich_ticks(&format!(
         "Each uncertain input at its low and at its high end, every other input at its distribution, the {} simulated months of the base run again (common random numbers: the same seed and trials, so the differences are not noise). {} Each change is from the base run's {} month of {}, with its standard error. Largest cost swing first.",
         crate::fmt::count(s.trials as f64),

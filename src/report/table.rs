@@ -314,6 +314,9 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
         if let Some(sens) = &f.sensitivity {
             o.push_str(&super::sensitivity::terminal(sens, style));
         }
+        if let Some(why) = &f.sensitivity_not_computed {
+            let _ = writeln!(o, "  sensitivity not computed: {why}");
+        }
         let risky: Vec<String> = f
             .breach_probabilities
             .iter()

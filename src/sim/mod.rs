@@ -383,14 +383,71 @@ pub fn simulate(model: &Model, opts: &Options) -> SimResult {
 /// Every simulated month, in trial order (what [`simulate`] summarises):
 /// two models that differ only in a cap see the same random numbers.
 pub fn months(model: &Model, opts: &Options) -> Vec<Month> {
+    months_with(model, opts, None)
+}
+
+/// The demand tables of every batch of a run: what a user-day asks for, in
+/// tokens and in cost at each model's prices. They depend on the model's
+/// usage, interaction, scenarios' multipliers and prices, and not on its
+/// caps, budgets, breakers or revenue; so the candidates of a search over
+/// those (`costgate tune`) draw them once and share them. [`months_on`]
+/// with them gives the same bytes as [`months`].
+pub struct Tables {
+    demand: Vec<demand::Demand>,
+}
+
+impl Tables {
+    /// The tables `months(model, opts)` would draw.
+    pub fn new(model: &Model, opts: &Options) -> Tables {
+        let batches = Batches::new(opts.trials.max(1));
+        let go = || {
+            (0..batches.count)
+                .into_par_iter()
+                .map(|b| demand::Demand::sampled(model, BATCH_CLASS_SAMPLES, batch_seed(opts, b)))
+                .collect()
+        };
+        Tables {
+            demand: in_pool(opts, go),
+        }
+    }
+}
+
+/// [`months`] of `model` on `tables` drawn for a model that differs from it
+/// at most in its caps, budgets, breakers or revenue (see [`Tables`]).
+pub fn months_on(model: &Model, opts: &Options, tables: &Tables) -> Vec<Month> {
+    months_with(model, opts, Some(tables))
+}
+
+fn batch_seed(opts: &Options, b: usize) -> u64 {
+    stream(opts.seed, demand::STREAM_BATCH + b as u64).next_u64()
+}
+
+/// `go` on `opts.threads` threads (the global pool without).
+fn in_pool<T: Send>(opts: &Options, go: impl FnOnce() -> T + Send) -> T {
+    match opts.threads {
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .expect("thread pool");
+            pool.install(go)
+        }
+        None => go(),
+    }
+}
+
+fn months_with(model: &Model, opts: &Options, tables: Option<&Tables>) -> Vec<Month> {
     let trials = opts.trials.max(1);
     let batches = Batches::new(trials);
     let go = || {
         let engines: Vec<Engine> = (0..batches.count)
             .into_par_iter()
             .map(|b| {
-                let seed = stream(opts.seed, demand::STREAM_BATCH + b as u64).next_u64();
-                Engine::sampled_sized(model, BATCH_CLASS_SAMPLES, seed)
+                let seed = batch_seed(opts, b);
+                match tables {
+                    Some(t) => Engine::on_tables(model, &t.demand[b], seed),
+                    None => Engine::sampled_sized(model, BATCH_CLASS_SAMPLES, seed),
+                }
             })
             .collect();
         let run = |i: usize| -> Month {
@@ -401,17 +458,7 @@ pub fn months(model: &Model, opts: &Options) -> Vec<Month> {
         };
         collect(trials, opts.progress, &run)
     };
-    let months: Vec<Month> = match opts.threads {
-        Some(n) => {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
-                .build()
-                .expect("thread pool");
-            pool.install(go)
-        }
-        None => go(),
-    };
-    months
+    in_pool(opts, go)
 }
 
 /// Trials `i` split into `count` consecutive batches of (nearly) equal size.

@@ -7,6 +7,8 @@
 //! [`Draw`]. Monthly caps act on each user's month, through a fixed panel of
 //! simulated users (Monte Carlo) or the class's fluid month (central).
 
+use std::borrow::Cow;
+
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -267,8 +269,9 @@ impl TierMonth {
 pub struct Engine<'m> {
     /// The priced feature.
     pub model: &'m Model,
-    /// The demand tables.
-    pub demand: Demand,
+    /// The demand tables (owned, or shared by engines that differ only in
+    /// what the tables do not depend on: see [`super::Tables`]).
+    pub demand: Cow<'m, Demand>,
     /// [tier][class] at the central cached share.
     stats: Vec<Vec<DayStats>>,
     panels: Vec<Option<Panel>>,
@@ -359,7 +362,7 @@ impl PanelRow {
 impl<'m> Engine<'m> {
     /// The central (deterministic) engine.
     pub fn central(model: &'m Model) -> Self {
-        Self::build(model, Demand::central(model), None)
+        Self::build(model, Cow::Owned(Demand::central(model)), None)
     }
 
     /// The Monte Carlo engine, its tables drawn from `seed`.
@@ -369,10 +372,18 @@ impl<'m> Engine<'m> {
 
     /// The Monte Carlo engine with `size` samples per class of user-day.
     pub fn sampled_sized(model: &'m Model, size: usize, seed: u64) -> Self {
-        Self::build(model, Demand::sampled(model, size, seed), Some(seed))
+        Self::build(model, Cow::Owned(Demand::sampled(model, size, seed)), Some(seed))
     }
 
-    fn build(model: &'m Model, demand: Demand, seed: Option<u64>) -> Self {
+    /// The Monte Carlo engine on tables drawn (from `seed`) for another
+    /// model: the same engine as [`Self::sampled_sized`] would build when
+    /// `model` differs from the tables' model only in what the tables do not
+    /// depend on (caps, budgets, breakers, revenue: see [`super::Tables`]).
+    pub fn on_tables(model: &'m Model, demand: &'m Demand, seed: u64) -> Self {
+        Self::build(model, Cow::Borrowed(demand), Some(seed))
+    }
+
+    fn build(model: &'m Model, demand: Cow<'m, Demand>, seed: Option<u64>) -> Self {
         let c = model.cached_share.central();
         let stats = model
             .tiers

@@ -463,6 +463,12 @@ fn end(value: f64, batches: &Batches, base: &[(f64, f64)], var: &[(f64, f64)], q
     }
 }
 
+/// The simulations the analysis of `model` runs, about: the base run, and
+/// two per uncertain input (what the work limit of an analysis counts).
+pub fn runs(model: &Model) -> usize {
+    1 + 2 * inputs(model).len()
+}
+
 /// The sensitivity of `model`'s month to each of its uncertain inputs, with
 /// the base run of `opts` (its seed, trials, threads and confidence).
 pub fn analyse(model: &Model, opts: &Options) -> Sensitivity {

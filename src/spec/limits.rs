@@ -44,6 +44,10 @@ pub const TENANT_REPS: usize = 64;
 
 /// Most steps a run may take (about 10 s on two cores; see the module doc).
 pub const MAX_STEPS: f64 = 6.0e9;
+/// Most steps an analysis that simulates the spec many times may take in
+/// all (`costgate tune`'s candidates, the sensitivity analysis's variants):
+/// 32 single runs at the step limit, about 5 minutes on two cores.
+pub const MAX_ANALYSIS_STEPS: f64 = 32.0 * MAX_STEPS;
 /// Most memory a run may hold, in bytes.
 pub const MAX_BYTES: f64 = 768.0 * 1024.0 * 1024.0;
 /// Steps per panel user and day of a tier with a monthly cap. Measured on
@@ -282,6 +286,59 @@ fn most_trials(spec: &Spec, mut fits: usize, mut too_many: usize) -> usize {
         }
     }
     fits
+}
+
+/// `Ok` when an analysis that simulates `spec` about `runs` times over
+/// `trials` months (`what`: `tune`, `the sensitivity analysis`) stays
+/// within [`MAX_ANALYSIS_STEPS`] (each run within the single-run limits:
+/// check those first with [`check`]). The hint says how many trials fit.
+pub fn check_runs(spec: &Spec, trials: usize, runs: f64, what: &str) -> Result<Work, TooLarge> {
+    let w = work(spec, trials);
+    let total = w.steps * runs.max(1.0);
+    if total.is_finite() && total <= MAX_ANALYSIS_STEPS {
+        return Ok(w);
+    }
+    // Steps grow with the trials: the most that fit, by bisection.
+    let (mut fits, mut too_many) = (0usize, trials.max(1));
+    while too_many - fits > 1 {
+        let mid = fits + (too_many - fits) / 2;
+        if work(spec, mid).steps * runs.max(1.0) <= MAX_ANALYSIS_STEPS {
+            fits = mid;
+        } else {
+            too_many = mid;
+        }
+    }
+    let hint = if fits >= 100 {
+        format!(
+            "at most {} trials fit (`--trials {fits}`){}",
+            crate::fmt::count(fits as f64),
+            if what == "tune" {
+                ", or search fewer candidates (`--candidates`) or tiers (`--tier`)"
+            } else {
+                ""
+            }
+        )
+    } else if what == "tune" {
+        "search fewer candidates (`--candidates`), kinds of limit (`--vary`) or tiers (`--tier`)".to_string()
+    } else {
+        format!(
+            "its largest part is {}; use fewer tiers, tenants, viral scenarios, models or days",
+            w.largest
+        )
+    };
+    Err(TooLarge {
+        loc: spec.tiers.first().map_or(spec.feature.loc, |t| t.loc),
+        path: "tiers".into(),
+        message: format!(
+            "{what} simulates the spec about {runs:.0} times: at {} trials that needs about {:.1}x the work costgate \
+             allows an analysis ({:.1e} of {:.1e} steps)",
+            crate::fmt::count(trials as f64),
+            total / MAX_ANALYSIS_STEPS,
+            total,
+            MAX_ANALYSIS_STEPS
+        ),
+        hint,
+    })
 }
 
 /// `Ok` when `spec` can be simulated over `trials` months within the limits.
