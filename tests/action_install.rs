@@ -5,99 +5,14 @@
 //! nothing; a missing release (404) falls back to `cargo install`, and
 //! nothing else does. No network other than 127.0.0.1.
 
+#[path = "support/fake_release.rs"]
+mod fake_release;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
-const TARGET: &str = "x86_64-unknown-linux-gnu";
-
-/// A static file server on 127.0.0.1: `files` by path, 404 for the rest,
-/// and `status` for the paths given one (a server error).
-struct Server {
-    base: String,
-}
-
-fn serve(files: BTreeMap<String, Vec<u8>>, status: BTreeMap<String, u16>) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let files = Arc::new(files);
-    let status = Arc::new(status);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let files = Arc::clone(&files);
-            let status = Arc::clone(&status);
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request = String::new();
-                if reader.read_line(&mut request).is_err() {
-                    return;
-                }
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
-                let (code, body) = match (status.get(&path), files.get(&path)) {
-                    (Some(c), _) => (*c, b"error".to_vec()),
-                    (None, Some(b)) => (200, b.clone()),
-                    (None, None) => (404, b"Not Found".to_vec()),
-                };
-                let head = format!(
-                    "HTTP/1.1 {code} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
-            });
-        }
-    });
-    Server { base }
-}
-
-/// A release archive as the release workflow makes it, holding a stand-in
-/// binary (a script that prints `fake costgate`).
-fn archive(dir: &Path) -> Vec<u8> {
-    let stage = dir.join(format!("costgate-{TARGET}"));
-    std::fs::create_dir_all(&stage).unwrap();
-    std::fs::write(stage.join("costgate"), "#!/bin/sh\necho fake costgate\n").unwrap();
-    std::fs::write(stage.join("README.md"), "readme\n").unwrap();
-    let out = dir.join("a.tar.gz");
-    let st = Command::new("tar")
-        .arg("-czf")
-        .arg(&out)
-        .arg("-C")
-        .arg(dir)
-        .arg(format!("costgate-{TARGET}"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    std::fs::read(out).unwrap()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The files of release v0.9.1; `sum` is what SHA256SUMS says of the archive.
-fn release(dir: &Path, sum: Option<&str>) -> BTreeMap<String, Vec<u8>> {
-    let tgz = archive(dir);
-    let name = format!("costgate-{TARGET}.tar.gz");
-    let sum = sum.map_or_else(|| hex(&tgz), String::from);
-    let sums = format!(
-        "{}  costgate-aarch64-apple-darwin.tar.gz\n{sum}  {name}\n",
-        "0".repeat(64)
-    );
-    BTreeMap::from([
-        (format!("/dl/v0.9.1/{name}"), tgz),
-        ("/dl/v0.9.1/SHA256SUMS".to_string(), sums.into_bytes()),
-    ])
-}
+use fake_release::{Server, TARGET, release, serve};
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/actions/costgate/install.sh")
@@ -189,15 +104,7 @@ fn action_step(server: &Server, action_ref: &str, home: &Path) -> (Output, bool)
         .find(|s| s["run"].as_str().is_some_and(|r| r.contains("install.sh")))
         .expect("a step runs install.sh");
     assert_eq!(step["env"]["ACTION_REF"], "${{ github.action_ref }}");
-    let bin = home.join("fake-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let marker = home.join("cargo-called");
-    std::fs::write(
-        bin.join("cargo"),
-        format!("#!/bin/sh\necho \"$@\" > '{}'\n", marker.display()),
-    )
-    .unwrap();
-    Command::new("chmod").arg("+x").arg(bin.join("cargo")).status().unwrap();
+    let (bin, marker) = fake_release::fake_cargo(home);
     let step_file = home.join("step.sh");
     std::fs::write(&step_file, step["run"].as_str().unwrap()).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());

@@ -1,10 +1,15 @@
 //! `.gitlab/costgate.gitlab-ci.yml`, the GitLab CI template: valid YAML, a
 //! job that uploads the Code Quality report it writes, pinned to this
 //! version, and whose `costgate` command lines run: each is run here, with
-//! the template's variables, on a copy of the examples.
+//! the template's variables, on a copy of the examples; and its install
+//! block takes the checksum-verified release binary, building with cargo
+//! only when there is no release (a fake release server on loopback).
 
 #[path = "support/cmd.rs"]
 mod cmd;
+
+#[path = "support/fake_release.rs"]
+mod fake_release;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -127,4 +132,67 @@ fn the_templates_costgate_commands_run() {
             .iter()
             .all(|i| i["location"]["path"].as_str().unwrap().starts_with("specs/"))
     );
+}
+
+/// The template's install block, run as the job's shell would, with the
+/// installer and the release served from `server` and `cargo` a stand-in
+/// that records that it was called. Returns the run and whether it built.
+fn install_block(server: &fake_release::Server, version: &str, dir: &Path) -> (std::process::Output, bool) {
+    let (_, yaml) = template();
+    let job = &yaml["costgate"];
+    let block = job["script"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .find(|l| l.contains("install.sh"))
+        .expect("a script step installs costgate");
+    let (bin, marker) = fake_release::fake_cargo(dir);
+    let root = dir.join("root");
+    let out = std::process::Command::new("bash")
+        .args(["-eo", "pipefail", "-c", block])
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()))
+        .env("COSTGATE_VERSION", version)
+        .env("COSTGATE_ROOT", &root)
+        .env("COSTGATE_INSTALLER", format!("{}/install.sh", server.base))
+        .env("COSTGATE_RELEASE_URL", format!("{}/dl", server.base))
+        .env("COSTGATE_TARGET", fake_release::TARGET)
+        .output()
+        .unwrap();
+    (out, marker.exists())
+}
+
+#[test]
+fn the_template_installs_the_verified_release_and_builds_only_without_one() {
+    let (_, yaml) = template();
+    let installer = yaml["costgate"]["variables"]["COSTGATE_INSTALLER"].as_str().unwrap();
+    assert!(
+        installer.ends_with("/v$COSTGATE_VERSION/.github/actions/costgate/install.sh"),
+        "{installer}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/actions/costgate/install.sh")).unwrap();
+    let with = |sum: Option<&str>, sub: &str| {
+        let mut files = fake_release::release(&dir.path().join(sub), sum);
+        files.insert("/install.sh".into(), script.clone());
+        fake_release::serve(files, Default::default())
+    };
+    let good = with(None, "a");
+    let (out, built) = install_block(&good, "0.9.1", &dir.path().join("ok"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!built);
+    assert!(dir.path().join("ok/root/bin/costgate").is_file());
+    // no such release: cargo install of that version
+    let (out, built) = install_block(&good, "0.9.2", &dir.path().join("none"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(built);
+    let args = std::fs::read_to_string(dir.path().join("none/cargo-called")).unwrap();
+    assert!(args.contains("--version 0.9.2") && args.contains("--locked"), "{args}");
+    // a checksum mismatch fails the job, without a build
+    let bad = with(Some(&"ef".repeat(32)), "b");
+    let (out, built) = install_block(&bad, "0.9.1", &dir.path().join("bad"));
+    assert!(!out.status.success());
+    assert!(!built);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("checksum mismatch"));
 }
