@@ -71,6 +71,11 @@ pub enum Command {
     /// Write each spec's caps, budgets and breakers as a gateway's configuration (LiteLLM, Envoy, Portkey, Kong).
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = super::shell::COMPLETIONS_HELP)]
+    Completions(super::shell::CompletionsArgs),
+    /// Print the man page (roff), or write every page with --dir.
+    Man(super::shell::ManArgs),
     /// Run the simulation benchmark (speed and memory) on a spec.
     #[command(hide = true)]
     Bench(BenchArgs),
@@ -491,6 +496,8 @@ pub enum CheckFormat {
     Sarif,
     /// GitHub Actions workflow commands: annotations on the spec lines.
     Github,
+    /// GitLab Code Quality report (`artifacts:reports:codequality`).
+    Gitlab,
 }
 
 pub const REPORT_HELP: &str = "\

@@ -234,6 +234,7 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         CheckFormat::Junit => report::junit::render(&report),
         CheckFormat::Sarif => report::sarif::render(&report),
         CheckFormat::Github => report::github::render(&report),
+        CheckFormat::Gitlab => report::gitlab::render(&report),
     };
     match &a.output {
         Some(path) => costgate::fsutil::write_atomic(path, text.as_bytes())?,

@@ -12,6 +12,7 @@ mod output;
 mod pricing;
 mod report;
 mod rules;
+mod shell;
 mod tune;
 
 use std::io::IsTerminal;
@@ -120,6 +121,8 @@ pub fn main() -> i32 {
         Command::Calibrate(a) => calibrate::run(a),
         Command::Export(a) => export::run(a),
         Command::Tune(a) => tune::run(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
         Command::Bench(a) => check::bench(a),
     });
     match result {

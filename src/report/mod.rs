@@ -4,6 +4,7 @@
 pub mod calibration;
 pub mod doc;
 pub mod github;
+pub mod gitlab;
 pub mod html;
 pub mod inert;
 pub mod junit;

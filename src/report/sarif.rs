@@ -78,15 +78,20 @@ fn rule_descriptor(r: Rule) -> Value {
     })
 }
 
-fn result(f: &FeatureReport, x: &Finding, k: usize) -> Value {
-    let remedy = match x.remedy() {
+/// What to do about a finding, in a sentence (SARIF and GitLab messages).
+pub(crate) fn remedy_text(x: &Finding) -> String {
+    match x.remedy() {
         Remedy::Excepted(e) => format!("Excepted by policy: {e}"),
         Remedy::Approval { covered: true, note } => format!("Approved: {note}"),
         Remedy::Approval { covered: false, note } => {
             format!("The approval does not cover it: {note}. Fix: {}", x.help)
         }
         Remedy::Fix(help) => format!("Fix: {help}"),
-    };
+    }
+}
+
+fn result(f: &FeatureReport, x: &Finding, k: usize) -> Value {
+    let remedy = remedy_text(x);
     let (file, region) = match &x.span {
         Some(s) if s.line > 0 => (
             s.file.to_string(),
@@ -99,17 +104,7 @@ fn result(f: &FeatureReport, x: &Finding, k: usize) -> Value {
     if let Some(r) = region {
         physical["region"] = r;
     }
-    let key = format!(
-        "{}\u{0}{}\u{0}{}\u{0}{k}",
-        f.id,
-        x.rule.code(),
-        x.span.as_ref().map_or("", |s| s.path.as_str())
-    );
-    let digest: String = Sha256::digest(key.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = fingerprint(f, x, k);
     let mut props = json!({"feature": f.id, "costgateLevel": x.level.as_str()});
     if let Some(fig) = &x.figure {
         props["figure"] = json!(fig);
@@ -140,9 +135,10 @@ fn result(f: &FeatureReport, x: &Finding, k: usize) -> Value {
     v
 }
 
-/// The SARIF log of a run.
-pub fn render(r: &CheckReport) -> String {
-    let mut results = Vec::new();
+/// The findings reports show, each with its rank among the feature's
+/// findings of the same rule (0 for the first), in report order.
+pub(crate) fn shown(r: &CheckReport) -> Vec<(&FeatureReport, &Finding, usize)> {
+    let mut out = Vec::new();
     for f in &r.features {
         let mut seen: Vec<(Rule, usize)> = Vec::new();
         for x in &f.findings {
@@ -159,9 +155,34 @@ pub fn render(r: &CheckReport) -> String {
                     0
                 }
             };
-            results.push(result(f, x, k));
+            out.push((f, x, k));
         }
     }
+    out
+}
+
+/// A finding's identity across runs (32 hex digits): the feature id, the
+/// rule, the spec field it points at and its rank `k` among the feature's
+/// findings of that rule; not the line, the figure or the wording, so an
+/// edit elsewhere in the spec or a new price keeps it. Feature ids are
+/// unique in a run, so two findings of one run never share it.
+pub(crate) fn fingerprint(f: &FeatureReport, x: &Finding, k: usize) -> String {
+    let key = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{k}",
+        f.id,
+        x.rule.code(),
+        x.span.as_ref().map_or("", |s| s.path.as_str())
+    );
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The SARIF log of a run.
+pub fn render(r: &CheckReport) -> String {
+    let results: Vec<Value> = shown(r).into_iter().map(|(f, x, k)| result(f, x, k)).collect();
     let log = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
