@@ -8,11 +8,14 @@ mod check;
 mod comment;
 mod diff;
 mod export;
+mod init;
 mod output;
+mod policy;
 mod pricing;
 mod report;
 mod rules;
 mod tune;
+mod validate;
 
 use std::io::IsTerminal;
 
@@ -110,6 +113,7 @@ pub fn main() -> i32 {
     };
     let color = use_color(cli.color);
     let result = std::panic::catch_unwind(|| match &cli.command {
+        Command::Check(a) if a.no_simulate => validate::run_check(a),
         Command::Check(a) => check::run(a, color),
         Command::Pricing(a) => pricing::run(a),
         Command::Diff(a) => diff::run(a),
@@ -121,6 +125,9 @@ pub fn main() -> i32 {
         Command::Export(a) => export::run(a),
         Command::Tune(a) => tune::run(a),
         Command::Bench(a) => check::bench(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Policy(a) => policy::run(a),
     });
     match result {
         Ok(Ok(code)) => code,
