@@ -102,19 +102,32 @@ fn all_blocks() -> Vec<Block> {
     documents().iter().flat_map(|p| blocks_of(p)).collect()
 }
 
-fn is_spec(b: &Block) -> bool {
+/// The spec keys a block has at its top level (YAML keys at column 0; TOML
+/// keys before the first table, and tables).
+fn spec_keys(b: &Block) -> Vec<&'static str> {
     let yaml = matches!(b.lang.as_str(), "yaml" | "yml");
     let toml = b.lang == "toml";
-    (yaml || toml)
-        && b.text.lines().any(|l| {
-            SPEC_KEYS.iter().any(|k| {
-                (yaml && l.starts_with(&format!("{k}:")))
-                    || (toml
-                        && (l.starts_with(&format!("{k} ="))
-                            || l.starts_with(&format!("[{k}"))
-                            || l.starts_with(&format!("[[{k}"))))
-            })
-        })
+    let mut in_table = false;
+    let mut found = Vec::new();
+    for l in b.text.lines() {
+        in_table |= toml && l.starts_with('[');
+        for k in SPEC_KEYS {
+            let hit = (yaml && l.starts_with(&format!("{k}:")))
+                || (toml && !in_table && (l.starts_with(&format!("{k} =")) || l.starts_with(&format!("{k}="))))
+                || (toml && (l.starts_with(&format!("[{k}")) || l.starts_with(&format!("[[{k}"))));
+            if hit && !found.contains(&k) {
+                found.push(k);
+            }
+        }
+    }
+    found
+}
+
+/// A spec, whole or partial: its format version, or two of its top-level
+/// sections (an approval record has a `feature` key, and is not one).
+fn is_spec(b: &Block) -> bool {
+    let keys = spec_keys(b);
+    keys.contains(&"costgate") || keys.len() >= 2
 }
 
 fn is_policy(b: &Block) -> bool {

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use costgate::check::{Choice, Inputs};
 
-use super::{Failure, today};
+use costgate::untrusted::clean;
+
+use super::{Failure, output, today};
 
 /// What kind of feature the starter spec describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -149,7 +151,7 @@ fn profile(like: Like) -> Profile {
             max_calls: 20,
             max_input: 16000,
             max_output: 2000,
-            free_cap: 100000,
+            free_cap: 40000,
         },
         Like::Summarize => Profile {
             id: "ai-summaries",
@@ -222,7 +224,7 @@ tiers:
 "#;
 
 const FREE_TIER: &str = r#"  - name: free
-    users: {low: 5000, mode: 10000, high: 30000}
+    users: {low: 2000, mode: 5000, high: 15000}
     price_usd_per_month: 0
     model: primary
     limit:                        # a free tier needs a hard cap
@@ -365,22 +367,7 @@ pub fn run(a: &InitArgs) -> Result<i32, Failure> {
     {
         return Err(Failure::Usage(format!(
             "--model `{}` is not a model name (letters, digits and . - _ / : @)",
-            costgate::untrusted::clean(&a.model)
-        )));
-    }
-    // The catalog `costgate check` would use in that folder.
-    let inputs = Inputs::resolve(std::slice::from_ref(&a.output), Choice::default(), today()?)?;
-    if inputs.catalog.find(&a.model).is_none() {
-        let (_, hint) = costgate::pricing::unknown_model(&a.model, &inputs.catalog);
-        return Err(Failure::Usage(format!(
-            "--model `{}` is not in the price catalog ({}){}\n  hint: `costgate pricing list` shows its models",
-            a.model,
-            inputs.catalog.name(),
-            if hint.is_empty() {
-                String::new()
-            } else {
-                format!("; {hint}")
-            }
+            clean(&a.model)
         )));
     }
     let files = files(a);
@@ -398,6 +385,22 @@ pub fn run(a: &InitArgs) -> Result<i32, Failure> {
             taken.join(", ")
         )));
     }
+    // The catalog `costgate check` would use in that folder.
+    let inputs = Inputs::resolve(std::slice::from_ref(&a.output), Choice::default(), today()?)?;
+    if inputs.catalog.find(&a.model).is_none() {
+        let (_, hint) = costgate::pricing::unknown_model(&a.model, &inputs.catalog);
+        return Err(Failure::Usage(format!(
+            "--model `{}` is not in the price catalog ({}){}\n  hint: `costgate pricing list` shows its models",
+            a.model,
+            inputs.catalog.name(),
+            if hint.is_empty() {
+                String::new()
+            } else {
+                format!("; {hint}")
+            }
+        )));
+    }
+    let mut said = String::new();
     for (rel, text) in &files {
         let at = a.output.join(rel);
         if let Some(dir) = at.parent() {
@@ -410,14 +413,13 @@ pub fn run(a: &InitArgs) -> Result<i32, Failure> {
             })?;
         }
         costgate::fsutil::write_atomic(&at, text.as_bytes())?;
-        println!("wrote {}", at.display());
+        said.push_str(&format!("wrote {}\n", clean(&at.display().to_string())));
     }
-    let spec = a.output.join(&files[0].0);
-    println!(
-        "next: edit {} (every number is a starting point), then `costgate check {}`",
-        spec.display(),
-        spec.display()
-    );
+    let spec = clean(&a.output.join(&files[0].0).display().to_string()).into_owned();
+    said.push_str(&format!(
+        "next: edit {spec} (every number is a starting point), then `costgate check {spec}`\n"
+    ));
+    output::print(&said)?;
     Ok(0)
 }
 
