@@ -150,3 +150,26 @@ fn a_known_model_is_written_into_the_spec() {
     let spec = std::fs::read_to_string(d.path().join("specs/ai-chat.yaml")).unwrap();
     assert!(spec.contains("  primary: gpt-4.1-mini\n"), "{spec}");
 }
+
+#[test]
+fn policy_names_the_policy_that_applies_here() {
+    let d = tempfile::tempdir().unwrap();
+    init(d.path(), &[]).success();
+    costgate()
+        .current_dir(d.path())
+        .arg("policy")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("costgate.toml"));
+    std::fs::write(d.path().join("costgate.toml"), "[thresholds]\nconfidence = 2\n").unwrap();
+    costgate()
+        .current_dir(d.path())
+        .arg("policy")
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains("`thresholds.confidence`"));
+    costgate()
+        .args(["policy", "--defaults", "--policy", "x.toml"])
+        .assert()
+        .code(64);
+}

@@ -238,7 +238,10 @@ const PRO_TIER: &str = r#"  - name: pro
     users: {low: 500, mode: 1000, high: 3000}
     price_usd_per_month: 20
     model: primary
-    limit:
+{paid_limit}"#;
+
+/// The cap of the paying tiers.
+const PAID_LIMIT: &str = r#"    limit:
       daily_tokens: 300000
       warn_at: 0.9
       on_limit: block
@@ -250,12 +253,7 @@ const ENTERPRISE_TIER: &str = r#"  - name: enterprise
     users_per_tenant: {p50: 200, p95: 800}
     price_usd_per_month: 5000
     model: primary
-    limit:
-      daily_tokens: 300000
-      warn_at: 0.9
-      on_limit: block
-      message: "You've used {used} of your {limit} tokens today. It resets at {reset}."
-    tenant_budget: {monthly_usd: 1500, alerts: [0.8, 1.0], on_limit: notify}   # alerts the account manager
+{paid_limit}    tenant_budget: {monthly_usd: 1500, alerts: [0.8, 1.0], on_limit: notify}   # alerts the account manager
 "#;
 
 const BREAKERS: &str = r#"
@@ -298,8 +296,8 @@ pub(crate) fn spec_text(like: Like, tiers: &[TierKind], model: &str) -> String {
     for t in tiers {
         match t {
             TierKind::Free => o.push_str(&FREE_TIER.replace("{free_cap}", &p.free_cap.to_string())),
-            TierKind::Pro => o.push_str(PRO_TIER),
-            TierKind::Enterprise => o.push_str(ENTERPRISE_TIER),
+            TierKind::Pro => o.push_str(&PRO_TIER.replace("{paid_limit}", PAID_LIMIT)),
+            TierKind::Enterprise => o.push_str(&ENTERPRISE_TIER.replace("{paid_limit}", PAID_LIMIT)),
         }
     }
     o.push_str(BREAKERS);
