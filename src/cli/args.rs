@@ -79,6 +79,14 @@ pub enum Command {
     /// Run the simulation benchmark (speed and memory) on a spec.
     #[command(hide = true)]
     Bench(BenchArgs),
+    /// Read, validate and price specs and the policy without simulating (editors, pre-commit).
+    #[command(after_help = EXIT_CODES)]
+    Validate(super::validate::ValidateArgs),
+    /// Write a starter spec, a costgate.toml with the defaults and a GitHub workflow (never overwrites).
+    #[command(after_help = super::init::INIT_HELP)]
+    Init(super::init::InitArgs),
+    /// The policy in effect here; --defaults prints the built-in policy as a costgate.toml.
+    Policy(super::policy::PolicyArgs),
 }
 
 pub const TUNE_HELP: &str = "\
@@ -385,6 +393,9 @@ pub struct CheckArgs {
     pub what_if: SetArgs,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Only read, validate and price the specs and the policy, as `costgate validate`: no simulation, no verdict.
+    #[arg(long, conflicts_with_all = ["format", "output", "baseline_ref", "observed", "runtime"])]
+    pub no_simulate: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

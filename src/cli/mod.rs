@@ -8,12 +8,15 @@ mod check;
 mod comment;
 mod diff;
 mod export;
+mod init;
 mod output;
+mod policy;
 mod pricing;
 mod report;
 mod rules;
 mod shell;
 mod tune;
+mod validate;
 
 use std::io::IsTerminal;
 
@@ -111,6 +114,7 @@ pub fn main() -> i32 {
     };
     let color = use_color(cli.color);
     let result = std::panic::catch_unwind(|| match &cli.command {
+        Command::Check(a) if a.no_simulate => validate::run_check(a),
         Command::Check(a) => check::run(a, color),
         Command::Pricing(a) => pricing::run(a),
         Command::Diff(a) => diff::run(a),
@@ -124,6 +128,9 @@ pub fn main() -> i32 {
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
         Command::Bench(a) => check::bench(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Policy(a) => policy::run(a),
     });
     match result {
         Ok(Ok(code)) => code,

@@ -5,6 +5,7 @@
 //! so. It is read through the same located tree as specs, so every problem
 //! names its line and column.
 
+mod defaults;
 mod finding;
 pub mod rules;
 
@@ -18,6 +19,7 @@ use crate::input::read::{self, MapReader, child, index};
 use crate::source::{Loc, Problem, Problems, Span};
 use crate::spec::ValueKind;
 
+pub use defaults::defaults_toml;
 pub use finding::Remedy;
 pub use rules::{FeatureFacts, Finding, Level, Rule, Verdict, evaluate, verdict_of};
 
