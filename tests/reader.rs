@@ -24,7 +24,15 @@ fn check(policy: &str, format: &str, trials: &str, seed: &str, paths: &[PathBuf]
         .env("COSTGATE_TODAY", "2026-11-28")
         .env("NO_COLOR", "1")
         .args([
-            "check", "--format", format, "--trials", trials, "--seed", seed, "--policy",
+            "check",
+            "--format",
+            format,
+            "--trials",
+            trials,
+            "--allow-few-trials",
+            "--seed",
+            seed,
+            "--policy",
         ])
         .arg(&pol)
         .args(paths)
