@@ -316,7 +316,7 @@ fn pin_then_stop_the_server_and_check_prices_the_same() {
             "json",
         ])
         .assert()
-        .stderr(predicate::str::is_empty());
+        .stderr(predicate::str::contains("prices read from").not());
     let pinned = json(&pinned.get_output().stdout);
     let p = &pinned["features"][0]["pricing"];
     assert_eq!(p["pinned"], "costgate-prices.lock.toml");

@@ -499,6 +499,8 @@ fn the_readme_month_table_is_what_the_default_seed_prints() {
         .unwrap()
         .env("COSTGATE_TODAY", "2026-11-28")
         .env("NO_COLOR", "1")
+        // the README shows an 80-column terminal
+        .env("COLUMNS", "80")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["check", "specs/support-assistant.yaml"])
         .output()
