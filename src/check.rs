@@ -353,6 +353,7 @@ pub fn analyse_with(
     let typical = sim::typical(&model);
     let opts = Options {
         confidence: th.confidence,
+        label: crate::untrusted::clean(&spec.feature.id).into_owned(),
         ..sim_opts.clone()
     };
     let simulation = (opts.trials > 0).then(|| sim::simulate(&model, &opts));
@@ -443,6 +444,7 @@ pub fn analyse_with(
         name: spec.feature.name.clone(),
         owner: spec.feature.owner.clone(),
         verdict,
+        blocked_not_new: false,
         models: l
             .priced
             .models

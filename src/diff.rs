@@ -410,7 +410,13 @@ pub fn render_table(d: &DiffReport) -> String {
         for (a, b, c, e) in rows {
             t.row(vec![a.into(), b, c, e]);
         }
-        o.push_str(&t.render("  ", crate::report::table::Style { color: false }));
+        o.push_str(&t.render(
+            "  ",
+            crate::report::table::Style {
+                color: false,
+                width: None,
+            },
+        ));
         if let Some(n) = &f.overridden {
             let _ = writeln!(o, "  after: {n}");
         }

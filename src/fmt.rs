@@ -59,6 +59,15 @@ pub fn count(v: f64) -> String {
     if r < 0.0 { format!("-{out}") } else { out }
 }
 
+/// `n` with the word that agrees with it: `plural(1, "thread", "threads")`
+/// is `1 thread`, `plural(2, ...)` is `2 threads`, `plural(0, ...)` is
+/// `0 threads`; the count written as [`count`] writes it (`1,200 trials`).
+/// Every counted noun (or verb: `1 needs approval`, `2 need approval`) in
+/// the output goes through here.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", count(n as f64), if n == 1 { one } else { many })
+}
+
 /// A price in USD per million tokens, with at least two decimals and as
 /// many more as the price has (`$2.50`, `$0.075`, `$0.0375`).
 pub fn usd_per_mtok(x: f64) -> String {
@@ -133,6 +142,16 @@ pub fn low_quantile(confidence: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plural_agrees_with_its_count() {
+        assert_eq!(plural(1, "thread", "threads"), "1 thread");
+        assert_eq!(plural(2, "thread", "threads"), "2 threads");
+        assert_eq!(plural(0, "thread", "threads"), "0 threads");
+        assert_eq!(plural(1, "needs approval", "need approval"), "1 needs approval");
+        assert_eq!(plural(3, "needs approval", "need approval"), "3 need approval");
+        assert_eq!(plural(1200, "trial", "trials"), "1,200 trials");
+    }
 
     #[test]
     fn money_and_shares_format_by_size() {

@@ -59,6 +59,11 @@ pub struct FeatureReport {
     pub owner: Option<String>,
     /// Its verdict.
     pub verdict: Verdict,
+    /// `check --fail-on new`: blocked only by deny findings the baseline
+    /// already had, so this feature does not fail the run (its verdict
+    /// stays `blocked`). Absent from the JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub blocked_not_new: bool,
     /// The price catalog its models were priced from.
     pub pricing: CatalogInfo,
     /// Its models as priced.

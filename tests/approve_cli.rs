@@ -27,7 +27,10 @@ fn workspace(example: &str, policy: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn check(spec: &Path, today: &str) -> assert_cmd::assert::Assert {
-    costgate(today).args(["check", "--trials", TRIALS]).arg(spec).assert()
+    costgate(today)
+        .args(["check", "--trials", TRIALS, "--allow-few-trials"])
+        .arg(spec)
+        .assert()
 }
 
 fn approve(spec: &Path, today: &str, expires: &str) -> assert_cmd::assert::Assert {
@@ -36,6 +39,7 @@ fn approve(spec: &Path, today: &str, expires: &str) -> assert_cmd::assert::Asser
             "approve",
             "--trials",
             TRIALS,
+            "--allow-few-trials",
             "--by",
             "cfo@example.com",
             "--role",
@@ -95,7 +99,7 @@ fn an_approval_lets_the_spec_through_and_leaves_the_spec_alone() {
 
     // the report a CFO signs shows the fingerprint the record carries
     let out = costgate("2026-11-28")
-        .args(["report", "--format", "json", "--trials", TRIALS])
+        .args(["report", "--format", "json", "--trials", TRIALS, "--allow-few-trials"])
         .arg(&spec)
         .output()
         .unwrap();
@@ -115,7 +119,14 @@ fn an_approval_lets_the_spec_through_and_leaves_the_spec_alone() {
         ));
     // the report shows the approval in its sign-off block
     costgate("2026-12-15")
-        .args(["report", "--format", "markdown", "--trials", TRIALS])
+        .args([
+            "report",
+            "--format",
+            "markdown",
+            "--trials",
+            TRIALS,
+            "--allow-few-trials",
+        ])
         .arg(&spec)
         .assert()
         .code(0)
@@ -183,7 +194,7 @@ fn a_hand_edited_approval_does_not_cover() {
 /// The note a JSON check gives the approval finding.
 fn approval_note(spec: &Path, today: &str) -> (i32, String) {
     let out = costgate(today)
-        .args(["check", "--format", "json", "--trials", TRIALS])
+        .args(["check", "--format", "json", "--trials", TRIALS, "--allow-few-trials"])
         .arg(spec)
         .output()
         .unwrap();
@@ -392,7 +403,7 @@ fn a_signature_that_is_a_fifo_is_an_error_not_a_wait() {
     assert!(ok.success());
     // Were the FIFO opened for reading, the check would wait for a writer for ever.
     costgate("2026-12-01")
-        .args(["check", "--trials", TRIALS])
+        .args(["check", "--trials", TRIALS, "--allow-few-trials"])
         .arg(&spec)
         .timeout(std::time::Duration::from_secs(120))
         .assert()

@@ -99,8 +99,17 @@ impl Ws {
 
     fn approve(&self, by: &str, sign_with: Option<&str>) -> assert_cmd::assert::Assert {
         let mut c = costgate("2026-11-28");
-        c.args(["approve", "--trials", TRIALS, "--by", by, "--role", "CFO"])
-            .args(["--reason", "Keeps our largest workspaces", "--expires", "2027-02-28"]);
+        c.args([
+            "approve",
+            "--trials",
+            TRIALS,
+            "--allow-few-trials",
+            "--by",
+            by,
+            "--role",
+            "CFO",
+        ])
+        .args(["--reason", "Keeps our largest workspaces", "--expires", "2027-02-28"]);
         if let Some(k) = sign_with {
             c.arg("--sign-with").arg(self.path(k));
         }
@@ -109,7 +118,7 @@ impl Ws {
 
     fn check_json(&self) -> (i32, serde_json::Value) {
         let out = costgate("2026-12-01")
-            .args(["check", "--format", "json", "--trials", TRIALS])
+            .args(["check", "--format", "json", "--trials", TRIALS, "--allow-few-trials"])
             .arg(&self.spec)
             .output()
             .unwrap();
@@ -225,7 +234,7 @@ fn costgate_signs_with_each_key_type_and_ssh_keygen_verifies() {
         );
         // the key and the file are never printed
         let out = costgate("2026-12-01")
-            .args(["check", "--trials", TRIALS])
+            .args(["check", "--trials", TRIALS, "--allow-few-trials"])
             .arg(&w.spec)
             .output()
             .unwrap();
@@ -419,7 +428,7 @@ fn the_allowed_signers_file_and_require_signature_are_checked_as_policy() {
     let cfo = w.keygen("cfo_key", &["-t", "ed25519"], "");
     w.allow(&format!("# approvers\n{CFO} cert-authority {cfo}\n"));
     costgate("2026-12-01")
-        .args(["check", "--trials", TRIALS])
+        .args(["check", "--trials", TRIALS, "--allow-few-trials"])
         .arg(&w.spec)
         .assert()
         .code(65)
@@ -427,7 +436,7 @@ fn the_allowed_signers_file_and_require_signature_are_checked_as_policy() {
         .stderr(predicate::str::contains("`cert-authority` is not supported"));
     std::fs::remove_file(w.path("allowed_signers")).unwrap();
     costgate("2026-12-01")
-        .args(["check", "--trials", TRIALS])
+        .args(["check", "--trials", TRIALS, "--allow-few-trials"])
         .arg(&w.spec)
         .assert()
         .code(65)
@@ -435,7 +444,7 @@ fn the_allowed_signers_file_and_require_signature_are_checked_as_policy() {
         .stderr(predicate::str::contains("cannot read the file"));
     std::fs::write(w.path("costgate.toml"), "[approvals]\nrequire_signature = true\n").unwrap();
     costgate("2026-12-01")
-        .args(["check", "--trials", TRIALS])
+        .args(["check", "--trials", TRIALS, "--allow-few-trials"])
         .arg(&w.spec)
         .assert()
         .code(65)
@@ -454,6 +463,7 @@ fn the_allowed_signers_file_and_require_signature_are_checked_as_policy() {
             "approve",
             "--trials",
             TRIALS,
+            "--allow-few-trials",
             "--by",
             CFO,
             "--reason",
@@ -470,7 +480,7 @@ fn the_allowed_signers_file_and_require_signature_are_checked_as_policy() {
         .assert()
         .code(0);
     costgate("2026-12-01")
-        .args(["check", "--trials", TRIALS])
+        .args(["check", "--trials", TRIALS, "--allow-few-trials"])
         .arg("--policy")
         .arg(w.path("policy/costgate.toml"))
         .arg(&w.spec)

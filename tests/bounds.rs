@@ -439,7 +439,11 @@ price_usd_per_month = 20
 #[test]
 fn zero_users_give_an_undefined_ratio_not_zero() {
     let y = BASE.replace("users: 1000", "users: 0");
-    let (_, out, err) = run("t.yaml", &y, &["--format", "json", "--trials", "200"]);
+    let (_, out, err) = run(
+        "t.yaml",
+        &y,
+        &["--format", "json", "--trials", "200", "--allow-few-trials"],
+    );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
     let f = &v["features"][0];
     assert!(f["typical"]["cost_revenue_ratio"].is_null(), "{}", f["typical"]);
@@ -448,7 +452,11 @@ fn zero_users_give_an_undefined_ratio_not_zero() {
         "{}",
         f["simulation"]
     );
-    let (_, table, _) = run("t.yaml", &y, &["--trials", "200", "--color", "never"]);
+    let (_, table, _) = run(
+        "t.yaml",
+        &y,
+        &["--trials", "200", "--allow-few-trials", "--color", "never"],
+    );
     let row = table
         .lines()
         .find(|l| l.trim_start().starts_with("cost / revenue"))
@@ -468,7 +476,15 @@ fn an_exception_for_a_feature_no_spec_has_is_unused() {
     .unwrap();
     let out = costgate()
         .current_dir(dir.path())
-        .args(["check", "t.yaml", "--trials", "200", "--format", "json"])
+        .args([
+            "check",
+            "t.yaml",
+            "--trials",
+            "200",
+            "--allow-few-trials",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -251,7 +251,7 @@ fn calibrate_rewrites_the_spec_in_place_keeping_its_comments() {
     let out = costgate()
         .arg("check")
         .arg(&out_spec)
-        .args(["--format", "json", "--trials", "200"])
+        .args(["--format", "json", "--trials", "200", "--allow-few-trials"])
         .assert();
     let r = json_of(&out.get_output().stdout);
     let assumptions = r["features"][0]["assumptions"].as_array().unwrap();
@@ -276,7 +276,15 @@ fn observed_findings(spec_text: &str, logs: &Path, dir: &Path) -> (Vec<Value>, V
         .arg(&spec)
         .arg("--observed")
         .arg(logs)
-        .args(["--map", MAP, "--format", "json", "--trials", "500"])
+        .args([
+            "--map",
+            MAP,
+            "--format",
+            "json",
+            "--trials",
+            "500",
+            "--allow-few-trials",
+        ])
         .assert();
     let r = json_of(&out.get_output().stdout);
     let f = &r["features"][0];
@@ -331,7 +339,7 @@ fn check_observed_flags_a_doubled_tail_and_not_the_spec_that_made_the_logs() {
         .arg(&spec_path)
         .arg("--observed")
         .arg(&doubled)
-        .args(["--map", MAP, "--trials", "500"])
+        .args(["--map", MAP, "--trials", "500", "--allow-few-trials"])
         .assert();
     let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     let row = table
@@ -489,7 +497,7 @@ fn a_toml_spec_is_calibrated_in_toml_keeping_its_comments() {
     costgate()
         .arg("check")
         .arg(&out_spec)
-        .args(["--trials", "200", "--format", "json"])
+        .args(["--trials", "200", "--allow-few-trials", "--format", "json"])
         .assert()
         .code(predicates::ord::lt(64));
     // Logs whose interactions make more calls than the spec's gateway allows

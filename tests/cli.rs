@@ -51,7 +51,10 @@ fn check_text(name: &str, text: &str) -> assert_cmd::assert::Assert {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
-    let out = costgate().args(["check", "--trials", "200"]).arg(&p).assert();
+    let out = costgate()
+        .args(["check", "--trials", "200", "--allow-few-trials"])
+        .arg(&p)
+        .assert();
     drop(dir);
     out
 }
@@ -73,7 +76,7 @@ fn the_valid_fixture_passes() {
 #[test]
 fn exit_0_when_the_spec_passes() {
     costgate()
-        .args(["check", "--trials", "300"])
+        .args(["check", "--trials", "300", "--allow-few-trials"])
         .arg(example("tiered-assistant.yaml"))
         .assert()
         .code(0)
@@ -83,7 +86,7 @@ fn exit_0_when_the_spec_passes() {
 #[test]
 fn exit_1_when_a_deny_finding_blocks() {
     costgate()
-        .args(["check", "--trials", "300"])
+        .args(["check", "--trials", "300", "--allow-few-trials"])
         .arg(example("enterprise-copilot.yaml"))
         .assert()
         .code(1)
@@ -94,7 +97,7 @@ fn exit_1_when_a_deny_finding_blocks() {
 #[test]
 fn exit_2_when_approval_is_needed() {
     costgate()
-        .args(["check", "--trials", "300"])
+        .args(["check", "--trials", "300", "--allow-few-trials"])
         .arg(example("support-assistant.yaml"))
         .assert()
         .code(2)
@@ -104,14 +107,14 @@ fn exit_2_when_approval_is_needed() {
 #[test]
 fn the_most_severe_verdict_wins_over_several_specs() {
     costgate()
-        .args(["check", "--trials", "300", "--quiet"])
+        .args(["check", "--trials", "300", "--allow-few-trials", "--quiet"])
         .arg(example("tiered-assistant.yaml"))
         .arg(example("support-assistant.yaml"))
         .assert()
         .code(2)
         .stdout(predicate::str::is_empty());
     costgate()
-        .args(["check", "--trials", "300", "--quiet"])
+        .args(["check", "--trials", "300", "--allow-few-trials", "--quiet"])
         .arg(example(""))
         .assert()
         .code(1);
@@ -120,7 +123,7 @@ fn the_most_severe_verdict_wins_over_several_specs() {
 #[test]
 fn exit_64_on_bad_flags() {
     costgate()
-        .args(["check", "--trials", "many"])
+        .args(["check", "--trials", "many", "--allow-few-trials"])
         .assert()
         .code(64)
         .stderr(predicate::str::contains("--trials"));
@@ -146,7 +149,7 @@ fn exit_70_on_an_internal_error() {
     // panic becomes exit 70 with a message rather than a crash.
     costgate()
         .env("COSTGATE_TEST_PANIC", "1")
-        .args(["check", "--trials", "10"])
+        .args(["check", "--trials", "10", "--allow-few-trials"])
         .arg(example("tiered-assistant.yaml"))
         .assert()
         .code(70)
@@ -167,7 +170,15 @@ fn output_goes_to_a_file_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
     costgate()
-        .args(["check", "--trials", "200", "--format", "json", "--output"])
+        .args([
+            "check",
+            "--trials",
+            "200",
+            "--allow-few-trials",
+            "--format",
+            "json",
+            "--output",
+        ])
         .arg(&out)
         .arg(example("tiered-assistant.yaml"))
         .assert()
@@ -209,9 +220,27 @@ fn no_color_and_color_always() {
         let out = c.args(args).arg(example("tiered-assistant.yaml")).output().unwrap();
         String::from_utf8(out.stdout).unwrap()
     };
-    assert!(run(&["check", "--trials", "100", "--color", "always"], None).contains("\x1b["));
-    assert!(!run(&["check", "--trials", "100"], Some(("NO_COLOR", "1"))).contains("\x1b["));
-    assert!(!run(&["check", "--trials", "100", "--color", "never"], None).contains("\x1b["));
+    assert!(
+        run(
+            &["check", "--trials", "100", "--allow-few-trials", "--color", "always"],
+            None
+        )
+        .contains("\x1b[")
+    );
+    assert!(
+        !run(
+            &["check", "--trials", "100", "--allow-few-trials"],
+            Some(("NO_COLOR", "1"))
+        )
+        .contains("\x1b[")
+    );
+    assert!(
+        !run(
+            &["check", "--trials", "100", "--allow-few-trials", "--color", "never"],
+            None
+        )
+        .contains("\x1b[")
+    );
 }
 
 #[test]
@@ -221,7 +250,7 @@ fn the_policy_is_found_for_a_bare_file_name() {
     std::fs::write(dir.path().join("t.yaml"), VALID).unwrap();
     costgate()
         .current_dir(dir.path())
-        .args(["check", "--trials", "100", "t.yaml"])
+        .args(["check", "--trials", "100", "--allow-few-trials", "t.yaml"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("costgate.toml"));
@@ -234,14 +263,14 @@ fn the_policy_used_is_named() {
     std::fs::create_dir(dir.path().join("specs")).unwrap();
     std::fs::write(dir.path().join("specs/t.yaml"), VALID).unwrap();
     costgate()
-        .args(["check", "--trials", "100"])
+        .args(["check", "--trials", "100", "--allow-few-trials"])
         .arg(dir.path().join("specs"))
         .assert()
         .code(1)
         .stdout(predicate::str::contains("costgate.toml"))
         .stdout(predicate::str::contains("p95-over-budget"));
     costgate()
-        .args(["check", "--trials", "100"])
+        .args(["check", "--trials", "100", "--allow-few-trials"])
         .arg(example("tiered-assistant.yaml"))
         .assert()
         .stdout(predicate::str::contains("built-in defaults"));
@@ -505,7 +534,7 @@ fn the_report_gives_trips_pages_and_alerts_per_breaker_level() {
     )
     .unwrap();
     let out = costgate()
-        .args(["check", "--trials", "200", "--format", "json"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "--format", "json"])
         .arg(&p)
         .output()
         .unwrap();
@@ -516,7 +545,11 @@ fn the_report_gives_trips_pages_and_alerts_per_breaker_level() {
     // $0.50 a day is far below the day's spend: it pages every day.
     assert_eq!(lv["oncall_pages_per_month"].as_f64(), Some(30.0));
     assert!(lv["breakers"][0]["p95_trips_per_month"].as_f64().unwrap() > 0.0);
-    let text = costgate().args(["check", "--trials", "200"]).arg(&p).output().unwrap();
+    let text = costgate()
+        .args(["check", "--trials", "200", "--allow-few-trials"])
+        .arg(&p)
+        .output()
+        .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(
         text.contains("user breaker user_daily_usd (fallback): trips in"),
@@ -524,7 +557,7 @@ fn the_report_gives_trips_pages_and_alerts_per_breaker_level() {
     );
     assert!(text.contains("on-call pages: 30.0 a month"), "{text}");
     let md = costgate()
-        .args(["check", "--trials", "200", "--format", "markdown"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "--format", "markdown"])
         .arg(&p)
         .output()
         .unwrap();
@@ -537,7 +570,7 @@ fn the_report_gives_trips_pages_and_alerts_per_breaker_level() {
     )
     .unwrap();
     let out = costgate()
-        .args(["check", "--trials", "200", "--format", "json"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "--format", "json"])
         .arg(&p)
         .output()
         .unwrap();

@@ -22,7 +22,15 @@ fn comment(gh: &FakeGithub, extra: &[&str]) -> std::process::Output {
         .env("GITHUB_API_URL", &gh.url)
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
-        .args(["comment", "github", "--pr", "7", "--trials", "300"])
+        .args([
+            "comment",
+            "github",
+            "--pr",
+            "7",
+            "--trials",
+            "300",
+            "--allow-few-trials",
+        ])
         .args(extra)
         .arg(spec("support-assistant.yaml"))
         .output()

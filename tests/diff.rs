@@ -58,6 +58,7 @@ fn diff_against_a_ref_shows_the_deltas() {
             "json",
             "--trials",
             "500",
+            "--allow-few-trials",
         ])
         .output()
         .unwrap();
@@ -101,6 +102,7 @@ fn diff_against_a_ref_shows_the_deltas() {
             "markdown",
             "--trials",
             "300",
+            "--allow-few-trials",
         ])
         .output()
         .unwrap();
@@ -115,7 +117,16 @@ fn diff_of_two_folders() {
     std::fs::create_dir(root.join("next")).unwrap();
     std::fs::write(root.join("next/tiered.yaml"), example("tiered-assistant.yaml")).unwrap();
     let out = costgate(&root)
-        .args(["diff", "specs", "next", "--format", "json", "--trials", "300"])
+        .args([
+            "diff",
+            "specs",
+            "next",
+            "--format",
+            "json",
+            "--trials",
+            "300",
+            "--allow-few-trials",
+        ])
         .output()
         .unwrap();
     let v = json(&out);
@@ -133,7 +144,7 @@ fn fail_on_new_passes_an_old_violation_and_blocks_a_new_one() {
     // Nothing changed: the copilot's deny findings are pre-existing. They no
     // longer block; its approval finding still asks for an approval (2).
     costgate(&root)
-        .args(["check", "specs", "--trials", "300"])
+        .args(["check", "specs", "--trials", "300", "--allow-few-trials"])
         .assert()
         .code(1);
     costgate(&root)
@@ -142,6 +153,7 @@ fn fail_on_new_passes_an_old_violation_and_blocks_a_new_one() {
             "specs",
             "--trials",
             "300",
+            "--allow-few-trials",
             "--baseline-ref",
             "main",
             "--fail-on",
@@ -149,10 +161,18 @@ fn fail_on_new_passes_an_old_violation_and_blocks_a_new_one() {
         ])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("0 deny finding(s) new"));
+        .stderr(predicates::str::contains("0 deny findings new"));
     // Without --fail-on new the baseline changes nothing.
     costgate(&root)
-        .args(["check", "specs", "--trials", "300", "--baseline-ref", "main"])
+        .args([
+            "check",
+            "specs",
+            "--trials",
+            "300",
+            "--allow-few-trials",
+            "--baseline-ref",
+            "main",
+        ])
         .assert()
         .code(1);
     // A new violation: the tiered free tier loses its hard stop.
@@ -168,6 +188,7 @@ fn fail_on_new_passes_an_old_violation_and_blocks_a_new_one() {
             "specs",
             "--trials",
             "300",
+            "--allow-few-trials",
             "--baseline-ref",
             "main",
             "--fail-on",
@@ -175,7 +196,7 @@ fn fail_on_new_passes_an_old_violation_and_blocks_a_new_one() {
         ])
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("1 deny finding(s) new"));
+        .stderr(predicates::str::contains("1 deny finding new"));
 }
 
 #[test]
@@ -190,7 +211,16 @@ fn a_ref_before_the_specs_existed_is_an_empty_base() {
     std::fs::write(root.join("specs/tiered.yaml"), example("tiered-assistant.yaml")).unwrap();
     let v = json(
         &costgate(root)
-            .args(["diff", "--base-ref", "main", "--format", "json", "--trials", "200"])
+            .args([
+                "diff",
+                "--base-ref",
+                "main",
+                "--format",
+                "json",
+                "--trials",
+                "200",
+                "--allow-few-trials",
+            ])
             .output()
             .unwrap(),
     );
@@ -212,7 +242,7 @@ fn a_bad_ref_is_a_usage_error() {
 fn a_mistyped_base_folder_is_an_error_not_an_empty_base() {
     let (_d, root) = repo();
     costgate(&root)
-        .args(["diff", "spces", "specs", "--trials", "100"])
+        .args(["diff", "spces", "specs", "--trials", "100", "--allow-few-trials"])
         .assert()
         .code(65)
         .stderr(predicates::str::contains("no such file or folder"));
@@ -220,7 +250,16 @@ fn a_mistyped_base_folder_is_an_error_not_an_empty_base() {
     std::fs::create_dir(root.join("empty")).unwrap();
     let v = json(
         &costgate(&root)
-            .args(["diff", "empty", "specs", "--format", "json", "--trials", "100"])
+            .args([
+                "diff",
+                "empty",
+                "specs",
+                "--format",
+                "json",
+                "--trials",
+                "100",
+                "--allow-few-trials",
+            ])
             .output()
             .unwrap(),
     );
@@ -264,6 +303,7 @@ fn diff_runtime_catches_a_change_that_loosens_only_the_gateway() {
             "json",
             "--trials",
             "300",
+            "--allow-few-trials",
             "--runtime",
             cfg,
         ])

@@ -66,14 +66,14 @@ fn a_policy_above_the_repository_is_not_used() {
     std::fs::create_dir_all(repo.join("specs")).unwrap();
     std::fs::copy(example("enterprise-copilot.yaml"), repo.join("specs/copilot.yaml")).unwrap();
     costgate()
-        .args(["check", "--trials", "200", "--policy"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "--policy"])
         .arg(d.path().join("costgate.toml"))
         .arg(repo.join("specs"))
         .assert()
         .code(0);
     // Found by walking up, it would be the parent folder's, not the repository's.
     let a = costgate()
-        .args(["check", "--trials", "200"])
+        .args(["check", "--trials", "200", "--allow-few-trials"])
         .arg(repo.join("specs"))
         .assert()
         .code(1);
@@ -81,7 +81,7 @@ fn a_policy_above_the_repository_is_not_used() {
     // The repository's own policy is found, and named.
     std::fs::write(repo.join("costgate.toml"), LAX).unwrap();
     let a = costgate()
-        .args(["check", "--trials", "200"])
+        .args(["check", "--trials", "200", "--allow-few-trials"])
         .arg(repo.join("specs"))
         .assert()
         .code(0);
@@ -122,6 +122,7 @@ fn the_base_side_never_uses_a_policy_from_the_temporary_folder() {
             "specs",
             "--trials",
             "200",
+            "--allow-few-trials",
             "--baseline-ref",
             "main",
             "--fail-on",
@@ -129,7 +130,7 @@ fn the_base_side_never_uses_a_policy_from_the_temporary_folder() {
         ])
         .assert()
         .code(1);
-    assert!(stderr(&a).contains("1 deny finding(s) new"), "{}", stderr(&a));
+    assert!(stderr(&a).contains("1 deny finding new"), "{}", stderr(&a));
 
     // With no policy at the base, the head's policy judges both sides.
     std::fs::write(repo.join("costgate.toml"), "[thresholds]\np95_monthly_usd = 1\n").unwrap();
@@ -141,13 +142,14 @@ fn the_base_side_never_uses_a_policy_from_the_temporary_folder() {
             "specs",
             "--trials",
             "200",
+            "--allow-few-trials",
             "--baseline-ref",
             "main",
             "--fail-on",
             "new",
         ])
         .assert()
-        .stderr(predicates::str::contains("0 deny finding(s) new"));
+        .stderr(predicates::str::contains("0 deny findings new"));
 }
 
 // -------------------------------------------------------------- reads ----
@@ -214,7 +216,7 @@ fn inputs_that_are_not_regular_files_are_refused_by_name() {
     );
     mkfifo(&d.path().join("t.approval.toml"));
     let a = costgate()
-        .args(["check", "--trials", "100"])
+        .args(["check", "--trials", "100", "--allow-few-trials"])
         .arg(&spec)
         .assert()
         .code(65);
@@ -278,7 +280,11 @@ fn an_unreadable_spec_folder_is_an_error() {
         }
         cmd.uid(65534).gid(65534);
     }
-    let out = cmd.args(["check", "--trials", "100"]).arg(&specs).output().unwrap();
+    let out = cmd
+        .args(["check", "--trials", "100", "--allow-few-trials"])
+        .arg(&specs)
+        .output()
+        .unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(65), "{err}");
@@ -296,7 +302,7 @@ fn the_same_file_named_twice_is_checked_once() {
     std::fs::copy(example("tiered-assistant.yaml"), specs.join("a.yaml")).unwrap();
     std::os::unix::fs::symlink("a.yaml", specs.join("b.yaml")).unwrap();
     let a = costgate()
-        .args(["check", "--trials", "100", "--format", "json"])
+        .args(["check", "--trials", "100", "--allow-few-trials", "--format", "json"])
         .arg(specs.join("a.yaml"))
         .arg(specs.join(".").join("a.yaml"))
         .arg(&specs)
@@ -310,9 +316,17 @@ fn the_same_file_named_twice_is_checked_once() {
 
 fn check_to(out: &Path) -> Command {
     let mut c = costgate();
-    c.args(["check", "--trials", "100", "--format", "json", "-o"])
-        .arg(out)
-        .arg(example("tiered-assistant.yaml"));
+    c.args([
+        "check",
+        "--trials",
+        "100",
+        "--allow-few-trials",
+        "--format",
+        "json",
+        "-o",
+    ])
+    .arg(out)
+    .arg(example("tiered-assistant.yaml"));
     c
 }
 
@@ -400,13 +414,13 @@ fn a_missing_folder_or_a_folder_as_output_is_a_clear_error() {
     assert!(stderr(&a).contains("does not exist"), "{}", stderr(&a));
     // report and diff write the same way
     costgate()
-        .args(["report", "--trials", "100", "-o"])
+        .args(["report", "--trials", "100", "--allow-few-trials", "-o"])
         .arg(d.path())
         .arg(example("tiered-assistant.yaml"))
         .assert()
         .code(73);
     costgate()
-        .args(["diff", "--trials", "100", "-o"])
+        .args(["diff", "--trials", "100", "--allow-few-trials", "-o"])
         .arg(d.path())
         .arg(example("tiered-assistant.yaml"))
         .arg(example("tiered-assistant.yaml"))
@@ -447,6 +461,7 @@ fn a_broken_pipe_ends_quietly_with_the_verdicts_exit_code() {
         "report",
         "--trials",
         "100",
+        "--allow-few-trials",
         "--format",
         "html",
         copilot.to_str().unwrap(),
@@ -456,17 +471,33 @@ fn a_broken_pipe_ends_quietly_with_the_verdicts_exit_code() {
     assert!(!err.contains("panicked") && !err.contains("error"), "{err}");
     // check: the verdict (blocked) is the exit code.
     let specs = example("");
-    let check = closed_pipe(&["check", "--trials", "100", "--format", "json", specs.to_str().unwrap()]);
+    let check = closed_pipe(&[
+        "check",
+        "--trials",
+        "100",
+        "--allow-few-trials",
+        "--format",
+        "json",
+        specs.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&check.stderr);
     assert_eq!(check.status.code(), Some(1), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("error"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("error:"), "{err}");
     // every other command prints through the same function
     let rules = closed_pipe(&["rules"]);
     let err = String::from_utf8_lossy(&rules.stderr);
     assert_eq!(rules.status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "{err}");
     let tiered = example("tiered-assistant.yaml");
-    let bench = closed_pipe(&["bench", "--runs", "1", "--trials", "50", tiered.to_str().unwrap()]);
+    let bench = closed_pipe(&[
+        "bench",
+        "--runs",
+        "1",
+        "--trials",
+        "50",
+        "--allow-few-trials",
+        tiered.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&bench.stderr);
     assert_eq!(bench.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -477,6 +508,7 @@ fn a_broken_pipe_ends_quietly_with_the_verdicts_exit_code() {
         "approve",
         "--trials",
         "100",
+        "--allow-few-trials",
         "--by",
         "cfo@example.com",
         "--reason",
@@ -523,7 +555,7 @@ fn pricing_update_refuses_a_pin_that_check_could_not_read() {
     std::fs::copy(example("tiered-assistant.yaml"), &spec).unwrap();
     costgate()
         .current_dir(dir)
-        .args(["check", "--trials", "100", "t.yaml"])
+        .args(["check", "--trials", "100", "--allow-few-trials", "t.yaml"])
         .assert()
         .code(0);
 }

@@ -155,7 +155,16 @@ fn a_hostile_spec_reaches_no_output_raw() {
         let out = costgate()
             .current_dir(d.path())
             .env("GITHUB_STEP_SUMMARY", &summary)
-            .args(["check", "--trials", "300", "--color", "always", "--format", format])
+            .args([
+                "check",
+                "--trials",
+                "300",
+                "--allow-few-trials",
+                "--color",
+                "always",
+                "--format",
+                format,
+            ])
             .arg(&spec)
             .output()
             .unwrap();
@@ -195,7 +204,7 @@ fn a_hostile_spec_reaches_no_output_raw() {
     for format in ["junit", "sarif", "json", "github"] {
         let out = costgate()
             .current_dir(d.path())
-            .args(["check", "--trials", "300", "--format", format])
+            .args(["check", "--trials", "300", "--allow-few-trials", "--format", format])
             .arg(&spec)
             .output()
             .unwrap();
@@ -226,7 +235,7 @@ fn a_hostile_spec_reaches_no_output_raw() {
     for format in ["html", "markdown"] {
         let out = costgate()
             .current_dir(d.path())
-            .args(["report", "--trials", "300", "--format", format])
+            .args(["report", "--trials", "300", "--allow-few-trials", "--format", format])
             .arg(&spec)
             .output()
             .unwrap();
@@ -251,7 +260,7 @@ fn a_hostile_spec_reaches_no_output_raw() {
     for format in ["table", "markdown"] {
         let out = costgate()
             .current_dir(d.path())
-            .args(["diff", "--trials", "300", "--format", format])
+            .args(["diff", "--trials", "300", "--allow-few-trials", "--format", format])
             .arg(&spec)
             .arg(&other)
             .output()
@@ -300,7 +309,7 @@ fn validation_errors_echo_hostile_keys_and_values_inert() {
     let spec = write_spec(d.path(), "bad\n::error::file\u{1b}[2J.toml", &body);
     let out = costgate()
         .current_dir(d.path())
-        .args(["check", "--trials", "300"])
+        .args(["check", "--trials", "300", "--allow-few-trials"])
         .arg(&spec)
         .output()
         .unwrap();
@@ -330,7 +339,7 @@ fn a_policy_exception_reason_and_threshold_names_are_inert() {
     .unwrap();
     let out = costgate()
         .current_dir(d.path())
-        .args(["check", "--trials", "300"])
+        .args(["check", "--trials", "300", "--allow-few-trials"])
         .arg(&spec)
         .output()
         .unwrap();

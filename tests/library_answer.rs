@@ -56,7 +56,14 @@ fn costgate() -> Command {
 /// `costgate check --format json` on `paths` with `extra` flags: its JSON and exit code.
 fn cli_json(paths: &[PathBuf], extra: &[&str]) -> (String, i32) {
     let out = costgate()
-        .args(["check", "--format", "json", "--trials", &TRIALS.to_string()])
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--trials",
+            &TRIALS.to_string(),
+            "--allow-few-trials",
+        ])
         .args(extra)
         .args(paths)
         .output()
@@ -81,6 +88,7 @@ fn library_report(paths: &[PathBuf], choice: Choice) -> (costgate::report::Check
             threads: None,
             confidence: 0.95,
             progress: false,
+            label: String::new(),
             sensitivity: false,
         },
         today,

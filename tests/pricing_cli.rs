@@ -218,7 +218,7 @@ fn the_pin_is_written_at_the_repository_root_and_found_from_the_specs() {
 
     // without a pin the built-in catalog prices it, with no announced change
     let a = costgate(dir.path())
-        .args(["check", "--trials", "200"])
+        .args(["check", "--trials", "200", "--allow-few-trials"])
         .arg(&specs)
         .assert();
     let out = stdout(&a);
@@ -252,7 +252,7 @@ fn the_pin_is_written_at_the_repository_root_and_found_from_the_specs() {
     assert!(!specs.join("costgate-prices.lock.toml").exists());
 
     let a = costgate(dir.path())
-        .args(["check", "--trials", "200"])
+        .args(["check", "--trials", "200", "--allow-few-trials"])
         .arg(&specs)
         .assert();
     let out = stdout(&a);
@@ -294,7 +294,15 @@ fn the_policy_names_a_default_source_and_an_age_limit() {
 
     // nothing pinned: the policy's source prices the run (relative to the policy)
     let a = costgate(d)
-        .args(["check", "specs", "--trials", "200", "--format", "json"])
+        .args([
+            "check",
+            "specs",
+            "--trials",
+            "200",
+            "--allow-few-trials",
+            "--format",
+            "json",
+        ])
         .assert();
     let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     let f = &v["features"][0];
@@ -311,7 +319,15 @@ fn the_policy_names_a_default_source_and_an_age_limit() {
     let stale = |today: &str| -> Vec<serde_json::Value> {
         let a = costgate(d)
             .env("COSTGATE_TODAY", today)
-            .args(["check", "specs", "--trials", "200", "--format", "json"])
+            .args([
+                "check",
+                "specs",
+                "--trials",
+                "200",
+                "--allow-few-trials",
+                "--format",
+                "json",
+            ])
             .assert();
         let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
         v["features"][0]["findings"]
@@ -345,7 +361,7 @@ fn a_broken_pin_or_catalog_is_invalid_input_naming_where() {
     )
     .unwrap();
     costgate(d)
-        .args(["check", "f.yaml", "--trials", "200"])
+        .args(["check", "f.yaml", "--trials", "200", "--allow-few-trials"])
         .assert()
         .code(65)
         .stderr(predicate::str::contains("costgate-prices.lock.toml:5:"))
@@ -357,7 +373,15 @@ fn a_broken_pin_or_catalog_is_invalid_input_naming_where() {
     )
     .unwrap();
     costgate(d)
-        .args(["check", "f.yaml", "--trials", "200", "--pricing", "bad.json"])
+        .args([
+            "check",
+            "f.yaml",
+            "--trials",
+            "200",
+            "--allow-few-trials",
+            "--pricing",
+            "bad.json",
+        ])
         .assert()
         .code(65)
         .stderr(predicate::str::contains(

@@ -24,7 +24,15 @@ fn check(policy: &str, format: &str, trials: &str, seed: &str, paths: &[PathBuf]
         .env("COSTGATE_TODAY", "2026-11-28")
         .env("NO_COLOR", "1")
         .args([
-            "check", "--format", format, "--trials", trials, "--seed", seed, "--policy",
+            "check",
+            "--format",
+            format,
+            "--trials",
+            trials,
+            "--allow-few-trials",
+            "--seed",
+            seed,
+            "--policy",
         ])
         .arg(&pol)
         .args(paths)
@@ -491,6 +499,8 @@ fn the_readme_month_table_is_what_the_default_seed_prints() {
         .unwrap()
         .env("COSTGATE_TODAY", "2026-11-28")
         .env("NO_COLOR", "1")
+        // the README shows an 80-column terminal
+        .env("COLUMNS", "80")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["check", "specs/support-assistant.yaml"])
         .output()

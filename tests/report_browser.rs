@@ -325,7 +325,15 @@ fn every_example_report_loads_cleanly_in_chromium_and_prints_to_pdf() {
         assert_cmd::Command::cargo_bin("costgate")
             .unwrap()
             .env("COSTGATE_TODAY", "2026-11-28")
-            .args(["report", "--format", "html", "--trials", "300", "-o"])
+            .args([
+                "report",
+                "--format",
+                "html",
+                "--trials",
+                "300",
+                "--allow-few-trials",
+                "-o",
+            ])
             .arg(&html)
             .args(&paths)
             .assert()

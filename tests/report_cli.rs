@@ -25,7 +25,7 @@ fn report_writes_html_and_exits_0_whatever_the_verdict() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("report.html");
     costgate()
-        .args(["report", "--trials", "200", "-o"])
+        .args(["report", "--trials", "200", "--allow-few-trials", "-o"])
         .arg(&out)
         .arg(example("enterprise-copilot.yaml"))
         .assert()
@@ -43,14 +43,21 @@ fn report_writes_html_and_exits_0_whatever_the_verdict() {
 #[test]
 fn report_markdown_and_json_go_to_stdout() {
     costgate()
-        .args(["report", "--format", "markdown", "--trials", "200"])
+        .args([
+            "report",
+            "--format",
+            "markdown",
+            "--trials",
+            "200",
+            "--allow-few-trials",
+        ])
         .arg(example("support-assistant.yaml"))
         .assert()
         .code(0)
         .stdout(predicate::str::starts_with("# 🟡 costgate: 1 feature checked"))
         .stdout(predicate::str::contains("### Sign-off"));
     let out = costgate()
-        .args(["report", "--format", "json", "--trials", "200"])
+        .args(["report", "--format", "json", "--trials", "200", "--allow-few-trials"])
         .arg(example("support-assistant.yaml"))
         .output()
         .unwrap();
@@ -75,7 +82,15 @@ fn check_writes_each_ci_format_and_keeps_the_exit_code() {
     ] {
         let out = d.path().join(format!("out.{format}"));
         costgate()
-            .args(["check", "--trials", "200", "--format", format, "-o"])
+            .args([
+                "check",
+                "--trials",
+                "200",
+                "--allow-few-trials",
+                "--format",
+                format,
+                "-o",
+            ])
             .arg(&out)
             .arg(example("support-assistant.yaml"))
             .assert()
@@ -94,7 +109,7 @@ fn under_github_actions_the_table_comes_with_annotations_and_a_job_summary() {
     costgate()
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .args(["check", "--trials", "200"])
+        .args(["check", "--trials", "200", "--allow-few-trials"])
         .arg(example("support-assistant.yaml"))
         .assert()
         .code(2)
@@ -112,20 +127,20 @@ fn under_github_actions_the_table_comes_with_annotations_and_a_job_summary() {
     // an explicit format is that format alone
     let out = costgate()
         .env("GITHUB_ACTIONS", "true")
-        .args(["check", "--trials", "200", "--format", "json"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "--format", "json"])
         .arg(example("support-assistant.yaml"))
         .output()
         .unwrap();
     assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok());
     costgate()
         .env("GITHUB_ACTIONS", "true")
-        .args(["check", "--trials", "200", "--format", "table"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "--format", "table"])
         .arg(example("support-assistant.yaml"))
         .assert()
         .stdout(predicate::str::contains("::warning").not());
     // outside GitHub Actions: no annotations
     costgate()
-        .args(["check", "--trials", "200"])
+        .args(["check", "--trials", "200", "--allow-few-trials"])
         .arg(example("support-assistant.yaml"))
         .assert()
         .stdout(predicate::str::contains("::warning").not());
@@ -136,7 +151,7 @@ fn a_summary_that_cannot_be_written_does_not_change_the_verdict() {
     let d = tempfile::tempdir().unwrap();
     costgate()
         .env("GITHUB_STEP_SUMMARY", d.path().join("no/such/dir/summary.md"))
-        .args(["check", "--trials", "200", "-q"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "-q"])
         .arg(example("support-assistant.yaml"))
         .assert()
         .code(2)
@@ -147,7 +162,7 @@ fn a_summary_that_cannot_be_written_does_not_change_the_verdict() {
 fn absolute_spec_paths_are_reported_relative_to_the_working_directory() {
     let abs = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/support-assistant.yaml");
     costgate()
-        .args(["check", "--trials", "200", "--format", "github"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "--format", "github"])
         .arg(&abs)
         .assert()
         .code(2)
@@ -155,7 +170,7 @@ fn absolute_spec_paths_are_reported_relative_to_the_working_directory() {
             "::warning file=specs/support-assistant.yaml,line=14,col=3,",
         ));
     let out = costgate()
-        .args(["check", "--trials", "200", "--format", "sarif"])
+        .args(["check", "--trials", "200", "--allow-few-trials", "--format", "sarif"])
         .arg(&abs)
         .output()
         .unwrap();

@@ -29,7 +29,16 @@ fn policy(confidence: &str) -> Policy {
 fn every_format(r: &CheckReport) -> Vec<(&'static str, String)> {
     let d = costgate::diff::compare(r, r, "base", "head");
     vec![
-        ("terminal", table::render(r, table::Style { color: false })),
+        (
+            "terminal",
+            table::render(
+                r,
+                table::Style {
+                    color: false,
+                    width: None,
+                },
+            ),
+        ),
         ("markdown", markdown::render(r)),
         ("html", html::render(r)),
         ("sarif", sarif::render(r)),
@@ -135,7 +144,13 @@ fn every_format_labels_a_97_5_percent_confidence_p97_5() {
 #[test]
 fn the_default_confidence_is_still_labelled_p95() {
     let r = report_with(&Policy::default(), vec![spec("support-assistant.yaml")]);
-    let t = table::render(&r, table::Style { color: false });
+    let t = table::render(
+        &r,
+        table::Style {
+            color: false,
+            width: None,
+        },
+    );
     assert!(t.contains("bad month at 95%"), "{t}");
     assert!(t.contains("cost p95"), "{t}");
 }
@@ -180,7 +195,13 @@ fn junit_names_the_exception_not_a_fix_for_an_excepted_finding() {
     // the warning beside it still says what to change
     assert!(x.contains("fix: change the other thing"), "{x}");
     // as the other formats say
-    let t = table::render(&r, table::Style { color: false });
+    let t = table::render(
+        &r,
+        table::Style {
+            color: false,
+            width: None,
+        },
+    );
     assert!(t.contains("excepted by policy: agreed with finance"), "{t}");
     assert!(!t.contains("fix: change the thing"), "{t}");
     let s = sarif::render(&r);
@@ -199,7 +220,13 @@ fn the_terminal_says_central_inputs_sit_below_p50_when_they_do() {
     let p50 = f.simulation.as_ref().unwrap().cost.p50.unwrap();
     assert!(f.typical.cost < p50, "the example's central month is below its p50");
     assert!(f.central_below_p50());
-    let t = table::render(&r, table::Style { color: false });
+    let t = table::render(
+        &r,
+        table::Style {
+            color: false,
+            width: None,
+        },
+    );
     assert!(t.contains(BELOW), "{t}");
     let m = markdown::render(&r);
     assert!(m.contains("It sits below the simulated p50"), "{m}");
@@ -212,7 +239,13 @@ fn the_terminal_says_nothing_of_p50_when_central_inputs_are_above_it() {
     let p50 = f.simulation.as_ref().unwrap().cost.p50.unwrap();
     f.typical.cost = p50 * 1.5;
     assert!(!f.central_below_p50());
-    let t = table::render(&r, table::Style { color: false });
+    let t = table::render(
+        &r,
+        table::Style {
+            color: false,
+            width: None,
+        },
+    );
     assert!(!t.contains("below p50"), "{t}");
     assert!(
         t.contains("central inputs: every input at its central value, no scenario.\n"),
@@ -227,7 +260,13 @@ fn the_terminal_says_nothing_of_p50_when_central_inputs_are_above_it() {
 fn f_equal(r: &mut CheckReport, p50: f64) {
     r.features[0].typical.cost = p50;
     assert!(!r.features[0].central_below_p50());
-    let t = table::render(r, table::Style { color: false });
+    let t = table::render(
+        r,
+        table::Style {
+            color: false,
+            width: None,
+        },
+    );
     assert!(!t.contains("below p50"), "{t}");
 }
 
@@ -237,7 +276,13 @@ fn the_diff_labels_its_months_as_the_reports_do() {
     // "central inputs" and "bad month at 99%"
     let r = report_with(&policy("0.99"), vec![spec("support-assistant.yaml")]);
     let d = costgate::diff::compare(&r, &r, "base", "head");
-    let t = table::render(&r, table::Style { color: false });
+    let t = table::render(
+        &r,
+        table::Style {
+            color: false,
+            width: None,
+        },
+    );
     for out in [costgate::diff::render_table(&d), costgate::diff::render_markdown(&d)] {
         assert!(!out.contains("typical"), "{out}");
         assert!(!out.contains("p99 month"), "{out}");

@@ -271,6 +271,7 @@ fn export_then_check_runtime_passes_and_a_loosened_gateway_blocks_the_gate() {
                 "specs/tiered-assistant.yaml",
                 "--trials",
                 "200",
+                "--allow-few-trials",
                 "--color",
                 "never",
                 "--runtime",
@@ -323,7 +324,14 @@ fn refused(name: &str, text: &str) -> String {
     let p = tmp.path().join(name);
     std::fs::write(&p, text).unwrap();
     let out = costgate()
-        .args(["check", "specs/tiered-assistant.yaml", "--trials", "100", "--runtime"])
+        .args([
+            "check",
+            "specs/tiered-assistant.yaml",
+            "--trials",
+            "100",
+            "--allow-few-trials",
+            "--runtime",
+        ])
         .arg(&p)
         .output()
         .unwrap();
@@ -385,7 +393,14 @@ fn a_fifo_is_refused_without_blocking() {
     // SAFETY: a valid path string; mkfifo only creates the node.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     let out = costgate()
-        .args(["check", "specs/tiered-assistant.yaml", "--trials", "100", "--runtime"])
+        .args([
+            "check",
+            "specs/tiered-assistant.yaml",
+            "--trials",
+            "100",
+            "--allow-few-trials",
+            "--runtime",
+        ])
         .arg(&p)
         .timeout(std::time::Duration::from_secs(60))
         .output()

@@ -108,7 +108,17 @@ fn secrets_in_a_pricing_url_reach_no_file_and_no_output() {
     for format in ["table", "json", "markdown"] {
         let out = costgate(d.path())
             .env("GITHUB_STEP_SUMMARY", &summary)
-            .args(["check", "--trials", "200", "--pricing", &url, "--format", format, SPEC])
+            .args([
+                "check",
+                "--trials",
+                "200",
+                "--allow-few-trials",
+                "--pricing",
+                &url,
+                "--format",
+                format,
+                SPEC,
+            ])
             .output()
             .unwrap();
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -144,7 +154,15 @@ fn failures_name_the_url_redacted() {
     for addr in cases {
         let url = secret_url(addr);
         let out = costgate(d.path())
-            .args(["check", "--trials", "200", "--pricing", &url, SPEC])
+            .args([
+                "check",
+                "--trials",
+                "200",
+                "--allow-few-trials",
+                "--pricing",
+                &url,
+                SPEC,
+            ])
             .output()
             .unwrap();
         let stderr = text(&out.stderr);

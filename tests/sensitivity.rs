@@ -280,7 +280,13 @@ fn every_report_shows_it_sorted_and_the_html_draws_a_tornado() {
     assert!(html.contains("with each input at its low and high end"), "no tornado");
     assert!(html.matches("fill=\"#1d4ed8\"").count() == names.len());
     // terminal: the five largest
-    let t = costgate::report::table::render(&r, costgate::report::table::Style { color: false });
+    let t = costgate::report::table::render(
+        &r,
+        costgate::report::table::Style {
+            color: false,
+            width: None,
+        },
+    );
     assert!(t.contains("sensitivity of the p95 month (5 of 5 inputs"), "{t}");
     assert!(t.contains(&format!("    {}", names[0])), "{t}");
 }

@@ -220,7 +220,13 @@ fn breach_probabilities_are_the_share_of_months_past_each_threshold() {
         .env("COSTGATE_TODAY", "2026-11-28")
         .arg("check")
         .arg(dir.path().join("f.yaml"))
-        .args(["--format", "json", "--trials", &TRIALS.to_string()])
+        .args([
+            "--format",
+            "json",
+            "--trials",
+            &TRIALS.to_string(),
+            "--allow-few-trials",
+        ])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

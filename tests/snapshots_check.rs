@@ -22,7 +22,10 @@ fn report(spec: &str) -> costgate::report::CheckReport {
 fn table_of_the_tiered_example() {
     insta::assert_snapshot!(table::render(
         &report("tiered-assistant.yaml"),
-        table::Style { color: false }
+        table::Style {
+            color: false,
+            width: None
+        }
     ));
 }
 

@@ -87,7 +87,14 @@ fn a_budget_only_caps_can_meet_gets_a_passing_recommendation_that_check_passes()
     .unwrap();
     let bin = assert_cmd::cargo::cargo_bin("costgate");
     let before = std::process::Command::new(&bin)
-        .args(["check", "--trials", &TRIALS.to_string(), "--color", "never"])
+        .args([
+            "check",
+            "--trials",
+            &TRIALS.to_string(),
+            "--allow-few-trials",
+            "--color",
+            "never",
+        ])
         .arg(&spec)
         .env("COSTGATE_TODAY", "2026-11-28")
         .output()
@@ -101,7 +108,14 @@ fn a_budget_only_caps_can_meet_gets_a_passing_recommendation_that_check_passes()
     let tuned = std::process::Command::new(&bin)
         .arg("tune")
         .arg(&spec)
-        .args(["--trials", &TRIALS.to_string(), "--candidates", "12", "--write"])
+        .args([
+            "--trials",
+            &TRIALS.to_string(),
+            "--allow-few-trials",
+            "--candidates",
+            "12",
+            "--write",
+        ])
         .env("COSTGATE_TODAY", "2026-11-28")
         .output()
         .unwrap();
@@ -116,7 +130,14 @@ fn a_budget_only_caps_can_meet_gets_a_passing_recommendation_that_check_passes()
     let written = std::fs::read_to_string(&spec).unwrap();
     assert!(written.contains("message: \"You've used {used}/{limit} free tokens today; they reset at {reset}.\""));
     let after = std::process::Command::new(&bin)
-        .args(["check", "--trials", &TRIALS.to_string(), "--color", "never"])
+        .args([
+            "check",
+            "--trials",
+            &TRIALS.to_string(),
+            "--allow-few-trials",
+            "--color",
+            "never",
+        ])
         .arg(&spec)
         .env("COSTGATE_TODAY", "2026-11-28")
         .output()

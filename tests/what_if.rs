@@ -63,7 +63,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// `check --format json` of `spec` with `args` after it: (exit code, report, stderr).
 fn check_json(spec: &Path, args: &[&str]) -> (i32, Value, String) {
     let out = costgate()
-        .args(["check", "--format", "json", "--trials", TRIALS])
+        .args(["check", "--format", "json", "--trials", TRIALS, "--allow-few-trials"])
         .arg(spec)
         .args(args)
         .output()
@@ -321,7 +321,7 @@ fn several_specs_take_every_override_or_the_ones_named_for_them() {
     write(d.path(), "b.yaml", &other);
     let run = |args: &[&str]| {
         let out = costgate()
-            .args(["check", "--format", "json", "--trials", TRIALS])
+            .args(["check", "--format", "json", "--trials", TRIALS, "--allow-few-trials"])
             .arg(d.path())
             .args(args)
             .output()
@@ -377,7 +377,7 @@ fn every_report_says_what_was_overridden() {
     let spec = write(d.path(), "s.yaml", SPEC);
     let line = "overridden for this run (--set, not the spec as written): tiers.pro.limit.daily_tokens=300000";
     let table = costgate()
-        .args(["check", "--trials", TRIALS, "--color", "never"])
+        .args(["check", "--trials", TRIALS, "--allow-few-trials", "--color", "never"])
         .arg(&spec)
         .args(["--set", "tiers.pro.limit.daily_tokens=300000"])
         .output()
@@ -389,7 +389,7 @@ fn every_report_says_what_was_overridden() {
         ("html", format!("<p class=\"headline overridden\">{line}</p>")),
     ] {
         let out = costgate()
-            .args(["report", "--trials", TRIALS, "--format", format])
+            .args(["report", "--trials", TRIALS, "--allow-few-trials", "--format", format])
             .arg(&spec)
             .args(["--set", "tiers.pro.limit.daily_tokens=300000"])
             .output()
@@ -413,7 +413,7 @@ fn every_report_says_what_was_overridden() {
         );
         // without --set: no such line
         let plain = costgate()
-            .args(["report", "--trials", TRIALS, "--format", format])
+            .args(["report", "--trials", TRIALS, "--allow-few-trials", "--format", format])
             .arg(&spec)
             .output()
             .unwrap();
@@ -440,6 +440,7 @@ fn an_approval_never_covers_an_overridden_run() {
             "approve",
             "--trials",
             TRIALS,
+            "--allow-few-trials",
             "--by",
             "cfo@example.com",
             "--reason",
@@ -474,7 +475,14 @@ fn an_approval_never_covers_an_overridden_run() {
     }
     // and the Markdown sign-off offers no command to approve the what-if
     let md = costgate()
-        .args(["report", "--format", "markdown", "--trials", TRIALS])
+        .args([
+            "report",
+            "--format",
+            "markdown",
+            "--trials",
+            TRIALS,
+            "--allow-few-trials",
+        ])
         .arg(&spec)
         .args(["--set", "feature.owner=someone-else"])
         .output()
@@ -503,7 +511,7 @@ fn diff_compares_the_override_with_the_base() {
     let worst = |r: &Value| r["features"][0]["worst_case"]["monthly_usd"].as_f64().unwrap();
     let diff = |args: &[&str]| {
         let out = costgate()
-            .args(["diff", "--format", "json", "--trials", TRIALS])
+            .args(["diff", "--format", "json", "--trials", TRIALS, "--allow-few-trials"])
             .args(args)
             .output()
             .unwrap();
@@ -531,6 +539,7 @@ fn diff_compares_the_override_with_the_base() {
             "diff",
             "--trials",
             TRIALS,
+            "--allow-few-trials",
             s,
             "--set",
             "tiers.pro.limit.daily_tokens=300000",
@@ -558,7 +567,16 @@ fn hostile_flags_are_refused_or_shown_inert() {
     let run = |arg: &str, format: &str| {
         let out = costgate()
             .timeout(cmd::HANG)
-            .args(["check", "--trials", "200", "--color", "never", "--format", format])
+            .args([
+                "check",
+                "--trials",
+                "200",
+                "--allow-few-trials",
+                "--color",
+                "never",
+                "--format",
+                format,
+            ])
             .arg(&spec)
             .args(["--set", arg])
             .output()

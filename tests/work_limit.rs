@@ -47,6 +47,7 @@ fn opts(trials: usize) -> costgate::sim::Options {
         threads: None,
         confidence: 0.95,
         progress: false,
+        label: String::new(),
         sensitivity: false,
     }
 }

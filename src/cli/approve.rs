@@ -184,7 +184,8 @@ pub fn run(a: &ApproveArgs) -> Result<i32, Failure> {
     let deny = f.findings.iter().filter(|x| x.level == Level::Deny).count();
     if deny > 0 {
         eprintln!(
-            "note: {file} is also blocked by {deny} `deny` finding(s); an approval never covers those, so `costgate check` fails until they are fixed."
+            "note: {file} is also blocked by {}; an approval never covers those, so `costgate check` fails until they are fixed.",
+            costgate::fmt::plural(deny, "`deny` finding", "`deny` findings")
         );
     }
     Ok(0)

@@ -322,6 +322,10 @@ pub struct SimArgs {
     /// Simulated months.
     #[arg(long, default_value_t = costgate::sim::DEFAULT_TRIALS as u64, value_parser = clap::value_parser!(u64).range(1..=costgate::sim::limits::MAX_TRIALS))]
     pub trials: u64,
+    /// Run `check` or `comment` with fewer than 1,000 trials (the minimum for a run that
+    /// gates), with a warning giving the standard error of the month's cost at the policy's confidence.
+    #[arg(long)]
+    pub allow_few_trials: bool,
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,

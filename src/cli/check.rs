@@ -33,6 +33,64 @@ pub enum EmptyFolder {
     Allowed,
 }
 
+/// The fewest `--trials` a run that gates (`check`, `comment`) accepts
+/// without `--allow-few-trials`: the month at p95 of fewer months rests on
+/// a handful of them (50 months beyond it at 1,000 trials).
+pub const MIN_GATING_TRIALS: u64 = 1_000;
+
+/// Refuse `--trials` below [`MIN_GATING_TRIALS`] for `command` (a run that
+/// gates) unless `--allow-few-trials` is given: a usage error (64).
+pub fn gate_trials(a: &SimArgs, command: &str) -> Result<(), Failure> {
+    if a.trials >= MIN_GATING_TRIALS || a.allow_few_trials {
+        return Ok(());
+    }
+    Err(Failure::Usage(format!(
+        "--trials {} is below the minimum of {} for `{command}`, which gates on the month's cost at the policy's \
+         confidence: that figure from so few months is mostly noise. Give --trials {} or more, or \
+         --allow-few-trials to run anyway with a warning of its standard error",
+        a.trials,
+        costgate::fmt::count(MIN_GATING_TRIALS as f64),
+        MIN_GATING_TRIALS,
+    )))
+}
+
+/// With `--allow-few-trials` below [`MIN_GATING_TRIALS`]: a warning per
+/// simulated feature on standard error, with the figure the verdict reads
+/// (the month's cost at the policy's confidence) and its standard error.
+pub fn warn_few_trials(report: &costgate::report::CheckReport, a: &SimArgs) {
+    if a.trials >= MIN_GATING_TRIALS {
+        return;
+    }
+    for line in few_trials_warnings(report) {
+        eprintln!("{line}");
+    }
+}
+
+/// The lines of [`warn_few_trials`].
+fn few_trials_warnings(report: &costgate::report::CheckReport) -> Vec<String> {
+    use costgate::fmt::{count, plural, quantile_label, usd};
+    let months = plural(report.trials, "trial", "trials");
+    report
+        .features
+        .iter()
+        .filter_map(|f| {
+            let s = f.simulation.as_ref()?;
+            let q = quantile_label(s.cost.at_quantile);
+            let figure = s.cost.at_confidence.map_or("not computed".into(), usd);
+            let se = match s.cost.at_confidence_se {
+                Some(se) => format!("± {} (one standard error)", usd(se)),
+                None => format!("its standard error cannot be estimated from {months}"),
+            };
+            Some(format!(
+                "warning: {months}, below the minimum of {} for a run that gates (--allow-few-trials): \
+                 `{}` month at {q} {figure} {se}; the verdict may change with more trials",
+                count(MIN_GATING_TRIALS as f64),
+                costgate::untrusted::clean(&f.id),
+            ))
+        })
+        .collect()
+}
+
 pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
     let trials = a.trials as usize;
     sim::Options {
@@ -44,6 +102,7 @@ pub fn sim_options(a: &SimArgs, progress_ok: bool) -> sim::Options {
             && trials >= 50_000
             && std::io::stderr().is_terminal()
             && std::env::var_os("CI").is_none(),
+        label: String::new(),
         sensitivity: a.sensitivity,
     }
 }
@@ -177,6 +236,7 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         // Test hook (tests/cli.rs): a bug must become exit 70, not a crash.
         panic!("COSTGATE_TEST_PANIC is set");
     }
+    gate_trials(&a.run.sim, "check")?;
     let notes = if a.quiet { Notes::Quiet } else { Notes::Print };
     let set = a.what_if.overrides()?;
     let observed = if a.observed.is_empty() {
@@ -212,9 +272,9 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         let count = check::apply_baseline(&mut report, &base, fail_on);
         if !a.quiet {
             eprintln!(
-                "baseline {}: {} deny finding(s) new, {} already there{}",
+                "baseline {}: {} new, {} already there{}",
                 costgate::untrusted::clean(rev),
-                count.new,
+                costgate::fmt::plural(count.new, "deny finding", "deny findings"),
                 count.already_there,
                 if fail_on == check::FailOn::New {
                     " (not blocking with --fail-on new)"
@@ -224,10 +284,15 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
             );
         }
     }
+    if !a.quiet {
+        warn_few_trials(&report, &a.run.sim);
+    }
     let style = table::Style {
         color: color && a.output.is_none(),
+        width: if a.output.is_none() { terminal_width() } else { None },
     };
-    let text = match a.format.unwrap_or(CheckFormat::Table) {
+    let format = a.format.unwrap_or(CheckFormat::Table);
+    let text = match format {
         CheckFormat::Json => report::json(&report),
         CheckFormat::Table => table::render(&report, style),
         CheckFormat::Markdown => report::markdown::render(&report),
@@ -241,6 +306,11 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
         None if !a.quiet => super::output::print(&text)?,
         None => {}
     }
+    // The verdict and exit code end every run: the table's last line, else on
+    // standard error (standard output holds a machine format or nothing).
+    if !a.quiet && (format != CheckFormat::Table || a.output.is_some()) {
+        eprintln!("{}", table::final_line(&report));
+    }
     // Under GitHub Actions the findings also go on the spec lines of the PR,
     // unless a format was asked for explicitly.
     if a.format.is_none() && !a.quiet && std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
@@ -248,6 +318,22 @@ pub fn run(a: &CheckArgs, color: bool) -> Result<i32, Failure> {
     }
     append_step_summary(&report);
     Ok(report.exit_code)
+}
+
+/// The width the table is fitted to on standard output: `COLUMNS` when set
+/// to a number, else the terminal's width when standard output is one, else
+/// none (a pipe or a CI log gets the lines whole).
+pub fn terminal_width() -> Option<usize> {
+    match std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+    {
+        Some(c) if c > 0 => Some(c),
+        _ if std::io::stdout().is_terminal() => {
+            terminal_size::terminal_size().map(|(terminal_size::Width(w), _)| usize::from(w))
+        }
+        _ => None,
+    }
 }
 
 /// When `$GITHUB_STEP_SUMMARY` names a file, append the Markdown summary to
@@ -353,12 +439,15 @@ pub fn bench(a: &BenchArgs) -> Result<i32, Failure> {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "spec {} · {} typical users · {} trials · {} threads",
+        "spec {} · {} typical users · {} trials · {}",
         spec_path.display(),
         costgate::fmt::count(users),
         opts.trials,
-        opts.threads
-            .map_or_else(|| rayon::current_num_threads().to_string(), |t| t.to_string())
+        costgate::fmt::plural(
+            opts.threads.unwrap_or_else(rayon::current_num_threads),
+            "thread",
+            "threads"
+        )
     );
     let _ = writeln!(
         o,

@@ -14,6 +14,7 @@ pub fn run(a: &CommentArgs) -> Result<i32, Failure> {
 }
 
 fn github(a: &CommentGithubArgs) -> Result<i32, Failure> {
+    super::check::gate_trials(&a.run.sim, "comment")?;
     let token = std::env::var("GITHUB_TOKEN").unwrap_or_default();
     if token.trim().is_empty() {
         return Err(Failure::Usage(
@@ -33,6 +34,7 @@ fn github(a: &CommentGithubArgs) -> Result<i32, Failure> {
         None,
         deployed.as_ref(),
     )?;
+    super::check::warn_few_trials(&report, &a.run.sim);
     let diff = match &a.base_ref {
         Some(rev) => {
             let base = super::check::produce_at_ref_with(rev, &a.paths, &a.run, &a.runtime)?;

@@ -397,22 +397,16 @@ pub fn one_in(confidence: f64) -> String {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+use crate::fmt::plural;
 
 /// How many features were checked and how many of each verdict.
 pub fn tally(r: &CheckReport) -> String {
     let count = |v: Verdict| r.features.iter().filter(|f| f.verdict == v).count();
     format!(
-        "{} checked: {} passed, {} need approval, {} blocked",
+        "{} checked: {} passed, {}, {} blocked",
         plural(r.features.len(), "feature", "features"),
         count(Verdict::Pass),
-        count(Verdict::NeedsApproval),
+        plural(count(Verdict::NeedsApproval), "needs approval", "need approval"),
         count(Verdict::Blocked)
     )
 }
@@ -422,12 +416,12 @@ pub(crate) fn provenance(r: &CheckReport) -> String {
         format!(" Prices: {} (checked {}).", f.pricing.name, f.pricing.checked)
     });
     format!(
-        "costgate {} on {}. Policy: {}.{prices} Simulation: seed {}, {} months.",
+        "costgate {} on {}. Policy: {}.{prices} Simulation: seed {}, {}.",
         r.costgate_version,
         r.today,
         r.policy,
         r.seed,
-        fmt::count(r.trials as f64)
+        plural(r.trials, "month", "months")
     )
 }
 
@@ -1026,10 +1020,10 @@ fn month(f: &FeatureReport, conf: &str) -> Section {
         && let (Some(v), Some(se)) = (s.cost.at_confidence, s.cost.at_confidence_se)
     {
         notes.push(ticks(&format!(
-            "The {conf} month, {}, is known to ±{} (Monte Carlo standard error over {} months).",
+            "The {conf} month, {}, is known to ±{} (Monte Carlo standard error over {}).",
             usd(v),
             usd(se),
-            fmt::count(s.trials as f64)
+            plural(s.trials, "month", "months")
         )));
     }
     blocks.push(Block::Bullets(notes));
@@ -1181,9 +1175,9 @@ fn scenarios(f: &FeatureReport, conf: &str) -> Section {
         title: "Stress scenarios and their effect".into(),
         blocks: vec![
             Block::Para(ticks(&format!(
-                "Each scenario happens at random in the simulated months with its chance. The effect is the {conf} cost of the months in which it happened minus that of the months in which it did not, with the standard error of that difference; it is measurable when it is more than {} standard errors from zero, and otherwise reads as no measurable effect at {} months. With fewer than {} months beyond the percentile with or without the scenario, its standard error is not trustworthy and the effect reads as too few months to tell.",
+                "Each scenario happens at random in the simulated months with its chance. The effect is the {conf} cost of the months in which it happened minus that of the months in which it did not, with the standard error of that difference; it is measurable when it is more than {} standard errors from zero, and otherwise reads as no measurable effect at {}. With fewer than {} months beyond the percentile with or without the scenario, its standard error is not trustworthy and the effect reads as too few months to tell.",
                 crate::report::MEASURABLE_SE,
-                fmt::count(s.trials as f64),
+                plural(s.trials, "month", "months"),
                 crate::report::MIN_TAIL_MONTHS
             ))),
             Block::Table(t),

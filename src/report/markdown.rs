@@ -426,7 +426,8 @@ pub fn render_within(r: &CheckReport, max_chars: usize) -> String {
     let mut o = head;
     let _ = writeln!(
         o,
-        "> [!NOTE]\n> Shortened to stay under GitHub's {GITHUB_COMMENT_LIMIT}-character limit: {briefs} feature(s) shown in brief, {omitted} left out. `costgate report --format html` writes the whole report.\n"
+        "> [!NOTE]\n> Shortened to stay under GitHub's {GITHUB_COMMENT_LIMIT}-character limit: {} shown in brief, {omitted} left out. `costgate report --format html` writes the whole report.\n",
+        crate::fmt::plural(briefs, "feature", "features")
     );
     let body: Vec<String> = chosen.into_iter().flatten().collect();
     o.push_str(&body.join("\n"));

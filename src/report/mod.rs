@@ -3,6 +3,7 @@
 
 pub mod calibration;
 pub mod doc;
+pub(crate) mod fit;
 pub mod github;
 pub mod gitlab;
 pub mod html;

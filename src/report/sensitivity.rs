@@ -165,9 +165,9 @@ pub(crate) fn terminal(s: &Sensitivity, style: super::table::Style) -> String {
     }
     let _ = writeln!(
         o,
-        "  sensitivity of the {conf} month ({} of {} inputs; each at its low -> high end):",
+        "  sensitivity of the {conf} month ({} of {}; each at its low -> high end):",
         top.len(),
-        s.inputs.len()
+        crate::fmt::plural(s.inputs.len(), "input", "inputs")
     );
     let mut t = super::table::Table::new(&["input", "low -> high", "cost at low", "cost at high"]);
     for i in top {

@@ -4,16 +4,20 @@
 use std::fmt::Write;
 
 use super::doc::{month_notes, verdict_sentence};
-use crate::fmt::{self, low_quantile, pct, quantile_label, signed_usd, usd};
+use crate::fmt::{self, low_quantile, pct, plural, quantile_label, signed_usd, usd};
 use crate::outcome::{CheckReport, FeatureReport, Remedy};
 use crate::policy::{Level, Verdict};
 use crate::sim::Summary;
 
-/// ANSI styling, or none.
-#[derive(Clone, Copy, Debug)]
+/// ANSI styling, or none, and the width to fit.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Style {
     /// Whether to use ANSI colours.
     pub color: bool,
+    /// The terminal's width in columns (at least [`super::fit::MIN_WIDTH`]
+    /// is used): tables wrap their cells, then split their columns into
+    /// blocks, and prose wraps, to fit it. `None`: as wide as the text is.
+    pub width: Option<usize>,
 }
 
 impl Style {
@@ -68,36 +72,76 @@ impl Table {
         self.rows.push(cells);
     }
 
-    /// The table as text, each line after `indent`.
+    /// The table as text, each line after `indent`; within `style.width`
+    /// when given (cells wrapped at their spaces, never inside a number; when
+    /// that is not enough, the columns in blocks that each repeat the first).
     pub fn render(&self, indent: &str, style: Style) -> String {
         let n = self.head.len();
-        let mut w = vec![0usize; n];
-        for r in std::iter::once(&self.head).chain(&self.rows) {
-            for (i, c) in r.iter().enumerate().take(n) {
-                w[i] = w[i].max(c.chars().count());
+        let blocks = match style.width {
+            Some(width) => {
+                let avail = width.max(super::fit::MIN_WIDTH).saturating_sub(indent.chars().count());
+                super::fit::blocks(&self.head, &self.rows, avail, 2)
             }
-        }
-        let line = |r: &[String]| {
-            let mut s = String::from(indent);
-            for (i, c) in r.iter().enumerate().take(n) {
-                let pad = w[i] - c.chars().count();
-                if i == 0 {
-                    s.push_str(c);
-                    s.push_str(&" ".repeat(pad));
-                } else {
-                    s.push_str("  ");
-                    s.push_str(&" ".repeat(pad));
-                    s.push_str(c);
+            None => {
+                let mut w = vec![0usize; n];
+                for r in std::iter::once(&self.head).chain(&self.rows) {
+                    for (i, c) in r.iter().enumerate().take(n) {
+                        w[i] = w[i].max(c.chars().count());
+                    }
                 }
+                vec![((0..n).collect(), w)]
             }
-            s.trim_end().to_string()
         };
         let mut out = String::new();
-        out.push_str(&style.dim(&line(&self.head)));
-        out.push('\n');
-        for r in &self.rows {
-            out.push_str(&line(r));
-            out.push('\n');
+        for (b, (cols, w)) in blocks.iter().enumerate() {
+            if b > 0 {
+                out.push('\n');
+            }
+            // a cell wraps to its column's width; headings sit on their last lines
+            let lines = |r: &[String], bottom: bool| -> Vec<String> {
+                let cells: Vec<Vec<String>> = cols
+                    .iter()
+                    .zip(w)
+                    .map(|(&i, &wi)| {
+                        let c = r.get(i).map_or("", String::as_str);
+                        if c.chars().count() <= wi {
+                            vec![c.to_string()]
+                        } else {
+                            super::fit::wrap_cell(c, wi)
+                        }
+                    })
+                    .collect();
+                let height = cells.iter().map(Vec::len).max().unwrap_or(1);
+                (0..height)
+                    .map(|k| {
+                        let mut s = String::from(indent);
+                        for (j, (c, wi)) in cells.iter().zip(w).enumerate() {
+                            let skip = if bottom { height - c.len() } else { 0 };
+                            let text = k.checked_sub(skip).and_then(|k| c.get(k)).map_or("", String::as_str);
+                            let pad = wi.saturating_sub(text.chars().count());
+                            if j == 0 {
+                                s.push_str(text);
+                                s.push_str(&" ".repeat(pad));
+                            } else {
+                                s.push_str("  ");
+                                s.push_str(&" ".repeat(pad));
+                                s.push_str(text);
+                            }
+                        }
+                        s.trim_end().to_string()
+                    })
+                    .collect()
+            };
+            for l in lines(&self.head, true) {
+                out.push_str(&style.dim(&l));
+                out.push('\n');
+            }
+            for r in &self.rows {
+                for l in lines(r, false) {
+                    out.push_str(&l);
+                    out.push('\n');
+                }
+            }
         }
         out
     }
@@ -133,7 +177,12 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
         style.dim("·"),
         style.dim(&format!("{} ({})", f.name, f.file))
     );
-    let _ = writeln!(o, "  {}  {}", style.verdict(f.verdict), verdict_sentence(f));
+    let not_new = if f.blocked_not_new {
+        "blocked, not new: not failing this run (--fail-on new). "
+    } else {
+        ""
+    };
+    let _ = writeln!(o, "  {}  {not_new}{}", style.verdict(f.verdict), verdict_sentence(f));
     if let Some(n) = f.overridden_note() {
         let _ = writeln!(o, "  {}", style.bold(&n));
     }
@@ -323,7 +372,7 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
             .filter_map(|b| {
                 b.probability
                     .filter(|p| *p > 0.0)
-                    .map(|p| format!("{} {}", b.threshold, pct(p)))
+                    .map(|p| format!("{} {}", threshold_words(&b.threshold, b.value, &f.thresholds), pct(p)))
             })
             .collect();
         if !risky.is_empty() {
@@ -390,6 +439,24 @@ pub(crate) fn render_feature(f: &FeatureReport, style: Style) -> String {
     o
 }
 
+/// A threshold of the "chance a month breaks" line in words, with its
+/// value: `the monthly limit ($25,000)` for `p95_monthly_usd`. A key this
+/// does not know is written as it is.
+fn threshold_words(key: &str, value: f64, th: &crate::policy::Thresholds) -> String {
+    match key {
+        "worst_case_monthly_usd" => format!("the worst-case limit ({})", usd(value)),
+        "p95_monthly_usd" => format!("the monthly limit ({})", usd(value)),
+        "approval_cost_revenue_ratio" => format!("cost/revenue needing approval ({})", pct(value)),
+        "max_cost_revenue_ratio" => format!("the cost/revenue maximum ({})", pct(value)),
+        "infra_budget_share" => format!(
+            "{} of the infrastructure budget ({})",
+            pct(th.max_infra_budget_share),
+            usd(value)
+        ),
+        other => format!("{other} ({})", fmt::figure(other, value)),
+    }
+}
+
 /// One stress scenario's effect on the month at the policy's confidence,
 /// with its standard error, or "no measurable effect".
 pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> String {
@@ -402,25 +469,28 @@ pub fn scenario_line(x: &super::ScenarioEffect, s: &crate::sim::SimResult) -> St
             usd(se),
         ),
         (Some(d), Some(se)) if !x.enough_months => format!(
-            "{head}: too few months in the tail to measure its effect at {} trials ({conf} {} ± {})",
-            fmt::count(s.trials as f64),
+            "{head}: too few months in the tail to measure its effect at {} ({conf} {} ± {})",
+            plural(s.trials, "trial", "trials"),
             signed_usd(d),
             usd(se),
         ),
         (Some(d), Some(se)) => format!(
-            "{head}: no measurable effect at {} trials ({conf} {} ± {}, within {} standard errors of zero)",
-            fmt::count(s.trials as f64),
+            "{head}: no measurable effect at {} ({conf} {} ± {}, within {} standard errors of zero)",
+            plural(s.trials, "trial", "trials"),
             signed_usd(d),
             usd(se),
             super::MEASURABLE_SE
         ),
         _ if x.happened_share == 0.0 => {
-            format!("{head}: happened in none of the {} trials", fmt::count(s.trials as f64))
+            format!(
+                "{head}: happened in none of the {}",
+                plural(s.trials, "trial", "trials")
+            )
         }
         _ if x.happened_share == 1.0 => format!("{head}: happened in every trial, nothing to compare with"),
         _ => format!(
-            "{head}: too few months in the tail to measure its effect at {} trials",
-            fmt::count(s.trials as f64)
+            "{head}: too few months in the tail to measure its effect at {}",
+            plural(s.trials, "trial", "trials")
         ),
     }
 }
@@ -441,10 +511,10 @@ pub fn render(r: &CheckReport, style: Style) -> String {
     let count = |v: Verdict| r.features.iter().filter(|f| f.verdict == v).count();
     let _ = writeln!(
         o,
-        "{} checked: {} passed, {} need approval, {} blocked.",
-        plural(r.features.len(), "feature"),
+        "{} checked: {} passed, {}, {} blocked.",
+        plural(r.features.len(), "feature", "features"),
         count(Verdict::Pass),
-        count(Verdict::NeedsApproval),
+        plural(count(Verdict::NeedsApproval), "needs approval", "need approval"),
         count(Verdict::Blocked)
     );
     let pricing = r.features.first().map_or(String::new(), |f| {
@@ -454,11 +524,11 @@ pub fn render(r: &CheckReport, style: Style) -> String {
         o,
         "{}",
         style.dim(&format!(
-            "Policy: {}. {}Seed {}, {} trials.",
+            "Policy: {}. {}Seed {}, {}.",
             r.policy,
             pricing,
             r.seed,
-            fmt::count(r.trials as f64)
+            plural(r.trials, "trial", "trials")
         ))
     );
     // price changes the catalog announces inside the simulated month
@@ -475,7 +545,32 @@ pub fn render(r: &CheckReport, style: Style) -> String {
             c.describe()
         );
     }
-    o
+    let _ = writeln!(o, "{}", style.bold(&final_line(r)));
+    match style.width {
+        Some(w) => super::fit::wrap_prose(&o, w.max(super::fit::MIN_WIDTH)),
+        None => o,
+    }
+}
+
+/// The last line of every `check`: the run's verdict in words and the exit
+/// code it gives (`Verdict: blocked (exit 1).`), and, when `--fail-on new`
+/// let blocked features through, that it did.
+pub fn final_line(r: &CheckReport) -> String {
+    let words = match r.verdict {
+        Verdict::Pass => "passed",
+        Verdict::NeedsApproval => "needs approval",
+        Verdict::Blocked => "blocked",
+    };
+    let old = r.features.iter().filter(|f| f.blocked_not_new).count();
+    let why = if old > 0 && r.verdict != Verdict::Blocked {
+        format!(
+            "; {} blocked only by deny findings the baseline already had (--fail-on new)",
+            plural(old, "feature", "features")
+        )
+    } else {
+        String::new()
+    };
+    format!("Verdict: {words} (exit {}){why}.", r.exit_code)
 }
 
 /// `check --observed`: the spec against the usage logs, and the two months.
@@ -572,12 +667,4 @@ fn portfolio_sentence(p: &crate::portfolio::PortfolioReport) -> String {
         usd(p.at_confidence_monthly_usd),
         worst
     )
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

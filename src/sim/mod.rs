@@ -14,6 +14,7 @@ pub mod brute;
 pub mod day;
 pub mod demand;
 pub mod month;
+mod progress;
 pub mod sensitivity;
 
 use rand::Rng;
@@ -45,6 +46,9 @@ pub struct Options {
     pub confidence: f64,
     /// Whether to print progress on stderr.
     pub progress: bool,
+    /// What the progress bar names (the feature's id, made inert); empty:
+    /// no name.
+    pub label: String,
     /// Whether to run the sensitivity analysis ([`sensitivity`]) beside
     /// the month.
     pub sensitivity: bool,
@@ -58,6 +62,7 @@ impl Default for Options {
             threads: None,
             confidence: 0.95,
             progress: false,
+            label: String::new(),
             sensitivity: false,
         }
     }
@@ -456,7 +461,7 @@ fn months_with(model: &Model, opts: &Options, tables: Option<&Tables>) -> Vec<Mo
             let draw = engine.draw(&mut rng);
             engine.month(&draw, Some(&mut rng))
         };
-        collect(trials, opts.progress, &run)
+        collect(trials, opts.progress.then_some(opts.label.as_str()), &run)
     };
     in_pool(opts, go)
 }
@@ -553,13 +558,27 @@ impl Batches {
     }
 }
 
-fn collect(trials: usize, progress: bool, run: &(dyn Fn(usize) -> Month + Sync)) -> Vec<Month> {
-    if progress {
-        use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
+/// Every trial's month, in trial order; with a progress bar on stderr when
+/// `progress` names what is simulated (`Some("")`: nothing named).
+fn collect(trials: usize, progress: Option<&str>, run: &(dyn Fn(usize) -> Month + Sync)) -> Vec<Month> {
+    if let Some(label) = progress {
+        use indicatif::{ParallelProgressIterator, ProgressBar, ProgressState, ProgressStyle};
         let bar = ProgressBar::new(trials as u64);
+        bar.set_prefix(if label.is_empty() {
+            String::new()
+        } else {
+            format!(" {label}")
+        });
         bar.set_style(
-            ProgressStyle::with_template("{spinner} simulating {pos}/{len} months [{bar:30}] {eta}")
+            ProgressStyle::with_template("{spinner} simulating{prefix}: {months} months [{bar:30}] {left}")
                 .expect("valid template")
+                .with_key("months", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let n = |x: u64| crate::fmt::count(x as f64);
+                    let _ = write!(w, "{} of {}", n(s.pos()), n(s.len().unwrap_or(0)));
+                })
+                .with_key("left", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&progress::time_left(s.elapsed(), s.pos(), s.len().unwrap_or(0)));
+                })
                 .progress_chars("=> "),
         );
         let out = (0..trials)

@@ -15,7 +15,8 @@ pub fn costgate_on(today: &str) -> Command {
     let mut c = Command::cargo_bin("costgate").unwrap();
     c.env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
-        .env("COSTGATE_TODAY", today);
+        .env("COSTGATE_TODAY", today)
+        .env_remove("COLUMNS");
     c
 }
 
