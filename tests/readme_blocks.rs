@@ -123,11 +123,15 @@ fn spec_keys(b: &Block) -> Vec<&'static str> {
     found
 }
 
-/// A spec, whole or partial: its format version, or two of its top-level
-/// sections (an approval record has a `feature` key, and is not one).
+/// A spec, whole or partial: its format version (`costgate: 1`), or two of
+/// its other top-level sections (an approval record has a `feature` key, and
+/// is not one; a GitLab CI file has a job named `costgate`, and is not one).
 fn is_spec(b: &Block) -> bool {
-    let keys = spec_keys(b);
-    keys.contains(&"costgate") || keys.len() >= 2
+    let version = b.text.lines().any(|l| {
+        let l = l.split('#').next().unwrap_or("").trim_end();
+        matches!(l, "costgate: 1" | "costgate = 1" | "costgate=1")
+    });
+    version || spec_keys(b).iter().filter(|k| **k != "costgate").count() >= 2
 }
 
 fn is_policy(b: &Block) -> bool {
@@ -269,6 +273,12 @@ fn words(line: &str) -> Vec<String> {
     out
 }
 
+/// A word that starts the shell's part of a command line: a redirection,
+/// a pipe, or a list operator.
+fn shell_operator(w: &str) -> bool {
+    matches!(w, "|" | "||" | "&&" | ";" | "&" | "<") || w.starts_with('>') || w.starts_with("2>") || w.starts_with("1>")
+}
+
 /// The costgate command lines of a block, continuation lines joined.
 fn command_lines(b: &Block) -> Vec<(usize, Vec<String>)> {
     let shell = matches!(b.lang.as_str(), "sh" | "console" | "bash" | "shell");
@@ -291,7 +301,12 @@ fn command_lines(b: &Block) -> Vec<(usize, Vec<String>)> {
             None if shell => trimmed,
             None => continue,
         };
-        let w = words(cmd);
+        let mut w = words(cmd);
+        // The shell's part of the line (a redirection, a pipe, another
+        // command) is not costgate's.
+        if let Some(k) = w.iter().position(|x| shell_operator(x)) {
+            w.truncate(k);
+        }
         if w.first().is_some_and(|c| c == "costgate" || c.ends_with("/costgate")) {
             out.push((b.line + 1 + at, w[1..].to_vec()));
         }
