@@ -299,10 +299,10 @@ pub fn within_limits(spec: &Spec, trials: usize) -> Result<(), Problem> {
         .map_err(|e| too_large(spec, e))
 }
 
-/// [`within_limits`] for an analysis that simulates `spec` about `runs`
-/// times (`what` names it in the message): each run within the single-run
-/// limits, and all of them within the analysis limit.
-pub fn within_limits_for(spec: &Spec, trials: usize, runs: f64, what: &str) -> Result<(), Problem> {
+/// [`within_limits`] for analysis `what`, which simulates `spec` about
+/// `runs` times: each run within the single-run limits, and all of them
+/// within the analysis limit.
+pub fn within_limits_for(spec: &Spec, trials: usize, runs: f64, what: sim::limits::Analysis) -> Result<(), Problem> {
     within_limits(spec, trials)?;
     if trials == 0 {
         return Ok(());
@@ -363,7 +363,7 @@ pub fn analyse_with(
     let mut sensitivity_not_computed = None;
     let sensitivity = if opts.trials > 0 && opts.sensitivity {
         let runs = sim::sensitivity::runs(&model) as f64;
-        match sim::limits::check_runs(spec, opts.trials, runs, "the sensitivity analysis") {
+        match sim::limits::check_runs(spec, opts.trials, runs, sim::limits::Analysis::Sensitivity) {
             Ok(_) => Some(sim::sensitivity::analyse(&model, &opts)),
             Err(e) => {
                 sensitivity_not_computed = Some(format!("{}; {}", e.message, e.hint));

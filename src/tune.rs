@@ -539,7 +539,9 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
             let mut s = spec.clone();
             set_path(&mut s, path, v);
             let r = simulate(&s);
-            if let Some(ti) = knob.tier() {
+            // Once coupled, the search simulates whole months: no need to
+            // check the decomposition further.
+            if !coupled && let Some(ti) = knob.tier() {
                 let others_same = (0..r.tiers.len())
                     .filter(|j| *j != ti)
                     .all(|j| r.tiers[j] == base.tiers[j]);
@@ -599,7 +601,8 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
             .sum()
     };
     let stopped = std::cell::Cell::new(false);
-    let evaluate = |idx: &[usize]| -> (Figures, Vec<Check>) {
+    // The thresholds at a combination.
+    let evaluate = |idx: &[usize]| -> Vec<Check> {
         let s = spec_of(idx);
         let f = if coupled {
             if simulations.get() >= budget {
@@ -611,15 +614,15 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
             let (c, r) = combine(idx);
             figures(&c, &r, q, worst_of(&s))
         };
-        let cs = checks(&f, &th, o.objective, o.max_p95_usd);
-        (f, cs)
+        checks(&f, &th, o.objective, o.max_p95_usd)
     };
     let top: Vec<usize> = tuned.iter().map(|(_, _, _, vals)| vals.len() - 1).collect();
-    let mut idx: Vec<usize>;
-    match o.objective {
+    // The recommendation, and the thresholds there (each combination is
+    // evaluated once: a whole simulation when coupled).
+    let (idx, cs) = match o.objective {
         Objective::Cost => {
             // Each limit at its smallest value that still serves enough.
-            idx = (0..tuned.len())
+            let idx: Vec<usize> = (0..tuned.len())
                 .map(|k| {
                     let n = tuned[k].3.len();
                     (0..n)
@@ -631,12 +634,14 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
                         .unwrap_or(n - 1)
                 })
                 .collect();
+            let cs = evaluate(&idx);
+            (idx, cs)
         }
         Objective::Paying | Objective::Users => {
             // From the most generous values, tighten one limit by one step
             // at a time where it buys the most room per user affected.
-            idx = top.clone();
-            let (_, mut cs) = evaluate(&idx);
+            let mut idx = top.clone();
+            let mut cs = evaluate(&idx);
             let mut steps = 0;
             while violation(&cs) > 0.0 && steps < 10_000 && !stopped.get() {
                 steps += 1;
@@ -649,7 +654,7 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
                     }
                     let mut next = idx.clone();
                     next[k] -= 1;
-                    let (_, cs2) = evaluate(&next);
+                    let cs2 = evaluate(&next);
                     let gain = v0 - violation(&cs2);
                     let cost = (harm(&next) - h0).max(0.0);
                     let score = gain / (cost + 1e-9);
@@ -675,18 +680,19 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
                         if idx[k] < top[k] && !stopped.get() {
                             let mut next = idx.clone();
                             next[k] += 1;
-                            let (_, cs2) = evaluate(&next);
+                            let cs2 = evaluate(&next);
                             if violation(&cs2) == 0.0 {
                                 idx = next;
+                                cs = cs2;
                                 moved = true;
                             }
                         }
                     }
                 }
             }
+            (idx, cs)
         }
-    }
-    let (_, cs) = evaluate(&idx);
+    };
     let passes = violation(&cs) == 0.0;
     let stopped = stopped.get().then(|| {
         format!(
@@ -701,7 +707,7 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
             return s.clone();
         }
         let tight: Vec<usize> = vec![0; idx.len()];
-        let (_, at_min) = evaluate(&tight);
+        let at_min = evaluate(&tight);
         let failing: Vec<String> = at_min
             .iter()
             .filter(|c| !c.ok)

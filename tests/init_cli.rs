@@ -173,3 +173,19 @@ fn policy_names_the_policy_that_applies_here() {
         .assert()
         .code(64);
 }
+
+/// The workflow `init` writes is the README's complete workflow, byte for
+/// byte: the two cannot drift apart.
+#[test]
+fn the_workflow_is_the_readmes() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let after = readme
+        .split("A complete workflow:\n\n```yaml\n")
+        .nth(1)
+        .expect("the README shows a complete workflow");
+    let block = &after[..after.find("```").expect("the block ends")];
+    let d = tempfile::tempdir().unwrap();
+    init(d.path(), &[]).success();
+    let written = std::fs::read_to_string(d.path().join(".github/workflows/costgate.yml")).unwrap();
+    assert_eq!(written, block);
+}

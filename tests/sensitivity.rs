@@ -24,6 +24,30 @@ fn opts(trials: usize, threads: usize) -> Options {
 }
 
 /// One tier, custom prices, no caps: `interactions` and `users` as given.
+/// `costgate check` of one spec file over `trials` months on two threads,
+/// with the sensitivity analysis or not.
+fn check_one(
+    path: std::path::PathBuf,
+    policy: &costgate::policy::Policy,
+    trials: usize,
+    sensitivity: bool,
+) -> costgate::report::CheckReport {
+    let catalog = costgate::pricing::builtin();
+    let req = costgate::check::Request {
+        paths: vec![path],
+        policy,
+        catalog: &catalog,
+        sim: Options {
+            trials,
+            threads: Some(2),
+            sensitivity,
+            ..Options::default()
+        },
+        today: "2026-11-28".parse().unwrap(),
+    };
+    costgate::check::run(&req).unwrap()
+}
+
 fn spec(interactions: &str, users: &str, scenarios: &str) -> String {
     format!(
         "costgate: 1
@@ -238,20 +262,7 @@ fn every_report_shows_it_sorted_and_the_html_draws_a_tornado() {
         spec("{p50: 3, p95: 30}", "{low: 500, mode: 1000, high: 2000}", ""),
     )
     .unwrap();
-    let catalog = costgate::pricing::builtin();
-    let req = costgate::check::Request {
-        paths: vec![path],
-        policy: &policy,
-        catalog: &catalog,
-        sim: Options {
-            trials: 400,
-            threads: Some(2),
-            sensitivity: true,
-            ..Options::default()
-        },
-        today: "2026-11-28".parse().unwrap(),
-    };
-    let r = costgate::check::run(&req).unwrap();
+    let r = check_one(path, &policy, 400, true);
     let s = r.features[0].sensitivity.as_ref().unwrap();
     let names: Vec<&str> = s.inputs.iter().map(|i| i.input.as_str()).collect();
     // JSON: every input
@@ -289,4 +300,45 @@ fn every_report_shows_it_sorted_and_the_html_draws_a_tornado() {
     );
     assert!(t.contains("sensitivity of the p95 month (5 of 5 inputs"), "{t}");
     assert!(t.contains(&format!("    {}", names[0])), "{t}");
+}
+
+/// A sensitivity analysis past the work limit of an analysis is not
+/// computed, and every format says so and why, instead of dropping it.
+#[test]
+fn an_analysis_not_computed_says_so_in_every_format() {
+    let policy = costgate::policy::Policy::default();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.yaml");
+    std::fs::write(&path, spec("{p50: 3, p95: 30}", "1000", "")).unwrap();
+    let mut r = check_one(path, &policy, 200, false);
+    // The reason the check gives when the limit is passed.
+    let why = "the sensitivity analysis simulates the spec about 9 times: too much work";
+    r.features[0].sensitivity_not_computed = Some(why.into());
+    let json: serde_json::Value = serde_json::from_str(&costgate::report::json(&r)).unwrap();
+    assert_eq!(json["features"][0]["sensitivity_not_computed"], why);
+    assert!(json["features"][0].get("sensitivity").is_none());
+    let table = costgate::report::table::render(&r, costgate::report::table::Style::default());
+    assert!(table.contains(&format!("sensitivity not computed: {why}")), "{table}");
+    let md = costgate::report::markdown::render(&r);
+    assert!(
+        md.contains("Sensitivity: what moves the month") && md.contains(&format!("Not computed: {why}.")),
+        "{md}"
+    );
+    // The limit itself: the analysis of a spec is refused by the same check
+    // `check` uses, naming it, when its runs pass the analysis limit.
+    let spec = costgate::spec::load_str("t.yaml", &spec("{p50: 3, p95: 30}", "1000", "")).unwrap();
+    let w = costgate::sim::limits::work(&spec, 10_000).steps;
+    let runs = (costgate::sim::limits::MAX_ANALYSIS_STEPS / w).ceil() + 1.0;
+    let e = costgate::sim::limits::check_runs(&spec, 10_000, runs, costgate::sim::limits::Analysis::Sensitivity)
+        .unwrap_err();
+    assert!(
+        e.message
+            .starts_with("the sensitivity analysis simulates the spec about"),
+        "{}",
+        e.message
+    );
+    assert!(e.hint.contains("`--trials "), "{}", e.hint);
+    assert!(
+        costgate::sim::limits::check_runs(&spec, 10_000, 2.0, costgate::sim::limits::Analysis::Sensitivity).is_ok()
+    );
 }

@@ -161,3 +161,18 @@ fn groff_formats_the_pages_without_a_warning() {
         assert!(text.contains("NAME") && text.contains("SYNOPSIS"), "{text}");
     }
 }
+
+/// A folder for the pages that cannot be made (a file is in the way) is a
+/// clear error, exit 73, and nothing is written.
+#[test]
+fn man_dir_that_cannot_be_made_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "mine\n").unwrap();
+    let at = file.join("man1");
+    let out = costgate(&["man", "--dir", at.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(73), "{err}");
+    assert!(err.contains("cannot create") && err.contains("man1"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
+}

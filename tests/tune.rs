@@ -454,6 +454,6 @@ fn tune_is_bounded_by_the_work_limit_of_an_analysis() {
         .and_then(|s| s.split('`').next())
         .and_then(|s| s.parse().ok())
         .expect("a trial count in the hint");
-    assert!(sim::limits::check_runs(&l.spec, n, runs, "tune").is_ok());
-    assert!(sim::limits::check_runs(&l.spec, n + 1, runs, "tune").is_err());
+    assert!(sim::limits::check_runs(&l.spec, n, runs, sim::limits::Analysis::Tune).is_ok());
+    assert!(sim::limits::check_runs(&l.spec, n + 1, runs, sim::limits::Analysis::Tune).is_err());
 }

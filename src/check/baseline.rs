@@ -28,14 +28,20 @@ pub struct BaselineCount {
 pub fn apply_baseline(report: &mut CheckReport, base: &CheckReport, fail_on: FailOn) -> BaselineCount {
     let new_ones = crate::diff::new_denials(base, report);
     let new = new_ones.len();
-    // the features blocked only by deny findings the base already had
-    let old_only: Vec<bool> = report
-        .features
-        .iter()
-        .map(|f| {
-            f.verdict == Verdict::Blocked && !f.findings.iter().any(|x| new_ones.iter().any(|n| std::ptr::eq(*n, x)))
-        })
-        .collect();
+    // under --fail-on new: the features blocked only by deny findings the
+    // base already had
+    let old_only: Vec<bool> = if fail_on == FailOn::New {
+        report
+            .features
+            .iter()
+            .map(|f| {
+                f.verdict == Verdict::Blocked
+                    && !f.findings.iter().any(|x| new_ones.iter().any(|n| std::ptr::eq(*n, x)))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let already_there: usize = report
         .features
         .iter()
@@ -43,10 +49,8 @@ pub fn apply_baseline(report: &mut CheckReport, base: &CheckReport, fail_on: Fai
         .filter(|f| f.level == Level::Deny)
         .count()
         - new;
-    if fail_on == FailOn::New {
-        for (f, old) in report.features.iter_mut().zip(old_only) {
-            f.blocked_not_new = old;
-        }
+    for (f, old) in report.features.iter_mut().zip(old_only) {
+        f.blocked_not_new = old;
     }
     if fail_on == FailOn::New && report.verdict == Verdict::Blocked && new == 0 {
         // Only deny findings the base already had: they do not block.

@@ -63,8 +63,13 @@ fn subcommands(c: &clap::Command) -> Vec<&clap::Command> {
 pub fn man(a: &ManArgs) -> Result<i32, Failure> {
     let top = command();
     if let Some(dir) = &a.dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::CantCreate(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::CantCreate(format!(
+                "cannot create {}: {}",
+                costgate::untrusted::clean(&dir.display().to_string()),
+                costgate::fsutil::plain(&e)
+            ))
+        })?;
         write(&dir.join("costgate.1"), &page(top.clone())?)?;
         for s in subcommands(&top) {
             write(&dir.join(format!("costgate-{}.1", s.get_name())), &page(s.clone())?)?;

@@ -190,7 +190,8 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
     // The search simulates the spec once per candidate (and once per step
     // when the limits are coupled): bounded by the work limit of an analysis.
     let runs = tune::planned_runs(&l.spec, &opts) as f64;
-    check::within_limits_for(&l.spec, opts.sim.trials, runs, "tune").map_err(|p| Failure::Input(vec![p]))?;
+    check::within_limits_for(&l.spec, opts.sim.trials, runs, costgate::sim::limits::Analysis::Tune)
+        .map_err(|p| Failure::Input(vec![p]))?;
     let t = tune::tune(l, &inputs.policy, &opts);
     // The recommendation's own check, in full.
     let rec = check::Loaded {

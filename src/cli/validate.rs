@@ -80,11 +80,7 @@ fn validate(j: Job) -> Result<i32, Failure> {
         let n = loaded.len();
         output::print(&format!(
             "valid: {} ({}), policy {}, prices {}; nothing simulated (`costgate check` gives the verdict)\n",
-            if n == 1 {
-                "1 spec".to_string()
-            } else {
-                format!("{n} specs")
-            },
+            costgate::fmt::plural(n, "spec", "specs"),
             loaded
                 .iter()
                 .map(|l| costgate::untrusted::clean(&l.spec.file))

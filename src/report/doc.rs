@@ -4,7 +4,7 @@
 //! and escape it: every string here is plain text, never markup.
 
 use crate::approval;
-use crate::fmt::{self, confidence_pct, low_quantile, pct, quantile_label, signed_usd, usd};
+use crate::fmt::{self, confidence_pct, low_quantile, pct, plural, quantile_label, signed_usd, usd};
 pub use crate::outcome::Remedy;
 use crate::outcome::{CheckReport, FeatureReport};
 use crate::policy::{Level, Verdict};
@@ -396,8 +396,6 @@ pub fn one_in(confidence: f64) -> String {
         format!("{} of months", pct(low_quantile(confidence)))
     }
 }
-
-use crate::fmt::plural;
 
 /// How many features were checked and how many of each verdict.
 pub fn tally(r: &CheckReport) -> String {

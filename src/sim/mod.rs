@@ -423,12 +423,13 @@ pub fn months_on(model: &Model, opts: &Options, tables: &Tables) -> Vec<Month> {
     months_with(model, opts, Some(tables))
 }
 
-fn batch_seed(opts: &Options, b: usize) -> u64 {
+/// The seed of batch `b`'s demand tables.
+pub(crate) fn batch_seed(opts: &Options, b: usize) -> u64 {
     stream(opts.seed, demand::STREAM_BATCH + b as u64).next_u64()
 }
 
 /// `go` on `opts.threads` threads (the global pool without).
-fn in_pool<T: Send>(opts: &Options, go: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn in_pool<T: Send>(opts: &Options, go: impl FnOnce() -> T + Send) -> T {
     match opts.threads {
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new()

@@ -33,11 +33,10 @@
 //! Same spec and seed, same bytes, whatever the thread count: every trial's
 //! figures are computed on their own streams and collected in trial order.
 
-use rand::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::demand::{self, stream};
+use super::demand::stream;
 use super::month::Engine;
 use super::{BATCH_CLASS_SAMPLES, Batches, Options, Sorted, ratio};
 use crate::dist::Dist;
@@ -375,10 +374,7 @@ fn inputs(m: &Model) -> Vec<Input> {
 fn run(tables: &Model, variants: &[Option<&Model>], opts: &Options, batches: &Batches) -> Vec<Vec<(f64, f64)>> {
     let engines: Vec<Engine> = (0..batches.count)
         .into_par_iter()
-        .map(|b| {
-            let seed = stream(opts.seed, demand::STREAM_BATCH + b as u64).next_u64();
-            Engine::sampled_sized(tables, BATCH_CLASS_SAMPLES, seed)
-        })
+        .map(|b| Engine::sampled_sized(tables, BATCH_CLASS_SAMPLES, super::batch_seed(opts, b)))
         .collect();
     let per_trial: Vec<Vec<(f64, f64)>> = (0..batches.trials)
         .into_par_iter()
@@ -472,15 +468,7 @@ pub fn runs(model: &Model) -> usize {
 /// The sensitivity of `model`'s month to each of its uncertain inputs, with
 /// the base run of `opts` (its seed, trials, threads and confidence).
 pub fn analyse(model: &Model, opts: &Options) -> Sensitivity {
-    let go = || analyse_here(model, opts);
-    match opts.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .expect("thread pool")
-            .install(go),
-        None => go(),
-    }
+    super::in_pool(opts, || analyse_here(model, opts))
 }
 
 fn analyse_here(model: &Model, opts: &Options) -> Sensitivity {
@@ -611,7 +599,7 @@ impl Sensitivity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+    use rand::{Rng, SeedableRng};
 
     #[test]
     fn the_difference_standard_error_matches_its_spread_over_repeats() {

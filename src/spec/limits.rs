@@ -276,10 +276,17 @@ fn within(w: &Work) -> bool {
 /// The most trials in `fits..too_many` that keep `spec` within the limits,
 /// given that `fits` trials do and `too_many` do not (the work grows with
 /// the trials).
-fn most_trials(spec: &Spec, mut fits: usize, mut too_many: usize) -> usize {
+fn most_trials(spec: &Spec, fits: usize, too_many: usize) -> usize {
+    most_trials_where(fits, too_many, |n| within(&work(spec, n)))
+}
+
+/// The most trials in `fits..too_many` for which `fit` holds, by bisection,
+/// given that it holds at `fits` and not at `too_many` (work grows with the
+/// trials).
+fn most_trials_where(mut fits: usize, mut too_many: usize, fit: impl Fn(usize) -> bool) -> usize {
     while too_many - fits > 1 {
         let mid = fits + (too_many - fits) / 2;
-        if within(&work(spec, mid)) {
+        if fit(mid) {
             fits = mid;
         } else {
             too_many = mid;
@@ -288,50 +295,72 @@ fn most_trials(spec: &Spec, mut fits: usize, mut too_many: usize) -> usize {
     fits
 }
 
-/// `Ok` when an analysis that simulates `spec` about `runs` times over
-/// `trials` months (`what`: `tune`, `the sensitivity analysis`) stays
-/// within [`MAX_ANALYSIS_STEPS`] (each run within the single-run limits:
-/// check those first with [`check`]). The hint says how many trials fit.
-pub fn check_runs(spec: &Spec, trials: usize, runs: f64, what: &str) -> Result<Work, TooLarge> {
-    let w = work(spec, trials);
-    let total = w.steps * runs.max(1.0);
-    if total.is_finite() && total <= MAX_ANALYSIS_STEPS {
-        return Ok(w);
-    }
-    // Steps grow with the trials: the most that fit, by bisection.
-    let (mut fits, mut too_many) = (0usize, trials.max(1));
-    while too_many - fits > 1 {
-        let mid = fits + (too_many - fits) / 2;
-        if work(spec, mid).steps * runs.max(1.0) <= MAX_ANALYSIS_STEPS {
-            fits = mid;
-        } else {
-            too_many = mid;
+/// An analysis that simulates a spec many times, bounded by
+/// [`MAX_ANALYSIS_STEPS`] in all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Analysis {
+    /// `costgate tune`: one simulation per candidate (and per search step
+    /// when coupled).
+    Tune,
+    /// The sensitivity analysis: two simulations per uncertain input.
+    Sensitivity,
+}
+
+impl Analysis {
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Analysis::Tune => "tune",
+            Analysis::Sensitivity => "the sensitivity analysis",
         }
     }
-    let hint = if fits >= 100 {
-        format!(
-            "at most {} trials fit (`--trials {fits}`){}",
-            crate::fmt::count(fits as f64),
-            if what == "tune" {
-                ", or search fewer candidates (`--candidates`) or tiers (`--tier`)"
-            } else {
-                ""
+
+    /// What else than fewer trials makes it smaller, if anything.
+    fn fewer(self) -> Option<&'static str> {
+        match self {
+            Analysis::Tune => {
+                Some("search fewer candidates (`--candidates`), kinds of limit (`--vary`) or tiers (`--tier`)")
             }
-        )
-    } else if what == "tune" {
-        "search fewer candidates (`--candidates`), kinds of limit (`--vary`) or tiers (`--tier`)".to_string()
-    } else {
-        format!(
+            Analysis::Sensitivity => None,
+        }
+    }
+}
+
+/// `Ok` when analysis `what`, which simulates `spec` about `runs` times
+/// over `trials` months, stays within [`MAX_ANALYSIS_STEPS`] (each run
+/// within the single-run limits: check those first with [`check`]). The
+/// hint says how many trials fit, or what else to reduce.
+pub fn check_runs(spec: &Spec, trials: usize, runs: f64, what: Analysis) -> Result<Work, TooLarge> {
+    let runs = runs.max(1.0);
+    let fits_in = |steps: f64| (steps * runs).is_finite() && steps * runs <= MAX_ANALYSIS_STEPS;
+    let w = work(spec, trials);
+    let total = w.steps * runs;
+    if fits_in(w.steps) {
+        return Ok(w);
+    }
+    let fits = most_trials_where(0, trials.max(1), |n| fits_in(work(spec, n).steps));
+    let hint = match (fits >= 100, what.fewer()) {
+        (true, Some(fewer)) => format!(
+            "at most {} trials fit (`--trials {fits}`), or {fewer}",
+            crate::fmt::count(fits as f64)
+        ),
+        (true, None) => format!(
+            "at most {} trials fit (`--trials {fits}`)",
+            crate::fmt::count(fits as f64)
+        ),
+        (false, Some(fewer)) => fewer.to_string(),
+        (false, None) => format!(
             "its largest part is {}; use fewer tiers, tenants, viral scenarios, models or days",
             w.largest
-        )
+        ),
     };
     Err(TooLarge {
         loc: spec.tiers.first().map_or(spec.feature.loc, |t| t.loc),
         path: "tiers".into(),
         message: format!(
-            "{what} simulates the spec about {runs:.0} times: at {} trials that needs about {:.1}x the work costgate \
+            "{} simulates the spec about {runs:.0} times: at {} trials that needs about {:.1}x the work costgate \
              allows an analysis ({:.1e} of {:.1e} steps)",
+            what.name(),
             crate::fmt::count(trials as f64),
             total / MAX_ANALYSIS_STEPS,
             total,
