@@ -45,6 +45,7 @@ fn every_like_writes_a_spec_that_passes_the_check_with_the_defaults() {
             );
             assert!(!stdout.contains("Policy: built-in defaults"), "{stdout}");
             assert!(!stdout.contains("deny "), "{like} {tiers}: {stdout}");
+            assert!(!stdout.contains("-0.0"), "no negative zero: {like} {tiers}: {stdout}");
             // ...and with the built-in policy itself (no file at all).
             std::fs::remove_file(d.path().join("costgate.toml")).unwrap();
             costgate()

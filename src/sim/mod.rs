@@ -784,10 +784,11 @@ pub fn breaker_levels(model: &Model, months: &[Month], tiers: &[TierSim]) -> Bre
         .flat_map(|t| t.effects.tenant_alerts.iter().map(|a| a.tenants_per_month))
         .sum::<f64>()
         + account_alerts;
+    // An empty sum of floats is -0.0 (printed `-0.0`): + 0.0 makes it 0.
     BreakerLevels {
-        oncall_pages_per_month: sum(&|b| b.pages),
-        account_manager_alerts_per_month: sum(&|b| b.alerts_account_manager) + budget_alerts,
-        tenant_budget_alerts_per_month: budget_alerts,
+        oncall_pages_per_month: sum(&|b| b.pages) + 0.0,
+        account_manager_alerts_per_month: sum(&|b| b.alerts_account_manager) + budget_alerts + 0.0,
+        tenant_budget_alerts_per_month: budget_alerts + 0.0,
         breakers,
     }
 }
