@@ -494,8 +494,20 @@ fn tier_harm(e: &[f64; 6]) -> f64 {
     e[1].max(share(e[4], e[5]) * e[2])
 }
 
-/// Tune `l`'s limits under `policy`.
+/// Tune `l`'s limits under `policy`, within the work limit of an analysis
+/// (see [`tune_within`]).
 pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
+    // Every whole simulation counts against the work limit of an analysis.
+    let one_run = sim::limits::work(&l.spec, o.sim.trials.max(1)).steps.max(1.0);
+    let budget = (sim::limits::MAX_ANALYSIS_STEPS / one_run).floor().max(1.0) as usize;
+    tune_within(l, policy, o, budget)
+}
+
+/// [`tune`] with at most `budget` whole simulations: a coupled search that
+/// reaches it stops where it got to and says so ([`Tuning::stopped`]);
+/// each limit's own candidates are always simulated (the caller bounds
+/// them up front with [`planned_runs`]).
+pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> Tuning {
     let spec = &l.spec;
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
     let q = th.confidence;
@@ -509,9 +521,6 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
     // The candidates differ from the spec only in limits: they share its
     // demand tables (the same bytes as drawing them again, at half the cost).
     let tables = sim::Tables::new(&model_of(spec), &sim_opts);
-    // Every whole simulation counts against the work limit of an analysis.
-    let one_run = sim::limits::work(spec, sim_opts.trials.max(1)).steps.max(1.0);
-    let budget = (sim::limits::MAX_ANALYSIS_STEPS / one_run).floor().max(1.0) as usize;
     let simulations = std::cell::Cell::new(0usize);
     let simulate = |s: &Spec| {
         simulations.set(simulations.get() + 1);

@@ -457,3 +457,59 @@ fn tune_is_bounded_by_the_work_limit_of_an_analysis() {
     assert!(sim::limits::check_runs(&l.spec, n, runs, sim::limits::Analysis::Tune).is_ok());
     assert!(sim::limits::check_runs(&l.spec, n + 1, runs, sim::limits::Analysis::Tune).is_err());
 }
+
+/// A coupled search that reaches its budget of whole simulations stops
+/// where it got to, says so, and does not claim a pass it did not find; with
+/// room it goes on to a passing recommendation.
+#[test]
+fn a_coupled_search_stops_at_its_budget_and_says_so() {
+    let yaml = format!("{GOOD}breakers:\n  feature_daily_usd: {{limit: 20, on_trip: block}}\n");
+    let l = load(&yaml);
+    let mut o = opts(12);
+    o.vary = tune::Vary {
+        caps: false,
+        budgets: false,
+        breakers: true,
+    };
+    // A budget only a tight breaker meets: the search must step down from
+    // the most generous limit, one whole simulation per step.
+    let month_with = |limit: f64| {
+        let mut s = l.spec.clone();
+        s.breakers.feature_daily_usd.as_mut().unwrap().limit.value = limit;
+        let m = Model::new(&s, &l.priced, 0.999);
+        let so = sim::Options {
+            trials: TRIALS,
+            confidence: 0.95,
+            ..sim::Options::default()
+        };
+        Sorted::new(sim::months(&m, &so).iter().map(|x| x.cost).collect()).quantile(0.95)
+    };
+    let budget = (month_with(20.0 / 16.0) + month_with(20.0)) / 2.0;
+    let pol = policy(&format!("[thresholds]\np95_monthly_usd = {budget}\n"));
+    let planned = tune::planned_runs(&l.spec, &o);
+    let free = tune::tune_within(&l, &pol, &o, usize::MAX);
+    assert!(
+        free.coupled && free.passes && free.stopped.is_none(),
+        "{:#?}",
+        free.checks
+    );
+    let top = free.frontiers[0].points.len() - 1;
+    assert!(
+        free.frontiers[0].chosen + 2 <= top,
+        "the search needs two steps down or more: chose {} of {top}",
+        free.frontiers[0].chosen
+    );
+    // One simulation past the planned runs: the search starts, then stops.
+    let t = tune::tune_within(&l, &pol, &o, planned + 1);
+    let why = t.stopped.as_deref().expect("stopped at the budget");
+    assert!(why.contains("work limit"), "{why}");
+    assert!(t.simulations <= planned + 2, "{} simulations", t.simulations);
+    assert!(!t.passes, "the search did not reach a passing combination");
+    assert_eq!(
+        t.why_not.as_deref(),
+        Some(why),
+        "the reason it does not pass is the stop"
+    );
+    // The frontier is the same: the limit's own runs were all simulated.
+    assert_eq!(t.frontiers[0].points.len(), free.frontiers[0].points.len());
+}

@@ -210,24 +210,29 @@ pub fn draw_calls<R: Rng + ?Sized>(m: &Model, rng: &mut R) -> f64 {
 
 /// A pool of sampled interactions that user-days are assembled from.
 struct Pool {
-    tokens: Vec<f64>,
-    out: Vec<f64>,
-    /// [interaction * models + model]: one interaction's costs side by side,
-    /// so assembling a user-day reads them in one run of memory.
-    cost: Vec<Parts>,
+    /// [interaction * width ..]: one interaction's tokens, output tokens and
+    /// cost parts per model side by side (`width = 2 + 3 * models`), so
+    /// assembling a user-day reads one run of memory per interaction.
+    rows: Vec<f64>,
+    /// Interactions in the pool.
+    len: usize,
     mean_tokens: f64,
     mean_out: f64,
     mean_cost: Vec<Parts>,
 }
 
 impl Pool {
+    fn width(models: usize) -> usize {
+        2 + 3 * models
+    }
+
     fn new(m: &Model, size: usize, seed: u64) -> Pool {
         let mut rng = stream(seed, STREAM_POOL);
         let models = m.prices.len();
+        let width = Self::width(models);
         let mut p = Pool {
-            tokens: Vec::with_capacity(size),
-            out: Vec::with_capacity(size),
-            cost: Vec::with_capacity(size * models),
+            rows: Vec::with_capacity(size * width),
+            len: size,
             mean_tokens: 0.0,
             mean_out: 0.0,
             mean_cost: vec![[0.0; 3]; models],
@@ -256,17 +261,19 @@ impl Pool {
                     add(&mut c[k], &[i * r.input, i * r.cached_input, out * r.output], 1.0);
                 }
             }
-            p.tokens.push(t);
-            p.out.push(o);
-            p.cost.extend(c);
+            p.rows.push(t);
+            p.rows.push(o);
+            p.rows.extend(c.as_flattened());
         }
         let n = size as f64;
-        p.mean_tokens = p.tokens.iter().sum::<f64>() / n;
-        p.mean_out = p.out.iter().sum::<f64>() / n;
+        let col = |j: usize| p.rows.iter().skip(j).step_by(width);
+        p.mean_tokens = col(0).sum::<f64>() / n;
+        p.mean_out = col(1).sum::<f64>() / n;
         for k in 0..models {
             let mut s = [0.0; 3];
-            for x in p.cost.iter().skip(k).step_by(models.max(1)) {
-                add(&mut s, x, 1.0 / n);
+            for row in p.rows.chunks_exact(width) {
+                let x = &row[2 + 3 * k..5 + 3 * k];
+                add(&mut s, &[x[0], x[1], x[2]], 1.0 / n);
             }
             p.mean_cost[k] = s;
         }
@@ -282,7 +289,11 @@ impl Pool {
             out: Vec::with_capacity(size),
             cost: vec![Vec::with_capacity(size); models],
         };
-        let pool_n = self.tokens.len();
+        let width = Self::width(models);
+        // The pool's size is a power of two in a Monte Carlo run: the index
+        // is then a mask, the same number as the remainder.
+        let pool_n = self.len as u64;
+        let mask = pool_n.is_power_of_two().then_some(pool_n - 1);
         for k in 0..size {
             let u = (k as f64 + open01(rng)) / size as f64;
             let n = stochastic_count(m.interactions.quantile(u) * mult, 0.0, f64::INFINITY, rng);
@@ -295,13 +306,17 @@ impl Pool {
                 .map(|x| [x[0] * rest, x[1] * rest, x[2] * rest])
                 .collect();
             for _ in 0..exact {
-                let j = (rng.next_u64() % pool_n as u64) as usize;
-                t += self.tokens[j];
-                o += self.out[j];
+                let x = rng.next_u64();
+                let j = match mask {
+                    Some(mk) => x & mk,
+                    None => x % pool_n,
+                } as usize;
+                let row = &self.rows[j * width..(j + 1) * width];
+                t += row[0];
+                o += row[1];
                 // Flat, so the additions vectorise (each element's sum is
                 // the same, in the same order).
-                let row = self.cost[j * models..(j + 1) * models].as_flattened();
-                for (a, b) in c.as_flattened_mut().iter_mut().zip(row) {
+                for (a, b) in c.as_flattened_mut().iter_mut().zip(&row[2..]) {
                     *a += *b;
                 }
             }

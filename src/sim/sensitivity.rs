@@ -18,7 +18,8 @@
 //!
 //! Common random numbers: every variant runs the base run's trials (the
 //! same seed, the same streams, the same batches' demand tables where the
-//! input does not enter them), and a pinned quantity keeps its form so that
+//! input does not enter them; a model's prices enter them linearly, so its
+//! variants run on the base tables with that model's costs scaled), and a pinned quantity keeps its form so that
 //! it takes the same random numbers as before. The difference between a
 //! variant's figure and the base's is then far more precise than either.
 //! Its standard error is the batch standard error of the difference's
@@ -36,7 +37,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::demand::stream;
+use super::demand::{Demand, stream};
 use super::month::Engine;
 use super::{BATCH_CLASS_SAMPLES, Batches, Options, Sorted, ratio};
 use crate::dist::Dist;
@@ -154,6 +155,9 @@ impl Sensitivity {
 enum Scope {
     Tables,
     Trial,
+    /// Model `i`'s prices: they enter the tables linearly, so the variant
+    /// runs on the base tables with that model's costs scaled.
+    Prices(usize),
 }
 
 struct Input {
@@ -359,7 +363,7 @@ fn inputs(m: &Model) -> Vec<Input> {
         out.push(Input {
             name: format!("models.{}.prices", p.id),
             kind: InputKind::ModelPrice,
-            scope: Scope::Tables,
+            scope: Scope::Prices(pi),
             ends: PRICE_ENDS,
             low: scaled(PRICE_ENDS.0),
             high: scaled(PRICE_ENDS.1),
@@ -369,12 +373,32 @@ fn inputs(m: &Model) -> Vec<Input> {
 }
 
 /// Each trial's (cost, revenue) under each of `variants` (`None`: the base
-/// model), on `engines` built from `tables` (the model the tables are drawn
+/// model), on engines built from `tables` (the model the tables are drawn
 /// from), trial `i` on its own stream as [`super::simulate`] runs it.
 fn run(tables: &Model, variants: &[Option<&Model>], opts: &Options, batches: &Batches) -> Vec<Vec<(f64, f64)>> {
+    let demand = sample(tables, opts, batches);
+    run_on(tables, &demand, variants, opts, batches)
+}
+
+/// Each batch's demand tables of `m`, as [`super::months`] draws them.
+fn sample(m: &Model, opts: &Options, batches: &Batches) -> Vec<Demand> {
+    (0..batches.count)
+        .into_par_iter()
+        .map(|b| Demand::sampled(m, BATCH_CLASS_SAMPLES, super::batch_seed(opts, b)))
+        .collect()
+}
+
+/// [`run`] on each batch's tables `demand` (drawn for `tables`' demand).
+fn run_on(
+    tables: &Model,
+    demand: &[Demand],
+    variants: &[Option<&Model>],
+    opts: &Options,
+    batches: &Batches,
+) -> Vec<Vec<(f64, f64)>> {
     let engines: Vec<Engine> = (0..batches.count)
         .into_par_iter()
-        .map(|b| Engine::sampled_sized(tables, BATCH_CLASS_SAMPLES, super::batch_seed(opts, b)))
+        .map(|b| Engine::on_tables(tables, &demand[b], super::batch_seed(opts, b)))
         .collect();
     let per_trial: Vec<Vec<(f64, f64)>> = (0..batches.trials)
         .into_par_iter()
@@ -395,6 +419,19 @@ fn run(tables: &Model, variants: &[Option<&Model>], opts: &Options, batches: &Ba
     (0..variants.len())
         .map(|k| per_trial.iter().map(|t| t[k]).collect())
         .collect()
+}
+
+/// `d` with model `pi`'s costs multiplied by `k`: the tables of every
+/// rate of that model multiplied by `k` (a cost is tokens times a rate), on
+/// the same draws.
+fn priced_at(d: &Demand, pi: usize, k: f64) -> Demand {
+    let mut d = d.clone();
+    for s in &mut d.classes {
+        for x in &mut s.cost[pi] {
+            *x = [x[0] * k, x[1] * k, x[2] * k];
+        }
+    }
+    d
 }
 
 /// The `q` quantile of the defined values, and the slope of the quantile
@@ -481,7 +518,8 @@ fn analyse_here(model: &Model, opts: &Options) -> Sensitivity {
         variants.push(Some(&i.low));
         variants.push(Some(&i.high));
     }
-    let shared = run(model, &variants, opts, &batches);
+    let demand = sample(model, opts, &batches);
+    let shared = run_on(model, &demand, &variants, opts, &batches);
     let base = &shared[0];
     let mut k = 1;
     let mut effects = Vec::with_capacity(list.len());
@@ -500,6 +538,16 @@ fn analyse_here(model: &Model, opts: &Options) -> Sensitivity {
                 (
                     end(i.ends.0, &batches, base, &lo[0], q),
                     end(i.ends.1, &batches, base, &hi[0], q),
+                )
+            }
+            Scope::Prices(pi) => {
+                let at = |k: f64, m: &Model| {
+                    let d: Vec<Demand> = demand.par_iter().map(|d| priced_at(d, pi, k)).collect();
+                    run_on(m, &d, &[None], opts, &batches).swap_remove(0)
+                };
+                (
+                    end(i.ends.0, &batches, base, &at(i.ends.0, &i.low), q),
+                    end(i.ends.1, &batches, base, &at(i.ends.1, &i.high), q),
                 )
             }
         };
@@ -638,6 +686,52 @@ mod tests {
         let base: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let (_, d, se) = difference(&b, &base, &base, 0.95);
         assert_eq!((d, se), (Some(0.0), Some(0.0)));
+    }
+
+    #[test]
+    fn a_price_variant_on_scaled_tables_is_the_run_on_tables_drawn_at_that_price() {
+        // Prices enter the tables linearly: each trial's month on the base
+        // tables with one model's costs scaled is the month on tables drawn
+        // afresh at the scaled prices, to rounding (the order of a product
+        // and a sum), for every model and both ends.
+        let yaml = include_str!("../../specs/tiered-assistant.yaml");
+        let spec = crate::spec::load_str("tiered-assistant.yaml", yaml).unwrap_or_else(|p| panic!("{p:?}"));
+        let priced = crate::pricing::resolve(&spec, &crate::pricing::builtin()).unwrap();
+        let m = Model::new(&spec, &priced, 0.999);
+        let opts = Options {
+            trials: 64,
+            threads: Some(2),
+            ..Options::default()
+        };
+        let batches = Batches::new(opts.trials);
+        let demand = sample(&m, &opts, &batches);
+        let mut seen = 0;
+        for i in inputs(&m) {
+            let Scope::Prices(pi) = i.scope else { continue };
+            seen += 1;
+            for (k, v) in [(i.ends.0, &i.low), (i.ends.1, &i.high)] {
+                let scaled: Vec<Demand> = demand.iter().map(|d| priced_at(d, pi, k)).collect();
+                let on_scaled = run_on(v, &scaled, &[None], &opts, &batches).swap_remove(0);
+                let fresh = run(v, &[None], &opts, &batches).swap_remove(0);
+                let base = run_on(&m, &demand, &[None], &opts, &batches).swap_remove(0);
+                let mut moved = false;
+                for ((a, b), c) in on_scaled.iter().zip(&fresh).zip(&base) {
+                    assert!(
+                        (a.0 - b.0).abs() <= 1e-9 * b.0.abs().max(1.0),
+                        "{} x{k}: {a:?} vs {b:?}",
+                        i.name
+                    );
+                    assert!(
+                        (a.1 - b.1).abs() <= 1e-9 * b.1.abs().max(1.0),
+                        "{} x{k}: {a:?} vs {b:?}",
+                        i.name
+                    );
+                    moved |= (a.0 - c.0).abs() > 1e-6 * c.0.abs();
+                }
+                assert!(moved, "{} x{k} moves the month", i.name);
+            }
+        }
+        assert_eq!(seen, 2, "both of the example's models are priced inputs");
     }
 
     #[test]
