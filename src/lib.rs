@@ -33,6 +33,7 @@ pub mod portfolio;
 pub mod pricing;
 pub mod report;
 pub mod runtime;
+pub mod schema;
 pub mod signers;
 pub mod sim;
 pub mod source;

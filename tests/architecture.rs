@@ -18,7 +18,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("pricing", &["pricing"]),
     ("economics", &["economics", "calibrate", "runtime"]),
     ("sim", &["sim"]),
-    ("policy", &["policy"]),
+    ("policy", &["policy", "schema"]),
     ("approval", &["approval"]),
     ("report model", &["outcome"]),
     ("portfolio", &["portfolio"]),

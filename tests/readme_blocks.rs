@@ -18,6 +18,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/check_jsonschema.rs"]
+mod check_jsonschema;
+
 /// At most this many blocks may be skipped, across README.md and docs/.
 const MAX_SKIPS: usize = 4;
 
@@ -185,6 +188,40 @@ fn every_spec_block_validates() {
     }
     // The README's annotated spec is among them.
     assert!(n >= 1, "no spec block found");
+}
+
+#[test]
+fn every_spec_and_policy_block_is_valid_for_the_json_schemas() {
+    // The same blocks, against schemas/ with an independent validator.
+    let Some(bin) = check_jsonschema::find() else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let (mut specs, mut policies) = (Vec::new(), Vec::new());
+    for (n, b) in all_blocks().iter().enumerate().filter(|(_, b)| !skipped(b)) {
+        let ext = if b.lang == "toml" { "toml" } else { "yaml" };
+        let p = d
+            .path()
+            .join(format!("{n}-{}-line-{}.{ext}", b.file.replace(['/', '.'], "_"), b.line));
+        if is_spec(b) {
+            std::fs::write(&p, &b.text).unwrap();
+            specs.push(p);
+        } else if is_policy(b) {
+            std::fs::write(&p, &b.text).unwrap();
+            policies.push(p);
+        }
+    }
+    assert!(!specs.is_empty() && policies.len() >= 3);
+    for (schema, files) in [
+        (costgate::schema::SPEC_FILE, &specs),
+        (costgate::schema::POLICY_FILE, &policies),
+    ] {
+        let (ok, said) = check_jsonschema::validate(&bin, &root().join("schemas").join(schema), files);
+        assert!(
+            ok,
+            "README/docs blocks (file names give the block's line) against {schema}:\n{said}"
+        );
+    }
 }
 
 #[test]

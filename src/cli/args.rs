@@ -87,6 +87,9 @@ pub enum Command {
     Init(super::init::InitArgs),
     /// The policy in effect here; --defaults prints the built-in policy as a costgate.toml.
     Policy(super::policy::PolicyArgs),
+    /// Print the JSON Schema of the spec or of costgate.toml, for editors.
+    #[command(after_help = super::schema::SCHEMA_HELP)]
+    Schema(super::schema::SchemaArgs),
 }
 
 pub const TUNE_HELP: &str = "\

@@ -179,7 +179,8 @@ fn list(xs: &[u32]) -> String {
 }
 
 /// The starter spec's head, `{key}` replaced by [`spec_text`].
-const SPEC_HEAD: &str = r#"# A starter spec written by `costgate init --like {like} --tiers {tiers}`. Every number
+const SPEC_HEAD: &str = r#"# yaml-language-server: $schema={schema}
+# A starter spec written by `costgate init --like {like} --tiers {tiers}`. Every number
 # is a starting point: replace it with your own, run `costgate check`, and keep
 # the file next to the feature. The README's "The spec" section documents each field.
 costgate: 1                       # spec format version
@@ -273,6 +274,7 @@ pub(crate) fn spec_text(like: Like, tiers: &[TierKind], model: &str) -> String {
     let tiers_flag = tiers.iter().map(name_of).collect::<Vec<_>>().join(",");
     let mut o = SPEC_HEAD.to_string();
     for (key, value) in [
+        ("{schema}", costgate::schema::SPEC_URL.to_string()),
         ("{like}", name_of(&like)),
         ("{tiers}", tiers_flag),
         ("{id}", p.id.to_string()),

@@ -14,6 +14,7 @@ mod policy;
 mod pricing;
 mod report;
 mod rules;
+mod schema;
 mod shell;
 mod tune;
 mod validate;
@@ -131,6 +132,7 @@ pub fn main() -> i32 {
         Command::Validate(a) => validate::run(a),
         Command::Init(a) => init::run(a),
         Command::Policy(a) => policy::run(a),
+        Command::Schema(a) => schema::run(a),
     });
     match result {
         Ok(Ok(code)) => code,

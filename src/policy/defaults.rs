@@ -22,6 +22,8 @@ pub fn defaults_toml() -> String {
     let p = Policy::default();
     let t = &p.thresholds;
     let mut o = String::new();
+    // taplo (Even Better TOML) reads the schema from this header directive
+    let _ = writeln!(o, "#:schema {}", crate::schema::POLICY_URL);
     o.push_str(
         "# costgate.toml: costgate's built-in policy, written out (`costgate policy --defaults`).\n\
          # Without a costgate.toml these values apply; edit any of them for your organisation.\n\

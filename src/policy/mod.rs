@@ -221,7 +221,8 @@ impl Policy {
     }
 }
 
-const THRESHOLD_KEYS: [&str; 12] = [
+/// Every threshold key `[thresholds]` (and each value kind's table) reads.
+pub(crate) const THRESHOLD_KEYS: [&str; 12] = [
     "worst_case_monthly_usd",
     "p95_monthly_usd",
     "approval_cost_revenue_ratio",
