@@ -18,7 +18,7 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
         o,
         "{}: tuning limits, objective {}, {} trials per candidate (seed {}, common random numbers){}",
         clean(&t.feature),
-        costgate::report::frontier::objective_words(t.objective),
+        costgate::tune::page::objective_words(t.objective),
         count(t.trials as f64),
         t.seed,
         if t.coupled {
@@ -224,8 +224,7 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
         costgate::fsutil::write_atomic(c, tune::svg(&t, th.p95_monthly_usd).as_bytes())?;
     }
     if let Some(h) = &a.html {
-        let page =
-            costgate::report::frontier::html(&t, report.verdict, th.p95_monthly_usd, &a.spec.display().to_string());
+        let page = costgate::tune::page::html(&t, report.verdict, th.p95_monthly_usd, &a.spec.display().to_string());
         costgate::fsutil::write_atomic(h, page.as_bytes())?;
     }
     let out = match a.format {

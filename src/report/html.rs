@@ -456,7 +456,7 @@ fn overview(d: &Doc) -> String {
     o
 }
 
-/// The reports' stylesheet (also the tuning page's, [`super::frontier`]).
+/// The reports' stylesheet (also the tuning page's, [`crate::tune::page`]).
 pub(crate) const CSS: &str = r#"
 :root { --ink:#0f172a; --muted:#475569; --faint:#94a3b8; --line:#e2e8f0; --paper:#ffffff; --wash:#f8fafc;
   --pass:#15803d; --pass-bg:#f0fdf4; --approve:#b45309; --approve-bg:#fffbeb; --blocked:#b91c1c; --blocked-bg:#fef2f2; }

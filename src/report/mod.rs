@@ -4,7 +4,6 @@
 pub mod calibration;
 pub mod doc;
 pub(crate) mod fit;
-pub mod frontier;
 pub mod github;
 pub mod gitlab;
 pub mod html;

@@ -6,18 +6,18 @@
 //! in the searched range passes, the reason.
 //!
 //! One self-contained file in the look of the HTML report
-//! ([`super::html`]): inline CSS, no script, no external request (the same
+//! ([`crate::report::html`]): inline CSS, no script, no external request (the same
 //! Content-Security-Policy). Every string from the spec (the feature id,
 //! tier names, the reasons that quote them) is made inert
-//! ([`crate::untrusted::clean`]) and escaped ([`super::html::escape`]): it
+//! ([`crate::untrusted::clean`]) and escaped ([`crate::report::html::escape`]): it
 //! reads as text, never as markup or a terminal escape.
 
 use std::fmt::Write as _;
 
-use super::html::{CSS, escape, ticks};
+use super::{Frontier, Objective, Tuning};
 use crate::fmt::{count, pct, quantile_label, usd};
 use crate::policy::Verdict;
-use crate::tune::{Frontier, Objective, Tuning};
+use crate::report::html::{CSS, escape, ticks};
 
 /// What a search optimised, in words (the terminal and the page say the same).
 pub fn objective_words(o: Objective) -> &'static str {
@@ -228,9 +228,15 @@ fn chart(f: &Frontier, q: &str, p95_limit: f64) -> String {
         } else {
             (cx + 10.0, "start")
         };
-        // above the dot (the month only grows with the limit: the curve
-        // is below and left of it), unless that leaves the plot
-        let ly = if cy - 10.0 >= TOP - 4.0 { cy - 10.0 } else { cy + 18.0 };
+        // on the side away from the curve (the month grows with the limit:
+        // the curve runs down to the left of the dot, up to its right)
+        let (above, below) = (cy - 10.0, cy + 18.0);
+        let (fits_above, fits_below) = (above >= TOP - 4.0, below <= TOP + ph - 4.0);
+        let ly = match anchor {
+            "start" if fits_below => below,
+            _ if fits_above => above,
+            _ => below,
+        };
         let _ = write!(
             o,
             "<circle class=\"chosen\" cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"6\" fill=\"#15803d\" stroke=\"#fff\" stroke-width=\"1.5\"/>\
@@ -346,7 +352,7 @@ pub fn html(t: &Tuning, verdict: Verdict, p95_limit: f64, file: &str) -> String 
         t.seed
     );
     // The answer first.
-    let label = super::doc::verdict_label(verdict);
+    let label = crate::report::doc::verdict_label(verdict);
     if t.passes {
         let _ = writeln!(
             o,
@@ -425,8 +431,8 @@ pub fn html(t: &Tuning, verdict: Verdict, p95_limit: f64, file: &str) -> String 
             o,
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td></tr>",
             esc(&c.figure),
-            escape(&crate::tune::show(&c.figure, c.value)),
-            escape(&crate::tune::show(&c.figure, c.limit)),
+            escape(&super::show(&c.figure, c.value)),
+            escape(&super::show(&c.figure, c.limit)),
             if c.ok { "ok" } else { "fail" },
             if c.ok { "ok" } else { "FAIL" }
         );
