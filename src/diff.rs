@@ -366,8 +366,16 @@ pub fn render_markdown(d: &DiffReport) -> String {
     o
 }
 
-/// The diff as terminal text.
+/// The diff as terminal text, as wide as its lines are.
 pub fn render_table(d: &DiffReport) -> String {
+    render_table_fitted(d, None)
+}
+
+/// The diff as terminal text fitted to `width` columns (at least 80), as
+/// `check`'s table is: the table's cells wrap at spaces and its columns
+/// split into blocks, the finding lines wrap at spaces; a number is never
+/// cut. `None`: unfitted.
+pub fn render_table_fitted(d: &DiffReport, width: Option<usize>) -> String {
     let d = &inert(d);
     let mut o = String::new();
     let _ = writeln!(o, "{} → {}", d.base, d.head);
@@ -410,13 +418,7 @@ pub fn render_table(d: &DiffReport) -> String {
         for (a, b, c, e) in rows {
             t.row(vec![a.into(), b, c, e]);
         }
-        o.push_str(&t.render(
-            "  ",
-            crate::report::table::Style {
-                color: false,
-                width: None,
-            },
-        ));
+        o.push_str(&t.render("  ", crate::report::table::Style { color: false, width }));
         if let Some(n) = &f.overridden {
             let _ = writeln!(o, "  after: {n}");
         }
@@ -442,7 +444,10 @@ pub fn render_table(d: &DiffReport) -> String {
     for id in &d.removed {
         let _ = writeln!(o, "\nremoved: {id}");
     }
-    o
+    match width {
+        Some(w) => crate::report::fit::wrap_prose(&o, w.max(crate::report::fit::MIN_WIDTH)),
+        None => o,
+    }
 }
 
 /// The diff as JSON (with a final newline).

@@ -926,3 +926,5 @@ pub fn svg(t: &Tuning, p95_limit: f64) -> String {
     o.push_str("</svg>\n");
     o
 }
+
+pub mod page;

@@ -228,6 +228,9 @@ pub struct TuneArgs {
     /// Write the frontiers as an SVG chart to this file (the month at confidence by cap, per tier).
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<PathBuf>,
+    /// Write the tuning as a self-contained HTML page to this file (atomically): the recommendation and its check verdict, each frontier's table and chart, what was not tuned.
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
     #[command(flatten)]
     pub what_if: SetArgs,
     /// With --write: write the tuned spec to this file instead of SPEC (atomically).

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use costgate::diff::{compare, render_json, render_markdown, render_table};
+use costgate::diff::{compare, render_json, render_markdown, render_table_fitted};
 
 use super::check::{EmptyFolder, Notes, produce_at_ref_with, produce_what_if, produce_with, read_runtime};
 use super::{DiffArgs, DiffFormat, Failure};
@@ -76,7 +76,15 @@ pub fn run(a: &DiffArgs) -> Result<i32, Failure> {
     };
     let d = compare(&base, &head, &labels.0, &labels.1);
     let text = match a.format {
-        DiffFormat::Table => render_table(&d),
+        // fitted to the terminal on standard output; a file gets whole lines
+        DiffFormat::Table => render_table_fitted(
+            &d,
+            if a.output.is_none() {
+                super::check::terminal_width()
+            } else {
+                None
+            },
+        ),
         DiffFormat::Markdown => render_markdown(&d),
         DiffFormat::Json => render_json(&d),
     };

@@ -18,11 +18,7 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
         o,
         "{}: tuning limits, objective {}, {} trials per candidate (seed {}, common random numbers){}",
         clean(&t.feature),
-        match t.objective {
-            Objective::Paying => "fewest paying users blocked or degraded",
-            Objective::Cost => "cheapest passing caps",
-            Objective::Users => "fewest users hitting a cap under the target",
-        },
+        costgate::tune::page::objective_words(t.objective),
         count(t.trials as f64),
         t.seed,
         if t.coupled {
@@ -221,11 +217,15 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
         costgate::fsutil::write_atomic(&target, r.text.as_bytes())?;
         written = Some(target.display().to_string());
     }
+    let th = inputs
+        .policy
+        .thresholds_for(l.spec.feature.value.as_ref().map(|v| v.kind));
     if let Some(c) = &a.chart {
-        let th = inputs
-            .policy
-            .thresholds_for(l.spec.feature.value.as_ref().map(|v| v.kind));
         costgate::fsutil::write_atomic(c, tune::svg(&t, th.p95_monthly_usd).as_bytes())?;
+    }
+    if let Some(h) = &a.html {
+        let page = costgate::tune::page::html(&t, report.verdict, th.p95_monthly_usd, &a.spec.display().to_string());
+        costgate::fsutil::write_atomic(h, page.as_bytes())?;
     }
     let out = match a.format {
         ExportFormat::Text => render(&t, &verdict, written.as_deref()),

@@ -285,6 +285,9 @@ pub struct FeatureDoc {
     pub owner: Option<String>,
     /// Its verdict.
     pub verdict: Verdict,
+    /// `check --fail-on new`: blocked only by deny findings the baseline
+    /// already had, so it does not fail this run (see [`FeatureDoc::label`]).
+    pub blocked_not_new: bool,
     /// The verdict in one plain sentence.
     pub headline: String,
     /// "overridden for this run: ..." when `--set` changed the spec for
@@ -322,6 +325,29 @@ pub fn verdict_label(v: Verdict) -> &'static str {
         Verdict::Pass => "PASS",
         Verdict::NeedsApproval => "NEEDS APPROVAL",
         Verdict::Blocked => "BLOCKED",
+    }
+}
+
+/// What a feature blocked only by deny findings its baseline already had
+/// is labelled under `check --fail-on new`, in every report (the terminal's
+/// feature line says the same).
+pub const BLOCKED_NOT_NEW: &str = "blocked, not new: not failing this run";
+
+/// A feature's verdict label: [`verdict_label`], and under `--fail-on new`
+/// for a feature blocked only by old deny findings, that it does not fail
+/// the run: `BLOCKED, not new: not failing this run`, never a bare `BLOCKED`.
+pub fn feature_label(v: Verdict, blocked_not_new: bool) -> String {
+    if blocked_not_new && v == Verdict::Blocked {
+        format!("BLOCKED{}", BLOCKED_NOT_NEW.trim_start_matches("blocked"))
+    } else {
+        verdict_label(v).to_string()
+    }
+}
+
+impl FeatureDoc {
+    /// Its verdict label (see [`feature_label`]).
+    pub fn label(&self) -> String {
+        feature_label(self.verdict, self.blocked_not_new)
     }
 }
 
@@ -400,12 +426,21 @@ pub fn one_in(confidence: f64) -> String {
 /// How many features were checked and how many of each verdict.
 pub fn tally(r: &CheckReport) -> String {
     let count = |v: Verdict| r.features.iter().filter(|f| f.verdict == v).count();
+    let not_new = r.features.iter().filter(|f| f.blocked_not_new).count();
     format!(
-        "{} checked: {} passed, {}, {} blocked",
+        "{} checked: {} passed, {}, {} blocked{}",
         plural(r.features.len(), "feature", "features"),
         count(Verdict::Pass),
         plural(count(Verdict::NeedsApproval), "needs approval", "need approval"),
-        count(Verdict::Blocked)
+        count(Verdict::Blocked),
+        if not_new > 0 {
+            format!(
+                " ({not_new} of them {}, --fail-on new)",
+                BLOCKED_NOT_NEW.trim_start_matches("blocked, ")
+            )
+        } else {
+            String::new()
+        }
     )
 }
 
@@ -478,7 +513,7 @@ fn overview(r: &CheckReport) -> Table {
     for f in &r.features {
         t.row(vec![
             f.name.clone(),
-            verdict_label(f.verdict).to_string(),
+            feature_label(f.verdict, f.blocked_not_new),
             format!(
                 "{} ({})",
                 usd(f.cost_at_confidence()),
@@ -517,7 +552,13 @@ fn feature(r: &CheckReport, f: &FeatureReport) -> FeatureDoc {
         file: f.file.clone(),
         owner: f.owner.clone(),
         verdict: f.verdict,
-        headline: verdict_sentence(f),
+        blocked_not_new: f.blocked_not_new,
+        // as the terminal's feature line
+        headline: if f.blocked_not_new {
+            format!("{BLOCKED_NOT_NEW} (--fail-on new). {}", verdict_sentence(f))
+        } else {
+            verdict_sentence(f)
+        },
         overridden: f.overridden_note(),
         decision: decision(f),
         figures: key_figures(f, &conf),

@@ -73,9 +73,13 @@ pub fn annotations(r: &CheckReport) -> String {
     let mut o = String::new();
     for f in &r.features {
         for x in &f.findings {
-            let Some((cmd, title, message)) = command(x) else {
+            let Some((cmd, mut title, message)) = command(x) else {
                 continue;
             };
+            if f.blocked_not_new && x.level == Level::Deny {
+                // under --fail-on new, an old deny finding does not fail the run
+                title = format!("costgate: {} ({})", x.rule.code(), super::doc::BLOCKED_NOT_NEW);
+            }
             let mut props = Vec::new();
             match &x.span {
                 Some(s) => {

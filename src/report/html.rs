@@ -89,7 +89,7 @@ const TOP: f64 = 44.0;
 const BOTTOM: f64 = 34.0;
 
 /// Round numbers for axis ticks: about `n` of them from 0 to `max`.
-fn ticks(max: f64, n: usize) -> Vec<f64> {
+pub(crate) fn ticks(max: f64, n: usize) -> Vec<f64> {
     if max <= 0.0 || !max.is_finite() {
         return vec![0.0];
     }
@@ -389,7 +389,7 @@ fn feature(f: &FeatureDoc) -> String {
          <h2>{}</h2><p class=\"ids\"><code>{}</code> · {}",
         escape(&f.anchor),
         verdict_class(f.verdict),
-        doc::verdict_label(f.verdict),
+        escape(&f.label()),
         escape(&f.name),
         escape(&f.id),
         escape(&f.file)
@@ -441,7 +441,7 @@ fn overview(d: &Doc) -> String {
     };
     let mut t = t.clone();
     for (row, f) in t.rows.iter_mut().zip(&d.features) {
-        row[1] = vec![Inline::Strong(doc::verdict_label(f.verdict).into())];
+        row[1] = vec![Inline::Strong(f.label())];
     }
     let mut o = String::from("<section class=\"overview\"><h2>Overview</h2>");
     o.push_str(&table(&t, "data"));
@@ -456,7 +456,8 @@ fn overview(d: &Doc) -> String {
     o
 }
 
-const CSS: &str = r#"
+/// The reports' stylesheet (also the tuning page's, [`crate::tune::page`]).
+pub(crate) const CSS: &str = r#"
 :root { --ink:#0f172a; --muted:#475569; --faint:#94a3b8; --line:#e2e8f0; --paper:#ffffff; --wash:#f8fafc;
   --pass:#15803d; --pass-bg:#f0fdf4; --approve:#b45309; --approve-bg:#fffbeb; --blocked:#b91c1c; --blocked-bg:#fef2f2; }
 * { box-sizing: border-box; }

@@ -289,13 +289,7 @@ fn key_figures(f: &FeatureDoc) -> String {
 
 fn feature_head(f: &FeatureDoc) -> String {
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "## {} {}: {}\n",
-        icon(f.verdict),
-        escape(&f.name),
-        doc::verdict_label(f.verdict)
-    );
+    let _ = writeln!(o, "## {} {}: {}\n", icon(f.verdict), escape(&f.name), f.label());
     let owner = f
         .owner
         .as_ref()
