@@ -10,6 +10,9 @@
 //!   ...` in any block) must name a subcommand and flags the command line
 //!   accepts: it is run with `--help` appended, which clap only reaches when
 //!   every argument before it parses.
+//! - A block that starts `$ costgate ...` shows the command's output: the
+//!   command is run (80 columns, no colour) and must print the shown lines
+//!   in order, `...` marking what the block leaves out.
 //!
 //! A block that is deliberately partial or invalid says so on the line
 //! before it: `<!-- costgate:skip REASON -->`; such markers are counted, so
@@ -426,4 +429,77 @@ fn the_readme_annotated_spec_is_checked() {
     for want in ["model: fallback", "tier: pro", "overage:"] {
         assert!(b.text.contains(want), "{want}");
     }
+}
+
+/// The output a block shows under `$ costgate ...`: the command (with its
+/// `\` continuations, without a trailing `# comment`) and the lines shown
+/// after it, `...` and `…` marking what is left out.
+fn shown_runs(b: &Block) -> Option<(Vec<String>, Vec<String>)> {
+    let mut lines = b.text.lines();
+    let first = lines.next()?.strip_prefix("$ costgate ")?;
+    let mut cmd = first.to_string();
+    while cmd.trim_end().ends_with('\\') {
+        cmd = cmd.trim_end().trim_end_matches('\\').to_string();
+        cmd.push(' ');
+        cmd.push_str(lines.next()?.trim());
+    }
+    let cmd = match cmd.find("  #") {
+        Some(i) => cmd[..i].to_string(),
+        None => cmd,
+    };
+    let shown = lines.map(|l| l.trim_end().to_string()).collect();
+    Some((words(&format!("costgate {cmd}")), shown))
+}
+
+/// Every `$ costgate ...` block shows what the command prints: its lines,
+/// in order, on an 80-column terminal without colour, run in a scratch
+/// folder that sees the repository's specs and fixtures (a file the command
+/// writes lands there). A command that names an https URL needs the network,
+/// which tests do not have: it is only parsed (above).
+#[test]
+fn every_shown_output_is_what_the_command_prints() {
+    let mut ran = 0;
+    for b in all_blocks().iter().filter(|b| !skipped(b)) {
+        let Some((argv, shown)) = shown_runs(b) else { continue };
+        if argv.iter().any(|a| a.starts_with("https://") || a.starts_with("http://")) {
+            continue;
+        }
+        let d = tempfile::tempdir().unwrap();
+        for dir in ["specs", "fixtures", "schemas"] {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(root().join(dir), d.path().join(dir)).unwrap();
+        }
+        let mut c = costgate();
+        c.current_dir(d.path())
+            .env("COLUMNS", "80")
+            .env("NO_COLOR", "1")
+            .env("COSTGATE_TODAY", "2026-11-28")
+            .args(&argv[1..]);
+        let out = c.output().unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: Vec<&str> = printed.lines().map(str::trim_end).collect();
+        // Each shown line, in order; `...` skips ahead.
+        let mut at = 0;
+        for l in shown.iter().filter(|l| !l.is_empty()) {
+            if matches!(l.trim(), "..." | "…") {
+                continue;
+            }
+            match printed[at..].iter().position(|p| p == l) {
+                Some(i) => at += i + 1,
+                None => panic!(
+                    "{}:{}: `{}` does not print, in this order, the line\n{l:?}\nIt printed:\n{}",
+                    b.file,
+                    b.line,
+                    argv.join(" "),
+                    printed.join("\n")
+                ),
+            }
+        }
+        ran += 1;
+    }
+    assert!(ran >= 2, "the README's check and calibrate examples are run ({ran})");
 }
