@@ -461,7 +461,10 @@ fn every_shown_output_is_what_the_command_prints() {
     let mut ran = 0;
     for b in all_blocks().iter().filter(|b| !skipped(b)) {
         let Some((argv, shown)) = shown_runs(b) else { continue };
-        if argv.iter().any(|a| a.starts_with("https://") || a.starts_with("http://")) {
+        if argv
+            .iter()
+            .any(|a| a.starts_with("https://") || a.starts_with("http://"))
+        {
             continue;
         }
         let d = tempfile::tempdir().unwrap();

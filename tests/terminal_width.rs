@@ -223,3 +223,54 @@ fn the_cli_fits_columns_and_leaves_a_pipe_whole() {
     );
     assert!(narrow.lines().count() > wide.lines().count());
 }
+
+/// `tune` and `calibrate` print text that fits an 80-column terminal, every
+/// number whole (wrapping is at spaces), and a pipe gets the lines whole.
+#[test]
+fn tune_and_calibrate_fit_the_terminal_with_every_number_whole() {
+    // calibrate writes its spec to a file: standard output is its report.
+    let d = tempfile::tempdir().unwrap();
+    let written = d.path().join("c.yaml").display().to_string();
+    let runs: [&[&str]; 2] = [
+        &[
+            "tune",
+            "specs/tiered-assistant.yaml",
+            "--vary",
+            "caps",
+            "--candidates",
+            "4",
+            "--trials",
+            "200",
+        ],
+        &[
+            "calibrate",
+            "fixtures/logs/azure-llm-inference-2023-code.csv",
+            "--map",
+            "time=TIMESTAMP,input=ContextTokens,output=GeneratedTokens",
+            "--spec",
+            "specs/support-assistant.yaml",
+            "-o",
+            &written,
+        ],
+    ];
+    for args in runs {
+        let run = |columns: Option<&str>| {
+            let mut c = cmd::costgate_on("2026-11-28");
+            if let Some(w) = columns {
+                c.env("COLUMNS", w);
+            }
+            let out = c.args(["--color", "never"]).args(args).output().unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let (narrow, wide) = (run(Some("80")), run(None));
+        for l in narrow.lines() {
+            assert!(l.chars().count() <= 80, "{}: {l:?} is wider than 80", args[0]);
+        }
+        assert!(
+            wide.lines().any(|l| l.chars().count() > 80),
+            "{}: a pipe gets the lines whole",
+            args[0]
+        );
+        assert_eq!(numbers(&narrow), numbers(&wide), "{}: every number whole", args[0]);
+    }
+}

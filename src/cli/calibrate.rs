@@ -320,7 +320,12 @@ pub fn run(a: &CalibrateArgs) -> Result<i32, Failure> {
         output,
     };
     let mut out = match a.format {
-        CalibrateFormat::Text => render::text(&report),
+        // On a terminal, the report's lines fit its width (the calibrated
+        // spec below is printed as written).
+        CalibrateFormat::Text => match super::check::terminal_width() {
+            Some(w) => costgate::report::wrap_prose(&render::text(&report), w),
+            None => render::text(&report),
+        },
         CalibrateFormat::Markdown => render::markdown(&report),
         CalibrateFormat::Json => {
             let mut v = serde_json::to_value(&report).map_err(|e| Failure::Internal(e.to_string()))?;

@@ -228,7 +228,12 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
         costgate::fsutil::write_atomic(h, page.as_bytes())?;
     }
     let out = match a.format {
-        ExportFormat::Text => render(&t, &verdict, written.as_deref()),
+        // On a terminal, the lines fit its width (the frontier tables are
+        // 80 columns; prose wraps at spaces, never inside a number).
+        ExportFormat::Text => match super::check::terminal_width() {
+            Some(w) => costgate::report::wrap_prose(&render(&t, &verdict, written.as_deref()), w),
+            None => render(&t, &verdict, written.as_deref()),
+        },
         ExportFormat::Json => {
             let v = serde_json::json!({"tuning": t, "recommended_verdict": verdict, "written": written});
             let mut s = serde_json::to_string_pretty(&v).map_err(|e| Failure::Internal(e.to_string()))?;

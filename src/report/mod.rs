@@ -28,3 +28,11 @@ pub fn json(report: &CheckReport) -> String {
     s.push('\n');
     s
 }
+
+/// `text` fitted to a terminal of `width` columns: every line wider than it
+/// wrapped at its spaces, never inside a word or a number, the lines it
+/// continues indented two more (for the plain-text output of `tune` and
+/// `calibrate`; the check table fits itself by cell).
+pub fn wrap_prose(text: &str, width: usize) -> String {
+    fit::wrap_prose(text, width)
+}
