@@ -6,13 +6,15 @@
 
 #[path = "support/cmd.rs"]
 mod cmd;
+#[path = "support/numbers.rs"]
+mod numbers;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use costgate::check::{Request, run};
 use costgate::policy::Policy;
 use costgate::report::table::{Style, render};
+use numbers::numbers;
 
 const EXAMPLES: [&str; 5] = [
     "consumer-chat.toml",
@@ -40,33 +42,6 @@ fn report(paths: Vec<PathBuf>, trials: usize, sensitivity: bool) -> costgate::re
         today: "2026-11-28".parse().unwrap(),
     };
     run(&req).unwrap_or_else(|p| panic!("{p:#?}"))
-}
-
-/// Every number in `s` (`$1,234`, `0.5%`, `4.1`, `95`), with its count.
-fn numbers(s: &str) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    let c: Vec<char> = s.chars().collect();
-    let mut i = 0;
-    while i < c.len() {
-        if c[i].is_ascii_digit() && (i == 0 || !(c[i - 1].is_ascii_digit() || c[i - 1] == ',' || c[i - 1] == '.')) {
-            let start = if i > 0 && c[i - 1] == '$' { i - 1 } else { i };
-            let mut j = i;
-            while j < c.len()
-                && (c[j].is_ascii_digit()
-                    || ((c[j] == ',' || c[j] == '.') && c.get(j + 1).is_some_and(|d| d.is_ascii_digit())))
-            {
-                j += 1;
-            }
-            if c.get(j) == Some(&'%') {
-                j += 1;
-            }
-            *out.entry(c[start..j].iter().collect()).or_insert(0) += 1;
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    out
 }
 
 /// Visible width: ANSI styling not counted.
