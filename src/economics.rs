@@ -12,7 +12,7 @@ use crate::pricing::{ModelPrice, PricedModels};
 use crate::spec::{Audience, BreakerLevel, NotifyWho, OnBudget, OnLimit, OnTrip, ScenarioEffect, Spec, TopUpUnit};
 
 /// The feature, priced and reduced to what the engines compute on.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     /// Days in the month.
     pub days: u32,
@@ -54,7 +54,7 @@ pub struct Model {
 }
 
 /// Who a tier's customers are.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Customers {
     /// Individual users: how many.
     Users(Dist),
@@ -68,7 +68,7 @@ pub enum Customers {
 }
 
 /// A per-user token cap.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CapModel {
     /// Tokens per user-day.
     pub daily_tokens: Option<f64>,
@@ -87,7 +87,7 @@ pub struct CapModel {
 }
 
 /// A paid top-up at a cap.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TopUpModel {
     /// What one top-up costs the user, USD.
     pub price_usd: f64,
@@ -121,7 +121,7 @@ impl CapModel {
 }
 
 /// A tier, priced.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TierModel {
     /// Its name.
     pub name: String,
@@ -144,7 +144,7 @@ pub struct TierModel {
 }
 
 /// A named account of a tier of tenants: its users, price and budget.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AccountModel {
     /// Its name.
     pub name: String,
@@ -164,7 +164,7 @@ impl TierModel {
 }
 
 /// A per-tenant monthly budget.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BudgetModel {
     /// The budget, USD per tenant-month.
     pub monthly_usd: f64,
@@ -178,7 +178,7 @@ pub struct BudgetModel {
 }
 
 /// A daily spend circuit breaker.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BreakerModel {
     /// Its field name (`feature_daily_usd`).
     pub name: &'static str,
@@ -226,7 +226,7 @@ pub struct PastTrip {
 }
 
 /// A stress scenario.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScenarioModel {
     /// Its name.
     pub name: String,

@@ -105,6 +105,10 @@ pub struct Options {
 /// Default candidates per tier.
 pub const DEFAULT_CANDIDATES: usize = 32;
 
+/// Specs simulated together at most (`sim::months_together_on`): more share
+/// more work, and hold more months at once.
+const TOGETHER: usize = 12;
+
 /// One candidate value of one limit, the other limits at the spec's values.
 #[derive(Clone, Debug, Serialize)]
 pub struct Point {
@@ -526,6 +530,22 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
         simulations.set(simulations.get() + 1);
         Run::of(&sim::months_on(&model_of(s), &sim_opts, &tables))
     };
+    // Specs that differ in caps or breaker limits are simulated together
+    // (what they share is worked out once: `sim::months_together_on`), a
+    // few at a time to bound the months held at once.
+    let simulate_all = |specs: &[Spec]| -> Vec<Run> {
+        let mut out = Vec::with_capacity(specs.len());
+        for chunk in specs.chunks(TOGETHER) {
+            simulations.set(simulations.get() + chunk.len());
+            let models: Vec<Model> = chunk.iter().map(model_of).collect();
+            out.extend(
+                sim::months_together_on(&models, &sim_opts, &tables)
+                    .iter()
+                    .map(|m| Run::of(m)),
+            );
+        }
+        out
+    };
     let base = simulate(spec);
     let (tuned, not_tuned) = knobs(spec, o);
     let paying: Vec<bool> = spec
@@ -543,11 +563,16 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
     // Each limit's candidates, the others at the spec's values.
     let mut runs: Vec<Vec<Run>> = Vec::new();
     for (knob, path, _, vals) in &tuned {
+        let specs: Vec<Spec> = vals
+            .iter()
+            .map(|&v| {
+                let mut s = spec.clone();
+                set_path(&mut s, path, v);
+                s
+            })
+            .collect();
         let mut rs = Vec::new();
-        for &v in vals {
-            let mut s = spec.clone();
-            set_path(&mut s, path, v);
-            let r = simulate(&s);
+        for r in simulate_all(&specs) {
             // Once coupled, the search simulates whole months: no need to
             // check the decomposition further.
             if !coupled && let Some(ti) = knob.tier() {
@@ -610,21 +635,36 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
             .sum()
     };
     let stopped = std::cell::Cell::new(false);
-    // The thresholds at a combination.
-    let evaluate = |idx: &[usize]| -> Vec<Check> {
-        let s = spec_of(idx);
-        let f = if coupled {
-            if simulations.get() >= budget {
+    // The thresholds at some combinations, in order. Coupled, each is a
+    // whole simulation (simulated together); at the budget, the first one
+    // past it is the last evaluated, and the search stops.
+    let evaluate_many = |idxs: &[Vec<usize>]| -> Vec<Vec<Check>> {
+        let specs: Vec<Spec> = idxs.iter().map(|i| spec_of(i)).collect();
+        let figs: Vec<Figures> = if coupled {
+            let room = budget.saturating_sub(simulations.get());
+            let take = specs.len().min(room + 1);
+            if take > room {
                 stopped.set(true);
             }
-            let r = simulate(&s);
-            figures(&r.cost, &r.revenue, q, worst_of(&s))
+            simulate_all(&specs[..take])
+                .iter()
+                .zip(&specs)
+                .map(|(r, s)| figures(&r.cost, &r.revenue, q, worst_of(s)))
+                .collect()
         } else {
-            let (c, r) = combine(idx);
-            figures(&c, &r, q, worst_of(&s))
+            idxs.iter()
+                .zip(&specs)
+                .map(|(idx, s)| {
+                    let (c, r) = combine(idx);
+                    figures(&c, &r, q, worst_of(s))
+                })
+                .collect()
         };
-        checks(&f, &th, o.objective, o.max_p95_usd)
+        figs.iter()
+            .map(|f| checks(f, &th, o.objective, o.max_p95_usd))
+            .collect()
     };
+    let evaluate = |idx: &[usize]| -> Vec<Check> { evaluate_many(&[idx.to_vec()]).pop().expect("one evaluated") };
     let top: Vec<usize> = tuned.iter().map(|(_, _, _, vals)| vals.len() - 1).collect();
     // The recommendation, and the thresholds there (each combination is
     // evaluated once: a whole simulation when coupled).
@@ -657,15 +697,19 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
                 let v0 = violation(&cs);
                 let h0 = harm(&idx);
                 let mut best: Option<(f64, usize, Vec<Check>)> = None;
-                for k in 0..idx.len() {
-                    if idx[k] == 0 || stopped.get() {
-                        continue;
-                    }
-                    let mut next = idx.clone();
-                    next[k] -= 1;
-                    let cs2 = evaluate(&next);
+                // Every limit one step down, evaluated together.
+                let ks: Vec<usize> = (0..idx.len()).filter(|&k| idx[k] > 0).collect();
+                let nexts: Vec<Vec<usize>> = ks
+                    .iter()
+                    .map(|&k| {
+                        let mut next = idx.clone();
+                        next[k] -= 1;
+                        next
+                    })
+                    .collect();
+                for ((&k, next), cs2) in ks.iter().zip(&nexts).zip(evaluate_many(&nexts)) {
                     let gain = v0 - violation(&cs2);
-                    let cost = (harm(&next) - h0).max(0.0);
+                    let cost = (harm(next) - h0).max(0.0);
                     let score = gain / (cost + 1e-9);
                     if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
                         best = Some((score, k, cs2));

@@ -333,6 +333,95 @@ fn shared_tables_give_the_months_of_a_fresh_simulation() {
     }
 }
 
+/// Months worked out together (models that differ in caps and breaker
+/// limits, sharing the tiers they have alike) are byte for byte each
+/// model's own months, on every bundled example (tenants with budgets,
+/// monthly caps, top-ups, overage, runaway loops); and a set that differs
+/// in something else (a tenant budget) is still right, one model at a time.
+#[test]
+fn months_worked_out_together_are_each_models_own_months() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let o = sim::Options {
+        trials: 200,
+        confidence: 0.95,
+        threads: Some(2),
+        ..sim::Options::default()
+    };
+    let mut shared_somewhere = false;
+    for name in [
+        "specs/tiered-assistant.yaml",
+        "specs/tiers-from-the-thread.yaml",
+        "specs/enterprise-copilot.yaml",
+        "specs/support-assistant.yaml",
+        "specs/consumer-chat.toml",
+        "fixtures/bench/monthly-caps.yaml",
+        "fixtures/bench/top-ups.yaml",
+    ] {
+        let text = std::fs::read_to_string(root.join(name)).unwrap();
+        let spec = costgate::spec::load_str(name, &text).unwrap_or_else(|p| panic!("{p:#?}"));
+        let priced = costgate::pricing::resolve(&spec, &costgate::pricing::builtin()).unwrap();
+        let l = Loaded {
+            spec,
+            priced,
+            approval: None,
+        };
+        let base = Model::new(&l.spec, &l.priced, 0.999);
+        let tables = sim::Tables::new(&base, &o);
+        let mut models = vec![base.clone()];
+        for (k, ti) in [(0.1, 0usize), (3.0, 1), (0.5, 0), (2.0, usize::MAX)] {
+            let mut s = l.spec.clone();
+            for (j, t) in s.tiers.iter_mut().enumerate() {
+                if ti != usize::MAX && j != ti {
+                    continue;
+                }
+                if let Some(x) = t.limit.as_mut() {
+                    for v in [x.daily_tokens.as_mut(), x.monthly_tokens.as_mut()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        v.value *= k;
+                    }
+                }
+            }
+            for b in [
+                s.breakers.feature_daily_usd.as_mut(),
+                s.breakers.global_daily_usd.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                b.limit.value *= k;
+            }
+            models.push(Model::new(&s, &l.priced, 0.999));
+        }
+        // A set that differs in a tenant budget cannot share: still right.
+        let mut odd = models.clone();
+        let mut s = l.spec.clone();
+        for t in &mut s.tiers {
+            if let Some(b) = t.tenant_budget.as_mut() {
+                b.monthly_usd.value *= 0.3;
+            }
+        }
+        odd.push(Model::new(&s, &l.priced, 0.999));
+        for set in [&models, &odd] {
+            let together = sim::months_together_on(set, &o, &tables);
+            assert_eq!(together.len(), set.len());
+            for (m, months) in set.iter().zip(&together) {
+                let alone = sim::months_on(m, &o, &tables);
+                assert!(
+                    alone == *months,
+                    "{name}: months worked out together differ from the model's own"
+                );
+            }
+        }
+        shared_somewhere |= sim::shares_days(&models, &o, &tables);
+    }
+    assert!(
+        shared_somewhere,
+        "no example shared a tier's day: the test would not test the sharing"
+    );
+}
+
 /// A spec whose caps are not varied but whose feature breaker is: the
 /// breaker's frontier is monotone in its limit, a month budget only a lower
 /// limit meets gets a passing recommendation, and the spec with it passes

@@ -423,6 +423,81 @@ pub fn months_on(model: &Model, opts: &Options, tables: &Tables) -> Vec<Month> {
     months_with(model, opts, Some(tables))
 }
 
+/// [`months_on`] of each of `models` (all on `tables`): trial by trial,
+/// the months of models that differ at most in their tiers' caps and their
+/// breakers' limits are worked out together, sharing what they have alike
+/// ([`Engine::months_together`]); other sets one model at a time. The same
+/// months, byte for byte, as one [`months_on`] per model.
+pub fn months_together_on(models: &[Model], opts: &Options, tables: &Tables) -> Vec<Vec<Month>> {
+    if models.is_empty() {
+        return Vec::new();
+    }
+    let trials = opts.trials.max(1);
+    let batches = Batches::new(trials);
+    let go = || {
+        // Each batch's first engine like the first batch's, and its others
+        // like it: what they have alike is worked out once per batch (the
+        // tables of the tiers they share) or once in all.
+        let first = Engine::on_tables(&models[0], &tables.demand[0], batch_seed(opts, 0));
+        let engines: Vec<Vec<Engine>> = (0..batches.count)
+            .into_par_iter()
+            .map(|b| {
+                let (seed, demand) = (batch_seed(opts, b), &tables.demand[b]);
+                let head = Engine::on_tables_like(&models[0], demand, seed, &first);
+                let mut es: Vec<Engine> = models[1..]
+                    .iter()
+                    .map(|m| Engine::on_tables_like(m, demand, seed, &head))
+                    .collect();
+                es.insert(0, head);
+                es
+            })
+            .collect();
+        let together: Vec<Option<month::Together>> = engines
+            .iter()
+            .map(|es| month::Together::new(&es.iter().collect::<Vec<_>>()))
+            .collect();
+        let run = |i: usize| -> Vec<Month> {
+            let b = batches.of(i);
+            let es: Vec<&Engine> = engines[b].iter().collect();
+            match &together[b] {
+                Some(t) => {
+                    let mut rng = stream(opts.seed, i as u64);
+                    let draw = es[0].draw(&mut rng);
+                    Engine::months_together(&es, t, &draw, &mut rng)
+                }
+                None => es
+                    .iter()
+                    .map(|e| {
+                        let mut rng = stream(opts.seed, i as u64);
+                        let draw = e.draw(&mut rng);
+                        e.month(&draw, Some(&mut rng))
+                    })
+                    .collect(),
+            }
+        };
+        let per_trial: Vec<Vec<Month>> = (0..trials).into_par_iter().map(run).collect();
+        let mut out: Vec<Vec<Month>> = models.iter().map(|_| Vec::with_capacity(trials)).collect();
+        for months in per_trial {
+            for (k, m) in months.into_iter().enumerate() {
+                out[k].push(m);
+            }
+        }
+        out
+    };
+    in_pool(opts, go)
+}
+
+/// Whether [`months_together_on`] of `models` shares some tier's day
+/// between them (rather than working each model's out alone).
+pub fn shares_days(models: &[Model], opts: &Options, tables: &Tables) -> bool {
+    let seed = batch_seed(opts, 0);
+    let engines: Vec<Engine> = models
+        .iter()
+        .map(|m| Engine::on_tables(m, &tables.demand[0], seed))
+        .collect();
+    month::Together::new(&engines.iter().collect::<Vec<_>>()).is_some_and(|t| t.shares())
+}
+
 /// The seed of batch `b`'s demand tables.
 pub(crate) fn batch_seed(opts: &Options, b: usize) -> u64 {
     stream(opts.seed, demand::STREAM_BATCH + b as u64).next_u64()
@@ -446,16 +521,23 @@ fn months_with(model: &Model, opts: &Options, tables: Option<&Tables>) -> Vec<Mo
     let trials = opts.trials.max(1);
     let batches = Batches::new(trials);
     let go = || {
-        let engines: Vec<Engine> = (0..batches.count)
+        // The first batch's engine, then the others like it (what does not
+        // depend on the tables is worked out once).
+        let build = |b: usize, like: Option<&Engine>| {
+            let seed = batch_seed(opts, b);
+            match (tables, like) {
+                (Some(t), Some(e)) => Engine::on_tables_like(model, &t.demand[b], seed, e),
+                (Some(t), None) => Engine::on_tables(model, &t.demand[b], seed),
+                (None, Some(e)) => Engine::sampled_like(model, BATCH_CLASS_SAMPLES, seed, e),
+                (None, None) => Engine::sampled_sized(model, BATCH_CLASS_SAMPLES, seed),
+            }
+        };
+        let first = build(0, None);
+        let rest: Vec<Engine> = (1..batches.count)
             .into_par_iter()
-            .map(|b| {
-                let seed = batch_seed(opts, b);
-                match tables {
-                    Some(t) => Engine::on_tables(model, &t.demand[b], seed),
-                    None => Engine::sampled_sized(model, BATCH_CLASS_SAMPLES, seed),
-                }
-            })
+            .map(|b| build(b, Some(&first)))
             .collect();
+        let engines: Vec<Engine> = std::iter::once(first).chain(rest).collect();
         let run = |i: usize| -> Month {
             let engine = &engines[batches.of(i)];
             let mut rng = stream(opts.seed, i as u64);

@@ -289,6 +289,11 @@ pub struct Engine<'m> {
     /// the dearest rate): a day at base prices, and a month at the worst
     /// price multiplier. No trial goes past them.
     bounds: Vec<Bound>,
+    /// Per tier, whether its day reads nothing the month has booked so
+    /// far (see [`Self::shared_day`]).
+    shareable: Vec<bool>,
+    /// The seed of the tables and panels (`None`: the central engine).
+    seed: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -297,8 +302,67 @@ struct Bound {
     month: Option<f64>,
 }
 
+/// Per tier, its monthly cut and its top-ups' month ([`Engine::cuts`]).
+type Cuts = (Vec<Option<MonthlyCut>>, Vec<Option<topup::TopUpMonth>>);
+
+/// Engines whose months can be worked out together
+/// ([`Engine::months_together`]), and the tiers whose days they share.
+#[derive(Clone, Debug)]
+pub(crate) struct Together {
+    /// Per tier: whether every engine has it alike and it is shareable.
+    shared: Vec<bool>,
+    /// Per tier: whether every engine's day of it is shareable (its day
+    /// reads nothing booked so far; see [`Engine::shared_day`]).
+    shareable: Vec<bool>,
+}
+
+impl Together {
+    /// `None` unless the engines stand on the same demand tables and seed
+    /// and their models differ at most in the tiers' caps and the breakers'
+    /// limits, without a user breaker (whose trips are drawn: how many
+    /// numbers depends on the limits).
+    pub(crate) fn new(engines: &[&Engine]) -> Option<Together> {
+        let e0 = engines.first()?;
+        let m0 = e0.model;
+        if m0.breaker_at(BreakerLevel::User).is_some() {
+            return None;
+        }
+        for e in &engines[1..] {
+            if !std::ptr::eq(&*e.demand, &*e0.demand) || e.seed != e0.seed {
+                return None;
+            }
+            let mut m = e.model.clone();
+            if m.tiers.len() != m0.tiers.len() || m.breakers.len() != m0.breakers.len() {
+                return None;
+            }
+            for (t, t0) in m.tiers.iter_mut().zip(&m0.tiers) {
+                t.cap.clone_from(&t0.cap);
+            }
+            for (b, b0) in m.breakers.iter_mut().zip(&m0.breakers) {
+                b.limit_usd = b0.limit_usd;
+            }
+            if m != *m0 {
+                return None;
+            }
+        }
+        let shared = (0..m0.tiers.len())
+            .map(|ti| e0.shareable[ti] && engines.iter().all(|e| e.model.tiers[ti] == m0.tiers[ti]))
+            .collect();
+        let shareable = (0..m0.tiers.len())
+            .map(|ti| engines.iter().all(|e| e.shareable[ti]))
+            .collect();
+        Some(Together { shared, shareable })
+    }
+
+    /// Whether some tier's day is shared.
+    pub(crate) fn shares(&self) -> bool {
+        self.shared.iter().any(|s| *s)
+    }
+}
+
 /// A fixed set of simulated users (common random numbers across trials) for
 /// monthly caps.
+#[derive(Clone)]
 struct Panel {
     /// Each user's draw for the power-user class, in ascending order.
     class_u: Vec<f64>,
@@ -362,7 +426,7 @@ impl PanelRow {
 impl<'m> Engine<'m> {
     /// The central (deterministic) engine.
     pub fn central(model: &'m Model) -> Self {
-        Self::build(model, Cow::Owned(Demand::central(model)), None)
+        Self::build(model, Cow::Owned(Demand::central(model)), None, None)
     }
 
     /// The Monte Carlo engine, its tables drawn from `seed`.
@@ -372,7 +436,7 @@ impl<'m> Engine<'m> {
 
     /// The Monte Carlo engine with `size` samples per class of user-day.
     pub fn sampled_sized(model: &'m Model, size: usize, seed: u64) -> Self {
-        Self::build(model, Cow::Owned(Demand::sampled(model, size, seed)), Some(seed))
+        Self::build(model, Cow::Owned(Demand::sampled(model, size, seed)), Some(seed), None)
     }
 
     /// The Monte Carlo engine on tables drawn (from `seed`) for another
@@ -380,20 +444,50 @@ impl<'m> Engine<'m> {
     /// `model` differs from the tables' model only in what the tables do not
     /// depend on (caps, budgets, breakers, revenue: see [`super::Tables`]).
     pub fn on_tables(model: &'m Model, demand: &'m Demand, seed: u64) -> Self {
-        Self::build(model, Cow::Borrowed(demand), Some(seed))
+        Self::build(model, Cow::Borrowed(demand), Some(seed), None)
     }
 
-    fn build(model: &'m Model, demand: Cow<'m, Demand>, seed: Option<u64>) -> Self {
+    /// [`Self::sampled_sized`], taking from `like` what [`Self::on_tables_like`] does.
+    pub(crate) fn sampled_like(model: &'m Model, size: usize, seed: u64, like: &Engine) -> Self {
+        Self::build(
+            model,
+            Cow::Owned(Demand::sampled(model, size, seed)),
+            Some(seed),
+            Some(like),
+        )
+    }
+
+    /// [`Self::on_tables`], taking from `like` what it has already worked
+    /// out and would be worked out again the same: the tables of each tier
+    /// it has alike on the same demand tables and seed, and the strata of
+    /// each tier of tenants alike. The same engine, built in less time.
+    pub(crate) fn on_tables_like(model: &'m Model, demand: &'m Demand, seed: u64, like: &Engine) -> Self {
+        Self::build(model, Cow::Borrowed(demand), Some(seed), Some(like))
+    }
+
+    fn build(model: &'m Model, demand: Cow<'m, Demand>, seed: Option<u64>, like: Option<&Engine>) -> Self {
         let c = model.cached_share.central();
+        // Tier `ti`'s tables as `like` has them, when they are the same.
+        let same_tables = |ti: usize| {
+            like.filter(|e| {
+                std::ptr::eq(&*e.demand, &*demand)
+                    && e.seed == seed
+                    && e.model.cached_share == model.cached_share
+                    && e.model.days == model.days
+                    && e.model.tiers.get(ti) == model.tiers.get(ti)
+            })
+        };
         let stats = model
             .tiers
             .iter()
-            .map(|t| {
-                demand
+            .enumerate()
+            .map(|(ti, t)| match same_tables(ti) {
+                Some(e) => e.stats[ti].clone(),
+                None => demand
                     .classes
                     .iter()
                     .map(|s| DayStats::new(s, t.model, t.fallback, t.cap.as_ref(), t.overage.map(|o| o.0), c))
-                    .collect()
+                    .collect(),
             })
             .collect();
         let days = model.days as usize;
@@ -402,6 +496,9 @@ impl<'m> Engine<'m> {
             .iter()
             .enumerate()
             .map(|(ti, t)| {
+                if let Some(e) = same_tables(ti) {
+                    return e.panels[ti].clone();
+                }
                 let seed = seed?;
                 t.cap.as_ref()?.monthly_tokens?;
                 let mut rng = stream(seed, STREAM_PANEL + ti as u64);
@@ -425,6 +522,9 @@ impl<'m> Engine<'m> {
             .iter()
             .enumerate()
             .map(|(ti, t)| {
+                if let Some(e) = same_tables(ti) {
+                    return e.topup_panels[ti].clone();
+                }
                 t.cap.as_ref()?.top_up.as_ref()?;
                 Some(topup::TopUpPanel::new(seed?, ti, days, &demand.classes, t))
             })
@@ -433,8 +533,21 @@ impl<'m> Engine<'m> {
         let tenant_strata = model
             .tiers
             .iter()
-            .map(|t| match &t.customers {
+            .enumerate()
+            .map(|(ti, t)| match &t.customers {
                 Customers::Tenants { users_per_tenant, .. } => {
+                    // The strata depend on the users per tenant and the
+                    // worst-case quantile alone.
+                    if let Some(e) = like
+                        && e.model.worst_case_quantile == q
+                        && let Some(Customers::Tenants {
+                            users_per_tenant: u, ..
+                        }) = e.model.tiers.get(ti).map(|t| &t.customers)
+                        && u == users_per_tenant
+                        && let Some(Some(x)) = e.tenant_strata.get(ti)
+                    {
+                        return Some(x.clone());
+                    }
                     let worst = users_per_tenant.worst(q);
                     Some((worst, TenantStrata::new(users_per_tenant, worst)))
                 }
@@ -455,16 +568,29 @@ impl<'m> Engine<'m> {
                 }
             })
             .collect();
+        let (user_breaker, tenant_breaker) = (
+            model.breaker_at(BreakerLevel::User).is_some(),
+            model.breaker_at(BreakerLevel::Tenant).is_some(),
+        );
+        let shareable = model
+            .tiers
+            .iter()
+            .map(|t| {
+                !user_breaker && !tenant_breaker && t.accounts.is_empty() && t.budget.as_ref().is_none_or(|b| !b.block)
+            })
+            .collect();
         let user_trips = if model.breaker_at(BreakerLevel::User).is_some() {
             model
                 .tiers
                 .iter()
-                .map(|t| {
-                    demand
+                .enumerate()
+                .map(|(ti, t)| match same_tables(ti).filter(|e| !e.user_trips.is_empty()) {
+                    Some(e) => e.user_trips[ti].clone(),
+                    None => demand
                         .classes
                         .iter()
                         .map(|s| TripTable::new(s, t.model, t.fallback, t.cap.as_ref(), c))
-                        .collect()
+                        .collect(),
                 })
                 .collect()
         } else {
@@ -481,6 +607,8 @@ impl<'m> Engine<'m> {
             loop_call_tokens: model.typical_input() + model.typical_output(),
             loop_call_out: model.typical_output(),
             bounds,
+            shareable,
+            seed,
         }
     }
 
@@ -698,18 +826,7 @@ impl<'m> Engine<'m> {
         let m = self.model;
         let shape = DayShape::new(m, draw);
         let slot: Vec<usize> = shape.viral.iter().map(|&v| self.viral_slot(v)).collect();
-        let mut monthly = self.monthly_cuts(draw, &slot, &shape.power);
-        let mut topups = Vec::with_capacity(m.tiers.len());
-        for (ti, mc) in monthly.iter_mut().enumerate() {
-            let uptake = draw.uptake.get(ti).copied().unwrap_or(0.0);
-            let t = self.top_up_month(ti, draw.active, draw.cached, uptake, &slot, &shape.power);
-            if let Some((cut, tu)) = t {
-                *mc = Some(cut);
-                topups.push(Some(tu));
-            } else {
-                topups.push(None);
-            }
-        }
+        let (monthly, topups) = self.cuts(draw, &slot, &shape.power);
         let mut ledger = Ledger::new(m, draw, &shape);
         let power_z = power_counts(draw, &mut noise);
         let entries = (0..m.tiers.len())
@@ -754,6 +871,146 @@ impl<'m> Engine<'m> {
             self.settle_day(&trial, &day, &scale, &mut ledger);
         }
         self.settle_month(&trial, ledger.out)
+    }
+
+    /// The months of `engines` in one trial (`draw`, then `noise`), worked
+    /// out together: each is byte for byte its own [`Self::month`], and what
+    /// they share is done once: the day shape, the month's draws, and the
+    /// day of every tier they all have alike and whose day reads nothing
+    /// booked so far ([`Self::shared_day`]). A tier they differ in is worked
+    /// out engine by engine from the same random state; the month's noise
+    /// then goes on from where each left it (the same place: every draw of
+    /// a tier's day is made whatever its limits). Each engine then applies
+    /// its own loops, bounds, breakers and settlement. `together` is
+    /// [`Together::new`] of the same engines.
+    pub(crate) fn months_together(
+        engines: &[&Engine],
+        together: &Together,
+        draw: &Draw,
+        noise: &mut ChaCha8Rng,
+    ) -> Vec<Month> {
+        let e0 = engines[0];
+        let m = e0.model;
+        let nt = m.tiers.len();
+        let mut noise = Some(noise);
+        let shape = DayShape::new(m, draw);
+        let slot: Vec<usize> = shape.viral.iter().map(|&v| e0.viral_slot(v)).collect();
+        // Each engine's monthly cuts and top-ups (the reference's in the
+        // trial, the others' swapped in while their figures are worked out).
+        let mut own: Vec<_> = engines.iter().map(|e| e.cuts(draw, &slot, &shape.power)).collect();
+        let (monthly, topups) = std::mem::take(&mut own[0]);
+        let mut ledgers: Vec<Ledger> = engines.iter().map(|e| Ledger::new(e.model, draw, &shape)).collect();
+        let power_z = power_counts(draw, &mut noise);
+        let entries = (0..nt).map(|ti| e0.tier_entries(draw, &power_z, ti)).collect();
+        let alerts = (0..nt).map(|ti| e0.alert_thresholds(draw, &ledgers[0], ti)).collect();
+        let mut trial = Trial {
+            draw,
+            power_z,
+            entries,
+            alerts,
+            tier_users: (0..draw.customers.len()).map(|ti| draw.tier_users(ti)).collect(),
+            shape,
+            slot,
+            monthly,
+            topups,
+        };
+        let swap = |trial: &mut Trial, own: &mut [Cuts], k: usize| {
+            if k > 0 {
+                std::mem::swap(&mut trial.monthly, &mut own[k].0);
+                std::mem::swap(&mut trial.topups, &mut own[k].1);
+            }
+        };
+        let mut days: Vec<DayTotals> = engines.iter().map(|_| DayTotals::new(nt)).collect();
+        let mut sd = SharedDay::default();
+        let mut z = Vec::new();
+        for d in 0..trial.shape.days() {
+            for x in &mut days {
+                x.clear();
+            }
+            let today = Today {
+                d,
+                slot: trial.slot[d],
+                power: trial.shape.power[d],
+                prices: trial.shape.prices[d],
+            };
+            for ti in 0..nt {
+                if together.shared[ti] {
+                    let noisy = draw_normals(e0.shared_draws(&trial, ti), &mut noise, &mut z);
+                    e0.shared_day(&trial, today, ti, noisy.then_some(&z[..]), &mut sd);
+                    for (day, ledger) in days.iter_mut().zip(&mut ledgers) {
+                        sd.apply(ti, day, ledger);
+                    }
+                    continue;
+                }
+                if together.shareable[ti] {
+                    // Each engine's own day of the tier, from the same draws.
+                    let noisy = draw_normals(e0.shared_draws(&trial, ti), &mut noise, &mut z);
+                    for (k, e) in engines.iter().enumerate() {
+                        swap(&mut trial, &mut own, k);
+                        e.shared_day(&trial, today, ti, noisy.then_some(&z[..]), &mut sd);
+                        swap(&mut trial, &mut own, k);
+                        sd.apply(ti, &mut days[k], &mut ledgers[k]);
+                    }
+                    continue;
+                }
+                let start = noise.as_deref().cloned();
+                let mut end = None;
+                for (k, e) in engines.iter().enumerate() {
+                    let mut rng = start.clone();
+                    swap(&mut trial, &mut own, k);
+                    e.tier_day(&trial, today, ti, &mut days[k], &mut ledgers[k], &mut rng.as_mut());
+                    swap(&mut trial, &mut own, k);
+                    debug_assert!(
+                        end.as_ref().is_none_or(|x| *x == rng),
+                        "a tier's day drew as many numbers"
+                    );
+                    end = Some(rng);
+                }
+                if let (Some(n), Some(Some(e))) = (noise.as_deref_mut(), end) {
+                    *n = e;
+                }
+            }
+            for (k, e) in engines.iter().enumerate() {
+                swap(&mut trial, &mut own, k);
+                let (day, ledger) = (&mut days[k], &mut ledgers[k]);
+                for (li, lp) in trial.shape.loops.iter().enumerate() {
+                    e.loop_day(&trial, today, li, lp, day, ledger);
+                }
+                for (ti, c) in day.cost.iter_mut().enumerate() {
+                    if let Some(b) = e.bounds[ti].day {
+                        *c = c.min(trial.tier_users[ti] * b * today.prices);
+                    }
+                }
+                let scale = trip_breakers(e.model, &day.cost, &day.active, draw.cached, &mut ledger.out);
+                e.settle_day(&trial, day, &scale, ledger);
+                swap(&mut trial, &mut own, k);
+            }
+        }
+        let mut out = Vec::with_capacity(engines.len());
+        for (k, (e, ledger)) in engines.iter().zip(ledgers).enumerate() {
+            swap(&mut trial, &mut own, k);
+            out.push(e.settle_month(&trial, ledger.out));
+            swap(&mut trial, &mut own, k);
+        }
+        out
+    }
+
+    /// Each tier's monthly cut (a monthly cap, or a top-up's), and what its
+    /// top-ups did.
+    fn cuts(&self, draw: &Draw, slot: &[usize], power: &[f64]) -> Cuts {
+        let mut monthly = self.monthly_cuts(draw, slot, power);
+        let mut topups = Vec::with_capacity(self.model.tiers.len());
+        for (ti, mc) in monthly.iter_mut().enumerate() {
+            let uptake = draw.uptake.get(ti).copied().unwrap_or(0.0);
+            let t = self.top_up_month(ti, draw.active, draw.cached, uptake, slot, power);
+            if let Some((cut, tu)) = t {
+                *mc = Some(cut);
+                topups.push(Some(tu));
+            } else {
+                topups.push(None);
+            }
+        }
+        (monthly, topups)
     }
 
     /// The demand tables' slot of a day at viral multiplier `v` (0: ordinary).
@@ -873,6 +1130,16 @@ impl<'m> Engine<'m> {
         ledger: &mut Ledger,
         noise: &mut Option<&mut ChaCha8Rng>,
     ) {
+        if self.shareable[ti] {
+            let mut s = std::mem::take(&mut ledger.shared);
+            let mut z = std::mem::take(&mut ledger.normals);
+            let noisy = draw_normals(self.shared_draws(trial, ti), noise, &mut z);
+            self.shared_day(trial, today, ti, noisy.then_some(&z[..]), &mut s);
+            ledger.normals = z;
+            s.apply(ti, day, ledger);
+            ledger.shared = s;
+            return;
+        }
         let t = &self.model.tiers[ti];
         let mix = self.class_mix(trial, today, ti);
         let p = mix.p;
@@ -958,6 +1225,113 @@ impl<'m> Engine<'m> {
                 day.served[ti] = served;
                 day.overage[ti] = (n_act * td.overage + dev.overage).max(0.0);
             }
+        }
+    }
+
+    /// [`Self::tier_day`] of a tier whose day reads nothing the month has
+    /// booked so far ([`Engine::shareable`]: no user or tenant breaker, no
+    /// named account, no blocking budget): the same arithmetic in the same
+    /// order, its bookings kept in `out` for [`SharedDay::apply`], so that
+    /// engines that share the tier share its day ([`Engine::months_together`]).
+    ///
+    /// `z`: the day's normal draws ([`Self::shared_draws`] of them, drawn
+    /// before the day is worked out, in the order the day uses them; `None`
+    /// without noise).
+    fn shared_day(&self, trial: &Trial, today: Today, ti: usize, z: Option<&[f64]>, out: &mut SharedDay) {
+        let t = &self.model.tiers[ti];
+        let mix = self.class_mix(trial, today, ti);
+        let p = mix.p;
+        let [s0, s1] = mix.stats;
+        let [r0, r1] = mix.cut;
+        let [h0, h1] = mix.hit_days;
+        let ov_rate = t.overage.map_or(0.0, |o| o.1 / 1000.0);
+        let spread = self.user_spread(trial, today, ti, &mix, ov_rate);
+        let td = TierDay {
+            cost: mix.mix(|u| u.cost) * today.prices,
+            overage: ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1)) * ov_rate,
+            bound: self.bounds[ti].day.map(|b| b * today.prices),
+            noise: DayNoise::new(&spread, p),
+        };
+        let hit = match &trial.topups[ti] {
+            Some(_) => (1.0 - p) * h0 + p * h1,
+            None => (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1),
+        };
+        let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
+        let a = trial.draw.active;
+        let users = trial.tier_users[ti];
+        let n_act = users * a;
+        out.n_act = n_act;
+        out.warned = n_act * warn;
+        out.topup = match (&trial.topups[ti], t.top_up()) {
+            (Some(tu), Some(top)) => {
+                let [k0, k1] = tu.purchases[today.d];
+                let bought = n_act * ((1.0 - p) * k0 + p * k1);
+                Some((bought, bought * top.price_usd))
+            }
+            _ => None,
+        };
+        out.cut = t.cap.as_ref().map(|c| (c.on_limit == OnLimit::Block, n_act * hit));
+        out.demand = n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
+        out.unserved = n_act * mix.mix(|u| u.unserved_tokens);
+        let served = n_act * mix.mix(|u| u.served_tokens);
+        out.tenants = None;
+        match (trial.draw.customers[ti].tenants(), &t.budget) {
+            (Some((tenants, _)), Some(_)) => {
+                // `Self::tenants_day` without a tenant breaker or accounts:
+                // two draws per entry, drawn first.
+                let n = tenants.len();
+                let entries = &trial.entries[ti];
+                let m = n.min(entries.len());
+                // Without noise, zeros (never read: the deviation is none).
+                let zs: &[f64] = match z {
+                    Some(z) => &z[..2 * m],
+                    None => {
+                        out.zeros.clear();
+                        out.zeros.resize(2 * m, 0.0);
+                        &out.zeros
+                    }
+                };
+                out.spent.clear();
+                out.spent.resize(m, 0.0);
+                out.tenant_day.clear();
+                out.tenant_day.resize(m, 0.0);
+                let mut blocked = 0.0;
+                let (total, overage) = tenants_no_breaker(
+                    &entries[..m],
+                    zs,
+                    z.is_some(),
+                    &td,
+                    &out.spent,
+                    &mut out.tenant_day,
+                    &mut blocked,
+                );
+                let demand_cost = n_act * td.cost;
+                let kept = if demand_cost > 0.0 {
+                    (total / demand_cost).min(1.0)
+                } else {
+                    1.0
+                };
+                out.served = served * kept;
+                out.tenants = Some(served * (1.0 - kept));
+                out.overage = overage;
+                out.cost = total;
+            }
+            _ => {
+                let zp = trial.power_z[ti].first().copied().unwrap_or(0.0);
+                let dev = td.noise.deviate(users, users.sqrt(), zp, z.map(|z| (z[0], z[1])));
+                out.cost = (n_act * td.cost + dev.cost).max(0.0);
+                out.served = served;
+                out.overage = (n_act * td.overage + dev.overage).max(0.0);
+            }
+        }
+    }
+
+    /// How many normal numbers [`Self::shared_day`] of tier `ti` reads:
+    /// two per tenant entry in a tier of budgeted tenants, else two.
+    fn shared_draws(&self, trial: &Trial, ti: usize) -> usize {
+        match (trial.draw.customers[ti].tenants(), &self.model.tiers[ti].budget) {
+            (Some(_), Some(_)) => 2 * trial.entries[ti].len(),
+            _ => 2,
         }
     }
 
@@ -1090,7 +1464,15 @@ impl<'m> Engine<'m> {
             // No tenant breaker: the tenants (or representatives) in one
             // tight loop, the arithmetic of `Self::entry_day` in its order.
             let m = n.min(entries.len());
-            let x = tenants_no_breaker(&entries[..m], &z[..2 * m], noisy, td, ledger, ti);
+            let x = tenants_no_breaker(
+                &entries[..m],
+                &z[..2 * m],
+                noisy,
+                td,
+                &ledger.tenant_spend[ti],
+                &mut ledger.tenant_day[ti],
+                &mut ledger.out.tiers[ti].blocked_user_days,
+            );
             (total, overage) = x;
             (before_breaker, served_kept) = (x.0, x.0);
             zi = 2 * m;
@@ -1682,13 +2064,13 @@ fn tenants_no_breaker(
     z: &[f64],
     noisy: bool,
     td: &TierDay,
-    ledger: &mut Ledger,
-    ti: usize,
+    spend: &[f64],
+    today: &mut [f64],
+    blocked: &mut f64,
 ) -> (f64, f64) {
     let n = entries.len();
-    let spend = &ledger.tenant_spend[ti][..n];
-    let today = &mut ledger.tenant_day[ti][..n];
-    let blocked = &mut ledger.out.tiers[ti].blocked_user_days;
+    let spend = &spend[..n];
+    let today = &mut today[..n];
     let (mut total, mut overage) = (0.0, 0.0);
     for (((e, &spent), own_kept), zs) in entries.iter().zip(spend).zip(today.iter_mut()).zip(z.chunks_exact(2)) {
         let dev = td
@@ -1800,6 +2182,8 @@ struct Ledger {
     loop_used: Vec<f64>,
     /// A tier of tenants' normal draws for the day (reused day after day).
     normals: Vec<f64>,
+    /// A shareable tier's day (reused day after day).
+    shared: SharedDay,
 }
 
 impl Ledger {
@@ -1820,6 +2204,7 @@ impl Ledger {
             account_day: m.tiers.iter().map(|t| vec![0.0; t.accounts.len()]).collect(),
             loop_used: vec![0.0; shape.loops.len()],
             normals: Vec::new(),
+            shared: SharedDay::default(),
         }
     }
 }
@@ -2032,6 +2417,76 @@ struct EntryDay {
     trips: f64,
     /// Overage revenue.
     overage: f64,
+}
+
+/// `n` standard normal numbers from `noise` into `z`; false (and `z`
+/// untouched) without noise.
+fn draw_normals(n: usize, noise: &mut Option<&mut ChaCha8Rng>, z: &mut Vec<f64>) -> bool {
+    let Some(rng) = noise.as_deref_mut() else {
+        return false;
+    };
+    z.clear();
+    z.extend((0..n).map(|_| -> f64 { rand_distr::StandardNormal.sample(&mut *rng) }));
+    true
+}
+
+/// What [`Engine::shared_day`] books for a tier's day, in the order
+/// [`SharedDay::apply`] books it (the order of [`Engine::tier_day`]).
+#[derive(Clone, Debug, Default)]
+struct SharedDay {
+    /// Active users, and the user-days warned.
+    n_act: f64,
+    warned: f64,
+    /// Top-ups bought, and their revenue.
+    topup: Option<(f64, f64)>,
+    /// User-days cut by the caps: (blocked rather than degraded, user-days).
+    cut: Option<(bool, f64)>,
+    demand: f64,
+    unserved: f64,
+    /// A tier of budgeted tenants: the tokens its budgets left unserved
+    /// ([`Self::tenant_day`] holds each entry's own spend today).
+    tenants: Option<f64>,
+    cost: f64,
+    served: f64,
+    overage: f64,
+    tenant_day: Vec<f64>,
+    /// Scratch: zero draws (no noise), and a spend of zero per entry (a
+    /// budget that does not block never reads it).
+    zeros: Vec<f64>,
+    spent: Vec<f64>,
+}
+
+impl SharedDay {
+    fn apply(&self, ti: usize, day: &mut DayTotals, ledger: &mut Ledger) {
+        day.active[ti] = self.n_act;
+        let tm = &mut ledger.out.tiers[ti];
+        tm.user_days += self.n_act;
+        tm.warned_user_days += self.warned;
+        if let Some((bought, revenue)) = self.topup {
+            tm.topups += bought;
+            tm.topup_revenue += revenue;
+        }
+        match self.cut {
+            Some((true, x)) => tm.blocked_user_days += x,
+            Some((false, x)) => tm.degraded_user_days += x,
+            None => {}
+        }
+        tm.demand_tokens += self.demand;
+        tm.unserved_tokens += self.unserved;
+        if let Some(lost) = self.tenants {
+            let n = self.tenant_day.len();
+            let row = &mut ledger.tenant_day[ti];
+            row[..n].copy_from_slice(&self.tenant_day);
+            // The loop tenant's entry, if any: written by the loops.
+            if let Some(extra) = row.get_mut(n) {
+                *extra = 0.0;
+            }
+            ledger.out.tiers[ti].unserved_tokens += lost;
+        }
+        day.cost[ti] = self.cost;
+        day.served[ti] = self.served;
+        day.overage[ti] = self.overage;
+    }
 }
 
 /// A tier of tenants' day ([`Engine::tenants_day`]).
