@@ -107,7 +107,7 @@ pub const DEFAULT_CANDIDATES: usize = 32;
 
 /// Specs simulated together at most (`sim::months_together_on`): more share
 /// more work, and hold more months at once.
-const TOGETHER: usize = 12;
+const TOGETHER: usize = 40;
 
 /// One candidate value of one limit, the other limits at the spec's values.
 #[derive(Clone, Debug, Serialize)]
@@ -299,7 +299,65 @@ struct Run {
     effects: Vec<[f64; 6]>,
 }
 
+/// What the search reads of one month: its cost and revenue, and per tier
+/// its cost, revenue and the six figures of [`Run::effects`] (users hit,
+/// user-days affected, user-days, users, unserved and demand tokens).
+struct Row {
+    cost: f64,
+    revenue: f64,
+    tiers: Vec<[f64; 8]>,
+}
+
+impl Row {
+    fn of(m: Month) -> Row {
+        Row {
+            cost: m.cost,
+            revenue: m.revenue,
+            tiers: m
+                .tiers
+                .iter()
+                .map(|t| {
+                    [
+                        t.cost,
+                        t.revenue(),
+                        t.users_hit,
+                        t.blocked_user_days + t.degraded_user_days,
+                        t.user_days,
+                        t.users,
+                        t.unserved_tokens,
+                        t.demand_tokens,
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Run {
+    /// [`Self::of`] the months these rows were kept of (the same sums, in
+    /// the same order).
+    fn of_rows(rows: &[Row]) -> Run {
+        let nt = rows.first().map_or(0, |r| r.tiers.len());
+        let n = rows.len().max(1) as f64;
+        let mut effects = vec![[0.0; 6]; nt];
+        for r in rows {
+            for (ti, t) in r.tiers.iter().enumerate() {
+                let e = &mut effects[ti];
+                for (x, v) in e.iter_mut().zip(&t[2..]) {
+                    *x += v / n;
+                }
+            }
+        }
+        Run {
+            cost: rows.iter().map(|r| r.cost).collect(),
+            revenue: rows.iter().map(|r| r.revenue).collect(),
+            tiers: (0..nt)
+                .map(|ti| rows.iter().map(|r| (r.tiers[ti][0], r.tiers[ti][1])).collect())
+                .collect(),
+            effects,
+        }
+    }
+
     fn of(months: &[Month]) -> Run {
         let nt = months.first().map_or(0, |m| m.tiers.len());
         let n = months.len().max(1) as f64;
@@ -524,29 +582,31 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
     let worst_of = |s: &Spec| worst_case(&model_of(s)).monthly_usd;
     // The candidates differ from the spec only in limits: they share its
     // demand tables (the same bytes as drawing them again, at half the cost).
-    let tables = sim::Tables::new(&model_of(spec), &sim_opts);
-    let simulations = std::cell::Cell::new(0usize);
-    let simulate = |s: &Spec| {
-        simulations.set(simulations.get() + 1);
-        Run::of(&sim::months_on(&model_of(s), &sim_opts, &tables))
-    };
+    let base_model = model_of(spec);
+    let tables = sim::Tables::new(&base_model, &sim_opts);
+    // The spec's engines, built once; each candidate's take from them what
+    // it has alike (the tables of the tiers it does not change).
+    let prepared = sim::Prepared::new(&base_model, &sim_opts, &tables);
+    let simulations = std::cell::Cell::new(1usize);
     // Specs that differ in caps or breaker limits are simulated together
-    // (what they share is worked out once: `sim::months_together_on`), a
-    // few at a time to bound the months held at once.
+    // (what they share is worked out once per trial:
+    // `sim::Prepared::together`), a knob's candidates at a time, each month
+    // kept as the few figures the search reads.
     let simulate_all = |specs: &[Spec]| -> Vec<Run> {
         let mut out = Vec::with_capacity(specs.len());
         for chunk in specs.chunks(TOGETHER) {
             simulations.set(simulations.get() + chunk.len());
             let models: Vec<Model> = chunk.iter().map(model_of).collect();
             out.extend(
-                sim::months_together_on(&models, &sim_opts, &tables)
+                prepared
+                    .together(&models, &Row::of)
                     .iter()
-                    .map(|m| Run::of(m)),
+                    .map(|rows| Run::of_rows(rows)),
             );
         }
         out
     };
-    let base = simulate(spec);
+    let base = Run::of(&prepared.months());
     let (tuned, not_tuned) = knobs(spec, o);
     let paying: Vec<bool> = spec
         .tiers

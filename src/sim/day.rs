@@ -100,7 +100,7 @@ impl DayShape {
 
 /// What the day-total breakers kept of each tier's day: the share of its
 /// cost, and of its tokens served.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DayScale {
     /// Per tier, the share of its day's cost kept.
     pub cost: Vec<f64>,
@@ -118,12 +118,29 @@ pub struct DayScale {
 /// cached share (what a fallback or shrink re-prices at, see
 /// [`Model::past_trip`]).
 pub fn trip_breakers(m: &Model, day_cost: &[f64], day_active: &[f64], cached: f64, out: &mut Month) -> DayScale {
+    let mut scale = DayScale {
+        cost: Vec::new(),
+        served: Vec::new(),
+    };
+    trip_breakers_into(m, day_cost, day_active, cached, out, &mut scale);
+    scale
+}
+
+/// [`trip_breakers`] into `scale` (reused day after day).
+pub fn trip_breakers_into(
+    m: &Model,
+    day_cost: &[f64],
+    day_active: &[f64],
+    cached: f64,
+    out: &mut Month,
+    scale: &mut DayScale,
+) {
     let nt = day_cost.len();
     let mut total: f64 = day_cost.iter().sum();
-    let mut scale = DayScale {
-        cost: vec![1.0; nt],
-        served: vec![1.0; nt],
-    };
+    scale.cost.clear();
+    scale.cost.resize(nt, 1.0);
+    scale.served.clear();
+    scale.served.resize(nt, 1.0);
     for (bi, b) in m.breakers.iter().enumerate() {
         if !b.level.is_day_total() || total <= b.limit_usd {
             continue;
@@ -165,7 +182,6 @@ pub fn trip_breakers(m: &Model, day_cost: &[f64], day_active: &[f64], cached: f6
             }
         }
     }
-    scale
 }
 
 /// What a breaker leaves of a day of `cost` (USD) and `served` tokens

@@ -429,62 +429,115 @@ pub fn months_on(model: &Model, opts: &Options, tables: &Tables) -> Vec<Month> {
 /// ([`Engine::months_together`]); other sets one model at a time. The same
 /// months, byte for byte, as one [`months_on`] per model.
 pub fn months_together_on(models: &[Model], opts: &Options, tables: &Tables) -> Vec<Vec<Month>> {
-    if models.is_empty() {
+    let Some(first) = models.first() else {
         return Vec::new();
-    }
-    let trials = opts.trials.max(1);
-    let batches = Batches::new(trials);
-    let go = || {
-        // Each batch's first engine like the first batch's, and its others
-        // like it: what they have alike is worked out once per batch (the
-        // tables of the tiers they share) or once in all.
-        let first = Engine::on_tables(&models[0], &tables.demand[0], batch_seed(opts, 0));
-        let engines: Vec<Vec<Engine>> = (0..batches.count)
-            .into_par_iter()
-            .map(|b| {
-                let (seed, demand) = (batch_seed(opts, b), &tables.demand[b]);
-                let head = Engine::on_tables_like(&models[0], demand, seed, &first);
-                let mut es: Vec<Engine> = models[1..]
-                    .iter()
-                    .map(|m| Engine::on_tables_like(m, demand, seed, &head))
-                    .collect();
-                es.insert(0, head);
-                es
-            })
-            .collect();
-        let together: Vec<Option<month::Together>> = engines
-            .iter()
-            .map(|es| month::Together::new(&es.iter().collect::<Vec<_>>()))
-            .collect();
-        let run = |i: usize| -> Vec<Month> {
-            let b = batches.of(i);
-            let es: Vec<&Engine> = engines[b].iter().collect();
-            match &together[b] {
-                Some(t) => {
-                    let mut rng = stream(opts.seed, i as u64);
-                    let draw = es[0].draw(&mut rng);
-                    Engine::months_together(&es, t, &draw, &mut rng)
-                }
-                None => es
-                    .iter()
-                    .map(|e| {
-                        let mut rng = stream(opts.seed, i as u64);
-                        let draw = e.draw(&mut rng);
-                        e.month(&draw, Some(&mut rng))
-                    })
-                    .collect(),
-            }
-        };
-        let per_trial: Vec<Vec<Month>> = (0..trials).into_par_iter().map(run).collect();
-        let mut out: Vec<Vec<Month>> = models.iter().map(|_| Vec::with_capacity(trials)).collect();
-        for months in per_trial {
-            for (k, m) in months.into_iter().enumerate() {
-                out[k].push(m);
-            }
-        }
-        out
     };
-    in_pool(opts, go)
+    Prepared::new(first, opts, tables).together(models, &|m: Month| m)
+}
+
+/// A model's engines on its tables, one per batch, built once: its months,
+/// and those of models that differ from it in limits, whose engines take
+/// from these what they have alike ([`Prepared::together`]).
+pub struct Prepared<'a> {
+    opts: Options,
+    batches: Batches,
+    engines: Vec<Engine<'a>>,
+}
+
+impl<'a> Prepared<'a> {
+    /// The engines of `model` on `tables` (drawn for it, or for a model that
+    /// differs from it at most in what the tables do not depend on).
+    pub fn new(model: &'a Model, opts: &Options, tables: &'a Tables) -> Prepared<'a> {
+        let batches = Batches::new(opts.trials.max(1));
+        let engines = in_pool(opts, || {
+            let first = Engine::on_tables(model, &tables.demand[0], batch_seed(opts, 0));
+            let rest: Vec<Engine> = (1..batches.count)
+                .into_par_iter()
+                .map(|b| Engine::on_tables_like(model, &tables.demand[b], batch_seed(opts, b), &first))
+                .collect();
+            std::iter::once(first).chain(rest).collect()
+        });
+        Prepared {
+            opts: opts.clone(),
+            batches,
+            engines,
+        }
+    }
+
+    /// The model's months: [`months_on`].
+    pub fn months(&self) -> Vec<Month> {
+        let opts = &self.opts;
+        let run = |i: usize| -> Month {
+            let engine = &self.engines[self.batches.of(i)];
+            let mut rng = stream(opts.seed, i as u64);
+            let draw = engine.draw(&mut rng);
+            engine.month(&draw, Some(&mut rng))
+        };
+        in_pool(opts, || collect(opts.trials.max(1), None, &run))
+    }
+
+    /// Each of `models`' months ([`months_on`] on the same tables), each
+    /// month passed through `reduce` as it is made (what is kept of it), in
+    /// trial order per model. Trial by trial, models that differ at most in
+    /// their tiers' caps and their breakers' limits are worked out together,
+    /// sharing what they have alike ([`Engine::months_together`]); other
+    /// sets one model at a time. Byte for byte what one [`months_on`] per
+    /// model gives.
+    pub fn together<R: Send>(&self, models: &[Model], reduce: &(dyn Fn(Month) -> R + Sync)) -> Vec<Vec<R>> {
+        if models.is_empty() {
+            return Vec::new();
+        }
+        let opts = &self.opts;
+        let trials = opts.trials.max(1);
+        let go = || {
+            let engines: Vec<Vec<Engine>> = (0..self.batches.count)
+                .into_par_iter()
+                .map(|b| {
+                    let base = &self.engines[b];
+                    let (seed, demand) = (batch_seed(opts, b), &*base.demand);
+                    models
+                        .iter()
+                        .map(|m| Engine::on_tables_like(m, demand, seed, base))
+                        .collect()
+                })
+                .collect();
+            let together: Vec<Option<month::Together>> = engines
+                .iter()
+                .map(|es| month::Together::new(&es.iter().collect::<Vec<_>>()))
+                .collect();
+            let run = |i: usize| -> Vec<R> {
+                let b = self.batches.of(i);
+                let es: Vec<&Engine> = engines[b].iter().collect();
+                match &together[b] {
+                    Some(t) => {
+                        let mut rng = stream(opts.seed, i as u64);
+                        let draw = es[0].draw(&mut rng);
+                        Engine::months_together(&es, t, &draw, &mut rng)
+                            .into_iter()
+                            .map(reduce)
+                            .collect()
+                    }
+                    None => es
+                        .iter()
+                        .map(|e| {
+                            let mut rng = stream(opts.seed, i as u64);
+                            let draw = e.draw(&mut rng);
+                            reduce(e.month(&draw, Some(&mut rng)))
+                        })
+                        .collect(),
+                }
+            };
+            let per_trial: Vec<Vec<R>> = (0..trials).into_par_iter().map(run).collect();
+            let mut out: Vec<Vec<R>> = models.iter().map(|_| Vec::with_capacity(trials)).collect();
+            for rows in per_trial {
+                for (k, r) in rows.into_iter().enumerate() {
+                    out[k].push(r);
+                }
+            }
+            out
+        };
+        in_pool(opts, go)
+    }
 }
 
 /// Whether [`months_together_on`] of `models` shares some tier's day

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::day::{DayScale, DayShape, RunawayLoop, book_cut_days, trip_breakers, trip_one};
+use super::day::{DayScale, DayShape, RunawayLoop, book_cut_days, trip_breakers_into, trip_one};
 use super::demand::{DayStats, Demand, STREAM_PANEL, Samples, UserDay, stream, user_day, user_day_bought};
 use crate::dist::stochastic_count;
 use rand_distr::Distribution;
@@ -847,6 +847,7 @@ impl<'m> Engine<'m> {
             topups,
         };
         let mut day = DayTotals::new(m.tiers.len());
+        let mut scale = DayScale::default();
         for d in 0..trial.shape.days() {
             day.clear();
             let today = Today {
@@ -867,7 +868,7 @@ impl<'m> Engine<'m> {
                     *c = c.min(trial.tier_users[ti] * b * today.prices);
                 }
             }
-            let scale = trip_breakers(m, &day.cost, &day.active, draw.cached, &mut ledger.out);
+            trip_breakers_into(m, &day.cost, &day.active, draw.cached, &mut ledger.out, &mut scale);
             self.settle_day(&trial, &day, &scale, &mut ledger);
         }
         self.settle_month(&trial, ledger.out)
@@ -923,6 +924,7 @@ impl<'m> Engine<'m> {
         let mut days: Vec<DayTotals> = engines.iter().map(|_| DayTotals::new(nt)).collect();
         let mut sd = SharedDay::default();
         let mut z = Vec::new();
+        let mut scale = DayScale::default();
         for d in 0..trial.shape.days() {
             for x in &mut days {
                 x.clear();
@@ -981,7 +983,14 @@ impl<'m> Engine<'m> {
                         *c = c.min(trial.tier_users[ti] * b * today.prices);
                     }
                 }
-                let scale = trip_breakers(e.model, &day.cost, &day.active, draw.cached, &mut ledger.out);
+                trip_breakers_into(
+                    e.model,
+                    &day.cost,
+                    &day.active,
+                    draw.cached,
+                    &mut ledger.out,
+                    &mut scale,
+                );
                 e.settle_day(&trial, day, &scale, ledger);
                 swap(&mut trial, &mut own, k);
             }
