@@ -309,11 +309,12 @@ type Cuts = (Vec<Option<MonthlyCut>>, Vec<Option<topup::TopUpMonth>>);
 /// ([`Engine::months_together`]), and the tiers whose days they share.
 #[derive(Clone, Debug)]
 pub(crate) struct Together {
-    /// Per tier: whether every engine has it alike and it is shareable.
-    shared: Vec<bool>,
     /// Per tier: whether every engine's day of it is shareable (its day
     /// reads nothing booked so far; see [`Engine::shared_day`]).
     shareable: Vec<bool>,
+    /// Per tier and engine: the first engine that has the tier alike (whose
+    /// day of it the engine books).
+    rep: Vec<Vec<usize>>,
 }
 
 impl Together {
@@ -345,18 +346,29 @@ impl Together {
                 return None;
             }
         }
-        let shared = (0..m0.tiers.len())
-            .map(|ti| e0.shareable[ti] && engines.iter().all(|e| e.model.tiers[ti] == m0.tiers[ti]))
-            .collect();
         let shareable = (0..m0.tiers.len())
             .map(|ti| engines.iter().all(|e| e.shareable[ti]))
             .collect();
-        Some(Together { shared, shareable })
+        let rep = (0..m0.tiers.len())
+            .map(|ti| {
+                (0..engines.len())
+                    .map(|k| {
+                        (0..k)
+                            .find(|&j| engines[j].model.tiers[ti] == engines[k].model.tiers[ti])
+                            .unwrap_or(k)
+                    })
+                    .collect()
+            })
+            .collect();
+        Some(Together { shareable, rep })
     }
 
-    /// Whether some tier's day is shared.
+    /// Whether some engine shares another's day of some tier.
     pub(crate) fn shares(&self) -> bool {
-        self.shared.iter().any(|s| *s)
+        self.shareable
+            .iter()
+            .zip(&self.rep)
+            .any(|(s, rep)| *s && rep.iter().enumerate().any(|(k, r)| *r != k))
     }
 }
 
@@ -922,7 +934,7 @@ impl<'m> Engine<'m> {
             }
         };
         let mut days: Vec<DayTotals> = engines.iter().map(|_| DayTotals::new(nt)).collect();
-        let mut sd = SharedDay::default();
+        let mut sds: Vec<SharedDay> = engines.iter().map(|_| SharedDay::default()).collect();
         let mut z = Vec::new();
         let mut scale = DayScale::default();
         for d in 0..trial.shape.days() {
@@ -936,22 +948,19 @@ impl<'m> Engine<'m> {
                 prices: trial.shape.prices[d],
             };
             for ti in 0..nt {
-                if together.shared[ti] {
-                    let noisy = draw_normals(e0.shared_draws(&trial, ti), &mut noise, &mut z);
-                    e0.shared_day(&trial, today, ti, noisy.then_some(&z[..]), &mut sd);
-                    for (day, ledger) in days.iter_mut().zip(&mut ledgers) {
-                        sd.apply(ti, day, ledger);
-                    }
-                    continue;
-                }
                 if together.shareable[ti] {
-                    // Each engine's own day of the tier, from the same draws.
+                    // From the same draws, the day of each distinct version
+                    // of the tier, worked out once (by the first engine that
+                    // has it) and booked by every engine that has it.
                     let noisy = draw_normals(e0.shared_draws(&trial, ti), &mut noise, &mut z);
+                    let rep = &together.rep[ti];
                     for (k, e) in engines.iter().enumerate() {
-                        swap(&mut trial, &mut own, k);
-                        e.shared_day(&trial, today, ti, noisy.then_some(&z[..]), &mut sd);
-                        swap(&mut trial, &mut own, k);
-                        sd.apply(ti, &mut days[k], &mut ledgers[k]);
+                        if rep[k] == k {
+                            swap(&mut trial, &mut own, k);
+                            e.shared_day(&trial, today, ti, noisy.then_some(&z[..]), &mut sds[k]);
+                            swap(&mut trial, &mut own, k);
+                        }
+                        sds[rep[k]].apply(ti, &mut days[k], &mut ledgers[k]);
                     }
                     continue;
                 }

@@ -38,7 +38,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::demand::{Demand, stream};
-use super::month::Engine;
+use rand_chacha::ChaCha8Rng;
+
+use super::month::{Draw, Engine};
 use super::{BATCH_CLASS_SAMPLES, Batches, Options, Sorted, ratio};
 use crate::dist::Dist;
 use crate::economics::{Customers, Model};
@@ -396,21 +398,40 @@ fn run_on(
     opts: &Options,
     batches: &Batches,
 ) -> Vec<Vec<(f64, f64)>> {
-    let engines: Vec<Engine> = (0..batches.count)
+    // The first batch's engine, then the others like it (what does not
+    // depend on the tables, such as the strata of tenants, worked out once).
+    let first = Engine::on_tables(tables, &demand[0], super::batch_seed(opts, 0));
+    let rest: Vec<Engine> = (1..batches.count)
         .into_par_iter()
-        .map(|b| Engine::on_tables(tables, &demand[b], super::batch_seed(opts, b)))
+        .map(|b| Engine::on_tables_like(tables, &demand[b], super::batch_seed(opts, b), &first))
         .collect();
+    let engines: Vec<Engine> = std::iter::once(first).chain(rest).collect();
     let per_trial: Vec<Vec<(f64, f64)>> = (0..batches.trials)
         .into_par_iter()
         .map(|i| {
             let engine = &engines[batches.of(i)];
+            // A variant whose trial draws what the first variant's did (the
+            // same draw, the random stream at the same place: a scenario's
+            // chance that changed nothing this trial) has its month.
+            let mut seen: Option<(Draw, ChaCha8Rng, (f64, f64))> = None;
             variants
                 .iter()
                 .map(|v| {
                     let mut rng = stream(opts.seed, i as u64);
                     let draw = engine.draw_as(v.unwrap_or(tables), &mut rng);
+                    if let Some((d, r, x)) = &seen
+                        && *d == draw
+                        && *r == rng
+                    {
+                        return *x;
+                    }
+                    let after_draw = seen.is_none().then(|| rng.clone());
                     let m = engine.month(&draw, Some(&mut rng));
-                    (m.cost, m.revenue)
+                    let x = (m.cost, m.revenue);
+                    if let Some(r) = after_draw {
+                        seen = Some((draw, r, x));
+                    }
+                    x
                 })
                 .collect()
         })
