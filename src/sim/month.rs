@@ -883,6 +883,7 @@ impl<'m> Engine<'m> {
             trip_breakers_into(m, &day.cost, &day.active, draw.cached, &mut ledger.out, &mut scale);
             self.settle_day(&trial, &day, &scale, &mut ledger);
         }
+        self.tenant_alerts(&trial, &mut ledger);
         self.settle_month(&trial, ledger.out)
     }
 
@@ -1005,8 +1006,9 @@ impl<'m> Engine<'m> {
             }
         }
         let mut out = Vec::with_capacity(engines.len());
-        for (k, (e, ledger)) in engines.iter().zip(ledgers).enumerate() {
+        for (k, (e, mut ledger)) in engines.iter().zip(ledgers).enumerate() {
             swap(&mut trial, &mut own, k);
+            e.tenant_alerts(&trial, &mut ledger);
             out.push(e.settle_month(&trial, ledger.out));
             swap(&mut trial, &mut own, k);
         }
@@ -1591,30 +1593,17 @@ impl<'m> Engine<'m> {
     }
 
     /// The thresholds of tier `ti`'s tenant budget alerts in USD for each of
-    /// its entries in [`Ledger::tenant_spend`] (the loop tenant's included),
-    /// with each entry's lowest and highest.
+    /// its entries in [`Ledger::tenant_spend`] (the loop tenant's included).
     fn alert_thresholds(&self, draw: &Draw, ledger: &Ledger, ti: usize) -> Option<AlertThresholds> {
         let b = self.model.tiers[ti].budget.as_ref()?;
         let k = b.alerts.len();
         let entries = ledger.tenant_spend[ti].len();
         let mut th = Vec::with_capacity(entries * k);
-        let mut range = Vec::with_capacity(entries);
         for j in 0..entries {
             let budget = self.budget_of(draw, ti, j, b);
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for &al in &b.alerts {
-                let x = al * budget;
-                th.push(x);
-                lo = lo.min(x);
-                hi = hi.max(x);
-            }
-            range.push((lo, hi));
+            th.extend(b.alerts.iter().map(|al| al * budget));
         }
-        Some(AlertThresholds {
-            per_entry: k,
-            th,
-            range,
-        })
+        Some(AlertThresholds { per_entry: k, th })
     }
 
     /// One entry's day in a tier of tenants (a tenant, a representative or
@@ -1829,26 +1818,35 @@ impl<'m> Engine<'m> {
             if tm.tenant_alerts.is_empty() {
                 tm.tenant_alerts = vec![0.0; al.per_entry];
             }
+            // The alerts they cross are counted once the month is done
+            // (`Self::tenant_alerts`).
+            for (x, s) in ledger.tenant_day[ti].iter().zip(ledger.tenant_spend[ti].iter_mut()) {
+                *s += x * scale;
+            }
+        }
+    }
+
+    /// Each tier's tenant budget alerts: the tenants whose month's spend
+    /// crossed each threshold. A spend only grows (every day adds what was
+    /// kept of a cost, never less than zero) from zero, so a threshold above
+    /// zero is crossed on one day exactly when the month ends at or past
+    /// it. A representative stands for `w` tenants, the loop tenant's entry
+    /// past them for one: whole numbers of 64ths, added exactly in any order.
+    fn tenant_alerts(&self, trial: &Trial, ledger: &mut Ledger) {
+        for (ti, al) in trial.alerts.iter().enumerate() {
+            let Some(al) = al else { continue };
+            let tm = &mut ledger.out.tiers[ti];
+            if tm.tenant_alerts.is_empty() {
+                continue;
+            }
             let (n, w) = trial.draw.customers[ti]
                 .tenants()
                 .map_or((0, 1.0), |(v, w)| (v.len(), w));
-            let spend = &mut ledger.tenant_spend[ti];
-            let days = ledger.tenant_day[ti].iter().zip(spend.iter_mut()).zip(&al.range);
-            for (j, ((x, s), &(lo, hi))) in days.enumerate() {
-                let before = *s;
-                let after = before + x * scale;
-                *s = after;
-                // A day that reaches none of the entry's thresholds, or
-                // starts past all of them, crosses none.
-                if after < lo || before >= hi {
-                    continue;
-                }
-                // A representative stands for `w` tenants; the loop tenant's
-                // entry past them, for one.
+            for (j, &spent) in ledger.tenant_spend[ti].iter().enumerate() {
                 let w = if j < n { w } else { 1.0 };
                 let th = &al.th[j * al.per_entry..(j + 1) * al.per_entry];
                 for (ai, &th) in th.iter().enumerate() {
-                    if before < th && after >= th {
+                    if 0.0 < th && spent >= th {
                         tm.tenant_alerts[ai] += w;
                     }
                 }
@@ -2417,8 +2415,6 @@ struct AlertThresholds {
     per_entry: usize,
     /// [entry * per_entry + alert]
     th: Vec<f64>,
-    /// Each entry's lowest and highest threshold.
-    range: Vec<(f64, f64)>,
 }
 
 /// What [`Engine::entry_day`] came to.
