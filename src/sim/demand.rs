@@ -294,17 +294,17 @@ impl Pool {
         // is then a mask, the same number as the remainder.
         let pool_n = self.len as u64;
         let mask = pool_n.is_power_of_two().then_some(pool_n - 1);
+        // Each sample's cost parts per model (reused sample after sample).
+        let mut c: Vec<Parts> = vec![[0.0; 3]; models];
         for k in 0..size {
             let u = (k as f64 + open01(rng)) / size as f64;
             let n = stochastic_count(m.interactions.quantile(u) * mult, 0.0, f64::INFINITY, rng);
             let exact = (n as usize).min(EXACT_INTERACTIONS);
             let rest = n - exact as f64;
             let (mut t, mut o) = (self.mean_tokens * rest, self.mean_out * rest);
-            let mut c: Vec<Parts> = self
-                .mean_cost
-                .iter()
-                .map(|x| [x[0] * rest, x[1] * rest, x[2] * rest])
-                .collect();
+            for (ck, x) in c.iter_mut().zip(&self.mean_cost) {
+                *ck = [x[0] * rest, x[1] * rest, x[2] * rest];
+            }
             for _ in 0..exact {
                 let x = rng.next_u64();
                 let j = match mask {
@@ -322,8 +322,8 @@ impl Pool {
             }
             s.tokens.push(t);
             s.out.push(o);
-            for (q, ck) in c.into_iter().enumerate() {
-                s.cost[q].push(ck);
+            for (q, ck) in c.iter().enumerate() {
+                s.cost[q].push(*ck);
             }
         }
         s
