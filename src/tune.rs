@@ -105,9 +105,31 @@ pub struct Options {
 /// Default candidates per tier.
 pub const DEFAULT_CANDIDATES: usize = 32;
 
-/// Specs simulated together at most (`sim::months_together_on`): more share
-/// more work, and hold more months at once.
+/// Specs simulated together at most (`sim::Prepared::together`): more share
+/// more work, and hold more figures and engines at once.
 const TOGETHER: usize = 40;
+
+/// The memory the kept figures of the specs simulated together may take.
+const TOGETHER_BYTES: usize = 128 << 20;
+
+/// How many candidates of `model` are simulated together at `trials`
+/// trials: [`TOGETHER`], fewer when their kept figures ([`Row`], per trial)
+/// would pass [`TOGETHER_BYTES`]. A spec with a monthly cap or top-ups keeps
+/// a panel of simulated users per such tier and engine (about 1.5 MB in
+/// each of the 32 batches): its candidates are simulated one at a time, as
+/// plain simulations are, so that memory stays what one simulation takes.
+fn together(model: &Model, trials: usize) -> usize {
+    let panels = model.tiers.iter().any(|t| {
+        t.cap
+            .as_ref()
+            .is_some_and(|c| c.monthly_tokens.is_some() || c.top_up.is_some())
+    });
+    if panels {
+        return 1;
+    }
+    let row = std::mem::size_of::<Row>() + 16 + std::mem::size_of::<[f64; 8]>() * model.tiers.len();
+    (TOGETHER_BYTES / (trials.max(1) * row)).clamp(1, TOGETHER)
+}
 
 /// One candidate value of one limit, the other limits at the spec's values.
 #[derive(Clone, Debug, Serialize)]
@@ -592,9 +614,10 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
     // (what they share is worked out once per trial:
     // `sim::Prepared::together`), a knob's candidates at a time, each month
     // kept as the few figures the search reads.
+    let at_once = together(&base_model, sim_opts.trials);
     let simulate_all = |specs: &[Spec]| -> Vec<Run> {
         let mut out = Vec::with_capacity(specs.len());
-        for chunk in specs.chunks(TOGETHER) {
+        for chunk in specs.chunks(at_once) {
             simulations.set(simulations.get() + chunk.len());
             let models: Vec<Model> = chunk.iter().map(model_of).collect();
             out.extend(

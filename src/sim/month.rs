@@ -274,9 +274,9 @@ pub struct Engine<'m> {
     pub demand: Cow<'m, Demand>,
     /// [tier][class] at the central cached share.
     stats: Vec<Vec<DayStats>>,
-    panels: Vec<Option<Panel>>,
+    panels: Vec<Option<std::sync::Arc<Panel>>>,
     /// Per tier with a top-up, its panel (Monte Carlo).
-    topup_panels: Vec<Option<topup::TopUpPanel>>,
+    topup_panels: Vec<Option<std::sync::Arc<topup::TopUpPanel>>>,
     /// Typical tokens and cost parts of one call (for runaway loops).
     loop_call_tokens: f64,
     loop_call_out: f64,
@@ -374,7 +374,6 @@ impl Together {
 
 /// A fixed set of simulated users (common random numbers across trials) for
 /// monthly caps.
-#[derive(Clone)]
 struct Panel {
     /// Each user's draw for the power-user class, in ascending order.
     class_u: Vec<f64>,
@@ -517,7 +516,7 @@ impl<'m> Engine<'m> {
                 let n = demand.classes[0].len() as u64;
                 let mut class_u: Vec<f64> = (0..PANEL_USERS).map(|_| open01(&mut rng)).collect();
                 class_u.sort_by(f64::total_cmp);
-                Some(Panel {
+                Some(std::sync::Arc::new(Panel {
                     class_u,
                     active_u: (0..PANEL_USERS * days).map(|_| open01(&mut rng) as f32).collect(),
                     sample: (0..PANEL_USERS * days).map(|_| (rng.next_u64() % n) as u32).collect(),
@@ -526,7 +525,7 @@ impl<'m> Engine<'m> {
                         .iter()
                         .map(|s| (0..s.len()).map(|si| PanelRow::new(s, si, t)).collect())
                         .collect(),
-                })
+                }))
             })
             .collect();
         let topup_panels = model
@@ -538,7 +537,13 @@ impl<'m> Engine<'m> {
                     return e.topup_panels[ti].clone();
                 }
                 t.cap.as_ref()?.top_up.as_ref()?;
-                Some(topup::TopUpPanel::new(seed?, ti, days, &demand.classes, t))
+                Some(std::sync::Arc::new(topup::TopUpPanel::new(
+                    seed?,
+                    ti,
+                    days,
+                    &demand.classes,
+                    t,
+                )))
             })
             .collect();
         let q = model.worst_case_quantile;

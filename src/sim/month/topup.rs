@@ -27,7 +27,6 @@ const STREAM_TOPUP_PANEL: u64 = 1 << 44;
 
 /// A fixed set of simulated users of one tier (common random numbers
 /// across trials): class, buyer, activity and user-day sample.
-#[derive(Clone)]
 pub(super) struct TopUpPanel {
     /// Each user's draw for the power-user class, in ascending order.
     class_u: Vec<f64>,
