@@ -356,8 +356,7 @@ impl Row {
 }
 
 impl Run {
-    /// [`Self::of`] the months these rows were kept of (the same sums, in
-    /// the same order).
+    /// The run whose months these rows were kept of, in trial order.
     fn of_rows(rows: &[Row]) -> Run {
         let nt = rows.first().map_or(0, |r| r.tiers.len());
         let n = rows.len().max(1) as f64;
@@ -375,36 +374,6 @@ impl Run {
             revenue: rows.iter().map(|r| r.revenue).collect(),
             tiers: (0..nt)
                 .map(|ti| rows.iter().map(|r| (r.tiers[ti][0], r.tiers[ti][1])).collect())
-                .collect(),
-            effects,
-        }
-    }
-
-    fn of(months: &[Month]) -> Run {
-        let nt = months.first().map_or(0, |m| m.tiers.len());
-        let n = months.len().max(1) as f64;
-        let mut effects = vec![[0.0; 6]; nt];
-        for m in months {
-            for (ti, t) in m.tiers.iter().enumerate() {
-                let e = &mut effects[ti];
-                e[0] += t.users_hit / n;
-                e[1] += (t.blocked_user_days + t.degraded_user_days) / n;
-                e[2] += t.user_days / n;
-                e[3] += t.users / n;
-                e[4] += t.unserved_tokens / n;
-                e[5] += t.demand_tokens / n;
-            }
-        }
-        Run {
-            cost: months.iter().map(|m| m.cost).collect(),
-            revenue: months.iter().map(|m| m.revenue).collect(),
-            tiers: (0..nt)
-                .map(|ti| {
-                    months
-                        .iter()
-                        .map(|m| (m.tiers[ti].cost, m.tiers[ti].revenue()))
-                        .collect()
-                })
                 .collect(),
             effects,
         }
@@ -609,7 +578,7 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
     // The spec's engines, built once; each candidate's take from them what
     // it has alike (the tables of the tiers it does not change).
     let prepared = sim::Prepared::new(&base_model, &sim_opts, &tables);
-    let simulations = std::cell::Cell::new(1usize);
+    let simulations = std::cell::Cell::new(0usize);
     // Specs that differ in caps or breaker limits are simulated together
     // (what they share is worked out once per trial:
     // `sim::Prepared::together`), a knob's candidates at a time, each month
@@ -629,7 +598,7 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
         }
         out
     };
-    let base = Run::of(&prepared.months());
+    let base = simulate_all(std::slice::from_ref(spec)).remove(0);
     let (tuned, not_tuned) = knobs(spec, o);
     let paying: Vec<bool> = spec
         .tiers

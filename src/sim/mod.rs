@@ -435,8 +435,8 @@ pub fn months_together_on(models: &[Model], opts: &Options, tables: &Tables) -> 
     Prepared::new(first, opts, tables).together(models, &|m: Month| m)
 }
 
-/// A model's engines on its tables, one per batch, built once: its months,
-/// and those of models that differ from it in limits, whose engines take
+/// A model's engines on its tables, one per batch, built once: the
+/// months of models that differ from it in limits, whose engines take
 /// from these what they have alike ([`Prepared::together`]).
 pub struct Prepared<'a> {
     opts: Options,
@@ -464,18 +464,6 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    /// The model's months: [`months_on`].
-    pub fn months(&self) -> Vec<Month> {
-        let opts = &self.opts;
-        let run = |i: usize| -> Month {
-            let engine = &self.engines[self.batches.of(i)];
-            let mut rng = stream(opts.seed, i as u64);
-            let draw = engine.draw(&mut rng);
-            engine.month(&draw, Some(&mut rng))
-        };
-        in_pool(opts, || collect(opts.trials.max(1), None, &run))
-    }
-
     /// Each of `models`' months ([`months_on`] on the same tables), each
     /// month passed through `reduce` as it is made (what is kept of it), in
     /// trial order per model. Trial by trial, models that differ at most in
@@ -501,18 +489,16 @@ impl<'a> Prepared<'a> {
                         .collect()
                 })
                 .collect();
-            let together: Vec<Option<month::Together>> = engines
-                .iter()
-                .map(|es| month::Together::new(&es.iter().collect::<Vec<_>>()))
-                .collect();
+            let refs: Vec<Vec<&Engine>> = engines.iter().map(|es| es.iter().collect()).collect();
+            let together: Vec<Option<month::Together>> = refs.iter().map(|es| month::Together::new(es)).collect();
             let run = |i: usize| -> Vec<R> {
                 let b = self.batches.of(i);
-                let es: Vec<&Engine> = engines[b].iter().collect();
+                let es = &refs[b];
                 match &together[b] {
                     Some(t) => {
                         let mut rng = stream(opts.seed, i as u64);
                         let draw = es[0].draw(&mut rng);
-                        Engine::months_together(&es, t, &draw, &mut rng)
+                        Engine::months_together(es, t, &draw, &mut rng)
                             .into_iter()
                             .map(reduce)
                             .collect()

@@ -843,16 +843,39 @@ impl<'m> Engine<'m> {
         let m = self.model;
         let shape = DayShape::new(m, draw);
         let slot: Vec<usize> = shape.viral.iter().map(|&v| self.viral_slot(v)).collect();
-        let (monthly, topups) = self.cuts(draw, &slot, &shape.power);
+        let cuts = self.cuts(draw, &slot, &shape.power);
         let mut ledger = Ledger::new(m, draw, &shape);
-        let power_z = power_counts(draw, &mut noise);
-        let entries = (0..m.tiers.len())
-            .map(|ti| self.tier_entries(draw, &power_z, ti))
-            .collect();
-        let alerts = (0..m.tiers.len())
-            .map(|ti| self.alert_thresholds(draw, &ledger, ti))
-            .collect();
-        let trial = Trial {
+        let trial = self.trial(draw, shape, slot, cuts, &ledger, &mut noise);
+        let mut day = DayTotals::new(m.tiers.len());
+        let mut scale = DayScale::default();
+        for d in 0..trial.shape.days() {
+            day.clear();
+            let today = trial.today(d);
+            for ti in 0..m.tiers.len() {
+                self.tier_day(&trial, today, ti, &mut day, &mut ledger, &mut noise);
+            }
+            self.end_day(&trial, today, &mut day, &mut ledger, &mut scale);
+        }
+        self.end_month(&trial, ledger)
+    }
+
+    /// What the trial's days share ([`Trial`]): the month's draws of power
+    /// users (from `noise`), the tenant entries and alert thresholds (from
+    /// `ledger`'s shape), each tier's users.
+    fn trial<'a>(
+        &self,
+        draw: &'a Draw,
+        shape: DayShape,
+        slot: Vec<usize>,
+        (monthly, topups): Cuts,
+        ledger: &Ledger,
+        noise: &mut Option<&mut ChaCha8Rng>,
+    ) -> Trial<'a> {
+        let nt = self.model.tiers.len();
+        let power_z = power_counts(draw, noise);
+        let entries = (0..nt).map(|ti| self.tier_entries(draw, &power_z, ti)).collect();
+        let alerts = (0..nt).map(|ti| self.alert_thresholds(draw, ledger, ti)).collect();
+        Trial {
             draw,
             power_z,
             entries,
@@ -862,34 +885,38 @@ impl<'m> Engine<'m> {
             slot,
             monthly,
             topups,
-        };
-        let mut day = DayTotals::new(m.tiers.len());
-        let mut scale = DayScale::default();
-        for d in 0..trial.shape.days() {
-            day.clear();
-            let today = Today {
-                d,
-                slot: trial.slot[d],
-                power: trial.shape.power[d],
-                prices: trial.shape.prices[d],
-            };
-            for ti in 0..m.tiers.len() {
-                self.tier_day(&trial, today, ti, &mut day, &mut ledger, &mut noise);
-            }
-            for (li, lp) in trial.shape.loops.iter().enumerate() {
-                self.loop_day(&trial, today, li, lp, &mut day, &mut ledger);
-            }
-            // No tier's day goes past what the worst case lets its users cost.
-            for (ti, c) in day.cost.iter_mut().enumerate() {
-                if let Some(b) = self.bounds[ti].day {
-                    *c = c.min(trial.tier_users[ti] * b * today.prices);
-                }
-            }
-            trip_breakers_into(m, &day.cost, &day.active, draw.cached, &mut ledger.out, &mut scale);
-            self.settle_day(&trial, &day, &scale, &mut ledger);
         }
-        self.tenant_alerts(&trial, &mut ledger);
-        self.settle_month(&trial, ledger.out)
+    }
+
+    /// The rest of a day once every tier's day is booked: the runaway
+    /// loops, the worst-case bound, the breakers (into `scale`, reused day
+    /// after day) and the day's settlement.
+    fn end_day(&self, trial: &Trial, today: Today, day: &mut DayTotals, ledger: &mut Ledger, scale: &mut DayScale) {
+        for (li, lp) in trial.shape.loops.iter().enumerate() {
+            self.loop_day(trial, today, li, lp, day, ledger);
+        }
+        // No tier's day goes past what the worst case lets its users cost.
+        for (ti, c) in day.cost.iter_mut().enumerate() {
+            if let Some(b) = self.bounds[ti].day {
+                *c = c.min(trial.tier_users[ti] * b * today.prices);
+            }
+        }
+        trip_breakers_into(
+            self.model,
+            &day.cost,
+            &day.active,
+            trial.draw.cached,
+            &mut ledger.out,
+            scale,
+        );
+        self.settle_day(trial, day, scale, ledger);
+    }
+
+    /// The month once its days are done: the tenants' alerts, then its
+    /// users and revenue.
+    fn end_month(&self, trial: &Trial, mut ledger: Ledger) -> Month {
+        self.tenant_alerts(trial, &mut ledger);
+        self.settle_month(trial, ledger.out)
     }
 
     /// The months of `engines` in one trial (`draw`, then `noise`), worked
@@ -917,22 +944,9 @@ impl<'m> Engine<'m> {
         // Each engine's monthly cuts and top-ups (the reference's in the
         // trial, the others' swapped in while their figures are worked out).
         let mut own: Vec<_> = engines.iter().map(|e| e.cuts(draw, &slot, &shape.power)).collect();
-        let (monthly, topups) = std::mem::take(&mut own[0]);
+        let cuts = std::mem::take(&mut own[0]);
         let mut ledgers: Vec<Ledger> = engines.iter().map(|e| Ledger::new(e.model, draw, &shape)).collect();
-        let power_z = power_counts(draw, &mut noise);
-        let entries = (0..nt).map(|ti| e0.tier_entries(draw, &power_z, ti)).collect();
-        let alerts = (0..nt).map(|ti| e0.alert_thresholds(draw, &ledgers[0], ti)).collect();
-        let mut trial = Trial {
-            draw,
-            power_z,
-            entries,
-            alerts,
-            tier_users: (0..draw.customers.len()).map(|ti| draw.tier_users(ti)).collect(),
-            shape,
-            slot,
-            monthly,
-            topups,
-        };
+        let mut trial = e0.trial(draw, shape, slot, cuts, &ledgers[0], &mut noise);
         let swap = |trial: &mut Trial, own: &mut [Cuts], k: usize| {
             if k > 0 {
                 std::mem::swap(&mut trial.monthly, &mut own[k].0);
@@ -947,12 +961,7 @@ impl<'m> Engine<'m> {
             for x in &mut days {
                 x.clear();
             }
-            let today = Today {
-                d,
-                slot: trial.slot[d],
-                power: trial.shape.power[d],
-                prices: trial.shape.prices[d],
-            };
+            let today = trial.today(d);
             for ti in 0..nt {
                 if together.shareable[ti] {
                     // From the same draws, the day of each distinct version
@@ -989,32 +998,14 @@ impl<'m> Engine<'m> {
             }
             for (k, e) in engines.iter().enumerate() {
                 swap(&mut trial, &mut own, k);
-                let (day, ledger) = (&mut days[k], &mut ledgers[k]);
-                for (li, lp) in trial.shape.loops.iter().enumerate() {
-                    e.loop_day(&trial, today, li, lp, day, ledger);
-                }
-                for (ti, c) in day.cost.iter_mut().enumerate() {
-                    if let Some(b) = e.bounds[ti].day {
-                        *c = c.min(trial.tier_users[ti] * b * today.prices);
-                    }
-                }
-                trip_breakers_into(
-                    e.model,
-                    &day.cost,
-                    &day.active,
-                    draw.cached,
-                    &mut ledger.out,
-                    &mut scale,
-                );
-                e.settle_day(&trial, day, &scale, ledger);
+                e.end_day(&trial, today, &mut days[k], &mut ledgers[k], &mut scale);
                 swap(&mut trial, &mut own, k);
             }
         }
         let mut out = Vec::with_capacity(engines.len());
-        for (k, (e, mut ledger)) in engines.iter().zip(ledgers).enumerate() {
+        for (k, (e, ledger)) in engines.iter().zip(ledgers).enumerate() {
             swap(&mut trial, &mut own, k);
-            e.tenant_alerts(&trial, &mut ledger);
-            out.push(e.settle_month(&trial, ledger.out));
+            out.push(e.end_month(&trial, ledger));
             swap(&mut trial, &mut own, k);
         }
         out
@@ -2166,6 +2157,18 @@ struct Trial<'a> {
     alerts: Vec<Option<AlertThresholds>>,
     /// Users of each tier (a tenant tier's sum, once).
     tier_users: Vec<f64>,
+}
+
+impl Trial<'_> {
+    /// Day `d` as every tier sees it.
+    fn today(&self, d: usize) -> Today {
+        Today {
+            d,
+            slot: self.slot[d],
+            power: self.shape.power[d],
+            prices: self.shape.prices[d],
+        }
+    }
 }
 
 /// The draws of [`Trial::power_z`]: one per tier, or per tenant of a tier
