@@ -331,7 +331,7 @@ struct Row {
 }
 
 impl Row {
-    fn of(m: Month) -> Row {
+    fn of(m: &Month) -> Row {
         Row {
             cost: m.cost,
             revenue: m.revenue,

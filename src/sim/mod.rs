@@ -432,7 +432,7 @@ pub fn months_together_on(models: &[Model], opts: &Options, tables: &Tables) -> 
     let Some(first) = models.first() else {
         return Vec::new();
     };
-    Prepared::new(first, opts, tables).together(models, &|m: Month| m)
+    Prepared::new(first, opts, tables).together(models, &|m: &Month| m.clone())
 }
 
 /// A model's engines on its tables, one per batch, built once: the
@@ -442,6 +442,9 @@ pub struct Prepared<'a> {
     opts: Options,
     batches: Batches,
     engines: Vec<Engine<'a>>,
+    /// Per batch, the day tables of the tiers the models' engines have
+    /// worked out so far (a search comes back to the same caps).
+    stats: Vec<month::StatsCache>,
 }
 
 impl<'a> Prepared<'a> {
@@ -459,6 +462,7 @@ impl<'a> Prepared<'a> {
         });
         Prepared {
             opts: opts.clone(),
+            stats: (0..batches.count).map(|_| month::StatsCache::default()).collect(),
             batches,
             engines,
         }
@@ -471,7 +475,7 @@ impl<'a> Prepared<'a> {
     /// sharing what they have alike ([`Engine::months_together`]); other
     /// sets one model at a time. Byte for byte what one [`months_on`] per
     /// model gives.
-    pub fn together<R: Send>(&self, models: &[Model], reduce: &(dyn Fn(Month) -> R + Sync)) -> Vec<Vec<R>> {
+    pub fn together<R: Send>(&self, models: &[Model], reduce: &(dyn Fn(&Month) -> R + Sync)) -> Vec<Vec<R>> {
         if models.is_empty() {
             return Vec::new();
         }
@@ -485,35 +489,38 @@ impl<'a> Prepared<'a> {
                     let (seed, demand) = (batch_seed(opts, b), &*base.demand);
                     models
                         .iter()
-                        .map(|m| Engine::on_tables_like(m, demand, seed, base))
+                        .map(|m| Engine::on_tables_cached(m, demand, seed, base, &self.stats[b]))
                         .collect()
                 })
                 .collect();
             let refs: Vec<Vec<&Engine>> = engines.iter().map(|es| es.iter().collect()).collect();
             let together: Vec<Option<month::Together>> = refs.iter().map(|es| month::Together::new(es)).collect();
-            let run = |i: usize| -> Vec<R> {
+            // Each worker reuses its scratch (ledgers, days) trial after trial.
+            let run = |scratch: &mut month::Scratch, i: usize| -> Vec<R> {
                 let b = self.batches.of(i);
                 let es = &refs[b];
                 match &together[b] {
                     Some(t) => {
                         let mut rng = stream(opts.seed, i as u64);
                         let draw = es[0].draw(&mut rng);
-                        Engine::months_together(es, t, &draw, &mut rng)
-                            .into_iter()
-                            .map(reduce)
-                            .collect()
+                        let mut out = Vec::with_capacity(es.len());
+                        Engine::months_together(es, t, &draw, &mut rng, scratch, &mut |_, m| out.push(reduce(m)));
+                        out
                     }
                     None => es
                         .iter()
                         .map(|e| {
                             let mut rng = stream(opts.seed, i as u64);
                             let draw = e.draw(&mut rng);
-                            reduce(e.month(&draw, Some(&mut rng)))
+                            reduce(&e.month(&draw, Some(&mut rng)))
                         })
                         .collect(),
                 }
             };
-            let per_trial: Vec<Vec<R>> = (0..trials).into_par_iter().map(run).collect();
+            let per_trial: Vec<Vec<R>> = (0..trials)
+                .into_par_iter()
+                .map_init(month::Scratch::default, run)
+                .collect();
             let mut out: Vec<Vec<R>> = models.iter().map(|_| Vec::with_capacity(trials)).collect();
             for rows in per_trial {
                 for (k, r) in rows.into_iter().enumerate() {

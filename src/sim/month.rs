@@ -201,21 +201,39 @@ impl Month {
     /// A month of `m` with nothing in it yet: a row per tier (with one per
     /// named account) and per breaker; `happened` the scenarios that did.
     pub fn empty(m: &Model, happened: Vec<bool>) -> Month {
-        Month {
-            tiers: m
-                .tiers
-                .iter()
-                .map(|t| TierMonth {
-                    account_alerts: vec![0.0; t.accounts.len()],
-                    account_breached: vec![false; t.accounts.len()],
-                    ..TierMonth::default()
-                })
-                .collect(),
-            breaker_days: vec![0; m.breakers.len()],
-            breaker_trips: vec![0.0; m.breakers.len()],
+        let mut out = Month {
             happened,
             ..Month::default()
+        };
+        out.reset(m);
+        out
+    }
+
+    /// Back to [`Self::empty`] of `m` (its scenarios kept), reusing what it
+    /// has allocated.
+    fn reset(&mut self, m: &Model) {
+        self.cost = 0.0;
+        self.revenue = 0.0;
+        self.tiers.truncate(m.tiers.len());
+        self.tiers.resize_with(m.tiers.len(), TierMonth::default);
+        for (tm, t) in self.tiers.iter_mut().zip(&m.tiers) {
+            let mut alerts = std::mem::take(&mut tm.account_alerts);
+            let mut breached = std::mem::take(&mut tm.account_breached);
+            let mut tenants = std::mem::take(&mut tm.tenant_alerts);
+            *tm = TierMonth::default();
+            alerts.clear();
+            alerts.resize(t.accounts.len(), 0.0);
+            breached.clear();
+            breached.resize(t.accounts.len(), false);
+            tenants.clear();
+            tm.account_alerts = alerts;
+            tm.account_breached = breached;
+            tm.tenant_alerts = tenants;
         }
+        self.breaker_days.clear();
+        self.breaker_days.resize(m.breakers.len(), 0);
+        self.breaker_trips.clear();
+        self.breaker_trips.resize(m.breakers.len(), 0.0);
     }
 }
 
@@ -315,6 +333,50 @@ pub(crate) struct Together {
     /// Per tier and engine: the first engine that has the tier alike (whose
     /// day of it the engine books).
     rep: Vec<Vec<usize>>,
+    /// Whether some engine has monthly cuts or top-ups (each engine's own,
+    /// swapped into the trial while its figures are worked out).
+    cuts: bool,
+}
+
+/// What [`Engine::months_together`] reuses from one trial to the next: the
+/// engines' ledgers and days, and the day's scratch.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    ledgers: Vec<Ledger>,
+    days: Vec<DayTotals>,
+    sds: Vec<SharedDay>,
+    z: Vec<f64>,
+    scale: DayScale,
+}
+
+/// What one batch's day tables ([`DayStats`] per class) depend on beside
+/// the demand tables: the tier's model and fallback, its caps, its overage
+/// allowance, and the cached share.
+#[derive(Clone, Debug, PartialEq)]
+struct StatsKey {
+    model: usize,
+    fallback: Option<usize>,
+    cap: Option<CapModel>,
+    overage_after: Option<f64>,
+    cached: f64,
+}
+
+/// Day tables worked out on one batch's demand tables, by what else they
+/// depend on ([`Engine::on_tables_cached`]).
+#[derive(Debug, Default)]
+pub(crate) struct StatsCache(std::sync::Mutex<Vec<(StatsKey, Vec<DayStats>)>>);
+
+impl StatsCache {
+    /// The tables of `key`, worked out by `work` the first time.
+    fn get_or(&self, key: StatsKey, work: impl FnOnce() -> Vec<DayStats>) -> Vec<DayStats> {
+        let lock = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, v)) = lock().iter().find(|(k, _)| *k == key) {
+            return v.clone();
+        }
+        let v = work();
+        lock().push((key, v.clone()));
+        v
+    }
 }
 
 impl Together {
@@ -360,7 +422,13 @@ impl Together {
                     .collect()
             })
             .collect();
-        Some(Together { shareable, rep })
+        let cuts = engines.iter().any(|e| {
+            e.model
+                .tiers
+                .iter()
+                .any(|t| t.top_up().is_some() || t.cap.as_ref().is_some_and(|c| c.monthly_tokens.is_some()))
+        });
+        Some(Together { shareable, rep, cuts })
     }
 
     /// Whether some engine shares another's day of some tier.
@@ -437,7 +505,7 @@ impl PanelRow {
 impl<'m> Engine<'m> {
     /// The central (deterministic) engine.
     pub fn central(model: &'m Model) -> Self {
-        Self::build(model, Cow::Owned(Demand::central(model)), None, None)
+        Self::build(model, Cow::Owned(Demand::central(model)), None, None, None)
     }
 
     /// The Monte Carlo engine, its tables drawn from `seed`.
@@ -447,7 +515,13 @@ impl<'m> Engine<'m> {
 
     /// The Monte Carlo engine with `size` samples per class of user-day.
     pub fn sampled_sized(model: &'m Model, size: usize, seed: u64) -> Self {
-        Self::build(model, Cow::Owned(Demand::sampled(model, size, seed)), Some(seed), None)
+        Self::build(
+            model,
+            Cow::Owned(Demand::sampled(model, size, seed)),
+            Some(seed),
+            None,
+            None,
+        )
     }
 
     /// The Monte Carlo engine on tables drawn (from `seed`) for another
@@ -455,7 +529,7 @@ impl<'m> Engine<'m> {
     /// `model` differs from the tables' model only in what the tables do not
     /// depend on (caps, budgets, breakers, revenue: see [`super::Tables`]).
     pub fn on_tables(model: &'m Model, demand: &'m Demand, seed: u64) -> Self {
-        Self::build(model, Cow::Borrowed(demand), Some(seed), None)
+        Self::build(model, Cow::Borrowed(demand), Some(seed), None, None)
     }
 
     /// [`Self::sampled_sized`], taking from `like` what [`Self::on_tables_like`] does.
@@ -465,6 +539,7 @@ impl<'m> Engine<'m> {
             Cow::Owned(Demand::sampled(model, size, seed)),
             Some(seed),
             Some(like),
+            None,
         )
     }
 
@@ -473,10 +548,30 @@ impl<'m> Engine<'m> {
     /// it has alike on the same demand tables and seed, and the strata of
     /// each tier of tenants alike. The same engine, built in less time.
     pub(crate) fn on_tables_like(model: &'m Model, demand: &'m Demand, seed: u64, like: &Engine) -> Self {
-        Self::build(model, Cow::Borrowed(demand), Some(seed), Some(like))
+        Self::build(model, Cow::Borrowed(demand), Some(seed), Some(like), None)
     }
 
-    fn build(model: &'m Model, demand: Cow<'m, Demand>, seed: Option<u64>, like: Option<&Engine>) -> Self {
+    /// [`Self::on_tables_like`], taking a tier's day tables from `cache` when
+    /// an engine on the same tables worked them out before (and keeping
+    /// there those it works out): the same engine, built in less time when
+    /// the same caps come back (a search's steps).
+    pub(crate) fn on_tables_cached(
+        model: &'m Model,
+        demand: &'m Demand,
+        seed: u64,
+        like: &Engine,
+        cache: &StatsCache,
+    ) -> Self {
+        Self::build(model, Cow::Borrowed(demand), Some(seed), Some(like), Some(cache))
+    }
+
+    fn build(
+        model: &'m Model,
+        demand: Cow<'m, Demand>,
+        seed: Option<u64>,
+        like: Option<&Engine>,
+        cache: Option<&StatsCache>,
+    ) -> Self {
         let c = model.cached_share.central();
         // Tier `ti`'s tables as `like` has them, when they are the same.
         let same_tables = |ti: usize| {
@@ -492,13 +587,31 @@ impl<'m> Engine<'m> {
             .tiers
             .iter()
             .enumerate()
-            .map(|(ti, t)| match same_tables(ti) {
-                Some(e) => e.stats[ti].clone(),
-                None => demand
-                    .classes
-                    .iter()
-                    .map(|s| DayStats::new(s, t.model, t.fallback, t.cap.as_ref(), t.overage.map(|o| o.0), c))
-                    .collect(),
+            .map(|(ti, t)| {
+                if let Some(e) = same_tables(ti) {
+                    return e.stats[ti].clone();
+                }
+                let work = || {
+                    demand
+                        .classes
+                        .iter()
+                        .map(|s| DayStats::new(s, t.model, t.fallback, t.cap.as_ref(), t.overage.map(|o| o.0), c))
+                        .collect()
+                };
+                match cache {
+                    // Only beside `like`, on the same tables and seed.
+                    Some(cache) if like.is_some_and(|e| std::ptr::eq(&*e.demand, &*demand) && e.seed == seed) => {
+                        let key = StatsKey {
+                            model: t.model,
+                            fallback: t.fallback,
+                            cap: t.cap.clone(),
+                            overage_after: t.overage.map(|o| o.0),
+                            cached: c,
+                        };
+                        cache.get_or(key, work)
+                    }
+                    _ => work(),
+                }
             })
             .collect();
         let days = model.days as usize;
@@ -856,7 +969,8 @@ impl<'m> Engine<'m> {
             }
             self.end_day(&trial, today, &mut day, &mut ledger, &mut scale);
         }
-        self.end_month(&trial, ledger)
+        self.end_month(&trial, &mut ledger);
+        ledger.out
     }
 
     /// What the trial's days share ([`Trial`]): the month's draws of power
@@ -914,9 +1028,9 @@ impl<'m> Engine<'m> {
 
     /// The month once its days are done: the tenants' alerts, then its
     /// users and revenue.
-    fn end_month(&self, trial: &Trial, mut ledger: Ledger) -> Month {
-        self.tenant_alerts(trial, &mut ledger);
-        self.settle_month(trial, ledger.out)
+    fn end_month(&self, trial: &Trial, ledger: &mut Ledger) {
+        self.tenant_alerts(trial, ledger);
+        self.settle_month(trial, &mut ledger.out);
     }
 
     /// The months of `engines` in one trial (`draw`, then `noise`), worked
@@ -934,31 +1048,48 @@ impl<'m> Engine<'m> {
         together: &Together,
         draw: &Draw,
         noise: &mut ChaCha8Rng,
-    ) -> Vec<Month> {
+        scratch: &mut Scratch,
+        each: &mut dyn FnMut(usize, &Month),
+    ) {
         let e0 = engines[0];
         let m = e0.model;
         let nt = m.tiers.len();
         let mut noise = Some(noise);
         let shape = DayShape::new(m, draw);
         let slot: Vec<usize> = shape.viral.iter().map(|&v| e0.viral_slot(v)).collect();
-        // Each engine's monthly cuts and top-ups (the reference's in the
-        // trial, the others' swapped in while their figures are worked out).
-        let mut own: Vec<_> = engines.iter().map(|e| e.cuts(draw, &slot, &shape.power)).collect();
-        let cuts = std::mem::take(&mut own[0]);
-        let mut ledgers: Vec<Ledger> = engines.iter().map(|e| Ledger::new(e.model, draw, &shape)).collect();
+        // Each other engine's monthly cuts and top-ups, swapped into the
+        // trial (which has the reference's) while its figures are worked
+        // out; none when no engine has any (every engine's are the same).
+        let mut own: Vec<Cuts> = if together.cuts {
+            engines[1..].iter().map(|e| e.cuts(draw, &slot, &shape.power)).collect()
+        } else {
+            Vec::new()
+        };
+        let cuts = e0.cuts(draw, &slot, &shape.power);
+        let Scratch {
+            ledgers,
+            days,
+            sds,
+            z,
+            scale,
+        } = scratch;
+        for (k, e) in engines.iter().enumerate() {
+            match ledgers.get_mut(k) {
+                Some(l) => l.reset(e.model, draw, &shape),
+                None => ledgers.push(Ledger::new(e.model, draw, &shape)),
+            }
+        }
+        days.resize_with(engines.len(), || DayTotals::new(nt));
+        sds.resize_with(engines.len(), SharedDay::default);
         let mut trial = e0.trial(draw, shape, slot, cuts, &ledgers[0], &mut noise);
         let swap = |trial: &mut Trial, own: &mut [Cuts], k: usize| {
-            if k > 0 {
-                std::mem::swap(&mut trial.monthly, &mut own[k].0);
-                std::mem::swap(&mut trial.topups, &mut own[k].1);
+            if k > 0 && !own.is_empty() {
+                std::mem::swap(&mut trial.monthly, &mut own[k - 1].0);
+                std::mem::swap(&mut trial.topups, &mut own[k - 1].1);
             }
         };
-        let mut days: Vec<DayTotals> = engines.iter().map(|_| DayTotals::new(nt)).collect();
-        let mut sds: Vec<SharedDay> = engines.iter().map(|_| SharedDay::default()).collect();
-        let mut z = Vec::new();
-        let mut scale = DayScale::default();
         for d in 0..trial.shape.days() {
-            for x in &mut days {
+            for x in days.iter_mut() {
                 x.clear();
             }
             let today = trial.today(d);
@@ -967,7 +1098,7 @@ impl<'m> Engine<'m> {
                     // From the same draws, the day of each distinct version
                     // of the tier, worked out once (by the first engine that
                     // has it) and booked by every engine that has it.
-                    let noisy = draw_normals(e0.shared_draws(&trial, ti), &mut noise, &mut z);
+                    let noisy = draw_normals(e0.shared_draws(&trial, ti), &mut noise, z);
                     let rep = &together.rep[ti];
                     for (k, e) in engines.iter().enumerate() {
                         if rep[k] == k {
@@ -998,17 +1129,16 @@ impl<'m> Engine<'m> {
             }
             for (k, e) in engines.iter().enumerate() {
                 swap(&mut trial, &mut own, k);
-                e.end_day(&trial, today, &mut days[k], &mut ledgers[k], &mut scale);
+                e.end_day(&trial, today, &mut days[k], &mut ledgers[k], scale);
                 swap(&mut trial, &mut own, k);
             }
         }
-        let mut out = Vec::with_capacity(engines.len());
-        for (k, (e, ledger)) in engines.iter().zip(ledgers).enumerate() {
+        for (k, e) in engines.iter().enumerate() {
             swap(&mut trial, &mut own, k);
-            out.push(e.end_month(&trial, ledger));
+            e.end_month(&trial, &mut ledgers[k]);
             swap(&mut trial, &mut own, k);
+            each(k, &ledgers[k].out);
         }
-        out
     }
 
     /// Each tier's monthly cut (a monthly cap, or a top-up's), and what its
@@ -1812,7 +1942,7 @@ impl<'m> Engine<'m> {
                 continue;
             };
             if tm.tenant_alerts.is_empty() {
-                tm.tenant_alerts = vec![0.0; al.per_entry];
+                tm.tenant_alerts.resize(al.per_entry, 0.0);
             }
             // The alerts they cross are counted once the month is done
             // (`Self::tenant_alerts`).
@@ -1852,7 +1982,7 @@ impl<'m> Engine<'m> {
 
     /// The month's users, revenue and users hit by a cap, each tier's cost
     /// held to what the worst case lets its users cost, and the totals.
-    fn settle_month(&self, trial: &Trial, mut out: Month) -> Month {
+    fn settle_month(&self, trial: &Trial, out: &mut Month) {
         let a = trial.draw.active;
         for (ti, t) in self.model.tiers.iter().enumerate() {
             let tm = &mut out.tiers[ti];
@@ -1873,7 +2003,6 @@ impl<'m> Engine<'m> {
         }
         out.cost = out.tiers.iter().map(|t| t.cost).sum();
         out.revenue = out.tiers.iter().map(TierMonth::revenue).sum();
-        out
     }
 
     /// Share of users who pass a daily cap at least once: each active day is
@@ -2212,24 +2341,45 @@ struct Ledger {
 
 impl Ledger {
     fn new(m: &Model, draw: &Draw, shape: &DayShape) -> Ledger {
-        let tenant_spend: Vec<Vec<f64>> = draw
-            .customers
-            .iter()
-            .map(|d| {
-                d.tenants()
-                    .map_or_else(Vec::new, |(v, w)| vec![0.0; v.len() + usize::from(w > 1.0)])
-            })
-            .collect();
-        Ledger {
-            out: Month::empty(m, shape.happened.clone()),
-            tenant_day: tenant_spend.clone(),
-            tenant_spend,
-            account_spend: m.tiers.iter().map(|t| vec![0.0; t.accounts.len()]).collect(),
-            account_day: m.tiers.iter().map(|t| vec![0.0; t.accounts.len()]).collect(),
-            loop_used: vec![0.0; shape.loops.len()],
+        let mut l = Ledger {
+            out: Month::default(),
+            tenant_spend: Vec::new(),
+            tenant_day: Vec::new(),
+            account_spend: Vec::new(),
+            account_day: Vec::new(),
+            loop_used: Vec::new(),
             normals: Vec::new(),
             shared: SharedDay::default(),
-        }
+        };
+        l.reset(m, draw, shape);
+        l
+    }
+
+    /// Back to [`Self::new`] of the same arguments, reusing what it has
+    /// allocated (a trial after another).
+    fn reset(&mut self, m: &Model, draw: &Draw, shape: &DayShape) {
+        self.out.reset(m);
+        self.out.happened.clone_from(&shape.happened);
+        // Per tier: zeros, `n` of them.
+        let zeros = |rows: &mut Vec<Vec<f64>>, n: &mut dyn Iterator<Item = usize>| {
+            let mut k = 0;
+            for n in n {
+                if rows.len() == k {
+                    rows.push(Vec::new());
+                }
+                rows[k].clear();
+                rows[k].resize(n, 0.0);
+                k += 1;
+            }
+            rows.truncate(k);
+        };
+        let entries = |d: &TierDraw| d.tenants().map_or(0, |(v, w)| v.len() + usize::from(w > 1.0));
+        zeros(&mut self.tenant_spend, &mut draw.customers.iter().map(entries));
+        zeros(&mut self.tenant_day, &mut draw.customers.iter().map(entries));
+        zeros(&mut self.account_spend, &mut m.tiers.iter().map(|t| t.accounts.len()));
+        zeros(&mut self.account_day, &mut m.tiers.iter().map(|t| t.accounts.len()));
+        self.loop_used.clear();
+        self.loop_used.resize(shape.loops.len(), 0.0);
     }
 }
 
