@@ -591,7 +591,7 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
             let models: Vec<Model> = chunk.iter().map(model_of).collect();
             out.extend(
                 prepared
-                    .together(&models, &Row::of)
+                    .together(&models, false, &Row::of)
                     .iter()
                     .map(|rows| Run::of_rows(rows)),
             );

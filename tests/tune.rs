@@ -348,6 +348,8 @@ fn months_worked_out_together_are_each_models_own_months() {
         ..sim::Options::default()
     };
     let mut shared_somewhere = false;
+    let mut alerts_left_out = false;
+    let (mut twin_followed, mut twin_split) = (false, false);
     for name in [
         "specs/tiered-assistant.yaml",
         "specs/tiers-from-the-thread.yaml",
@@ -394,6 +396,32 @@ fn months_worked_out_together_are_each_models_own_months() {
             }
             models.push(Model::new(&s, &l.priced, 0.999));
         }
+        // Breaker limits alone: the highest's month is followed for the
+        // others (twins) until a day on which one of them trips.
+        // (Not with a user breaker: its trips are drawn, and such models are
+        // worked out one at a time.)
+        let has_breakers = (l.spec.breakers.feature_daily_usd.is_some() || l.spec.breakers.global_daily_usd.is_some())
+            && l.spec.breakers.user_daily_usd.is_none();
+        let twins_from = models.len();
+        for k in [0.3, 1.5, 4.0] {
+            let mut s = l.spec.clone();
+            for b in [
+                s.breakers.feature_daily_usd.as_mut(),
+                s.breakers.global_daily_usd.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                b.limit.value *= k;
+            }
+            models.push(Model::new(&s, &l.priced, 0.999));
+        }
+        if has_breakers {
+            assert!(
+                sim::has_twins(&models, &o, &tables),
+                "{name}: breaker limits alone make twins"
+            );
+        }
         // A set that differs in a tenant budget cannot share: still right.
         let mut odd = models.clone();
         let mut s = l.spec.clone();
@@ -405,17 +433,58 @@ fn months_worked_out_together_are_each_models_own_months() {
         odd.push(Model::new(&s, &l.priced, 0.999));
         for set in [&models, &odd] {
             let together = sim::months_together_on(set, &o, &tables);
+            let lean = sim::months_together_without_alerts_on(set, &o, &tables);
             assert_eq!(together.len(), set.len());
-            for (m, months) in set.iter().zip(&together) {
+            assert_eq!(lean.len(), set.len());
+            for ((m, months), lean) in set.iter().zip(&together).zip(&lean) {
                 let alone = sim::months_on(m, &o, &tables);
                 assert!(
                     alone == *months,
                     "{name}: months worked out together differ from the model's own"
                 );
+                // Without the tenants' alerts, the rest is the same.
+                let mut alone = alone;
+                for month in &mut alone {
+                    for t in &mut month.tiers {
+                        t.tenant_alerts.clear();
+                    }
+                }
+                alerts_left_out |= lean.iter().zip(months).any(|(l, w)| {
+                    l.tiers
+                        .iter()
+                        .zip(&w.tiers)
+                        .any(|(l, w)| l.tenant_alerts.is_empty() && !w.tenant_alerts.is_empty())
+                });
+                let mut lean = lean.clone();
+                for month in &mut lean {
+                    for t in &mut month.tiers {
+                        t.tenant_alerts.clear();
+                    }
+                }
+                assert!(
+                    alone == lean,
+                    "{name}: months without tenant alerts differ from the model's own in another figure"
+                );
             }
         }
         shared_somewhere |= sim::shares_days(&models, &o, &tables);
+        // A twin's month is its lead's in a trial where neither trips a
+        // breaker, and its own in one where one does: both happen.
+        if has_breakers {
+            let months = sim::months_together_on(&models, &o, &tables);
+            let (low, lead) = (&months[twins_from], &months[twins_from + 2]);
+            twin_followed |= low.iter().zip(lead).any(|(a, b)| a == b);
+            twin_split |= low.iter().zip(lead).any(|(a, b)| a != b);
+        }
     }
+    assert!(
+        twin_followed && twin_split,
+        "twins: followed {twin_followed}, split {twin_split}"
+    );
+    assert!(
+        alerts_left_out,
+        "no example left out a tenant alert: the test would not test it"
+    );
     assert!(
         shared_somewhere,
         "no example shared a tier's day: the test would not test the sharing"

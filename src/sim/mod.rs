@@ -432,7 +432,17 @@ pub fn months_together_on(models: &[Model], opts: &Options, tables: &Tables) -> 
     let Some(first) = models.first() else {
         return Vec::new();
     };
-    Prepared::new(first, opts, tables).together(models, &|m: &Month| m.clone())
+    Prepared::new(first, opts, tables).together(models, true, &|m: &Month| m.clone())
+}
+
+/// [`months_together_on`] without the tenants' budget alerts (each month's
+/// `tenant_alerts` empty), as `costgate tune` works them out: the other
+/// figures are the same, byte for byte.
+pub fn months_together_without_alerts_on(models: &[Model], opts: &Options, tables: &Tables) -> Vec<Vec<Month>> {
+    let Some(first) = models.first() else {
+        return Vec::new();
+    };
+    Prepared::new(first, opts, tables).together(models, false, &|m: &Month| m.clone())
 }
 
 /// A model's engines on its tables, one per batch, built once: the
@@ -470,12 +480,19 @@ impl<'a> Prepared<'a> {
 
     /// Each of `models`' months ([`months_on`] on the same tables), each
     /// month passed through `reduce` as it is made (what is kept of it), in
-    /// trial order per model. Trial by trial, models that differ at most in
+    /// trial order per model. Without `alerts`, months worked out together
+    /// leave out their tenants' budget alerts (see
+    /// [`months_together_without_alerts_on`]). Trial by trial, models that differ at most in
     /// their tiers' caps and their breakers' limits are worked out together,
     /// sharing what they have alike ([`Engine::months_together`]); other
     /// sets one model at a time. Byte for byte what one [`months_on`] per
     /// model gives.
-    pub fn together<R: Send>(&self, models: &[Model], reduce: &(dyn Fn(&Month) -> R + Sync)) -> Vec<Vec<R>> {
+    pub fn together<R: Send>(
+        &self,
+        models: &[Model],
+        alerts: bool,
+        reduce: &(dyn Fn(&Month) -> R + Sync),
+    ) -> Vec<Vec<R>> {
         if models.is_empty() {
             return Vec::new();
         }
@@ -519,7 +536,7 @@ impl<'a> Prepared<'a> {
             };
             let per_trial: Vec<Vec<R>> = (0..trials)
                 .into_par_iter()
-                .map_init(month::Scratch::default, run)
+                .map_init(|| month::Scratch::new(alerts), run)
                 .collect();
             let mut out: Vec<Vec<R>> = models.iter().map(|_| Vec::with_capacity(trials)).collect();
             for rows in per_trial {
@@ -542,6 +559,18 @@ pub fn shares_days(models: &[Model], opts: &Options, tables: &Tables) -> bool {
         .map(|m| Engine::on_tables(m, &tables.demand[0], seed))
         .collect();
     month::Together::new(&engines.iter().collect::<Vec<_>>()).is_some_and(|t| t.shares())
+}
+
+/// Whether [`months_together_on`] of `models` follows some model's month
+/// for another (a twin: they differ only in the limits of the breakers on
+/// the day's total) until a day on which either trips a breaker.
+pub fn has_twins(models: &[Model], opts: &Options, tables: &Tables) -> bool {
+    let seed = batch_seed(opts, 0);
+    let engines: Vec<Engine> = models
+        .iter()
+        .map(|m| Engine::on_tables(m, &tables.demand[0], seed))
+        .collect();
+    month::Together::new(&engines.iter().collect::<Vec<_>>()).is_some_and(|t| t.has_twins())
 }
 
 /// The seed of batch `b`'s demand tables.

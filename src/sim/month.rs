@@ -314,7 +314,7 @@ pub struct Engine<'m> {
     seed: Option<u64>,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Bound {
     day: Option<f64>,
     month: Option<f64>,
@@ -336,17 +336,42 @@ pub(crate) struct Together {
     /// Whether some engine has monthly cuts or top-ups (each engine's own,
     /// swapped into the trial while its figures are worked out).
     cuts: bool,
+    /// Per engine: the engine it is a twin of, if any. Twins differ only in
+    /// the limits of the breakers on the day's total, the twin's no higher
+    /// than its lead's: until a day on which either trips a breaker, the
+    /// twin's month is its lead's, booked once.
+    twin: Vec<Option<usize>>,
 }
 
 /// What [`Engine::months_together`] reuses from one trial to the next: the
 /// engines' ledgers and days, and the day's scratch.
-#[derive(Default)]
 pub(crate) struct Scratch {
     ledgers: Vec<Ledger>,
     days: Vec<DayTotals>,
     sds: Vec<SharedDay>,
     z: Vec<f64>,
     scale: DayScale,
+    /// Per engine: whether its month is still its twin's lead's
+    /// ([`Together::twin`]).
+    attached: Vec<bool>,
+    /// Whether the months count their tenants' budget alerts
+    /// ([`Ledger::alerts`]).
+    alerts: bool,
+}
+
+impl Scratch {
+    /// For months with (`alerts`) or without their tenants' budget alerts.
+    pub(crate) fn new(alerts: bool) -> Scratch {
+        Scratch {
+            ledgers: Vec::new(),
+            days: Vec::new(),
+            sds: Vec::new(),
+            z: Vec::new(),
+            scale: DayScale::default(),
+            attached: Vec::new(),
+            alerts,
+        }
+    }
 }
 
 /// What one batch's day tables ([`DayStats`] per class) depend on beside
@@ -411,7 +436,7 @@ impl Together {
         let shareable = (0..m0.tiers.len())
             .map(|ti| engines.iter().all(|e| e.shareable[ti]))
             .collect();
-        let rep = (0..m0.tiers.len())
+        let rep: Vec<Vec<usize>> = (0..m0.tiers.len())
             .map(|ti| {
                 (0..engines.len())
                     .map(|k| {
@@ -428,7 +453,47 @@ impl Together {
                 .iter()
                 .any(|t| t.top_up().is_some() || t.cap.as_ref().is_some_and(|c| c.monthly_tokens.is_some()))
         });
-        Some(Together { shareable, rep, cuts })
+        let n = engines.len();
+        // Twins: every tier alike, the same bounds, the same breakers but
+        // for the limits of those on the day's total.
+        let alike = |j: usize, k: usize| {
+            (0..m0.tiers.len()).all(|ti| rep[ti][j] == rep[ti][k])
+                && engines[j].bounds == engines[k].bounds
+                && engines[j]
+                    .model
+                    .breakers
+                    .iter()
+                    .zip(&engines[k].model.breakers)
+                    .all(|(a, b)| a.level.is_day_total() || a.limit_usd == b.limit_usd)
+        };
+        let covers = |j: usize, k: usize| {
+            engines[j]
+                .model
+                .breakers
+                .iter()
+                .zip(&engines[k].model.breakers)
+                .all(|(a, b)| a.limit_usd >= b.limit_usd)
+        };
+        let twin = (0..n)
+            .map(|k| {
+                let class: Vec<usize> = (0..n).filter(|&j| alike(j, k)).collect();
+                // The lead: the first of the class whose limits cover every
+                // other's (the same for every engine of the class).
+                let lead = class.iter().copied().find(|&j| class.iter().all(|&i| covers(j, i)))?;
+                (lead != k).then_some(lead)
+            })
+            .collect();
+        Some(Together {
+            shareable,
+            rep,
+            cuts,
+            twin,
+        })
+    }
+
+    /// Whether some engine is another's twin ([`Self::twin`]).
+    pub(crate) fn has_twins(&self) -> bool {
+        self.twin.iter().any(Option::is_some)
     }
 
     /// Whether some engine shares another's day of some tier.
@@ -962,7 +1027,7 @@ impl<'m> Engine<'m> {
         let mut day = DayTotals::new(m.tiers.len());
         let mut scale = DayScale::default();
         for d in 0..trial.shape.days() {
-            day.clear();
+            day.start();
             let today = trial.today(d);
             for ti in 0..m.tiers.len() {
                 self.tier_day(&trial, today, ti, &mut day, &mut ledger, &mut noise);
@@ -1006,6 +1071,13 @@ impl<'m> Engine<'m> {
     /// loops, the worst-case bound, the breakers (into `scale`, reused day
     /// after day) and the day's settlement.
     fn end_day(&self, trial: &Trial, today: Today, day: &mut DayTotals, ledger: &mut Ledger, scale: &mut DayScale) {
+        self.before_breakers(trial, today, day, ledger);
+        self.breakers_and_settle(trial, day, ledger, scale);
+    }
+
+    /// The runaway loops and the worst-case bound of a day whose tiers'
+    /// days are booked ([`Self::end_day`], up to the breakers).
+    fn before_breakers(&self, trial: &Trial, today: Today, day: &mut DayTotals, ledger: &mut Ledger) {
         for (li, lp) in trial.shape.loops.iter().enumerate() {
             self.loop_day(trial, today, li, lp, day, ledger);
         }
@@ -1015,6 +1087,22 @@ impl<'m> Engine<'m> {
                 *c = c.min(trial.tier_users[ti] * b * today.prices);
             }
         }
+    }
+
+    /// Whether some breaker on the day's total trips on `day` (as
+    /// [`trip_breakers_into`] sums it): with none, the breakers change
+    /// nothing and count nothing.
+    fn trips(&self, day: &DayTotals) -> bool {
+        let total: f64 = day.cost.iter().sum();
+        self.model
+            .breakers
+            .iter()
+            .any(|b| b.level.is_day_total() && total > b.limit_usd)
+    }
+
+    /// The rest of [`Self::end_day`]: the breakers, then the day's
+    /// settlement.
+    fn breakers_and_settle(&self, trial: &Trial, day: &DayTotals, ledger: &mut Ledger, scale: &mut DayScale) {
         trip_breakers_into(
             self.model,
             &day.cost,
@@ -1072,12 +1160,17 @@ impl<'m> Engine<'m> {
             sds,
             z,
             scale,
+            attached,
+            alerts,
         } = scratch;
+        attached.clear();
+        attached.extend(together.twin.iter().map(Option::is_some));
         for (k, e) in engines.iter().enumerate() {
             match ledgers.get_mut(k) {
                 Some(l) => l.reset(e.model, draw, &shape),
                 None => ledgers.push(Ledger::new(e.model, draw, &shape)),
             }
+            ledgers[k].alerts = *alerts;
         }
         days.resize_with(engines.len(), || DayTotals::new(nt));
         sds.resize_with(engines.len(), SharedDay::default);
@@ -1090,7 +1183,7 @@ impl<'m> Engine<'m> {
         };
         for d in 0..trial.shape.days() {
             for x in days.iter_mut() {
-                x.clear();
+                x.start();
             }
             let today = trial.today(d);
             for ti in 0..nt {
@@ -1106,13 +1199,18 @@ impl<'m> Engine<'m> {
                             e.shared_day(&trial, today, ti, noisy.then_some(&z[..]), &mut sds[k]);
                             swap(&mut trial, &mut own, k);
                         }
-                        sds[rep[k]].apply(ti, &mut days[k], &mut ledgers[k]);
+                        if !attached[k] {
+                            sds[rep[k]].apply(ti, &mut days[k], &mut ledgers[k]);
+                        }
                     }
                     continue;
                 }
                 let start = noise.as_deref().cloned();
                 let mut end = None;
                 for (k, e) in engines.iter().enumerate() {
+                    if attached[k] {
+                        continue;
+                    }
                     let mut rng = start.clone();
                     swap(&mut trial, &mut own, k);
                     e.tier_day(&trial, today, ti, &mut days[k], &mut ledgers[k], &mut rng.as_mut());
@@ -1128,16 +1226,44 @@ impl<'m> Engine<'m> {
                 }
             }
             for (k, e) in engines.iter().enumerate() {
-                swap(&mut trial, &mut own, k);
-                e.end_day(&trial, today, &mut days[k], &mut ledgers[k], scale);
-                swap(&mut trial, &mut own, k);
+                if !attached[k] {
+                    swap(&mut trial, &mut own, k);
+                    e.before_breakers(&trial, today, &mut days[k], &mut ledgers[k]);
+                    swap(&mut trial, &mut own, k);
+                }
+            }
+            // A twin whose lead or itself trips a breaker today goes on from
+            // its lead's month as it stands before the breakers.
+            for k in 0..engines.len() {
+                if let (true, Some(j)) = (attached[k], together.twin[k])
+                    && (engines[j].trips(&days[j]) || engines[k].trips(&days[j]))
+                {
+                    attached[k] = false;
+                    ledgers[k] = ledgers[j].clone();
+                    days[k] = days[j].clone();
+                }
+            }
+            for (k, e) in engines.iter().enumerate() {
+                if !attached[k] {
+                    swap(&mut trial, &mut own, k);
+                    e.breakers_and_settle(&trial, &days[k], &mut ledgers[k], scale);
+                    swap(&mut trial, &mut own, k);
+                }
             }
         }
         for (k, e) in engines.iter().enumerate() {
-            swap(&mut trial, &mut own, k);
-            e.end_month(&trial, &mut ledgers[k]);
-            swap(&mut trial, &mut own, k);
-            each(k, &ledgers[k].out);
+            if !attached[k] {
+                swap(&mut trial, &mut own, k);
+                e.end_month(&trial, &mut ledgers[k]);
+                swap(&mut trial, &mut own, k);
+            }
+        }
+        for (k, (twin, &on)) in together.twin.iter().zip(attached.iter()).enumerate() {
+            let j = match twin {
+                Some(j) if on => *j,
+                _ => k,
+            };
+            each(k, &ledgers[j].out);
         }
     }
 
@@ -1941,6 +2067,9 @@ impl<'m> Engine<'m> {
             let Some(al) = &trial.alerts[ti] else {
                 continue;
             };
+            if !ledger.alerts && self.shareable[ti] {
+                continue;
+            }
             if tm.tenant_alerts.is_empty() {
                 tm.tenant_alerts.resize(al.per_entry, 0.0);
             }
@@ -2320,6 +2449,7 @@ fn power_counts(draw: &Draw, noise: &mut Option<&mut ChaCha8Rng>) -> Vec<Vec<f64
 }
 
 /// What the month has booked so far, and the running spend of the budgets.
+#[derive(Clone)]
 struct Ledger {
     out: Month,
     /// Per tier, each budgeted tenant's spend this month. A represented tier
@@ -2337,6 +2467,10 @@ struct Ledger {
     normals: Vec<f64>,
     /// A shareable tier's day (reused day after day).
     shared: SharedDay,
+    /// Whether the spend of each tenant of a shareable tier is followed
+    /// (for its budget's alerts: nothing else reads it, as such a budget
+    /// never blocks). Without, the month has no tenant alerts.
+    alerts: bool,
 }
 
 impl Ledger {
@@ -2350,6 +2484,7 @@ impl Ledger {
             loop_used: Vec::new(),
             normals: Vec::new(),
             shared: SharedDay::default(),
+            alerts: true,
         };
         l.reset(m, draw, shape);
         l
@@ -2384,6 +2519,7 @@ impl Ledger {
 }
 
 /// One day's figures per tier, before the breakers (reused day after day).
+#[derive(Clone)]
 struct DayTotals {
     cost: Vec<f64>,
     served: Vec<f64>,
@@ -2403,9 +2539,16 @@ impl DayTotals {
         }
     }
 
-    fn clear(&mut self) {
+    /// A new day: nothing to clear, as each tier's day sets its four
+    /// figures before anything adds to or reads them (`Engine::tier_day`,
+    /// `SharedDay::apply`). Debug builds fill them with NaN, so that a
+    /// figure read before the day sets it spoils the month and fails the
+    /// tests.
+    #[inline]
+    fn start(&mut self) {
+        #[cfg(debug_assertions)]
         for v in [&mut self.cost, &mut self.served, &mut self.overage, &mut self.active] {
-            v.fill(0.0);
+            v.fill(f64::NAN);
         }
     }
 }
@@ -2646,12 +2789,14 @@ impl SharedDay {
         tm.demand_tokens += self.demand;
         tm.unserved_tokens += self.unserved;
         if let Some(lost) = self.tenants {
-            let n = self.tenant_day.len();
-            let row = &mut ledger.tenant_day[ti];
-            row[..n].copy_from_slice(&self.tenant_day);
-            // The loop tenant's entry, if any: written by the loops.
-            if let Some(extra) = row.get_mut(n) {
-                *extra = 0.0;
+            if ledger.alerts {
+                let n = self.tenant_day.len();
+                let row = &mut ledger.tenant_day[ti];
+                row[..n].copy_from_slice(&self.tenant_day);
+                // The loop tenant's entry, if any: written by the loops.
+                if let Some(extra) = row.get_mut(n) {
+                    *extra = 0.0;
+                }
             }
             ledger.out.tiers[ti].unserved_tokens += lost;
         }
