@@ -348,6 +348,7 @@ pub(crate) struct Together {
 pub(crate) struct Scratch {
     ledgers: Vec<Ledger>,
     days: Vec<DayTotals>,
+    /// [engine * tiers + tier]: each engine's day of each tier.
     sds: Vec<SharedDay>,
     z: Vec<f64>,
     scale: DayScale,
@@ -1173,7 +1174,12 @@ impl<'m> Engine<'m> {
             ledgers[k].alerts = *alerts;
         }
         days.resize_with(engines.len(), || DayTotals::new(nt));
-        sds.resize_with(engines.len(), SharedDay::default);
+        sds.resize_with(engines.len() * nt, SharedDay::default);
+        // A new trial (and perhaps another batch's engines): no day's
+        // expectation holds.
+        for sd in sds.iter_mut() {
+            sd.memo = None;
+        }
         let mut trial = e0.trial(draw, shape, slot, cuts, &ledgers[0], &mut noise);
         let swap = |trial: &mut Trial, own: &mut [Cuts], k: usize| {
             if k > 0 && !own.is_empty() {
@@ -1196,11 +1202,11 @@ impl<'m> Engine<'m> {
                     for (k, e) in engines.iter().enumerate() {
                         if rep[k] == k {
                             swap(&mut trial, &mut own, k);
-                            e.shared_day(&trial, today, ti, noisy.then_some(&z[..]), &mut sds[k]);
+                            e.shared_day(&trial, today, ti, noisy.then_some(&z[..]), &mut sds[k * nt + ti]);
                             swap(&mut trial, &mut own, k);
                         }
                         if !attached[k] {
-                            sds[rep[k]].apply(ti, &mut days[k], &mut ledgers[k]);
+                            sds[rep[k] * nt + ti].apply(ti, &mut days[k], &mut ledgers[k]);
                         }
                     }
                     continue;
@@ -1403,13 +1409,13 @@ impl<'m> Engine<'m> {
         noise: &mut Option<&mut ChaCha8Rng>,
     ) {
         if self.shareable[ti] {
-            let mut s = std::mem::take(&mut ledger.shared);
+            let mut s = std::mem::take(&mut ledger.shared[ti]);
             let mut z = std::mem::take(&mut ledger.normals);
             let noisy = draw_normals(self.shared_draws(trial, ti), noise, &mut z);
             self.shared_day(trial, today, ti, noisy.then_some(&z[..]), &mut s);
             ledger.normals = z;
             s.apply(ti, day, ledger);
-            ledger.shared = s;
+            ledger.shared[ti] = s;
             return;
         }
         let t = &self.model.tiers[ti];
@@ -1511,41 +1517,17 @@ impl<'m> Engine<'m> {
     /// without noise).
     fn shared_day(&self, trial: &Trial, today: Today, ti: usize, z: Option<&[f64]>, out: &mut SharedDay) {
         let t = &self.model.tiers[ti];
-        let mix = self.class_mix(trial, today, ti);
-        let p = mix.p;
-        let [s0, s1] = mix.stats;
-        let [r0, r1] = mix.cut;
-        let [h0, h1] = mix.hit_days;
-        let ov_rate = t.overage.map_or(0.0, |o| o.1 / 1000.0);
-        let spread = self.user_spread(trial, today, ti, &mix, ov_rate);
-        let td = TierDay {
-            cost: mix.mix(|u| u.cost) * today.prices,
-            overage: ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1)) * ov_rate,
-            bound: self.bounds[ti].day.map(|b| b * today.prices),
-            noise: DayNoise::new(&spread, p),
-        };
-        let hit = match &trial.topups[ti] {
-            Some(_) => (1.0 - p) * h0 + p * h1,
-            None => (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1),
-        };
-        let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
-        let a = trial.draw.active;
+        // The day's expectation: worked out again only when what it reads
+        // changes (without a monthly cut or top-ups, the day's slot, share
+        // of power users and prices: the same most days of a trial).
+        let key = (today.slot, today.power.to_bits(), today.prices.to_bits());
+        let steady = trial.monthly[ti].is_none() && trial.topups[ti].is_none();
+        if !(steady && out.memo == Some(key)) {
+            self.shared_mean(trial, today, ti, out);
+            out.memo = steady.then_some(key);
+        }
+        let (td, served, n_act) = (out.td, out.served_mean, out.n_act);
         let users = trial.tier_users[ti];
-        let n_act = users * a;
-        out.n_act = n_act;
-        out.warned = n_act * warn;
-        out.topup = match (&trial.topups[ti], t.top_up()) {
-            (Some(tu), Some(top)) => {
-                let [k0, k1] = tu.purchases[today.d];
-                let bought = n_act * ((1.0 - p) * k0 + p * k1);
-                Some((bought, bought * top.price_usd))
-            }
-            _ => None,
-        };
-        out.cut = t.cap.as_ref().map(|c| (c.on_limit == OnLimit::Block, n_act * hit));
-        out.demand = n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
-        out.unserved = n_act * mix.mix(|u| u.unserved_tokens);
-        let served = n_act * mix.mix(|u| u.served_tokens);
         out.tenants = None;
         match (trial.draw.customers[ti].tenants(), &t.budget) {
             (Some((tenants, _)), Some(_)) => {
@@ -1596,6 +1578,50 @@ impl<'m> Engine<'m> {
                 out.overage = (n_act * td.overage + dev.overage).max(0.0);
             }
         }
+    }
+
+    /// What [`Self::shared_day`] books before the day's noise: the same
+    /// arithmetic, kept in `out` (with the day per active user and the
+    /// tokens served).
+    fn shared_mean(&self, trial: &Trial, today: Today, ti: usize, out: &mut SharedDay) {
+        let t = &self.model.tiers[ti];
+        let mix = self.class_mix(trial, today, ti);
+        let p = mix.p;
+        let [s0, s1] = mix.stats;
+        let [r0, r1] = mix.cut;
+        let [h0, h1] = mix.hit_days;
+        let ov_rate = t.overage.map_or(0.0, |o| o.1 / 1000.0);
+        let spread = self.user_spread(trial, today, ti, &mix, ov_rate);
+        let td = TierDay {
+            cost: mix.mix(|u| u.cost) * today.prices,
+            overage: ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1)) * ov_rate,
+            bound: self.bounds[ti].day.map(|b| b * today.prices),
+            noise: DayNoise::new(&spread, p),
+        };
+        let hit = match &trial.topups[ti] {
+            Some(_) => (1.0 - p) * h0 + p * h1,
+            None => (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1),
+        };
+        let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
+        let a = trial.draw.active;
+        let users = trial.tier_users[ti];
+        let n_act = users * a;
+        out.n_act = n_act;
+        out.warned = n_act * warn;
+        out.topup = match (&trial.topups[ti], t.top_up()) {
+            (Some(tu), Some(top)) => {
+                let [k0, k1] = tu.purchases[today.d];
+                let bought = n_act * ((1.0 - p) * k0 + p * k1);
+                Some((bought, bought * top.price_usd))
+            }
+            _ => None,
+        };
+        out.cut = t.cap.as_ref().map(|c| (c.on_limit == OnLimit::Block, n_act * hit));
+        out.demand = n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
+        out.unserved = n_act * mix.mix(|u| u.unserved_tokens);
+        let served = n_act * mix.mix(|u| u.served_tokens);
+        out.td = td;
+        out.served_mean = served;
     }
 
     /// How many normal numbers [`Self::shared_day`] of tier `ti` reads:
@@ -2465,8 +2491,8 @@ struct Ledger {
     loop_used: Vec<f64>,
     /// A tier of tenants' normal draws for the day (reused day after day).
     normals: Vec<f64>,
-    /// A shareable tier's day (reused day after day).
-    shared: SharedDay,
+    /// Each shareable tier's day (reused day after day).
+    shared: Vec<SharedDay>,
     /// Whether the spend of each tenant of a shareable tier is followed
     /// (for its budget's alerts: nothing else reads it, as such a budget
     /// never blocks). Without, the month has no tenant alerts.
@@ -2483,7 +2509,7 @@ impl Ledger {
             account_day: Vec::new(),
             loop_used: Vec::new(),
             normals: Vec::new(),
-            shared: SharedDay::default(),
+            shared: Vec::new(),
             alerts: true,
         };
         l.reset(m, draw, shape);
@@ -2515,6 +2541,10 @@ impl Ledger {
         zeros(&mut self.account_day, &mut m.tiers.iter().map(|t| t.accounts.len()));
         self.loop_used.clear();
         self.loop_used.resize(shape.loops.len(), 0.0);
+        self.shared.resize_with(m.tiers.len(), SharedDay::default);
+        for sd in &mut self.shared {
+            sd.memo = None;
+        }
     }
 }
 
@@ -2585,6 +2615,7 @@ struct UserSpread {
 }
 
 /// How the day of `n` users deviates from its expectation.
+#[derive(Clone, Copy, Debug, Default)]
 struct DayNoise {
     cost_var: f64,
     /// The overage's deviation: the part explained by the cost's (same
@@ -2655,6 +2686,7 @@ impl DayNoise {
 }
 
 /// A tier's expected day per active user, with the spread its users add.
+#[derive(Clone, Copy, Debug, Default)]
 struct TierDay {
     /// Cost (USD, at today's prices) and overage revenue (USD).
     cost: f64,
@@ -2769,6 +2801,14 @@ struct SharedDay {
     /// budget that does not block never reads it).
     zeros: Vec<f64>,
     spent: Vec<f64>,
+    /// The day per active user, and the tokens served, before the noise
+    /// ([`Engine::shared_mean`]).
+    td: TierDay,
+    served_mean: f64,
+    /// What the expectation was worked out for this trial (the day's slot,
+    /// share of power users and prices), when it holds until they change;
+    /// cleared for each trial.
+    memo: Option<(usize, u64, u64)>,
 }
 
 impl SharedDay {
