@@ -448,7 +448,7 @@ impl DayStats {
 
 impl DayStats {
     /// Sample `i` of a class on its own, split at the daily cap `daily`.
-    #[inline]
+    #[inline(always)]
     pub fn one(s: &Samples, i: usize, model: usize, fallback: Option<usize>, daily: Option<f64>) -> DayStats {
         let fb = fallback.unwrap_or(model);
         let t = s.tokens[i];

@@ -511,12 +511,15 @@ impl<'a> Prepared<'a> {
                 })
                 .collect();
             let refs: Vec<Vec<&Engine>> = engines.iter().map(|es| es.iter().collect()).collect();
-            let together: Vec<Option<month::Together>> = refs.iter().map(|es| month::Together::new(es)).collect();
+            // What the engines share depends on the models alone (every
+            // batch's stand on that batch's tables and seed): worked out on
+            // the first batch's, for all.
+            let together = refs.first().and_then(|es| month::Together::new(es));
             // Each worker reuses its scratch (ledgers, days) trial after trial.
             let run = |scratch: &mut month::Scratch, i: usize| -> Vec<R> {
                 let b = self.batches.of(i);
                 let es = &refs[b];
-                match &together[b] {
+                match &together {
                     Some(t) => {
                         let mut rng = stream(opts.seed, i as u64);
                         let draw = es[0].draw(&mut rng);
