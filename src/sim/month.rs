@@ -1091,14 +1091,18 @@ impl<'m> Engine<'m> {
     }
 
     /// Whether some breaker on the day's total trips on `day` (as
-    /// [`trip_breakers_into`] sums it): with none, the breakers change
-    /// nothing and count nothing.
+    /// [`trip_breakers_into`] sums and compares it: a total not at or below
+    /// the limit trips it): with none, the breakers change nothing and
+    /// count nothing.
     fn trips(&self, day: &DayTotals) -> bool {
         let total: f64 = day.cost.iter().sum();
-        self.model
-            .breakers
-            .iter()
-            .any(|b| b.level.is_day_total() && total > b.limit_usd)
+        self.model.breakers.iter().any(|b| {
+            b.level.is_day_total()
+                && !matches!(
+                    total.partial_cmp(&b.limit_usd),
+                    Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                )
+        })
     }
 
     /// The rest of [`Self::end_day`]: the breakers, then the day's
