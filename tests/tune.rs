@@ -369,11 +369,13 @@ fn months_worked_out_together_are_each_models_own_months() {
         };
         let base = Model::new(&l.spec, &l.priced, 0.999);
         let tables = sim::Tables::new(&base, &o);
-        let mut models = vec![base.clone()];
-        for (k, ti) in [(0.1, 0usize), (3.0, 1), (0.5, 0), (2.0, usize::MAX)] {
+        // The spec with the caps of tier `ti` (`usize::MAX`: every tier's;
+        // `None`: no tier's) and the feature and global breakers' limits
+        // times `k`.
+        let scaled = |k: f64, caps: Option<usize>| {
             let mut s = l.spec.clone();
             for (j, t) in s.tiers.iter_mut().enumerate() {
-                if ti != usize::MAX && j != ti {
+                if caps.is_none_or(|ti| ti != usize::MAX && j != ti) {
                     continue;
                 }
                 if let Some(x) = t.limit.as_mut() {
@@ -394,7 +396,11 @@ fn months_worked_out_together_are_each_models_own_months() {
             {
                 b.limit.value *= k;
             }
-            models.push(Model::new(&s, &l.priced, 0.999));
+            Model::new(&s, &l.priced, 0.999)
+        };
+        let mut models = vec![base.clone()];
+        for (k, ti) in [(0.1, 0usize), (3.0, 1), (0.5, 0), (2.0, usize::MAX)] {
+            models.push(scaled(k, Some(ti)));
         }
         // Breaker limits alone: the highest's month is followed for the
         // others (twins) until a day on which one of them trips.
@@ -404,23 +410,11 @@ fn months_worked_out_together_are_each_models_own_months() {
             && l.spec.breakers.user_daily_usd.is_none();
         let twins_from = models.len();
         for k in [0.3, 1.5, 4.0] {
-            let mut s = l.spec.clone();
-            for b in [
-                s.breakers.feature_daily_usd.as_mut(),
-                s.breakers.global_daily_usd.as_mut(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                b.limit.value *= k;
-            }
-            models.push(Model::new(&s, &l.priced, 0.999));
+            models.push(scaled(k, None));
         }
+        let sharing = sim::sharing(&models, &o, &tables);
         if has_breakers {
-            assert!(
-                sim::has_twins(&models, &o, &tables),
-                "{name}: breaker limits alone make twins"
-            );
+            assert!(sharing.twins, "{name}: breaker limits alone make twins");
         }
         // A set that differs in a tenant budget cannot share: still right.
         let mut odd = models.clone();
@@ -431,9 +425,19 @@ fn months_worked_out_together_are_each_models_own_months() {
             }
         }
         odd.push(Model::new(&s, &l.priced, 0.999));
-        for set in [&models, &odd] {
-            let together = sim::months_together_on(set, &o, &tables);
-            let lean = sim::months_together_without_alerts_on(set, &o, &tables);
+        // Each month without its tenants' alerts.
+        let without_alerts = |months: &[sim::month::Month]| -> Vec<sim::month::Month> {
+            let mut months = months.to_vec();
+            for month in &mut months {
+                for t in &mut month.tiers {
+                    t.tenant_alerts.clear();
+                }
+            }
+            months
+        };
+        for (n, set) in [&models, &odd].into_iter().enumerate() {
+            let together = sim::months_together_on(set, &o, &tables, true);
+            let lean = sim::months_together_on(set, &o, &tables, false);
             assert_eq!(together.len(), set.len());
             assert_eq!(lean.len(), set.len());
             for ((m, months), lean) in set.iter().zip(&together).zip(&lean) {
@@ -443,39 +447,26 @@ fn months_worked_out_together_are_each_models_own_months() {
                     "{name}: months worked out together differ from the model's own"
                 );
                 // Without the tenants' alerts, the rest is the same.
-                let mut alone = alone;
-                for month in &mut alone {
-                    for t in &mut month.tiers {
-                        t.tenant_alerts.clear();
-                    }
-                }
                 alerts_left_out |= lean.iter().zip(months).any(|(l, w)| {
                     l.tiers
                         .iter()
                         .zip(&w.tiers)
                         .any(|(l, w)| l.tenant_alerts.is_empty() && !w.tenant_alerts.is_empty())
                 });
-                let mut lean = lean.clone();
-                for month in &mut lean {
-                    for t in &mut month.tiers {
-                        t.tenant_alerts.clear();
-                    }
-                }
                 assert!(
-                    alone == lean,
+                    without_alerts(&alone) == without_alerts(lean),
                     "{name}: months without tenant alerts differ from the model's own in another figure"
                 );
             }
+            // A twin's month is its lead's in a trial where neither trips a
+            // breaker, and its own in one where one does: both happen.
+            if n == 0 && has_breakers {
+                let (low, lead) = (&together[twins_from], &together[twins_from + 2]);
+                twin_followed |= low.iter().zip(lead).any(|(a, b)| a == b);
+                twin_split |= low.iter().zip(lead).any(|(a, b)| a != b);
+            }
         }
-        shared_somewhere |= sim::shares_days(&models, &o, &tables);
-        // A twin's month is its lead's in a trial where neither trips a
-        // breaker, and its own in one where one does: both happen.
-        if has_breakers {
-            let months = sim::months_together_on(&models, &o, &tables);
-            let (low, lead) = (&months[twins_from], &months[twins_from + 2]);
-            twin_followed |= low.iter().zip(lead).any(|(a, b)| a == b);
-            twin_split |= low.iter().zip(lead).any(|(a, b)| a != b);
-        }
+        shared_somewhere |= sharing.days;
     }
     assert!(
         twin_followed && twin_split,

@@ -427,22 +427,15 @@ pub fn months_on(model: &Model, opts: &Options, tables: &Tables) -> Vec<Month> {
 /// the months of models that differ at most in their tiers' caps and their
 /// breakers' limits are worked out together, sharing what they have alike
 /// ([`Engine::months_together`]); other sets one model at a time. The same
-/// months, byte for byte, as one [`months_on`] per model.
-pub fn months_together_on(models: &[Model], opts: &Options, tables: &Tables) -> Vec<Vec<Month>> {
+/// months, byte for byte, as one [`months_on`] per model. Without
+/// `alerts`, as `costgate tune` works them out: months worked out together
+/// leave out the tenants' budget alerts (`tenant_alerts` empty), the other
+/// figures the same.
+pub fn months_together_on(models: &[Model], opts: &Options, tables: &Tables, alerts: bool) -> Vec<Vec<Month>> {
     let Some(first) = models.first() else {
         return Vec::new();
     };
-    Prepared::new(first, opts, tables).together(models, true, &|m: &Month| m.clone())
-}
-
-/// [`months_together_on`] without the tenants' budget alerts (each month's
-/// `tenant_alerts` empty), as `costgate tune` works them out: the other
-/// figures are the same, byte for byte.
-pub fn months_together_without_alerts_on(models: &[Model], opts: &Options, tables: &Tables) -> Vec<Vec<Month>> {
-    let Some(first) = models.first() else {
-        return Vec::new();
-    };
-    Prepared::new(first, opts, tables).together(models, false, &|m: &Month| m.clone())
+    Prepared::new(first, opts, tables).together(models, alerts, &|m: &Month| m.clone())
 }
 
 /// A model's engines on its tables, one per batch, built once: the
@@ -482,7 +475,7 @@ impl<'a> Prepared<'a> {
     /// month passed through `reduce` as it is made (what is kept of it), in
     /// trial order per model. Without `alerts`, months worked out together
     /// leave out their tenants' budget alerts (see
-    /// [`months_together_without_alerts_on`]). Trial by trial, models that differ at most in
+    /// [`months_together_on`]). Trial by trial, models that differ at most in
     /// their tiers' caps and their breakers' limits are worked out together,
     /// sharing what they have alike ([`Engine::months_together`]); other
     /// sets one model at a time. Byte for byte what one [`months_on`] per
@@ -553,27 +546,30 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Whether [`months_together_on`] of `models` shares some tier's day
-/// between them (rather than working each model's out alone).
-pub fn shares_days(models: &[Model], opts: &Options, tables: &Tables) -> bool {
-    let seed = batch_seed(opts, 0);
-    let engines: Vec<Engine> = models
-        .iter()
-        .map(|m| Engine::on_tables(m, &tables.demand[0], seed))
-        .collect();
-    month::Together::new(&engines.iter().collect::<Vec<_>>()).is_some_and(|t| t.shares())
+/// What [`months_together_on`] of some models shares between them
+/// ([`sharing`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sharing {
+    /// Some tier's day is worked out once for several models (rather than
+    /// each model's alone).
+    pub days: bool,
+    /// Some model's month is followed for another (a twin: they differ only
+    /// in the limits of the breakers on the day's total) until a day on
+    /// which either trips a breaker.
+    pub twins: bool,
 }
 
-/// Whether [`months_together_on`] of `models` follows some model's month
-/// for another (a twin: they differ only in the limits of the breakers on
-/// the day's total) until a day on which either trips a breaker.
-pub fn has_twins(models: &[Model], opts: &Options, tables: &Tables) -> bool {
+/// What [`months_together_on`] of `models` shares between them.
+pub fn sharing(models: &[Model], opts: &Options, tables: &Tables) -> Sharing {
     let seed = batch_seed(opts, 0);
     let engines: Vec<Engine> = models
         .iter()
         .map(|m| Engine::on_tables(m, &tables.demand[0], seed))
         .collect();
-    month::Together::new(&engines.iter().collect::<Vec<_>>()).is_some_and(|t| t.has_twins())
+    month::Together::new(&engines.iter().collect::<Vec<_>>()).map_or_else(Sharing::default, |t| Sharing {
+        days: t.shares(),
+        twins: t.has_twins(),
+    })
 }
 
 /// The seed of batch `b`'s demand tables.

@@ -1423,48 +1423,12 @@ impl<'m> Engine<'m> {
             return;
         }
         let t = &self.model.tiers[ti];
-        let mix = self.class_mix(trial, today, ti);
-        let p = mix.p;
-        let [s0, s1] = mix.stats;
-        let [r0, r1] = mix.cut;
-        let [h0, h1] = mix.hit_days;
-        let ov_rate = t.overage.map_or(0.0, |o| o.1 / 1000.0);
-        let mut spread = self.user_spread(trial, today, ti, &mix, ov_rate);
-        let mut td = TierDay {
-            cost: mix.mix(|u| u.cost) * today.prices,
-            overage: ((1.0 - p) * s0.overage_tokens * (1.0 - r0) + p * s1.overage_tokens * (1.0 - r1)) * ov_rate,
-            bound: self.bounds[ti].day.map(|b| b * today.prices),
-            noise: DayNoise::new(&spread, p),
-        };
+        let (mean, mix, mut spread) = self.day_mean(trial, today, ti);
+        let mut td = mean.td;
         let user_trip = self.user_breaker_day(trial, today, ti, &mix, &mut td, &mut spread);
-        // With a top-up, the user-days left past the caps (those top-ups
-        // covered are served in full) are the panel's.
-        let hit = match &trial.topups[ti] {
-            Some(_) => (1.0 - p) * h0 + p * h1,
-            None => (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1),
-        };
-        let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
-        let a = trial.draw.active;
-        let users = trial.tier_users[ti];
-        let n_act = users * a;
-        day.active[ti] = n_act;
-        let tm = &mut ledger.out.tiers[ti];
-        tm.user_days += n_act;
-        tm.warned_user_days += n_act * warn;
-        if let (Some(tu), Some(top)) = (&trial.topups[ti], t.top_up()) {
-            let [k0, k1] = tu.purchases[today.d];
-            let bought = n_act * ((1.0 - p) * k0 + p * k1);
-            tm.topups += bought;
-            tm.topup_revenue += bought * top.price_usd;
-        }
-        match t.cap.as_ref().map(|c| c.on_limit) {
-            Some(OnLimit::Block) => tm.blocked_user_days += n_act * hit,
-            Some(_) => tm.degraded_user_days += n_act * hit,
-            None => {}
-        }
-        tm.demand_tokens += n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
-        tm.unserved_tokens += n_act * mix.mix(|u| u.unserved_tokens);
-        let mut served = n_act * mix.mix(|u| u.served_tokens);
+        mean.book(ti, day, &mut ledger.out.tiers[ti]);
+        let (n_act, users) = (mean.n_act, trial.tier_users[ti]);
+        let mut served = mean.served;
         if let Some((bi, ut)) = user_trip {
             // The user-days the user breaker trips: expected, and in a Monte
             // Carlo month drawn (binomial over the day's active users) so
@@ -1527,10 +1491,10 @@ impl<'m> Engine<'m> {
         let key = (today.slot, today.power.to_bits(), today.prices.to_bits());
         let steady = trial.monthly[ti].is_none() && trial.topups[ti].is_none();
         if !(steady && out.memo == Some(key)) {
-            self.shared_mean(trial, today, ti, out);
+            out.mean = self.day_mean(trial, today, ti).0;
             out.memo = steady.then_some(key);
         }
-        let (td, served, n_act) = (out.td, out.served_mean, out.n_act);
+        let DayMean { td, served, n_act, .. } = out.mean;
         let users = trial.tier_users[ti];
         out.tenants = None;
         match (trial.draw.customers[ti].tenants(), &t.budget) {
@@ -1584,10 +1548,11 @@ impl<'m> Engine<'m> {
         }
     }
 
-    /// What [`Self::shared_day`] books before the day's noise: the same
-    /// arithmetic, kept in `out` (with the day per active user and the
-    /// tokens served).
-    fn shared_mean(&self, trial: &Trial, today: Today, ti: usize, out: &mut SharedDay) {
+    /// A tier's expected day, before its users' noise, the user breaker
+    /// and the tenants: what [`Self::tier_day`] and [`Self::shared_day`]
+    /// book of it ([`DayMean`]), with the classes' mix and the spread of a
+    /// user that the user breaker rescales.
+    fn day_mean(&self, trial: &Trial, today: Today, ti: usize) -> (DayMean, ClassMix<'_>, UserSpread) {
         let t = &self.model.tiers[ti];
         let mix = self.class_mix(trial, today, ti);
         let p = mix.p;
@@ -1602,30 +1567,32 @@ impl<'m> Engine<'m> {
             bound: self.bounds[ti].day.map(|b| b * today.prices),
             noise: DayNoise::new(&spread, p),
         };
+        // With a top-up, the user-days left past the caps (those top-ups
+        // covered are served in full) are the panel's.
         let hit = match &trial.topups[ti] {
             Some(_) => (1.0 - p) * h0 + p * h1,
             None => (1.0 - p) * s0.p_hit.max(h0) + p * s1.p_hit.max(h1),
         };
         let warn = (1.0 - p) * s0.p_warn + p * s1.p_warn;
-        let a = trial.draw.active;
-        let users = trial.tier_users[ti];
-        let n_act = users * a;
-        out.n_act = n_act;
-        out.warned = n_act * warn;
-        out.topup = match (&trial.topups[ti], t.top_up()) {
-            (Some(tu), Some(top)) => {
-                let [k0, k1] = tu.purchases[today.d];
-                let bought = n_act * ((1.0 - p) * k0 + p * k1);
-                Some((bought, bought * top.price_usd))
-            }
-            _ => None,
+        let n_act = trial.tier_users[ti] * trial.draw.active;
+        let mean = DayMean {
+            n_act,
+            warned: n_act * warn,
+            topup: match (&trial.topups[ti], t.top_up()) {
+                (Some(tu), Some(top)) => {
+                    let [k0, k1] = tu.purchases[today.d];
+                    let bought = n_act * ((1.0 - p) * k0 + p * k1);
+                    Some((bought, bought * top.price_usd))
+                }
+                _ => None,
+            },
+            cut: t.cap.as_ref().map(|c| (c.on_limit == OnLimit::Block, n_act * hit)),
+            demand: n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens),
+            unserved: n_act * mix.mix(|u| u.unserved_tokens),
+            served: n_act * mix.mix(|u| u.served_tokens),
+            td,
         };
-        out.cut = t.cap.as_ref().map(|c| (c.on_limit == OnLimit::Block, n_act * hit));
-        out.demand = n_act * ((1.0 - p) * s0.demand_tokens + p * s1.demand_tokens);
-        out.unserved = n_act * mix.mix(|u| u.unserved_tokens);
-        let served = n_act * mix.mix(|u| u.served_tokens);
-        out.td = td;
-        out.served_mean = served;
+        (mean, mix, spread)
     }
 
     /// How many normal numbers [`Self::shared_day`] of tier `ti` reads:
@@ -2525,30 +2492,26 @@ impl Ledger {
     fn reset(&mut self, m: &Model, draw: &Draw, shape: &DayShape) {
         self.out.reset(m);
         self.out.happened.clone_from(&shape.happened);
-        // Per tier: zeros, `n` of them.
-        let zeros = |rows: &mut Vec<Vec<f64>>, n: &mut dyn Iterator<Item = usize>| {
-            let mut k = 0;
-            for n in n {
-                if rows.len() == k {
-                    rows.push(Vec::new());
-                }
-                rows[k].clear();
-                rows[k].resize(n, 0.0);
-                k += 1;
-            }
-            rows.truncate(k);
-        };
         let entries = |d: &TierDraw| d.tenants().map_or(0, |(v, w)| v.len() + usize::from(w > 1.0));
-        zeros(&mut self.tenant_spend, &mut draw.customers.iter().map(entries));
-        zeros(&mut self.tenant_day, &mut draw.customers.iter().map(entries));
-        zeros(&mut self.account_spend, &mut m.tiers.iter().map(|t| t.accounts.len()));
-        zeros(&mut self.account_day, &mut m.tiers.iter().map(|t| t.accounts.len()));
+        zero_rows(&mut self.tenant_spend, draw.customers.iter().map(entries));
+        zero_rows(&mut self.tenant_day, draw.customers.iter().map(entries));
+        zero_rows(&mut self.account_spend, m.tiers.iter().map(|t| t.accounts.len()));
+        zero_rows(&mut self.account_day, m.tiers.iter().map(|t| t.accounts.len()));
         self.loop_used.clear();
         self.loop_used.resize(shape.loops.len(), 0.0);
         self.shared.resize_with(m.tiers.len(), SharedDay::default);
         for sd in &mut self.shared {
             sd.memo = None;
         }
+    }
+}
+
+/// `rows` as one row of zeros per size in `sizes`, reusing their memory.
+fn zero_rows(rows: &mut Vec<Vec<f64>>, sizes: impl ExactSizeIterator<Item = usize>) {
+    rows.resize_with(sizes.len(), Vec::new);
+    for (row, n) in rows.iter_mut().zip(sizes) {
+        row.clear();
+        row.resize(n, 0.0);
     }
 }
 
@@ -2785,15 +2748,8 @@ fn draw_normals(n: usize, noise: &mut Option<&mut ChaCha8Rng>, z: &mut Vec<f64>)
 /// [`SharedDay::apply`] books it (the order of [`Engine::tier_day`]).
 #[derive(Clone, Debug, Default)]
 struct SharedDay {
-    /// Active users, and the user-days warned.
-    n_act: f64,
-    warned: f64,
-    /// Top-ups bought, and their revenue.
-    topup: Option<(f64, f64)>,
-    /// User-days cut by the caps: (blocked rather than degraded, user-days).
-    cut: Option<(bool, f64)>,
-    demand: f64,
-    unserved: f64,
+    /// The day's expectation ([`Engine::day_mean`]).
+    mean: DayMean,
     /// A tier of budgeted tenants: the tokens its budgets left unserved
     /// ([`Self::tenant_day`] holds each entry's own spend today).
     tenants: Option<f64>,
@@ -2805,20 +2761,37 @@ struct SharedDay {
     /// budget that does not block never reads it).
     zeros: Vec<f64>,
     spent: Vec<f64>,
-    /// The day per active user, and the tokens served, before the noise
-    /// ([`Engine::shared_mean`]).
-    td: TierDay,
-    served_mean: f64,
     /// What the expectation was worked out for this trial (the day's slot,
     /// share of power users and prices), when it holds until they change;
     /// cleared for each trial.
     memo: Option<(usize, u64, u64)>,
 }
 
-impl SharedDay {
-    fn apply(&self, ti: usize, day: &mut DayTotals, ledger: &mut Ledger) {
+/// A tier's expected day, before its users' noise, the user breaker and
+/// the tenants ([`Engine::day_mean`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct DayMean {
+    /// Active users, and the user-days warned.
+    n_act: f64,
+    warned: f64,
+    /// Top-ups bought, and their revenue.
+    topup: Option<(f64, f64)>,
+    /// User-days cut by the caps: (blocked rather than degraded, user-days).
+    cut: Option<(bool, f64)>,
+    /// Tokens asked for, not served, and served (before the user breaker
+    /// and the tenants' budgets).
+    demand: f64,
+    unserved: f64,
+    served: f64,
+    /// The day per active user, with the spread its users add.
+    td: TierDay,
+}
+
+impl DayMean {
+    /// Its active users into the day, and what it books into the tier's
+    /// month, in [`Engine::tier_day`]'s order.
+    fn book(&self, ti: usize, day: &mut DayTotals, tm: &mut TierMonth) {
         day.active[ti] = self.n_act;
-        let tm = &mut ledger.out.tiers[ti];
         tm.user_days += self.n_act;
         tm.warned_user_days += self.warned;
         if let Some((bought, revenue)) = self.topup {
@@ -2832,6 +2805,12 @@ impl SharedDay {
         }
         tm.demand_tokens += self.demand;
         tm.unserved_tokens += self.unserved;
+    }
+}
+
+impl SharedDay {
+    fn apply(&self, ti: usize, day: &mut DayTotals, ledger: &mut Ledger) {
+        self.mean.book(ti, day, &mut ledger.out.tiers[ti]);
         if let Some(lost) = self.tenants {
             if ledger.alerts {
                 let n = self.tenant_day.len();
