@@ -126,20 +126,72 @@ impl Demand {
 
     /// `size` samples per class, drawn from the spec's distributions.
     pub fn sampled(m: &Model, size: usize, seed: u64) -> Demand {
+        Self::sampled_alike(&[m], size, seed).swap_remove(0)
+    }
+
+    /// Whether the tables of `a` and `b` are assembled from the same
+    /// interaction counts and pool draws ([`Self::sampled_alike`]): the
+    /// same interactions per user-day, scenarios' multipliers, power
+    /// users' multiplier and number of priced models. What an interaction
+    /// is (its calls, tokens and prices) may differ.
+    pub fn alike(a: &Model, b: &Model) -> bool {
+        a.interactions == b.interactions
+            && a.power_multiplier == b.power_multiplier
+            && a.prices.len() == b.prices.len()
+            && Self::multipliers(a) == Self::multipliers(b)
+    }
+
+    /// [`Self::sampled`] of each of `models`, all [`Self::alike`] (else
+    /// each is drawn by itself), byte for byte: each model's pool of
+    /// interactions is its own, and one walk draws the user-days'
+    /// interaction counts and pool indices that every model's walk would
+    /// draw, adding each model's interactions as its own walk adds them.
+    pub fn sampled_alike(models: &[&Model], size: usize, seed: u64) -> Vec<Demand> {
+        let Some(m) = models.first() else {
+            return Vec::new();
+        };
+        if !models.iter().all(|x| Self::alike(m, x)) {
+            return models.iter().map(|x| Self::sampled(x, size, seed)).collect();
+        }
         let viral = Self::multipliers(m);
-        let pool = Pool::new(m, POOL_PER_SAMPLE * size, seed);
-        let mut classes = Vec::new();
+        let pools: Vec<Pool> = models
+            .iter()
+            .map(|x| Pool::new(x, POOL_PER_SAMPLE * size, seed))
+            .collect();
+        // At most `Pool::ALIKE` pools per walk (each walk from the same
+        // state of the class's stream: the same draws).
+        let groups: Vec<(&[Pool], Vec<f64>)> = pools.chunks(Pool::ALIKE).map(|g| (g, Pool::side_by_side(g))).collect();
+        let mut out: Vec<Demand> = models
+            .iter()
+            .map(|_| Demand {
+                viral_multipliers: viral.clone(),
+                classes: Vec::new(),
+            })
+            .collect();
         for slot in 0..=viral.len() {
             for power in [false, true] {
                 let mult = class_multiplier(m, &viral, slot, power);
-                let mut rng = stream(seed, STREAM_CLASSES + (slot * 2 + power as usize) as u64);
-                classes.push(pool.user_days(m, mult, size, &mut rng));
+                let rng = stream(seed, STREAM_CLASSES + (slot * 2 + power as usize) as u64);
+                let walk = |g: &[Pool], rows: &[f64]| {
+                    let (rng, go) = (&mut rng.clone(), (g, rows, *m, mult, size));
+                    match g.len() {
+                        1 => Pool::user_days::<1>(go, rng),
+                        2 => Pool::user_days::<2>(go, rng),
+                        3 => Pool::user_days::<3>(go, rng),
+                        4 => Pool::user_days::<4>(go, rng),
+                        5 => Pool::user_days::<5>(go, rng),
+                        6 => Pool::user_days::<6>(go, rng),
+                        7 => Pool::user_days::<7>(go, rng),
+                        _ => Pool::user_days::<{ Pool::ALIKE }>(go, rng),
+                    }
+                };
+                let samples = groups.iter().flat_map(|(g, rows)| walk(g, rows));
+                for (d, s) in out.iter_mut().zip(samples) {
+                    d.classes.push(s);
+                }
             }
         }
-        Demand {
-            viral_multipliers: viral,
-            classes,
-        }
+        out
     }
 }
 
@@ -280,30 +332,71 @@ impl Pool {
         p
     }
 
-    /// `size` user-days with interactions x `mult`, stratified on the
-    /// interactions draw (one draw per 1/size of its distribution).
-    fn user_days(&self, m: &Model, mult: f64, size: usize, rng: &mut ChaCha8Rng) -> Samples {
+    /// The rows of `pools` (of the same length and width) side by side:
+    /// interaction `j` of every pool in one run of memory, so that a walk
+    /// for every pool reads one place per interaction.
+    fn side_by_side(pools: &[Pool]) -> Vec<f64> {
+        match pools {
+            [one] => one.rows.clone(),
+            _ => {
+                let width = pools[0].rows.len() / pools[0].len.max(1);
+                let mut rows = Vec::with_capacity(pools.len() * pools[0].rows.len());
+                for j in 0..pools[0].len {
+                    for p in pools {
+                        rows.extend_from_slice(&p.rows[j * width..(j + 1) * width]);
+                    }
+                }
+                rows
+            }
+        }
+    }
+
+    /// The most pools one walk adds to.
+    const ALIKE: usize = 8;
+
+    /// `size` user-days with interactions x `mult` for each of `NP` pools
+    /// (of models [`Demand::alike`] `m`; `rows` their rows side by side),
+    /// stratified on the interactions draw (one draw per 1/size of its
+    /// distribution). One walk: each user-day's interaction count and pool
+    /// indices are drawn once for every pool. `NP` is known when compiled,
+    /// so that each pool's running sums stay in registers.
+    fn user_days<const NP: usize>(
+        (pools, rows, m, mult, size): (&[Pool], &[f64], &Model, f64, usize),
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<Samples> {
+        assert_eq!(pools.len(), NP, "a walk of as many pools as it is built for");
         let models = m.prices.len();
-        let mut s = Samples {
-            tokens: Vec::with_capacity(size),
-            out: Vec::with_capacity(size),
-            cost: vec![Vec::with_capacity(size); models],
-        };
+        let np = NP;
+        let mut out: Vec<Samples> = pools
+            .iter()
+            .map(|_| Samples {
+                tokens: Vec::with_capacity(size),
+                out: Vec::with_capacity(size),
+                cost: vec![Vec::with_capacity(size); models],
+            })
+            .collect();
         let width = Self::width(models);
+        let stride = width * np;
         // The pool's size is a power of two in a Monte Carlo run: the index
         // is then a mask, the same number as the remainder.
-        let pool_n = self.len as u64;
+        let pool_n = pools[0].len as u64;
         let mask = pool_n.is_power_of_two().then_some(pool_n - 1);
-        // Each sample's cost parts per model (reused sample after sample).
-        let mut c: Vec<Parts> = vec![[0.0; 3]; models];
+        // Each sample's tokens, output tokens and cost parts per model, per
+        // pool (reused sample after sample).
+        let mut t = [0.0; NP];
+        let mut o = [0.0; NP];
+        let mut c: Vec<Parts> = vec![[0.0; 3]; models * np];
         for k in 0..size {
             let u = (k as f64 + open01(rng)) / size as f64;
             let n = stochastic_count(m.interactions.quantile(u) * mult, 0.0, f64::INFINITY, rng);
             let exact = (n as usize).min(EXACT_INTERACTIONS);
             let rest = n - exact as f64;
-            let (mut t, mut o) = (self.mean_tokens * rest, self.mean_out * rest);
-            for (ck, x) in c.iter_mut().zip(&self.mean_cost) {
-                *ck = [x[0] * rest, x[1] * rest, x[2] * rest];
+            for (p, pool) in pools.iter().enumerate() {
+                t[p] = pool.mean_tokens * rest;
+                o[p] = pool.mean_out * rest;
+                for (ck, x) in c[p * models..(p + 1) * models].iter_mut().zip(&pool.mean_cost) {
+                    *ck = [x[0] * rest, x[1] * rest, x[2] * rest];
+                }
             }
             for _ in 0..exact {
                 let x = rng.next_u64();
@@ -311,22 +404,30 @@ impl Pool {
                     Some(mk) => x & mk,
                     None => x % pool_n,
                 } as usize;
-                let row = &self.rows[j * width..(j + 1) * width];
-                t += row[0];
-                o += row[1];
-                // Flat, so the additions vectorise (each element's sum is
-                // the same, in the same order).
-                for (a, b) in c.as_flattened_mut().iter_mut().zip(&row[2..]) {
-                    *a += *b;
+                let at = &rows[j * stride..(j + 1) * stride];
+                for (p, row) in at.chunks_exact(width).enumerate() {
+                    t[p] += row[0];
+                    o[p] += row[1];
+                    // Flat, so the additions vectorise (each element's sum
+                    // is the same, in the same order).
+                    for (a, b) in c[p * models..(p + 1) * models]
+                        .as_flattened_mut()
+                        .iter_mut()
+                        .zip(&row[2..])
+                    {
+                        *a += *b;
+                    }
                 }
             }
-            s.tokens.push(t);
-            s.out.push(o);
-            for (q, ck) in c.iter().enumerate() {
-                s.cost[q].push(*ck);
+            for (p, s) in out.iter_mut().enumerate() {
+                s.tokens.push(t[p]);
+                s.out.push(o[p]);
+                for (q, ck) in c[p * models..(p + 1) * models].iter().enumerate() {
+                    s.cost[q].push(*ck);
+                }
             }
         }
-        s
+        out
     }
 }
 

@@ -24,7 +24,10 @@ use crate::spec::OnLimit;
 
 pub use crate::spec::limits::{PANEL_USERS, TENANT_REPS};
 
+mod noise;
 mod topup;
+
+pub(crate) use noise::{Noise, Tape};
 
 /// The shared quantities of one trial.
 #[derive(Clone, Debug, PartialEq)]
@@ -617,6 +620,12 @@ impl<'m> Engine<'m> {
         Self::build(model, Cow::Borrowed(demand), Some(seed), Some(like), None)
     }
 
+    /// [`Self::on_tables_like`] (without `like`, [`Self::on_tables`]) on
+    /// tables of its own.
+    pub(crate) fn owning(model: &'m Model, demand: Demand, seed: u64, like: Option<&Engine>) -> Self {
+        Self::build(model, Cow::Owned(demand), Some(seed), like, None)
+    }
+
     /// [`Self::on_tables_like`], taking a tier's day tables from `cache` when
     /// an engine on the same tables worked them out before (and keeping
     /// there those it works out): the same engine, built in less time when
@@ -1018,7 +1027,13 @@ impl<'m> Engine<'m> {
     /// breakers ([`trip_breakers`]) and the day's settlement into the month
     /// and the tenants' budgets (`Self::settle_day`); last the month's
     /// users and revenue (`Self::settle_month`).
-    pub fn month(&self, draw: &Draw, mut noise: Option<&mut ChaCha8Rng>) -> Month {
+    pub fn month(&self, draw: &Draw, noise: Option<&mut ChaCha8Rng>) -> Month {
+        self.month_in(draw, noise.map(Noise::plain))
+    }
+
+    /// [`Self::month`] with its noise as a [`Noise`] (perhaps read from a
+    /// tape of the same stream's normal numbers).
+    pub(crate) fn month_in(&self, draw: &Draw, mut noise: Option<Noise<'_>>) -> Month {
         let m = self.model;
         let shape = DayShape::new(m, draw);
         let slot: Vec<usize> = shape.viral.iter().map(|&v| self.viral_slot(v)).collect();
@@ -1049,7 +1064,7 @@ impl<'m> Engine<'m> {
         slot: Vec<usize>,
         (monthly, topups): Cuts,
         ledger: &Ledger,
-        noise: &mut Option<&mut ChaCha8Rng>,
+        noise: &mut Option<Noise<'_>>,
     ) -> Trial<'a> {
         let nt = self.model.tiers.len();
         let power_z = power_counts(draw, noise);
@@ -1147,7 +1162,6 @@ impl<'m> Engine<'m> {
         let e0 = engines[0];
         let m = e0.model;
         let nt = m.tiers.len();
-        let mut noise = Some(noise);
         let shape = DayShape::new(m, draw);
         let slot: Vec<usize> = shape.viral.iter().map(|&v| e0.viral_slot(v)).collect();
         // Each other engine's monthly cuts and top-ups, swapped into the
@@ -1184,7 +1198,7 @@ impl<'m> Engine<'m> {
         for sd in sds.iter_mut() {
             sd.memo = None;
         }
-        let mut trial = e0.trial(draw, shape, slot, cuts, &ledgers[0], &mut noise);
+        let mut trial = e0.trial(draw, shape, slot, cuts, &ledgers[0], &mut Some(Noise::plain(noise)));
         let swap = |trial: &mut Trial, own: &mut [Cuts], k: usize| {
             if k > 0 && !own.is_empty() {
                 std::mem::swap(&mut trial.monthly, &mut own[k - 1].0);
@@ -1201,7 +1215,7 @@ impl<'m> Engine<'m> {
                     // From the same draws, the day of each distinct version
                     // of the tier, worked out once (by the first engine that
                     // has it) and booked by every engine that has it.
-                    let noisy = draw_normals(e0.shared_draws(&trial, ti), &mut noise, z);
+                    let noisy = draw_normals(e0.shared_draws(&trial, ti), &mut Some(Noise::plain(noise)), z);
                     let rep = &together.rep[ti];
                     for (k, e) in engines.iter().enumerate() {
                         if rep[k] == k {
@@ -1215,7 +1229,7 @@ impl<'m> Engine<'m> {
                     }
                     continue;
                 }
-                let start = noise.as_deref().cloned();
+                let start = noise.clone();
                 let mut end = None;
                 for (k, e) in engines.iter().enumerate() {
                     if attached[k] {
@@ -1223,7 +1237,14 @@ impl<'m> Engine<'m> {
                     }
                     let mut rng = start.clone();
                     swap(&mut trial, &mut own, k);
-                    e.tier_day(&trial, today, ti, &mut days[k], &mut ledgers[k], &mut rng.as_mut());
+                    e.tier_day(
+                        &trial,
+                        today,
+                        ti,
+                        &mut days[k],
+                        &mut ledgers[k],
+                        &mut Some(Noise::plain(&mut rng)),
+                    );
                     swap(&mut trial, &mut own, k);
                     debug_assert!(
                         end.as_ref().is_none_or(|x| *x == rng),
@@ -1231,8 +1252,8 @@ impl<'m> Engine<'m> {
                     );
                     end = Some(rng);
                 }
-                if let (Some(n), Some(Some(e))) = (noise.as_deref_mut(), end) {
-                    *n = e;
+                if let Some(e) = end {
+                    *noise = e;
                 }
             }
             for (k, e) in engines.iter().enumerate() {
@@ -1410,7 +1431,7 @@ impl<'m> Engine<'m> {
         ti: usize,
         day: &mut DayTotals,
         ledger: &mut Ledger,
-        noise: &mut Option<&mut ChaCha8Rng>,
+        noise: &mut Option<Noise<'_>>,
     ) {
         if self.shareable[ti] {
             let mut s = std::mem::take(&mut ledger.shared[ti]);
@@ -1434,9 +1455,9 @@ impl<'m> Engine<'m> {
             // Carlo month drawn (binomial over the day's active users) so
             // that days without a trip happen as often as they would.
             let expected = n_act * ut.p;
-            let trips = match noise.as_deref_mut() {
-                Some(rng) if expected > 0.0 => rand_distr::Binomial::new(n_act.round() as u64, ut.p.clamp(0.0, 1.0))
-                    .map_or(expected, |d| d.sample(rng) as f64),
+            let trips = match noise.as_mut() {
+                Some(n) if expected > 0.0 => rand_distr::Binomial::new(n_act.round() as u64, ut.p.clamp(0.0, 1.0))
+                    .map_or(expected, |d| d.sample(n.rng()) as f64),
                 _ => expected,
             };
             ledger.out.breaker_trips[bi] += trips;
@@ -1703,7 +1724,7 @@ impl<'m> Engine<'m> {
         n: usize,
         td: &TierDay,
         ledger: &mut Ledger,
-        noise: &mut Option<&mut ChaCha8Rng>,
+        noise: &mut Option<Noise<'_>>,
     ) -> TenantsDay {
         let breaker = self.model.breaker_at(BreakerLevel::Tenant);
         let q = breaker.map(|(_, br)| self.model.past_trip(br, ti, trial.draw.cached));
@@ -1713,11 +1734,9 @@ impl<'m> Engine<'m> {
         let mut z = std::mem::take(&mut ledger.normals);
         z.clear();
         z.resize(entries.iter().map(|e| if own_draws(e) { 4 } else { 2 }).sum(), 0.0);
-        let noisy = match noise.as_deref_mut() {
-            Some(rng) => {
-                for x in z.iter_mut() {
-                    *x = rand_distr::StandardNormal.sample(&mut *rng);
-                }
+        let noisy = match noise.as_mut() {
+            Some(n) => {
+                n.fill(&mut z);
                 true
             }
             None => false,
@@ -2428,7 +2447,7 @@ impl Trial<'_> {
 
 /// The draws of [`Trial::power_z`]: one per tier, or per tenant of a tier
 /// of tenants; zero without noise.
-fn power_counts(draw: &Draw, noise: &mut Option<&mut ChaCha8Rng>) -> Vec<Vec<f64>> {
+fn power_counts(draw: &Draw, noise: &mut Option<Noise<'_>>) -> Vec<Vec<f64>> {
     draw.customers
         .iter()
         .enumerate()
@@ -2436,8 +2455,8 @@ fn power_counts(draw: &Draw, noise: &mut Option<&mut ChaCha8Rng>) -> Vec<Vec<f64
             // A tier of tenants: one per tenant entry, then one per named account.
             let k = cd.tenants().map_or(1, |(v, _)| v.len()) + draw.accounts.get(ti).map_or(0, Vec::len);
             (0..k)
-                .map(|_| match noise.as_deref_mut() {
-                    Some(rng) => rand_distr::StandardNormal.sample(&mut *rng),
+                .map(|_| match noise.as_mut() {
+                    Some(n) => n.normal(),
                     None => 0.0,
                 })
                 .collect()
@@ -2622,10 +2641,10 @@ impl DayNoise {
     /// The spread of `n_users` users' day, `zp` the month's draw of their
     /// count of power users; none without noise. Always draws (two normal
     /// numbers), so trials keep common random numbers across specs.
-    fn draw(&self, n_users: f64, zp: f64, noise: &mut Option<&mut ChaCha8Rng>) -> Deviation {
-        let z = noise.as_deref_mut().map(|rng| {
-            let z: f64 = rand_distr::StandardNormal.sample(&mut *rng);
-            let z2: f64 = rand_distr::StandardNormal.sample(&mut *rng);
+    fn draw(&self, n_users: f64, zp: f64, noise: &mut Option<Noise<'_>>) -> Deviation {
+        let z = noise.as_mut().map(|n| {
+            let z = n.normal();
+            let z2 = n.normal();
             (z, z2)
         });
         self.deviate(n_users, n_users.sqrt(), zp, z)
@@ -2735,12 +2754,13 @@ struct EntryDay {
 
 /// `n` standard normal numbers from `noise` into `z`; false (and `z`
 /// untouched) without noise.
-fn draw_normals(n: usize, noise: &mut Option<&mut ChaCha8Rng>, z: &mut Vec<f64>) -> bool {
-    let Some(rng) = noise.as_deref_mut() else {
+fn draw_normals(n: usize, noise: &mut Option<Noise<'_>>, z: &mut Vec<f64>) -> bool {
+    let Some(noise) = noise.as_mut() else {
         return false;
     };
     z.clear();
-    z.extend((0..n).map(|_| -> f64 { rand_distr::StandardNormal.sample(&mut *rng) }));
+    z.resize(n, 0.0);
+    noise.fill(z);
     true
 }
 

@@ -40,7 +40,7 @@ use serde::Serialize;
 use super::demand::{Demand, stream};
 use rand_chacha::ChaCha8Rng;
 
-use super::month::{Draw, Engine};
+use super::month::{self, Draw, Engine};
 use super::{BATCH_CLASS_SAMPLES, Batches, Options, Sorted, ratio};
 use crate::dist::Dist;
 use crate::economics::{Customers, Model};
@@ -374,71 +374,132 @@ fn inputs(m: &Model) -> Vec<Input> {
     out
 }
 
-/// Each trial's (cost, revenue) under each of `variants` (`None`: the base
-/// model), on engines built from `tables` (the model the tables are drawn
-/// from), trial `i` on its own stream as [`super::simulate`] runs it.
-fn run(tables: &Model, variants: &[Option<&Model>], opts: &Options, batches: &Batches) -> Vec<Vec<(f64, f64)>> {
-    let demand = sample(tables, opts, batches);
-    run_on(tables, &demand, variants, opts, batches)
+/// Where the demand tables of a set of engines come from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source<'m> {
+    /// Drawn for the base model.
+    Base,
+    /// Drawn for this model (its calls, tokens or interactions differ).
+    Own(&'m Model),
+    /// The base model's, with model `.0`'s costs multiplied by `.1`
+    /// ([`priced_at`]).
+    Priced(usize, f64),
 }
 
-/// Each batch's demand tables of `m`, as [`super::months`] draws them.
-fn sample(m: &Model, opts: &Options, batches: &Batches) -> Vec<Demand> {
-    (0..batches.count)
-        .into_par_iter()
-        .map(|b| Demand::sampled(m, BATCH_CLASS_SAMPLES, super::batch_seed(opts, b)))
-        .collect()
+/// The engines of one model, one per batch, on the tables of `source`.
+#[derive(Clone, Copy, Debug)]
+struct Set<'m> {
+    model: &'m Model,
+    source: Source<'m>,
 }
 
-/// [`run`] on each batch's tables `demand` (drawn for `tables`' demand).
-fn run_on(
-    tables: &Model,
-    demand: &[Demand],
-    variants: &[Option<&Model>],
-    opts: &Options,
-    batches: &Batches,
-) -> Vec<Vec<(f64, f64)>> {
-    // The first batch's engine, then the others like it (what does not
-    // depend on the tables, such as the strata of tenants, worked out once).
-    let first = Engine::on_tables(tables, &demand[0], super::batch_seed(opts, 0));
-    let rest: Vec<Engine> = (1..batches.count)
+/// One simulation of the analysis: the set of engines it runs on, and the
+/// model its trials draw their shared quantities from (the set's own, or
+/// the base with one of them pinned).
+#[derive(Clone, Copy, Debug)]
+struct Run<'m> {
+    set: usize,
+    draw: &'m Model,
+}
+
+/// Each trial's (cost, revenue) in each of `runs` (on `sets`, whose tables
+/// are drawn as [`super::months`] draws `base`'s), trial `i` on its own
+/// stream as [`super::simulate`] runs it: a run's column is what its set's
+/// model gives, drawing as its `draw`, byte for byte.
+///
+/// Batch by batch (the tables of every set for one batch at a time, so the
+/// memory held does not grow with the number of sets), and trial by trial
+/// every run together:
+/// - a run on the first run's set whose trial draws what the first run's
+///   did (the same draw, the random stream at the same place: a scenario's
+///   chance that changed nothing this trial) has its month;
+/// - the first run's month writes its noise's normal numbers on a tape,
+///   and every other run whose noise starts where the first's did reads
+///   them back ([`month::Noise`]): the same numbers, not drawn again.
+fn simulate(base: &Model, sets: &[Set], runs: &[Run], opts: &Options, batches: &Batches) -> Vec<Vec<(f64, f64)>> {
+    // Every set's engine of batch `b`, built like `like` (the first
+    // batch's: what does not depend on the tables is worked out once).
+    let engines = |b: usize, like: Option<&[Engine]>| -> Vec<Engine> {
+        let seed = super::batch_seed(opts, b);
+        // The base's tables and those of the sets whose tables are
+        // assembled alike (only calls or tokens differ) in one walk; the
+        // others each by itself.
+        let walk_alike = |s: &Set| matches!(s.source, Source::Own(m) if Demand::alike(base, m));
+        let mut models = vec![base];
+        models.extend(sets.iter().filter(|s| walk_alike(s)).map(|s| s.model));
+        let mut alike = Demand::sampled_alike(&models, BATCH_CLASS_SAMPLES, seed).into_iter();
+        let drawn = alike.next().expect("the base's tables");
+        let own: Vec<Option<Demand>> = sets
+            .par_iter()
+            .map(|s| match s.source {
+                Source::Own(m) if !walk_alike(s) => Some(Demand::sampled(m, BATCH_CLASS_SAMPLES, seed)),
+                Source::Priced(pi, k) => Some(priced_at(&drawn, pi, k)),
+                Source::Own(_) | Source::Base => None,
+            })
+            .collect();
+        let mut drawn = Some(drawn);
+        sets.iter()
+            .zip(own)
+            .enumerate()
+            .map(|(k, (s, d))| {
+                let d = match (d, s.source) {
+                    (Some(d), _) => d,
+                    (None, Source::Own(_)) => alike.next().expect("a table per set walked alike"),
+                    (None, _) => drawn.take().expect("one set on the base's tables"),
+                };
+                Engine::owning(s.model, d, seed, like.map(|l| &l[k]))
+            })
+            .collect()
+    };
+    let first = engines(0, None);
+    let per_batch: Vec<Vec<Vec<(f64, f64)>>> = (0..batches.count)
         .into_par_iter()
-        .map(|b| Engine::on_tables_like(tables, &demand[b], super::batch_seed(opts, b), &first))
-        .collect();
-    let engines: Vec<Engine> = std::iter::once(first).chain(rest).collect();
-    let per_trial: Vec<Vec<(f64, f64)>> = (0..batches.trials)
-        .into_par_iter()
-        .map(|i| {
-            let engine = &engines[batches.of(i)];
-            // A variant whose trial draws what the first variant's did (the
-            // same draw, the random stream at the same place: a scenario's
-            // chance that changed nothing this trial) has its month.
-            let mut seen: Option<(Draw, ChaCha8Rng, (f64, f64))> = None;
-            variants
-                .iter()
-                .map(|v| {
-                    let mut rng = stream(opts.seed, i as u64);
-                    let draw = engine.draw_as(v.unwrap_or(tables), &mut rng);
-                    if let Some((d, r, x)) = &seen
-                        && *d == draw
-                        && *r == rng
-                    {
-                        return *x;
-                    }
-                    let after_draw = seen.is_none().then(|| rng.clone());
-                    let m = engine.month(&draw, Some(&mut rng));
-                    let x = (m.cost, m.revenue);
-                    if let Some(r) = after_draw {
-                        seen = Some((draw, r, x));
-                    }
-                    x
+        .map(|b| {
+            let built;
+            let es = if b == 0 {
+                &first
+            } else {
+                built = engines(b, Some(&first));
+                &built
+            };
+            let mut tape = month::Tape::default();
+            (0..batches.trials)
+                .filter(|&i| batches.of(i) == b)
+                .map(|i| {
+                    let mut seen: Option<(Draw, ChaCha8Rng, (f64, f64))> = None;
+                    runs.iter()
+                        .map(|r| {
+                            let engine = &es[r.set];
+                            let mut rng = stream(opts.seed, i as u64);
+                            let draw = engine.draw_as(r.draw, &mut rng);
+                            if let Some((d, g, x)) = &seen
+                                && r.set == runs[0].set
+                                && *d == draw
+                                && *g == rng
+                            {
+                                return *x;
+                            }
+                            let after_draw = seen.is_none().then(|| rng.clone());
+                            let noise = if seen.is_none() {
+                                month::Noise::record(&mut rng, &mut tape)
+                            } else {
+                                month::Noise::replay(&mut rng, &tape)
+                            };
+                            let m = engine.month_in(&draw, Some(noise));
+                            let x = (m.cost, m.revenue);
+                            if let Some(g) = after_draw {
+                                seen = Some((draw, g, x));
+                            }
+                            x
+                        })
+                        .collect()
                 })
                 .collect()
         })
         .collect();
-    // Transpose: one column per variant, in trial order.
-    (0..variants.len())
-        .map(|k| per_trial.iter().map(|t| t[k]).collect())
+    // One column per run, in trial order.
+    (0..runs.len())
+        .map(|k| per_batch.iter().flatten().map(|t: &Vec<(f64, f64)>| t[k]).collect())
         .collect()
 }
 
@@ -529,49 +590,47 @@ pub fn analyse(model: &Model, opts: &Options) -> Sensitivity {
     super::in_pool(opts, || analyse_here(model, opts))
 }
 
+/// The simulations of the analysis of `model` with its inputs `list`: the
+/// base run first, then each input's low and high end; and the sets of
+/// engines they run on.
+fn plan<'m>(model: &'m Model, list: &'m [Input]) -> (Vec<Set<'m>>, Vec<Run<'m>>) {
+    let mut sets = vec![Set {
+        model,
+        source: Source::Base,
+    }];
+    let mut runs = vec![Run { set: 0, draw: model }];
+    for i in list {
+        for (end, k) in [(&i.low, i.ends.0), (&i.high, i.ends.1)] {
+            let source = match i.scope {
+                // Only the trials' shared draws differ: the base engines.
+                Scope::Trial => {
+                    runs.push(Run { set: 0, draw: end });
+                    continue;
+                }
+                Scope::Tables => Source::Own(end),
+                Scope::Prices(pi) => Source::Priced(pi, k),
+            };
+            runs.push(Run {
+                set: sets.len(),
+                draw: end,
+            });
+            sets.push(Set { model: end, source });
+        }
+    }
+    (sets, runs)
+}
+
 fn analyse_here(model: &Model, opts: &Options) -> Sensitivity {
     let q = opts.confidence;
     let batches = Batches::new(opts.trials.max(1));
     let list = inputs(model);
-    // The base run and every variant that keeps the base tables, together.
-    let mut variants: Vec<Option<&Model>> = vec![None];
-    for i in list.iter().filter(|i| i.scope == Scope::Trial) {
-        variants.push(Some(&i.low));
-        variants.push(Some(&i.high));
-    }
-    let demand = sample(model, opts, &batches);
-    let shared = run_on(model, &demand, &variants, opts, &batches);
-    let base = &shared[0];
-    let mut k = 1;
+    let (sets, runs) = plan(model, &list);
+    let columns = simulate(model, &sets, &runs, opts, &batches);
+    let base = &columns[0];
     let mut effects = Vec::with_capacity(list.len());
-    for i in &list {
-        let (low, high) = match i.scope {
-            Scope::Trial => {
-                k += 2;
-                (
-                    end(i.ends.0, &batches, base, &shared[k - 2], q),
-                    end(i.ends.1, &batches, base, &shared[k - 1], q),
-                )
-            }
-            Scope::Tables => {
-                let lo = run(&i.low, &[None], opts, &batches);
-                let hi = run(&i.high, &[None], opts, &batches);
-                (
-                    end(i.ends.0, &batches, base, &lo[0], q),
-                    end(i.ends.1, &batches, base, &hi[0], q),
-                )
-            }
-            Scope::Prices(pi) => {
-                let at = |k: f64, m: &Model| {
-                    let d: Vec<Demand> = demand.par_iter().map(|d| priced_at(d, pi, k)).collect();
-                    run_on(m, &d, &[None], opts, &batches).swap_remove(0)
-                };
-                (
-                    end(i.ends.0, &batches, base, &at(i.ends.0, &i.low), q),
-                    end(i.ends.1, &batches, base, &at(i.ends.1, &i.high), q),
-                )
-            }
-        };
+    for (n, i) in list.iter().enumerate() {
+        let low = end(i.ends.0, &batches, base, &columns[1 + 2 * n], q);
+        let high = end(i.ends.1, &batches, base, &columns[2 + 2 * n], q);
         let swing = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
         effects.push(InputEffect {
             input: i.name.clone(),
@@ -709,32 +768,43 @@ mod tests {
         assert_eq!((d, se), (Some(0.0), Some(0.0)));
     }
 
+    fn example() -> Model {
+        let yaml = include_str!("../../specs/tiered-assistant.yaml");
+        let spec = crate::spec::load_str("tiered-assistant.yaml", yaml).unwrap_or_else(|p| panic!("{p:?}"));
+        let priced = crate::pricing::resolve(&spec, &crate::pricing::builtin()).unwrap();
+        Model::new(&spec, &priced, 0.999)
+    }
+
+    /// One run by itself: `model` drawing as `draw`, on `source`'s tables.
+    fn alone(base: &Model, model: &Model, source: Source, draw: &Model, opts: &Options) -> Vec<(f64, f64)> {
+        let batches = Batches::new(opts.trials);
+        simulate(base, &[Set { model, source }], &[Run { set: 0, draw }], opts, &batches).swap_remove(0)
+    }
+
+    fn bits(x: &[(f64, f64)]) -> Vec<(u64, u64)> {
+        x.iter().map(|(a, b)| (a.to_bits(), b.to_bits())).collect()
+    }
+
     #[test]
     fn a_price_variant_on_scaled_tables_is_the_run_on_tables_drawn_at_that_price() {
         // Prices enter the tables linearly: each trial's month on the base
         // tables with one model's costs scaled is the month on tables drawn
         // afresh at the scaled prices, to rounding (the order of a product
         // and a sum), for every model and both ends.
-        let yaml = include_str!("../../specs/tiered-assistant.yaml");
-        let spec = crate::spec::load_str("tiered-assistant.yaml", yaml).unwrap_or_else(|p| panic!("{p:?}"));
-        let priced = crate::pricing::resolve(&spec, &crate::pricing::builtin()).unwrap();
-        let m = Model::new(&spec, &priced, 0.999);
+        let m = example();
         let opts = Options {
             trials: 64,
             threads: Some(2),
             ..Options::default()
         };
-        let batches = Batches::new(opts.trials);
-        let demand = sample(&m, &opts, &batches);
+        let base = alone(&m, &m, Source::Base, &m, &opts);
         let mut seen = 0;
         for i in inputs(&m) {
             let Scope::Prices(pi) = i.scope else { continue };
             seen += 1;
             for (k, v) in [(i.ends.0, &i.low), (i.ends.1, &i.high)] {
-                let scaled: Vec<Demand> = demand.iter().map(|d| priced_at(d, pi, k)).collect();
-                let on_scaled = run_on(v, &scaled, &[None], &opts, &batches).swap_remove(0);
-                let fresh = run(v, &[None], &opts, &batches).swap_remove(0);
-                let base = run_on(&m, &demand, &[None], &opts, &batches).swap_remove(0);
+                let on_scaled = alone(&m, v, Source::Priced(pi, k), v, &opts);
+                let fresh = alone(&m, v, Source::Own(v), v, &opts);
                 let mut moved = false;
                 for ((a, b), c) in on_scaled.iter().zip(&fresh).zip(&base) {
                     assert!(
@@ -753,6 +823,48 @@ mod tests {
             }
         }
         assert_eq!(seen, 2, "both of the example's models are priced inputs");
+    }
+
+    #[test]
+    fn every_run_worked_out_together_is_the_run_alone_byte_for_byte() {
+        // The analysis works every run out together, batch by batch: the
+        // tables alike walked once, a trial's noise read from the first
+        // run's tape, a month the first run has reused. Each run's column
+        // must be what it gives by itself, and a run on its own tables what
+        // its model's own months give (`sim::months`), to the bit. The
+        // example has every kind of input (tables walked alike and not,
+        // prices, trial draws, scenarios' chances).
+        let m = example();
+        let opts = Options {
+            trials: 300,
+            threads: Some(2),
+            ..Options::default()
+        };
+        let list = inputs(&m);
+        let (sets, runs) = plan(&m, &list);
+        let kinds: std::collections::BTreeSet<&str> = runs
+            .iter()
+            .map(|r| match sets[r.set].source {
+                Source::Base => "trial draws",
+                Source::Own(v) if Demand::alike(&m, v) => "tables walked alike",
+                Source::Own(_) => "tables of their own",
+                Source::Priced(..) => "prices",
+            })
+            .collect();
+        assert_eq!(kinds.len(), 4, "{kinds:?}");
+        let together = simulate(&m, &sets, &runs, &opts, &Batches::new(opts.trials));
+        for (k, r) in runs.iter().enumerate() {
+            let s = sets[r.set];
+            let by_itself = alone(&m, s.model, s.source, r.draw, &opts);
+            assert_eq!(bits(&together[k]), bits(&by_itself), "run {k}");
+            if let Source::Own(v) = s.source {
+                let own: Vec<(f64, f64)> = crate::sim::months(v, &opts)
+                    .iter()
+                    .map(|x| (x.cost, x.revenue))
+                    .collect();
+                assert_eq!(bits(&together[k]), bits(&own), "run {k} and its model's own months");
+            }
+        }
     }
 
     #[test]
