@@ -1434,13 +1434,20 @@ impl<'m> Engine<'m> {
         noise: &mut Option<Noise<'_>>,
     ) {
         if self.shareable[ti] {
-            let mut s = std::mem::take(&mut ledger.shared[ti]);
-            let mut z = std::mem::take(&mut ledger.normals);
-            let noisy = draw_normals(self.shared_draws(trial, ti), noise, &mut z);
-            self.shared_day(trial, today, ti, noisy.then_some(&z[..]), &mut s);
-            ledger.normals = z;
-            s.apply(ti, day, ledger);
-            ledger.shared[ti] = s;
+            // The ledger's parts each step uses, borrowed apart (its
+            // day of the tier is neither moved out nor back).
+            let Ledger {
+                out,
+                tenant_day,
+                normals,
+                shared,
+                alerts,
+                ..
+            } = ledger;
+            let noisy = draw_normals(self.shared_draws(trial, ti), noise, normals);
+            let s = &mut shared[ti];
+            self.shared_day(trial, today, ti, noisy.then_some(&normals[..]), s);
+            s.book(ti, day, out, tenant_day, *alerts);
             return;
         }
         let t = &self.model.tiers[ti];
@@ -2830,18 +2837,24 @@ impl DayMean {
 
 impl SharedDay {
     fn apply(&self, ti: usize, day: &mut DayTotals, ledger: &mut Ledger) {
-        self.mean.book(ti, day, &mut ledger.out.tiers[ti]);
+        self.book(ti, day, &mut ledger.out, &mut ledger.tenant_day, ledger.alerts);
+    }
+
+    /// [`Self::apply`] to a ledger's month, its tenants' spend today, and
+    /// whether it follows their alerts.
+    fn book(&self, ti: usize, day: &mut DayTotals, out: &mut Month, tenant_day: &mut [Vec<f64>], alerts: bool) {
+        self.mean.book(ti, day, &mut out.tiers[ti]);
         if let Some(lost) = self.tenants {
-            if ledger.alerts {
+            if alerts {
                 let n = self.tenant_day.len();
-                let row = &mut ledger.tenant_day[ti];
+                let row = &mut tenant_day[ti];
                 row[..n].copy_from_slice(&self.tenant_day);
                 // The loop tenant's entry, if any: written by the loops.
                 if let Some(extra) = row.get_mut(n) {
                     *extra = 0.0;
                 }
             }
-            ledger.out.tiers[ti].unserved_tokens += lost;
+            out.tiers[ti].unserved_tokens += lost;
         }
         day.cost[ti] = self.cost;
         day.served[ti] = self.served;
