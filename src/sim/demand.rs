@@ -150,7 +150,7 @@ impl Demand {
         let Some(m) = models.first() else {
             return Vec::new();
         };
-        if !models.iter().all(|x| Self::alike(m, x)) {
+        if models.len() > 1 && !models.iter().all(|x| Self::alike(m, x)) {
             return models.iter().map(|x| Self::sampled(x, size, seed)).collect();
         }
         let viral = Self::multipliers(m);

@@ -646,6 +646,12 @@ impl Batches {
         i * self.count / self.trials.max(1)
     }
 
+    /// The trials of batch `b` ([`Self::of`] of each is `b`), in order.
+    pub fn trials_of(&self, b: usize) -> std::ops::Range<usize> {
+        let t = self.trials.max(1);
+        (b * t).div_ceil(self.count)..((b + 1) * t).div_ceil(self.count)
+    }
+
     /// Standard error of the mean of `values` (in trial order), from the
     /// spread of the batches' sums: trials of one batch share its tables, so
     /// this counts the tables' sampling error as well as the trials'. An

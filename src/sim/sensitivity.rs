@@ -374,6 +374,10 @@ fn inputs(m: &Model) -> Vec<Input> {
     out
 }
 
+/// How many batches [`simulate`] works on at once (each holds the tables
+/// of every set of engines).
+const BATCHES_AT_ONCE: usize = 4;
+
 /// Where the demand tables of a set of engines come from.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Source<'m> {
@@ -407,16 +411,23 @@ struct Run<'m> {
 /// stream as [`super::simulate`] runs it: a run's column is what its set's
 /// model gives, drawing as its `draw`, byte for byte.
 ///
-/// Batch by batch (the tables of every set for one batch at a time, so the
-/// memory held does not grow with the number of sets), and trial by trial
-/// every run together:
+/// A few batches at a time ([`BATCHES_AT_ONCE`], each with the tables of
+/// every set: the memory held grows with the number of sets, not of
+/// batches), their trials in parallel, and trial by trial every run
+/// together:
 /// - a run on the first run's set whose trial draws what the first run's
 ///   did (the same draw, the random stream at the same place: a scenario's
 ///   chance that changed nothing this trial) has its month;
 /// - the first run's month writes its noise's normal numbers on a tape,
 ///   and every other run whose noise starts where the first's did reads
 ///   them back ([`month::Noise`]): the same numbers, not drawn again.
-fn simulate(base: &Model, sets: &[Set], runs: &[Run], opts: &Options, batches: &Batches) -> Vec<Vec<(f64, f64)>> {
+fn simulate<'m>(
+    base: &'m Model,
+    sets: &[Set<'m>],
+    runs: &[Run],
+    opts: &Options,
+    batches: &Batches,
+) -> Vec<Vec<(f64, f64)>> {
     // Every set's engine of batch `b`, built like `like` (the first
     // batch's: what does not depend on the tables is worked out once).
     let engines = |b: usize, like: Option<&[Engine]>| -> Vec<Engine> {
@@ -424,15 +435,20 @@ fn simulate(base: &Model, sets: &[Set], runs: &[Run], opts: &Options, batches: &
         // The base's tables and those of the sets whose tables are
         // assembled alike (only calls or tokens differ) in one walk; the
         // others each by itself.
-        let walk_alike = |s: &Set| matches!(s.source, Source::Own(m) if Demand::alike(base, m));
+        let walk_alike = |s: &Set<'m>| -> Option<&'m Model> {
+            match s.source {
+                Source::Own(m) if Demand::alike(base, m) => Some(m),
+                _ => None,
+            }
+        };
         let mut models = vec![base];
-        models.extend(sets.iter().filter(|s| walk_alike(s)).map(|s| s.model));
+        models.extend(sets.iter().filter_map(walk_alike));
         let mut alike = Demand::sampled_alike(&models, BATCH_CLASS_SAMPLES, seed).into_iter();
         let drawn = alike.next().expect("the base's tables");
         let own: Vec<Option<Demand>> = sets
             .par_iter()
             .map(|s| match s.source {
-                Source::Own(m) if !walk_alike(s) => Some(Demand::sampled(m, BATCH_CLASS_SAMPLES, seed)),
+                Source::Own(m) if walk_alike(s).is_none() => Some(Demand::sampled(m, BATCH_CLASS_SAMPLES, seed)),
                 Source::Priced(pi, k) => Some(priced_at(&drawn, pi, k)),
                 Source::Own(_) | Source::Base => None,
             })
@@ -452,54 +468,61 @@ fn simulate(base: &Model, sets: &[Set], runs: &[Run], opts: &Options, batches: &
             .collect()
     };
     let first = engines(0, None);
-    let per_batch: Vec<Vec<Vec<(f64, f64)>>> = (0..batches.count)
-        .into_par_iter()
-        .map(|b| {
-            let built;
-            let es = if b == 0 {
-                &first
-            } else {
-                built = engines(b, Some(&first));
-                &built
-            };
-            let mut tape = month::Tape::default();
-            (0..batches.trials)
-                .filter(|&i| batches.of(i) == b)
-                .map(|i| {
-                    let mut seen: Option<(Draw, ChaCha8Rng, (f64, f64))> = None;
-                    runs.iter()
-                        .map(|r| {
-                            let engine = &es[r.set];
-                            let mut rng = stream(opts.seed, i as u64);
-                            let draw = engine.draw_as(r.draw, &mut rng);
-                            if let Some((d, g, x)) = &seen
-                                && r.set == runs[0].set
-                                && *d == draw
-                                && *g == rng
-                            {
-                                return *x;
-                            }
-                            let after_draw = seen.is_none().then(|| rng.clone());
-                            let noise = if seen.is_none() {
-                                month::Noise::record(&mut rng, &mut tape)
-                            } else {
-                                month::Noise::replay(&mut rng, &tape)
-                            };
-                            let m = engine.month_in(&draw, Some(noise));
-                            let x = (m.cost, m.revenue);
-                            if let Some(g) = after_draw {
-                                seen = Some((draw, g, x));
-                            }
-                            x
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
+    // Each trial's figures in every run.
+    let trial = |es: &[Engine], tape: &mut month::Tape, i: usize| -> Vec<(f64, f64)> {
+        let mut seen: Option<(Draw, ChaCha8Rng, (f64, f64))> = None;
+        runs.iter()
+            .map(|r| {
+                let engine = &es[r.set];
+                let mut rng = stream(opts.seed, i as u64);
+                let draw = engine.draw_as(r.draw, &mut rng);
+                if let Some((d, g, x)) = &seen
+                    && r.set == runs[0].set
+                    && *d == draw
+                    && *g == rng
+                {
+                    return *x;
+                }
+                let after_draw = seen.is_none().then(|| rng.clone());
+                let noise = if seen.is_none() {
+                    month::Noise::record(&mut rng, tape)
+                } else {
+                    month::Noise::replay(&mut rng, tape)
+                };
+                let m = engine.month_in(&draw, Some(noise));
+                let x = (m.cost, m.revenue);
+                if let Some(g) = after_draw {
+                    seen = Some((draw, g, x));
+                }
+                x
+            })
+            .collect()
+    };
+    let mut per_trial: Vec<Vec<(f64, f64)>> = Vec::with_capacity(batches.trials);
+    let all: Vec<usize> = (0..batches.count).collect();
+    for wave in all.chunks(BATCHES_AT_ONCE) {
+        let rows: Vec<Vec<Vec<(f64, f64)>>> = wave
+            .par_iter()
+            .map(|&b| {
+                let built;
+                let es = if b == 0 {
+                    &first
+                } else {
+                    built = engines(b, Some(&first));
+                    &built
+                };
+                batches
+                    .trials_of(b)
+                    .into_par_iter()
+                    .map_init(month::Tape::default, |tape, i| trial(es, tape, i))
+                    .collect()
+            })
+            .collect();
+        per_trial.extend(rows.into_iter().flatten());
+    }
     // One column per run, in trial order.
     (0..runs.len())
-        .map(|k| per_batch.iter().flatten().map(|t: &Vec<(f64, f64)>| t[k]).collect())
+        .map(|k| per_trial.iter().map(|t| t[k]).collect())
         .collect()
 }
 
@@ -769,10 +792,46 @@ mod tests {
     }
 
     fn example() -> Model {
-        let yaml = include_str!("../../specs/tiered-assistant.yaml");
-        let spec = crate::spec::load_str("tiered-assistant.yaml", yaml).unwrap_or_else(|p| panic!("{p:?}"));
+        load(
+            "tiered-assistant.yaml",
+            include_str!("../../specs/tiered-assistant.yaml"),
+        )
+    }
+
+    fn load(name: &str, yaml: &str) -> Model {
+        let spec = crate::spec::load_str(name, yaml).unwrap_or_else(|p| panic!("{p:?}"));
         let priced = crate::pricing::resolve(&spec, &crate::pricing::builtin()).unwrap();
         Model::new(&spec, &priced, 0.999)
+    }
+
+    /// What a run gives computed the plain way, as the analysis did before
+    /// it worked its runs out together: every batch's tables drawn for the
+    /// set (or scaled from the base's), the set's engines on them, and each
+    /// trial's month drawn as `draw` with its noise drawn afresh.
+    fn reference(base: &Model, s: Set, draw: &Model, opts: &Options) -> Vec<(f64, f64)> {
+        let batches = Batches::new(opts.trials);
+        let seed = |b: usize| crate::sim::batch_seed(opts, b);
+        let demand: Vec<Demand> = (0..batches.count)
+            .map(|b| match s.source {
+                Source::Base => Demand::sampled(base, BATCH_CLASS_SAMPLES, seed(b)),
+                Source::Own(v) => Demand::sampled(v, BATCH_CLASS_SAMPLES, seed(b)),
+                Source::Priced(pi, k) => priced_at(&Demand::sampled(base, BATCH_CLASS_SAMPLES, seed(b)), pi, k),
+            })
+            .collect();
+        let first = Engine::on_tables(s.model, &demand[0], seed(0));
+        let rest: Vec<Engine> = (1..batches.count)
+            .map(|b| Engine::on_tables_like(s.model, &demand[b], seed(b), &first))
+            .collect();
+        let engines: Vec<&Engine> = std::iter::once(&first).chain(&rest).collect();
+        (0..batches.trials)
+            .map(|i| {
+                let e = engines[batches.of(i)];
+                let mut rng = stream(opts.seed, i as u64);
+                let d = e.draw_as(draw, &mut rng);
+                let m = e.month(&d, Some(&mut rng));
+                (m.cost, m.revenue)
+            })
+            .collect()
     }
 
     /// One run by itself: `model` drawing as `draw`, on `source`'s tables.
@@ -827,42 +886,62 @@ mod tests {
 
     #[test]
     fn every_run_worked_out_together_is_the_run_alone_byte_for_byte() {
-        // The analysis works every run out together, batch by batch: the
-        // tables alike walked once, a trial's noise read from the first
-        // run's tape, a month the first run has reused. Each run's column
-        // must be what it gives by itself, and a run on its own tables what
-        // its model's own months give (`sim::months`), to the bit. The
-        // example has every kind of input (tables walked alike and not,
-        // prices, trial draws, scenarios' chances).
-        let m = example();
-        let opts = Options {
-            trials: 300,
-            threads: Some(2),
-            ..Options::default()
-        };
-        let list = inputs(&m);
-        let (sets, runs) = plan(&m, &list);
-        let kinds: std::collections::BTreeSet<&str> = runs
-            .iter()
-            .map(|r| match sets[r.set].source {
-                Source::Base => "trial draws",
-                Source::Own(v) if Demand::alike(&m, v) => "tables walked alike",
-                Source::Own(_) => "tables of their own",
-                Source::Priced(..) => "prices",
-            })
-            .collect();
-        assert_eq!(kinds.len(), 4, "{kinds:?}");
-        let together = simulate(&m, &sets, &runs, &opts, &Batches::new(opts.trials));
-        for (k, r) in runs.iter().enumerate() {
-            let s = sets[r.set];
-            let by_itself = alone(&m, s.model, s.source, r.draw, &opts);
-            assert_eq!(bits(&together[k]), bits(&by_itself), "run {k}");
-            if let Source::Own(v) = s.source {
-                let own: Vec<(f64, f64)> = crate::sim::months(v, &opts)
-                    .iter()
-                    .map(|x| (x.cost, x.revenue))
-                    .collect();
-                assert_eq!(bits(&together[k]), bits(&own), "run {k} and its model's own months");
+        // The analysis works every run out together, a few batches at a
+        // time: the tables alike walked once, a trial's noise read from the
+        // first run's tape, a month the first run has reused. Each run's
+        // column must be what the plain way gives it (`reference`), and a
+        // run on its own tables what its model's own months give
+        // (`sim::months`), to the bit; each end of each input in its place.
+        // The tiered example has every kind of input (tables walked alike
+        // and not, prices, trial draws, scenarios' chances); the thread's
+        // tiers have a user breaker, whose draws end a tape.
+        let cases = [
+            (example(), 48, true),
+            (
+                load(
+                    "tiers-from-the-thread.yaml",
+                    include_str!("../../specs/tiers-from-the-thread.yaml"),
+                ),
+                64,
+                false,
+            ),
+        ];
+        for (m, trials, every_kind) in &cases {
+            let opts = Options {
+                trials: *trials,
+                threads: Some(2),
+                ..Options::default()
+            };
+            let list = inputs(m);
+            let (sets, runs) = plan(m, &list);
+            assert_eq!(runs.len(), 1 + 2 * list.len());
+            for (n, i) in list.iter().enumerate() {
+                assert!(std::ptr::eq(runs[1 + 2 * n].draw, &i.low), "{}", i.name);
+                assert!(std::ptr::eq(runs[2 + 2 * n].draw, &i.high), "{}", i.name);
+            }
+            let kinds: std::collections::BTreeSet<&str> = runs
+                .iter()
+                .map(|r| match sets[r.set].source {
+                    Source::Base => "trial draws",
+                    Source::Own(v) if Demand::alike(m, v) => "tables walked alike",
+                    Source::Own(_) => "tables of their own",
+                    Source::Priced(..) => "prices",
+                })
+                .collect();
+            assert!(!*every_kind || kinds.len() == 4, "{kinds:?}");
+            assert!(*every_kind || m.breaker_at(crate::spec::BreakerLevel::User).is_some());
+            let together = simulate(m, &sets, &runs, &opts, &Batches::new(opts.trials));
+            for (k, r) in runs.iter().enumerate() {
+                let s = sets[r.set];
+                let plain = reference(m, s, r.draw, &opts);
+                assert_eq!(bits(&together[k]), bits(&plain), "run {k}");
+                if let Source::Own(v) = s.source {
+                    let own: Vec<(f64, f64)> = crate::sim::months(v, &opts)
+                        .iter()
+                        .map(|x| (x.cost, x.revenue))
+                        .collect();
+                    assert_eq!(bits(&together[k]), bits(&own), "run {k} and its model's own months");
+                }
             }
         }
     }
