@@ -160,7 +160,8 @@ impl Demand {
             .collect();
         // At most `Pool::ALIKE` pools per walk (each walk from the same
         // state of the class's stream: the same draws).
-        let groups: Vec<(&[Pool], Vec<f64>)> = pools.chunks(Pool::ALIKE).map(|g| (g, Pool::side_by_side(g))).collect();
+        let groups: Vec<(&[Pool], std::borrow::Cow<[f64]>)> =
+            pools.chunks(Pool::ALIKE).map(|g| (g, Pool::side_by_side(g))).collect();
         let mut out: Vec<Demand> = models
             .iter()
             .map(|_| Demand {
@@ -335,9 +336,9 @@ impl Pool {
     /// The rows of `pools` (of the same length and width) side by side:
     /// interaction `j` of every pool in one run of memory, so that a walk
     /// for every pool reads one place per interaction.
-    fn side_by_side(pools: &[Pool]) -> Vec<f64> {
+    fn side_by_side(pools: &[Pool]) -> std::borrow::Cow<'_, [f64]> {
         match pools {
-            [one] => one.rows.clone(),
+            [one] => std::borrow::Cow::Borrowed(&one.rows),
             _ => {
                 let width = pools[0].rows.len() / pools[0].len.max(1);
                 let mut rows = Vec::with_capacity(pools.len() * pools[0].rows.len());
@@ -346,7 +347,7 @@ impl Pool {
                         rows.extend_from_slice(&p.rows[j * width..(j + 1) * width]);
                     }
                 }
-                rows
+                std::borrow::Cow::Owned(rows)
             }
         }
     }

@@ -38,7 +38,6 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::demand::{Demand, stream};
-use rand_chacha::ChaCha8Rng;
 
 use super::month::{self, Draw, Engine};
 use super::{BATCH_CLASS_SAMPLES, Batches, Options, Sorted, ratio};
@@ -469,41 +468,42 @@ fn simulate<'m>(
     };
     let first = engines(0, None);
     // Each trial's figures in every run.
+    // The first run's draw and figures are kept, and its tape starts
+    // where its draw left the stream.
     let trial = |es: &[Engine], tape: &mut month::Tape, i: usize| -> Vec<(f64, f64)> {
-        let mut seen: Option<(Draw, ChaCha8Rng, (f64, f64))> = None;
+        let start = stream(opts.seed, i as u64);
+        let mut first: Option<(Draw, (f64, f64))> = None;
         runs.iter()
             .map(|r| {
                 let engine = &es[r.set];
-                let mut rng = stream(opts.seed, i as u64);
+                let mut rng = start.clone();
                 let draw = engine.draw_as(r.draw, &mut rng);
-                if let Some((d, g, x)) = &seen
+                if let Some((d, x)) = &first
                     && r.set == runs[0].set
                     && *d == draw
-                    && *g == rng
+                    && tape.starts_at(&rng)
                 {
                     return *x;
                 }
-                let after_draw = seen.is_none().then(|| rng.clone());
-                let noise = if seen.is_none() {
+                let noise = if first.is_none() {
                     month::Noise::record(&mut rng, tape)
                 } else {
                     month::Noise::replay(&mut rng, tape)
                 };
                 let m = engine.month_in(&draw, Some(noise));
                 let x = (m.cost, m.revenue);
-                if let Some(g) = after_draw {
-                    seen = Some((draw, g, x));
+                if first.is_none() {
+                    first = Some((draw, x));
                 }
                 x
             })
             .collect()
     };
     let mut per_trial: Vec<Vec<(f64, f64)>> = Vec::with_capacity(batches.trials);
-    let all: Vec<usize> = (0..batches.count).collect();
-    for wave in all.chunks(BATCHES_AT_ONCE) {
-        let rows: Vec<Vec<Vec<(f64, f64)>>> = wave
-            .par_iter()
-            .map(|&b| {
+    for wave in (0..batches.count).step_by(BATCHES_AT_ONCE) {
+        let rows: Vec<Vec<Vec<(f64, f64)>>> = (wave..(wave + BATCHES_AT_ONCE).min(batches.count))
+            .into_par_iter()
+            .map(|b| {
                 let built;
                 let es = if b == 0 {
                     &first

@@ -27,6 +27,13 @@ pub(crate) struct Tape {
     open: bool,
 }
 
+impl Tape {
+    /// Whether it starts where `rng` stands.
+    pub(crate) fn starts_at(&self, rng: &ChaCha8Rng) -> bool {
+        self.start.as_ref() == Some(rng)
+    }
+}
+
 enum Use<'t> {
     Plain,
     /// Writing each normal number drawn on the tape while it is open.
@@ -68,7 +75,7 @@ impl<'a> Noise<'a> {
     /// where the month's last draw from it left it, not past the numbers
     /// read from the tape: a caller does not draw from it again.
     pub(crate) fn replay(rng: &'a mut ChaCha8Rng, tape: &'a Tape) -> Noise<'a> {
-        let tape = if tape.start.as_ref() == Some(&*rng) {
+        let tape = if tape.starts_at(rng) {
             Use::Replay(tape, 0)
         } else {
             Use::Plain
