@@ -17,6 +17,9 @@
 //! or a shared budget couples them), the tiers are *coupled*, and every
 //! step of the search is simulated as a whole instead.
 
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use crate::check::Loaded;
@@ -543,6 +546,20 @@ pub fn planned_runs(spec: &Spec, o: &Options) -> usize {
 /// What the objective minimises in a tier's month: its user-days blocked or
 /// degraded, or, when more, the user-days its unserved share of demand
 /// stands for (a breaker or a budget cuts demand without blocking a cap).
+/// Where a search got to ([`tune_within`]): the limits' indices, the
+/// thresholds there (none if not even the first was known), and whether it
+/// finished.
+struct Walk {
+    idx: Vec<usize>,
+    cs: Option<Vec<Check>>,
+    done: bool,
+}
+
+/// What a search asks of a combination ([`tune_within`]): its thresholds
+/// if known; `true` when the search would ask for it whatever the answer
+/// to its last question.
+type Ask<'a> = dyn FnMut(&[usize], bool) -> Option<Vec<Check>> + 'a;
+
 fn tier_harm(e: &[f64; 6]) -> f64 {
     e[1].max(share(e[4], e[5]) * e[2])
 }
@@ -561,6 +578,19 @@ pub fn tune(l: &Loaded, policy: &Policy, o: &Options) -> Tuning {
 /// each limit's own candidates are always simulated (the caller bounds
 /// them up front with [`planned_runs`]).
 pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> Tuning {
+    search(l, policy, o, budget, true)
+}
+
+/// [`tune_within`] without guesses ahead: each combination a coupled search
+/// needs is simulated when it needs it (the same search, in more passes
+/// over the trials; for tests).
+#[doc(hidden)]
+pub fn tune_stepwise(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> Tuning {
+    search(l, policy, o, budget, false)
+}
+
+/// [`tune_within`], with (`ahead`) or without guesses ahead.
+fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) -> Tuning {
     let spec = &l.spec;
     let th = policy.thresholds_for(spec.feature.value.as_ref().map(|v| v.kind));
     let q = th.confidence;
@@ -687,37 +717,143 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
             .sum()
     };
     let stopped = std::cell::Cell::new(false);
-    // The thresholds at some combinations, in order. Coupled, each is a
-    // whole simulation (simulated together); at the budget, the first one
-    // past it is the last evaluated, and the search stops.
-    let evaluate_many = |idxs: &[Vec<usize>]| -> Vec<Vec<Check>> {
-        let specs: Vec<Spec> = idxs.iter().map(|i| spec_of(i)).collect();
-        let figs: Vec<Figures> = if coupled {
-            let room = budget.saturating_sub(simulations.get());
-            let take = specs.len().min(room + 1);
-            if take > room {
-                stopped.set(true);
-            }
-            simulate_all(&specs[..take])
-                .iter()
-                .zip(&specs)
-                .map(|(r, s)| figures(&r.cost, &r.revenue, q, worst_of(s)))
-                .collect()
-        } else {
-            idxs.iter()
-                .zip(&specs)
-                .map(|(idx, s)| {
-                    let (c, r) = combine(idx);
-                    figures(&c, &r, q, worst_of(s))
-                })
-                .collect()
-        };
-        figs.iter()
-            .map(|f| checks(f, &th, o.objective, o.max_p95_usd))
-            .collect()
+    let checks_at = |cost: &[f64], revenue: &[f64], idx: &[usize]| -> Vec<Check> {
+        let f = figures(cost, revenue, q, worst_of(&spec_of(idx)));
+        checks(&f, &th, o.objective, o.max_p95_usd)
     };
-    let evaluate = |idx: &[usize]| -> Vec<Check> { evaluate_many(&[idx.to_vec()]).pop().expect("one evaluated") };
+    // Each combination's thresholds, worked out once: from the limits' own
+    // runs when the tiers are independent (exact), by a whole simulation
+    // when they are coupled.
+    let known: RefCell<HashMap<Vec<usize>, Vec<Check>>> = RefCell::new(HashMap::new());
+    let exact = |idx: &[usize]| -> Option<Vec<Check>> {
+        if let Some(cs) = known.borrow().get(idx) {
+            return Some(cs.clone());
+        }
+        if coupled {
+            return None;
+        }
+        let (c, r) = combine(idx);
+        let cs = checks_at(&c, &r, idx);
+        known.borrow_mut().insert(idx.to_vec(), cs.clone());
+        Some(cs)
+    };
+    let simulate_into = |idxs: &[Vec<usize>]| {
+        let specs: Vec<Spec> = idxs.iter().map(|i| spec_of(i)).collect();
+        for (idx, r) in idxs.iter().zip(simulate_all(&specs)) {
+            let cs = checks_at(&r.cost, &r.revenue, idx);
+            known.borrow_mut().insert(idx.clone(), cs);
+        }
+    };
+    // Exact, simulated if need be.
+    let evaluate = |idx: &[usize]| -> Vec<Check> {
+        exact(idx).unwrap_or_else(|| {
+            simulate_into(&[idx.to_vec()]);
+            exact(idx).expect("a combination just simulated")
+        })
+    };
+    // Coupled, a guess of a combination's thresholds: the spec's month with
+    // each limit's own change to it added, trial by trial (exact but for
+    // how the limits' effects interact). It only chooses which
+    // combinations to simulate together ahead of the search.
+    let guessed: RefCell<HashMap<Vec<usize>, Vec<Check>>> = RefCell::new(HashMap::new());
+    let guess = |idx: &[usize]| -> Vec<Check> {
+        if let Some(cs) = guessed.borrow().get(idx) {
+            return cs.clone();
+        }
+        let mut cost = base.cost.clone();
+        let mut revenue = base.revenue.clone();
+        for (k, &c) in idx.iter().enumerate() {
+            let r = &runs[k][c];
+            for i in 0..cost.len() {
+                cost[i] += r.cost[i] - base.cost[i];
+                revenue[i] += r.revenue[i] - base.revenue[i];
+            }
+        }
+        let cs = checks_at(&cost, &revenue, idx);
+        guessed.borrow_mut().insert(idx.to_vec(), cs.clone());
+        cs
+    };
     let top: Vec<usize> = tuned.iter().map(|(_, _, _, vals)| vals.len() - 1).collect();
+    // The search for the fewest users affected (or under a target): from
+    // the most generous values, tighten one limit by one step at a time
+    // where it buys the most room per user affected, then give back what is
+    // not needed. It asks `eval` for each combination's thresholds, saying
+    // whether it would ask for it whatever the answer to its last question
+    // (the other limits one step down, in a step of the descent); at the
+    // first it is not told, it stops where it got to (not done).
+    let walk = |eval: &mut Ask| -> Walk {
+        let mut idx = top.clone();
+        let Some(mut cs) = eval(&idx, false) else {
+            return Walk {
+                idx,
+                cs: None,
+                done: false,
+            };
+        };
+        let mut steps = 0;
+        while violation(&cs) > 0.0 && steps < 10_000 {
+            steps += 1;
+            let v0 = violation(&cs);
+            let h0 = harm(&idx);
+            let mut best: Option<(f64, usize, Vec<Check>)> = None;
+            // Every limit one step down.
+            for (n, k) in (0..idx.len()).filter(|&k| idx[k] > 0).enumerate() {
+                let mut next = idx.clone();
+                next[k] -= 1;
+                let Some(cs2) = eval(&next, n > 0) else {
+                    return Walk {
+                        idx,
+                        cs: Some(cs),
+                        done: false,
+                    };
+                };
+                let gain = v0 - violation(&cs2);
+                let cost = (harm(&next) - h0).max(0.0);
+                let score = gain / (cost + 1e-9);
+                if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                    best = Some((score, k, cs2));
+                }
+            }
+            match best {
+                Some((_, k, cs2)) => {
+                    idx[k] -= 1;
+                    cs = cs2;
+                }
+                None => break,
+            }
+        }
+        // Then give back what is not needed: loosen each limit while the
+        // checks still pass.
+        if violation(&cs) == 0.0 {
+            let mut moved = true;
+            while moved {
+                moved = false;
+                for k in 0..idx.len() {
+                    if idx[k] < top[k] {
+                        let mut next = idx.clone();
+                        next[k] += 1;
+                        let Some(cs2) = eval(&next, false) else {
+                            return Walk {
+                                idx,
+                                cs: Some(cs),
+                                done: false,
+                            };
+                        };
+                        if violation(&cs2) == 0.0 {
+                            idx = next;
+                            cs = cs2;
+                            moved = true;
+                        }
+                    }
+                }
+            }
+        }
+        Walk {
+            idx,
+            cs: Some(cs),
+            done: true,
+        }
+    };
     // The recommendation, and the thresholds there (each combination is
     // evaluated once: a whole simulation when coupled).
     let (idx, cs) = match o.objective {
@@ -739,63 +875,105 @@ pub fn tune_within(l: &Loaded, policy: &Policy, o: &Options, budget: usize) -> T
             (idx, cs)
         }
         Objective::Paying | Objective::Users => {
-            // From the most generous values, tighten one limit by one step
-            // at a time where it buys the most room per user affected.
-            let mut idx = top.clone();
-            let mut cs = evaluate(&idx);
-            let mut steps = 0;
-            while violation(&cs) > 0.0 && steps < 10_000 && !stopped.get() {
-                steps += 1;
-                let v0 = violation(&cs);
-                let h0 = harm(&idx);
-                let mut best: Option<(f64, usize, Vec<Check>)> = None;
-                // Every limit one step down, evaluated together.
-                let ks: Vec<usize> = (0..idx.len()).filter(|&k| idx[k] > 0).collect();
-                let nexts: Vec<Vec<usize>> = ks
-                    .iter()
-                    .map(|&k| {
-                        let mut next = idx.clone();
-                        next[k] -= 1;
-                        next
-                    })
-                    .collect();
-                for ((&k, next), cs2) in ks.iter().zip(&nexts).zip(evaluate_many(&nexts)) {
-                    let gain = v0 - violation(&cs2);
-                    let cost = (harm(next) - h0).max(0.0);
-                    let score = gain / (cost + 1e-9);
-                    if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
-                        best = Some((score, k, cs2));
+            // Coupled, each combination the search needs is a whole
+            // simulation, and the combinations simulated together share
+            // most of the work. So the combinations it asks for whatever
+            // the answers (a step's other limits) are simulated together,
+            // and so are, while they prove right, those it would ask for
+            // next if guesses were the answers. The search then runs on what
+            // they give: the same steps as simulating each when it is
+            // needed, in fewer passes over the trials.
+            //
+            // How many guesses ahead: at first as many as are simulated at
+            // once; none after guesses led the search astray; then, after a
+            // run of rounds (longer each time guesses led astray), a step's
+            // worth, twice as many after each further run.
+            let one_step = tuned.len().max(1);
+            // Models worked out together share nothing but their trials'
+            // draws (a user breaker: every tier's day is each model's own)
+            // cost about as much apart: then no guesses.
+            let shared = ahead && coupled && {
+                let ends = [base_model.clone(), model_of(&spec_of(&vec![0; tuned.len()]))];
+                let s = sim::sharing(&ends, &sim_opts, &tables);
+                s.days || s.twins
+            };
+            let mut guesses = if shared { at_once } else { 0 };
+            let mut sure = 0;
+            let mut patience = 1;
+            // The last round's guesses the search has not used (yet).
+            let mut last: HashSet<Vec<usize>> = HashSet::new();
+            loop {
+                // The search on what is known so far, up to the first
+                // combination it needs that is not.
+                let mut missing = None;
+                let w = walk(&mut |i, _| match exact(i) {
+                    Some(cs) => {
+                        last.remove(i);
+                        Some(cs)
                     }
-                }
-                match best {
-                    Some((_, k, cs2)) => {
-                        idx[k] -= 1;
-                        cs = cs2;
+                    None => {
+                        missing = Some(i.to_vec());
+                        None
                     }
-                    None => break,
+                });
+                if w.done || stopped.get() {
+                    break (w.idx, w.cs.expect("the most generous combination is evaluated first"));
                 }
-            }
-            // Then give back what is not needed: loosen each limit while the
-            // checks still pass.
-            if violation(&cs) == 0.0 {
-                let mut moved = true;
-                while moved && !stopped.get() {
-                    moved = false;
-                    for k in 0..idx.len() {
-                        if idx[k] < top[k] && !stopped.get() {
-                            let mut next = idx.clone();
-                            next[k] += 1;
-                            let cs2 = evaluate(&next);
-                            if violation(&cs2) == 0.0 {
-                                idx = next;
-                                cs = cs2;
-                                moved = true;
-                            }
+                let missing = missing.expect("a walk stops only at a combination it is not told");
+                if shared && last.is_empty() {
+                    sure += 1;
+                    if sure >= patience {
+                        guesses = (2 * guesses).clamp(one_step, at_once);
+                        sure = 0;
+                    }
+                } else if shared {
+                    guesses = 0;
+                    sure = 0;
+                    patience = (2 * patience).min(64);
+                }
+                // Every simulation counts against the work limit; guesses
+                // take at most half the room left.
+                let room = budget.saturating_sub(simulations.get());
+                let mut wanted = vec![missing];
+                let mut guessed: Vec<Vec<usize>> = Vec::new();
+                let guesses = guesses.min(room / 2);
+                // Past the first unknown, whether each combination is asked
+                // for whatever the answers so far.
+                let mut past = false;
+                let mut certain = true;
+                walk(&mut |i, follows| {
+                    if past && !follows {
+                        certain = false;
+                    }
+                    if let Some(cs) = exact(i) {
+                        return Some(cs);
+                    }
+                    if !past {
+                        past = true;
+                    } else if !wanted.iter().chain(&guessed).any(|w| w == i) {
+                        if certain {
+                            wanted.push(i.to_vec());
+                        } else if guessed.len() < guesses.min(at_once.saturating_sub(wanted.len())) {
+                            guessed.push(i.to_vec());
+                        } else {
+                            return None;
                         }
                     }
+                    Some(guess(i))
+                });
+                if wanted.len() > room {
+                    // At the work limit, the first one past it is the last
+                    // simulated, and the search stops where it got to.
+                    wanted.truncate(room + 1);
+                    guessed.clear();
+                    stopped.set(true);
+                } else {
+                    guessed.truncate(room - wanted.len());
                 }
+                last = guessed.iter().cloned().collect();
+                wanted.extend(guessed);
+                simulate_into(&wanted);
             }
-            (idx, cs)
         }
     };
     let passes = violation(&cs) == 0.0;

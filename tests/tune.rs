@@ -662,3 +662,34 @@ fn a_coupled_search_stops_at_its_budget_and_says_so() {
     // The frontier is the same: the limit's own runs were all simulated.
     assert_eq!(t.frontiers[0].points.len(), free.frontiers[0].points.len());
 }
+
+/// A coupled search that simulates ahead on guesses (the combinations it
+/// would need next if the guesses were the answers, simulated together)
+/// takes the same steps and recommends the same limits as the search that
+/// simulates each combination when it needs it: the guesses only choose
+/// what is simulated when. On the tiered example (coupled through its
+/// breakers), with the default objective and with a target the guesses
+/// lead astray on the way.
+#[test]
+fn a_search_ahead_on_guesses_takes_the_steps_of_the_search_step_by_step() {
+    let yaml =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs/tiered-assistant.yaml")).unwrap();
+    let l = load(&yaml);
+    let without = |t: &tune::Tuning| {
+        let mut v = serde_json::to_value(t).unwrap();
+        v.as_object_mut().unwrap().remove("simulations");
+        v
+    };
+    for (objective, target) in [(Objective::Paying, None), (Objective::Users, Some(5_000.0))] {
+        let mut o = opts(12);
+        o.objective = objective;
+        o.max_p95_usd = target;
+        let pol = policy("");
+        let ahead = tune::tune_within(&l, &pol, &o, usize::MAX);
+        let stepwise = tune::tune_stepwise(&l, &pol, &o, usize::MAX);
+        assert!(ahead.coupled, "the breakers couple the tiers");
+        let steps: usize = ahead.frontiers.iter().map(|f| f.points.len() - 1 - f.chosen).sum();
+        assert!(steps >= 3, "{objective:?}: the search took {steps} steps down");
+        assert_eq!(without(&ahead), without(&stepwise), "{objective:?}");
+    }
+}
