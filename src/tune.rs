@@ -543,9 +543,6 @@ pub fn planned_runs(spec: &Spec, o: &Options) -> usize {
     1 + knobs(spec, o).0.iter().map(|k| k.3.len()).sum::<usize>()
 }
 
-/// What the objective minimises in a tier's month: its user-days blocked or
-/// degraded, or, when more, the user-days its unserved share of demand
-/// stands for (a breaker or a budget cuts demand without blocking a cap).
 /// Where a search got to ([`tune_within`]): the limits' indices, the
 /// thresholds there (none if not even the first was known), and whether it
 /// finished.
@@ -560,6 +557,9 @@ struct Walk {
 /// to its last question.
 type Ask<'a> = dyn FnMut(&[usize], bool) -> Option<Vec<Check>> + 'a;
 
+/// What the objective minimises in a tier's month: its user-days blocked or
+/// degraded, or, when more, the user-days its unserved share of demand
+/// stands for (a breaker or a budget cuts demand without blocking a cap).
 fn tier_harm(e: &[f64; 6]) -> f64 {
     e[1].max(share(e[4], e[5]) * e[2])
 }
@@ -716,7 +716,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
             })
             .sum()
     };
-    let stopped = std::cell::Cell::new(false);
+    let mut stopped = false;
     let checks_at = |cost: &[f64], revenue: &[f64], idx: &[usize]| -> Vec<Check> {
         let f = figures(cost, revenue, q, worst_of(&spec_of(idx)));
         checks(&f, &th, o.objective, o.max_p95_usd)
@@ -916,7 +916,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                         None
                     }
                 });
-                if w.done || stopped.get() {
+                if w.done || stopped {
                     break (w.idx, w.cs.expect("the most generous combination is evaluated first"));
                 }
                 let missing = missing.expect("a walk stops only at a combination it is not told");
@@ -966,7 +966,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                     // simulated, and the search stops where it got to.
                     wanted.truncate(room + 1);
                     guessed.clear();
-                    stopped.set(true);
+                    stopped = true;
                 } else {
                     guessed.truncate(room - wanted.len());
                 }
@@ -977,7 +977,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
         }
     };
     let passes = violation(&cs) == 0.0;
-    let stopped = stopped.get().then(|| {
+    let stopped = stopped.then(|| {
         format!(
             "the search stopped at the work limit of an analysis after {} simulations of {} trials; \
              the recommendation is where it got to (fewer `--trials` or `--candidates` let it finish)",
