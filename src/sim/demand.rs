@@ -8,6 +8,12 @@
 //! the tokens and, per priced model, the cost split into uncached input,
 //! cached input and output, so the cached share and price changes of a trial
 //! apply without resampling.
+//!
+//! A user-day is assembled from a pool of sampled interactions by adding
+//! their input and output tokens (and those of the calls past each
+//! long-context threshold): a call's cost is linear in them at every model,
+//! so the costs follow from the sums, and the work of assembling does not
+//! grow with the number of priced models.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -132,12 +138,13 @@ impl Demand {
     /// Whether the tables of `a` and `b` are assembled from the same
     /// interaction counts and pool draws ([`Self::sampled_alike`]): the
     /// same interactions per user-day, scenarios' multipliers, power
-    /// users' multiplier and number of priced models. What an interaction
-    /// is (its calls, tokens and prices) may differ.
+    /// users' multiplier and long-context thresholds (the width of a row
+    /// of the pool). What an interaction is (its calls, tokens and prices)
+    /// may differ.
     pub fn alike(a: &Model, b: &Model) -> bool {
         a.interactions == b.interactions
             && a.power_multiplier == b.power_multiplier
-            && a.prices.len() == b.prices.len()
+            && thresholds(a) == thresholds(b)
             && Self::multipliers(a) == Self::multipliers(b)
     }
 
@@ -222,22 +229,89 @@ pub(crate) use crate::spec::limits::{EXACT_CALLS, EXACT_INTERACTIONS};
 const MEAN_CALLS: usize = 16_384;
 pub(crate) const STREAM_MEAN_CALL: u64 = STREAM_POOL + 1;
 
-/// The mean tokens, output tokens and cost parts (per model) of one call.
-fn mean_call(m: &Model, seed: u64) -> (f64, f64, Vec<Parts>) {
+/// The distinct thresholds of input tokens per call past which a priced
+/// model of `m` bills other rates (long-context pricing), in order.
+fn thresholds(m: &Model) -> Vec<f64> {
+    let mut v: Vec<f64> = m
+        .prices
+        .iter()
+        .filter_map(|p| p.above.as_ref().map(|a| a.threshold_tokens))
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v
+}
+
+/// What a set of tokens is summed as: input tokens, output tokens, then
+/// for each threshold of `thresholds` the input and output tokens of the
+/// calls past it. A cost is linear in these (a call's rates depend only on
+/// whether its input passes a threshold), so a user-day's cost parts at
+/// every model follow from its sums ([`Pricing::parts`]).
+fn add_call(row: &mut [f64], thresholds: &[f64], i: f64, o: f64, k: f64) {
+    row[0] += i * k;
+    row[1] += o * k;
+    for (h, &th) in thresholds.iter().enumerate() {
+        if i > th {
+            row[2 + 2 * h] += i * k;
+            row[3 + 2 * h] += o * k;
+        }
+    }
+}
+
+/// A priced model's rates, on the sums [`add_call`] keeps.
+#[derive(Clone, Copy, Debug)]
+struct Pricing {
+    base: crate::pricing::Rates,
+    /// The index of its threshold and its rates past it.
+    above: Option<(usize, crate::pricing::Rates)>,
+}
+
+impl Pricing {
+    fn of(m: &Model, thresholds: &[f64]) -> Vec<Pricing> {
+        m.prices
+            .iter()
+            .map(|p| Pricing {
+                base: p.rates(0.0),
+                above: p.above.as_ref().map(|a| {
+                    let h = thresholds
+                        .iter()
+                        .position(|t| *t == a.threshold_tokens)
+                        .expect("every threshold listed");
+                    (h, p.rates(f64::INFINITY))
+                }),
+            })
+            .collect()
+    }
+
+    /// The cost parts of sums `x`.
+    #[inline]
+    fn parts(&self, x: &[f64]) -> Parts {
+        let b = &self.base;
+        match self.above {
+            None => [x[0] * b.input, x[0] * b.cached_input, x[1] * b.output],
+            Some((h, a)) => {
+                let (ih, oh) = (x[2 + 2 * h], x[3 + 2 * h]);
+                let (il, ol) = (x[0] - ih, x[1] - oh);
+                [
+                    il * b.input + ih * a.input,
+                    il * b.cached_input + ih * a.cached_input,
+                    ol * b.output + oh * a.output,
+                ]
+            }
+        }
+    }
+}
+
+/// The mean sums ([`add_call`]) of one call.
+fn mean_call(m: &Model, thresholds: &[f64], seed: u64) -> Vec<f64> {
     let mut rng = stream(seed, STREAM_MEAN_CALL);
-    let (mut t, mut o) = (0.0, 0.0);
-    let mut c = vec![[0.0; 3]; m.prices.len()];
+    let mut x = vec![0.0; Pool::width(thresholds)];
     let k = 1.0 / MEAN_CALLS as f64;
     for _ in 0..MEAN_CALLS {
         let (i, out) = draw_call(m, &mut rng);
-        t += (i + out) * k;
-        o += out * k;
-        for (ck, price) in c.iter_mut().zip(&m.prices) {
-            let r = price.rates(i);
-            add(ck, &[i * r.input, i * r.cached_input, out * r.output], k);
-        }
+        add_call(&mut x, thresholds, i, out, k);
     }
-    (t, o, c)
+    x
 }
 
 /// Round `x` to a whole number, up with probability frac(x): same mean.
@@ -263,72 +337,55 @@ pub fn draw_calls<R: Rng + ?Sized>(m: &Model, rng: &mut R) -> f64 {
 
 /// A pool of sampled interactions that user-days are assembled from.
 struct Pool {
-    /// [interaction * width ..]: one interaction's tokens, output tokens and
-    /// cost parts per model side by side (`width = 2 + 3 * models`), so
-    /// assembling a user-day reads one run of memory per interaction.
+    /// [interaction * width ..]: one interaction's sums ([`add_call`]) side
+    /// by side, so assembling a user-day reads one run of memory per
+    /// interaction whatever the number of priced models.
     rows: Vec<f64>,
     /// Interactions in the pool.
     len: usize,
-    mean_tokens: f64,
-    mean_out: f64,
-    mean_cost: Vec<Parts>,
+    /// The mean interaction's sums.
+    mean: Vec<f64>,
+    /// Each priced model's rates on the sums.
+    pricing: Vec<Pricing>,
 }
 
 impl Pool {
-    fn width(models: usize) -> usize {
-        2 + 3 * models
+    fn width(thresholds: &[f64]) -> usize {
+        2 + 2 * thresholds.len()
     }
 
     fn new(m: &Model, size: usize, seed: u64) -> Pool {
         let mut rng = stream(seed, STREAM_POOL);
-        let models = m.prices.len();
-        let width = Self::width(models);
+        let th = thresholds(m);
+        let width = Self::width(&th);
         let mut p = Pool {
             rows: Vec::with_capacity(size * width),
             len: size,
-            mean_tokens: 0.0,
-            mean_out: 0.0,
-            mean_cost: vec![[0.0; 3]; models],
+            mean: vec![0.0; width],
+            pricing: Pricing::of(m, &th),
         };
-        let mut mean: Option<(f64, f64, Vec<Parts>)> = None;
+        let mut mean: Option<Vec<f64>> = None;
+        let mut row = vec![0.0; width];
         for _ in 0..size {
             let calls = draw_calls(m, &mut rng);
             let exact = (calls as usize).min(EXACT_CALLS);
-            let (mut t, mut o) = (0.0, 0.0);
-            let mut c = vec![[0.0; 3]; models];
+            row.fill(0.0);
             let rest = calls - exact as f64;
             if rest > 0.0 {
-                let (mt, mo, mc) = mean.get_or_insert_with(|| mean_call(m, seed));
-                t += *mt * rest;
-                o += *mo * rest;
-                for (ck, x) in c.iter_mut().zip(mc.iter()) {
-                    add(ck, x, rest);
+                let mc = mean.get_or_insert_with(|| mean_call(m, &th, seed));
+                for (a, b) in row.iter_mut().zip(mc.iter()) {
+                    *a += b * rest;
                 }
             }
             for _ in 0..exact {
                 let (i, out) = draw_call(m, &mut rng);
-                t += i + out;
-                o += out;
-                for (k, price) in m.prices.iter().enumerate() {
-                    let r = price.rates(i);
-                    add(&mut c[k], &[i * r.input, i * r.cached_input, out * r.output], 1.0);
-                }
+                add_call(&mut row, &th, i, out, 1.0);
             }
-            p.rows.push(t);
-            p.rows.push(o);
-            p.rows.extend(c.as_flattened());
+            p.rows.extend_from_slice(&row);
         }
         let n = size as f64;
-        let col = |j: usize| p.rows.iter().skip(j).step_by(width);
-        p.mean_tokens = col(0).sum::<f64>() / n;
-        p.mean_out = col(1).sum::<f64>() / n;
-        for k in 0..models {
-            let mut s = [0.0; 3];
-            for row in p.rows.chunks_exact(width) {
-                let x = &row[2 + 3 * k..5 + 3 * k];
-                add(&mut s, &[x[0], x[1], x[2]], 1.0 / n);
-            }
-            p.mean_cost[k] = s;
+        for (j, x) in p.mean.iter_mut().enumerate() {
+            *x = p.rows.iter().skip(j).step_by(width).sum::<f64>() / n;
         }
         p
     }
@@ -340,7 +397,7 @@ impl Pool {
         match pools {
             [one] => std::borrow::Cow::Borrowed(&one.rows),
             _ => {
-                let width = pools[0].rows.len() / pools[0].len.max(1);
+                let width = pools[0].mean.len();
                 let mut rows = Vec::with_capacity(pools.len() * pools[0].rows.len());
                 for j in 0..pools[0].len {
                     for p in pools {
@@ -359,72 +416,76 @@ impl Pool {
     /// (of models [`Demand::alike`] `m`; `rows` their rows side by side),
     /// stratified on the interactions draw (one draw per 1/size of its
     /// distribution). One walk: each user-day's interaction count and pool
-    /// indices are drawn once for every pool. `NP` is known when compiled,
-    /// so that each pool's running sums stay in registers.
+    /// indices are drawn once for every pool. `NP` is known when compiled.
     fn user_days<const NP: usize>(
         (pools, rows, m, mult, size): (&[Pool], &[f64], &Model, f64, usize),
         rng: &mut ChaCha8Rng,
     ) -> Vec<Samples> {
         assert_eq!(pools.len(), NP, "a walk of as many pools as it is built for");
-        let models = m.prices.len();
-        let np = NP;
         let mut out: Vec<Samples> = pools
             .iter()
-            .map(|_| Samples {
+            .map(|p| Samples {
                 tokens: Vec::with_capacity(size),
                 out: Vec::with_capacity(size),
-                cost: vec![Vec::with_capacity(size); models],
+                cost: vec![Vec::with_capacity(size); p.pricing.len()],
             })
             .collect();
-        let width = Self::width(models);
-        let stride = width * np;
+        let width = pools[0].mean.len();
+        let stride = width * NP;
         // The pool's size is a power of two in a Monte Carlo run: the index
         // is then a mask, the same number as the remainder.
         let pool_n = pools[0].len as u64;
         let mask = pool_n.is_power_of_two().then_some(pool_n - 1);
-        // Each sample's tokens, output tokens and cost parts per model, per
-        // pool (reused sample after sample).
-        let mut t = [0.0; NP];
-        let mut o = [0.0; NP];
-        let mut c: Vec<Parts> = vec![[0.0; 3]; models * np];
+        let index = |x: u64| {
+            (match mask {
+                Some(mk) => x & mk,
+                None => x % pool_n,
+            }) as usize
+        };
+        let rows2 = rows.as_chunks::<2>().0;
+        // Each pool's sums for the sample (reused sample after sample),
+        // laid out as a row of `rows`.
+        let mut acc = vec![0.0; stride];
         for k in 0..size {
             let u = (k as f64 + open01(rng)) / size as f64;
             let n = stochastic_count(m.interactions.quantile(u) * mult, 0.0, f64::INFINITY, rng);
             let exact = (n as usize).min(EXACT_INTERACTIONS);
             let rest = n - exact as f64;
-            for (p, pool) in pools.iter().enumerate() {
-                t[p] = pool.mean_tokens * rest;
-                o[p] = pool.mean_out * rest;
-                for (ck, x) in c[p * models..(p + 1) * models].iter_mut().zip(&pool.mean_cost) {
-                    *ck = [x[0] * rest, x[1] * rest, x[2] * rest];
+            for (a, pool) in acc.chunks_exact_mut(width).zip(pools) {
+                for (x, mean) in a.iter_mut().zip(&pool.mean) {
+                    *x = mean * rest;
                 }
             }
-            for _ in 0..exact {
-                let x = rng.next_u64();
-                let j = match mask {
-                    Some(mk) => x & mk,
-                    None => x % pool_n,
-                } as usize;
-                let at = &rows[j * stride..(j + 1) * stride];
-                for (p, row) in at.chunks_exact(width).enumerate() {
-                    t[p] += row[0];
-                    o[p] += row[1];
-                    // Flat, so the additions vectorise (each element's sum
-                    // is the same, in the same order).
-                    for (a, b) in c[p * models..(p + 1) * models]
-                        .as_flattened_mut()
-                        .iter_mut()
-                        .zip(&row[2..])
-                    {
+            if width == 2 {
+                // No thresholds: every pool's sums in registers.
+                let mut sums = [[0.0; 2]; NP];
+                for (x, a) in sums.iter_mut().zip(acc.chunks_exact(2)) {
+                    *x = [a[0], a[1]];
+                }
+                for _ in 0..exact {
+                    let j = index(rng.next_u64());
+                    let at: &[[f64; 2]; NP] = rows2[j * NP..(j + 1) * NP].try_into().expect("a row per pool");
+                    for (x, r) in sums.iter_mut().zip(at) {
+                        x[0] += r[0];
+                        x[1] += r[1];
+                    }
+                }
+                for (x, a) in sums.iter().zip(acc.chunks_exact_mut(2)) {
+                    a.copy_from_slice(x);
+                }
+            } else {
+                for _ in 0..exact {
+                    let j = index(rng.next_u64());
+                    for (a, b) in acc.iter_mut().zip(&rows[j * stride..(j + 1) * stride]) {
                         *a += *b;
                     }
                 }
             }
-            for (p, s) in out.iter_mut().enumerate() {
-                s.tokens.push(t[p]);
-                s.out.push(o[p]);
-                for (q, ck) in c[p * models..(p + 1) * models].iter().enumerate() {
-                    s.cost[q].push(*ck);
+            for ((s, pool), x) in out.iter_mut().zip(pools).zip(acc.chunks_exact(width)) {
+                s.tokens.push(x[0] + x[1]);
+                s.out.push(x[1]);
+                for (c, pr) in s.cost.iter_mut().zip(&pool.pricing) {
+                    c.push(pr.parts(x));
                 }
             }
         }

@@ -874,7 +874,11 @@ impl<'m> Engine<'m> {
     /// here (customers, active and cached shares, scenarios' chances,
     /// top-up uptake, accounts' users, drawn tenant budgets): the
     /// sensitivity analysis pins one of them and keeps the demand tables.
-    /// A `users_per_tenant` pinned to one value has that value's strata.
+    /// A `users_per_tenant` pinned to one value has that value's strata. A
+    /// scenario's chance that differs from the engine's takes the same
+    /// words of the stream as the engine's model would (its event's start
+    /// drawn from the uniform that decided it where only it has the
+    /// event), so that the months of both go on from the same state.
     pub(crate) fn draw_as<R: Rng + ?Sized>(&self, m: &Model, rng: &mut R) -> Draw {
         let q = m.worst_case_quantile;
         let count = |d: &Dist, hi: f64, rng: &mut R| stochastic_count(d.sample(rng), 0.0, hi, rng);
@@ -917,16 +921,31 @@ impl<'m> Engine<'m> {
         let days = m.days as f64;
         let mut events = Vec::new();
         for (i, s) in m.scenarios.iter().enumerate() {
-            if open01(rng) >= s.chance {
-                continue;
-            }
+            // Whether the event happens here, and whether it does in the
+            // engine's own model (a variant with another chance takes the
+            // same words of the stream as the engine's model: its months
+            // then replay the same noise). Happening where the own model's
+            // would not (`u` between the chances), its start is drawn
+            // from `u` itself: uniform there, and nothing else reads it.
+            let u = open01(rng);
+            let own = self.model.scenarios.get(i).map_or(s.chance, |o| o.chance);
+            let (here, there) = (u < s.chance, u < own);
+            let x = match (here, there) {
+                (false, false) => continue,
+                (true, true) => open01(rng),
+                (false, true) => {
+                    let _ = open01(rng);
+                    continue;
+                }
+                (true, false) => (u - own) / (s.chance - own),
+            };
             let start_hour = match s.effect {
                 Effect::Viral { days: len, .. } => {
                     let span = (days - len as f64).max(0.0) + 1.0;
-                    (open01(rng) * span).floor().min(span - 1.0) * 24.0
+                    (x * span).floor().min(span - 1.0) * 24.0
                 }
-                Effect::Loop { hours, .. } => open01(rng) * (days * 24.0 - hours).max(0.0),
-                _ => (open01(rng) * days).floor().min(days - 1.0) * 24.0,
+                Effect::Loop { hours, .. } => x * (days * 24.0 - hours).max(0.0),
+                _ => (x * days).floor().min(days - 1.0) * 24.0,
             };
             events.push(Event {
                 scenario: i,
@@ -1568,7 +1587,7 @@ impl<'m> Engine<'m> {
             }
             _ => {
                 let zp = trial.power_z[ti].first().copied().unwrap_or(0.0);
-                let dev = td.noise.deviate(users, users.sqrt(), zp, z.map(|z| (z[0], z[1])));
+                let dev = td.noise.deviate(users.sqrt(), zp, z.map(|z| (z[0], z[1])));
                 out.cost = (n_act * td.cost + dev.cost).max(0.0);
                 out.served = served;
                 out.overage = (n_act * td.overage + dev.overage).max(0.0);
@@ -1902,7 +1921,7 @@ impl<'m> Engine<'m> {
         // The day of all the users the entry stands for (a tenant's, or a
         // representative's `w` tenants'), with their spread; the entry's
         // own day, what its budget sees, is its share of it.
-        let dev = td.noise.deviate(e.group, e.sqrt_group, e.zp, z.map(|z| (z[0], z[1])));
+        let dev = td.noise.deviate(e.sqrt_group, e.zp, z.map(|z| (z[0], z[1])));
         let mut x = (e.active * td.cost + dev.cost).max(0.0);
         let mut ov = (e.active * td.overage + dev.overage).max(0.0);
         if let Some(bd) = td.bound {
@@ -1933,7 +1952,7 @@ impl<'m> Engine<'m> {
             // mean of `w`), so that it trips as that tenant would, and
             // the `w` tenants it stands for trip with it.
             let own_day = if e.weight > 1.0 {
-                let d = td.noise.deviate(e.own, e.sqrt_own, e.zp, z.map(|z| (z[2], z[3])));
+                let d = td.noise.deviate(e.sqrt_own, e.zp, z.map(|z| (z[2], z[3])));
                 let mut y = (e.own_active * td.cost + d.cost).max(0.0);
                 if let Some(bd) = td.bound {
                     y = y.min(e.own * bd);
@@ -2366,9 +2385,7 @@ fn tenants_no_breaker(
     let today = &mut today[..n];
     let (mut total, mut overage) = (0.0, 0.0);
     for (((e, &spent), own_kept), zs) in entries.iter().zip(spend).zip(today.iter_mut()).zip(z.chunks_exact(2)) {
-        let dev = td
-            .noise
-            .deviate(e.group, e.sqrt_group, e.zp, noisy.then_some((zs[0], zs[1])));
+        let dev = td.noise.deviate(e.sqrt_group, e.zp, noisy.then_some((zs[0], zs[1])));
         let mut x = (e.active * td.cost + dev.cost).max(0.0);
         let mut ov = (e.active * td.overage + dev.overage).max(0.0);
         if let Some(bd) = td.bound {
@@ -2610,7 +2627,8 @@ struct UserSpread {
 /// How the day of `n` users deviates from its expectation.
 #[derive(Clone, Copy, Debug, Default)]
 struct DayNoise {
-    cost_var: f64,
+    /// The sd of one user's day cost.
+    cost_sd: f64,
     /// The overage's deviation: the part explained by the cost's (same
     /// users), and the sd of an independent rest.
     ov_beta: f64,
@@ -2636,7 +2654,7 @@ impl DayNoise {
             (0.0, s.overage_var.max(0.0).sqrt())
         };
         DayNoise {
-            cost_var: s.cost_var,
+            cost_sd: s.cost_var.max(0.0).sqrt(),
             ov_beta,
             ov_rest,
             power_sd: (p * (1.0 - p)).sqrt(),
@@ -2654,17 +2672,17 @@ impl DayNoise {
             let z2 = n.normal();
             (z, z2)
         });
-        self.deviate(n_users, n_users.sqrt(), zp, z)
+        self.deviate(n_users.sqrt(), zp, z)
     }
 
     /// [`Self::draw`] from its two normal draws `z` (`None`: no noise),
-    /// `sqrt_n` the square root of `n_users`.
+    /// `sqrt_n` the square root of the number of users.
     #[inline]
-    fn deviate(&self, n_users: f64, sqrt_n: f64, zp: f64, z: Option<(f64, f64)>) -> Deviation {
+    fn deviate(&self, sqrt_n: f64, zp: f64, z: Option<(f64, f64)>) -> Deviation {
         match z {
             Some((z, z2)) => {
                 let extra_power = sqrt_n * self.power_sd * zp;
-                let c = (n_users * self.cost_var).sqrt() * z;
+                let c = sqrt_n * self.cost_sd * z;
                 Deviation {
                     cost: c + extra_power * self.power_cost,
                     overage: self.ov_beta * c + sqrt_n * self.ov_rest * z2 + extra_power * self.power_overage,

@@ -988,4 +988,81 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_scenario_at_either_end_takes_the_base_draws_words_and_keeps_its_start_uniform() {
+        // The example's viral scenario (chance 0.1, 3 days: 28 possible
+        // starting days) and runaway loop (chance 0.02, a start anywhere in
+        // the first 720 - 6 hours), each at chance 1 and at chance 0, drawn
+        // as the engine of the example draws: every trial leaves the stream
+        // where the example's own draw leaves it (so the months replay its
+        // noise), the event happens every month or never, where the example
+        // has it too it starts when the example's does, and where only the
+        // variant has it its start is uniform: for the viral days a
+        // chi-square over the 28 days below its 0.1% point (27 degrees of
+        // freedom: 55.5), for the loop the mean hour within four standard
+        // errors of the middle (uniform: sd = range / sqrt(12)).
+        let m = example();
+        let e = Engine::central(&m);
+        let n = 20_000;
+        for (si, slots) in [(0usize, Some(28usize)), (2, None)] {
+            assert!(m.scenarios[si].chance < 0.2);
+            for at in [0.0, 1.0] {
+                let mut v = m.clone();
+                v.scenarios[si].chance = at;
+                let (mut counts, mut hours) = (vec![0usize; slots.unwrap_or(1)], Vec::new());
+                for i in 0..n {
+                    let (mut a, mut b) = (stream(5, i), stream(5, i));
+                    let own = e.draw(&mut a);
+                    let d = e.draw_as(&v, &mut b);
+                    assert!(a == b, "trial {i}: the stream moved on differently");
+                    let find = |x: &Draw| x.events.iter().find(|ev| ev.scenario == si).map(|ev| ev.start_hour);
+                    let others = |x: &Draw| {
+                        x.events
+                            .iter()
+                            .filter(|ev| ev.scenario != si)
+                            .map(|ev| (ev.scenario, ev.start_hour.to_bits()))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(others(&own), others(&d), "trial {i}: another scenario changed");
+                    match (find(&own), find(&d)) {
+                        (_, None) => assert_eq!(at, 0.0, "trial {i}: no event at chance 1"),
+                        (Some(x), Some(y)) => assert_eq!(x, y, "trial {i}"),
+                        (None, Some(h)) => {
+                            assert_eq!(at, 1.0, "trial {i}: an event at chance 0");
+                            match slots {
+                                Some(_) => counts[(h / 24.0) as usize] += 1,
+                                None => hours.push(h),
+                            }
+                        }
+                    }
+                    assert_eq!(at == 1.0, find(&d).is_some());
+                }
+                if at == 0.0 {
+                    continue;
+                }
+                if let Some(k) = slots {
+                    let total: usize = counts.iter().sum();
+                    let want = total as f64 / k as f64;
+                    let chi2: f64 = counts.iter().map(|&c| (c as f64 - want).powi(2) / want).sum();
+                    assert!(total > n as usize * 8 / 10, "{total}");
+                    assert!(
+                        chi2 < 55.5,
+                        "viral starts not uniform over the days: chi2 {chi2}, {counts:?}"
+                    );
+                } else {
+                    let range = 30.0 * 24.0 - 6.0;
+                    let k = hours.len() as f64;
+                    let mean = hours.iter().sum::<f64>() / k;
+                    let se = range / 12f64.sqrt() / k.sqrt();
+                    assert!(hours.iter().all(|h| (0.0..range).contains(h)));
+                    assert!(
+                        (mean - range / 2.0).abs() < 4.0 * se,
+                        "loop start mean {mean} vs {}",
+                        range / 2.0
+                    );
+                }
+            }
+        }
+    }
 }
