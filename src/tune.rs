@@ -130,7 +130,8 @@ fn together(model: &Model, trials: usize) -> usize {
     if panels {
         return 1;
     }
-    let row = std::mem::size_of::<Row>() + 16 + std::mem::size_of::<[f64; 8]>() * model.tiers.len();
+    let row =
+        std::mem::size_of::<Row>() + std::mem::size_of::<[f64; 8]>() * model.tiers.len().saturating_sub(INLINE_TIERS);
     (TOGETHER_BYTES / (trials.max(1) * row)).clamp(1, TOGETHER)
 }
 
@@ -327,59 +328,87 @@ struct Run {
 /// What the search reads of one month: its cost and revenue, and per tier
 /// its cost, revenue and the six figures of [`Run::effects`] (users hit,
 /// user-days affected, user-days, users, unserved and demand tokens).
+/// The first [`INLINE_TIERS`] tiers' figures are kept in the row itself
+/// (a search keeps millions of rows: an allocation each, made on the
+/// workers and freed on one thread, cost more than the rest of a row's
+/// keeping), any further ones in `more`.
 struct Row {
     cost: f64,
     revenue: f64,
-    tiers: Vec<[f64; 8]>,
+    tiers: usize,
+    inline: [[f64; 8]; INLINE_TIERS],
+    more: Vec<[f64; 8]>,
 }
+
+/// How many tiers' figures a [`Row`] keeps without allocating.
+const INLINE_TIERS: usize = 4;
 
 impl Row {
     fn of(m: &Month) -> Row {
-        Row {
+        let mut row = Row {
             cost: m.cost,
             revenue: m.revenue,
-            tiers: m
-                .tiers
-                .iter()
-                .map(|t| {
-                    [
-                        t.cost,
-                        t.revenue(),
-                        t.users_hit,
-                        t.blocked_user_days + t.degraded_user_days,
-                        t.user_days,
-                        t.users,
-                        t.unserved_tokens,
-                        t.demand_tokens,
-                    ]
-                })
-                .collect(),
+            tiers: m.tiers.len(),
+            inline: [[0.0; 8]; INLINE_TIERS],
+            more: Vec::new(),
+        };
+        for (i, t) in m.tiers.iter().enumerate() {
+            let f = [
+                t.cost,
+                t.revenue(),
+                t.users_hit,
+                t.blocked_user_days + t.degraded_user_days,
+                t.user_days,
+                t.users,
+                t.unserved_tokens,
+                t.demand_tokens,
+            ];
+            match row.inline.get_mut(i) {
+                Some(slot) => *slot = f,
+                None => row.more.push(f),
+            }
         }
+        row
+    }
+
+    /// Tier `i`'s figures.
+    fn tier(&self, i: usize) -> &[f64; 8] {
+        self.inline.get(i).unwrap_or_else(|| &self.more[i - INLINE_TIERS])
     }
 }
 
 impl Run {
-    /// The run whose months these rows were kept of, in trial order.
-    fn of_rows(rows: &[Row]) -> Run {
-        let nt = rows.first().map_or(0, |r| r.tiers.len());
-        let n = rows.len().max(1) as f64;
-        let mut effects = vec![[0.0; 6]; nt];
-        for r in rows {
-            for (ti, t) in r.tiers.iter().enumerate() {
-                let e = &mut effects[ti];
-                for (x, v) in e.iter_mut().zip(&t[2..]) {
-                    *x += v / n;
+    /// The runs of the models whose months these rows were kept of (per
+    /// trial, in trial order, one row per model), in one pass over them.
+    fn of_rows(per_trial: &[Vec<Row>]) -> Vec<Run> {
+        let Some(first) = per_trial.first() else {
+            return Vec::new();
+        };
+        let trials = per_trial.len();
+        let mut runs: Vec<Run> = first
+            .iter()
+            .map(|r| Run {
+                cost: Vec::with_capacity(trials),
+                revenue: Vec::with_capacity(trials),
+                tiers: (0..r.tiers).map(|_| Vec::with_capacity(trials)).collect(),
+                effects: vec![[0.0; 6]; r.tiers],
+            })
+            .collect();
+        let n = trials as f64;
+        for rows in per_trial {
+            for (run, r) in runs.iter_mut().zip(rows) {
+                run.cost.push(r.cost);
+                run.revenue.push(r.revenue);
+                for (ti, (t, e)) in run.tiers.iter_mut().zip(&mut run.effects).enumerate() {
+                    let f = r.tier(ti);
+                    t.push((f[0], f[1]));
+                    for (x, v) in e.iter_mut().zip(&f[2..]) {
+                        *x += v / n;
+                    }
                 }
             }
         }
-        Run {
-            cost: rows.iter().map(|r| r.cost).collect(),
-            revenue: rows.iter().map(|r| r.revenue).collect(),
-            tiers: (0..nt)
-                .map(|ti| rows.iter().map(|r| (r.tiers[ti][0], r.tiers[ti][1])).collect())
-                .collect(),
-            effects,
-        }
+        runs
     }
 }
 
@@ -619,12 +648,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
         for chunk in specs.chunks(at_once) {
             simulations.set(simulations.get() + chunk.len());
             let models: Vec<Model> = chunk.iter().map(model_of).collect();
-            out.extend(
-                prepared
-                    .together(&models, false, &Row::of)
-                    .iter()
-                    .map(|rows| Run::of_rows(rows)),
-            );
+            out.extend(Run::of_rows(&prepared.together_by_trial(&models, false, &Row::of)));
         }
         out
     };

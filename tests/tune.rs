@@ -43,6 +43,19 @@ fn opts(candidates: usize) -> Options {
     }
 }
 
+/// The month at 95% of `l`'s spec with `t`'s recommendation applied,
+/// simulated directly.
+fn recommended_p95(l: &Loaded, t: &tune::Tuning) -> f64 {
+    let rec = tune::apply(&l.spec, t);
+    let m = Model::new(&rec, &l.priced, 0.999);
+    let o = sim::Options {
+        trials: TRIALS,
+        confidence: 0.95,
+        ..sim::Options::default()
+    };
+    Sorted::new(sim::months(&m, &o).iter().map(|x| x.cost).collect()).quantile(0.95)
+}
+
 /// The month at 95% of `l`'s spec with every cap replaced by `cap(tier)`.
 fn p95_month(l: &Loaded, cap: impl Fn(&str, f64) -> f64) -> f64 {
     let mut s = l.spec.clone();
@@ -195,14 +208,7 @@ fn the_decomposition_is_the_direct_simulation_and_coupling_is_detected() {
     assert!(!t.coupled);
     // The month at the recommendation, as the search combined it, is the
     // month simulated directly with the recommended caps.
-    let rec = tune::apply(&l.spec, &t);
-    let m = Model::new(&rec, &l.priced, 0.999);
-    let o = sim::Options {
-        trials: TRIALS,
-        confidence: 0.95,
-        ..sim::Options::default()
-    };
-    let direct = Sorted::new(sim::months(&m, &o).iter().map(|x| x.cost).collect()).quantile(0.95);
+    let direct = recommended_p95(&l, &t);
     let combined = t.checks[0].value;
     assert!((direct - combined).abs() <= 1e-9 * direct, "{direct} vs {combined}");
     // A feature breaker couples the tiers: detected, and every step is
@@ -211,6 +217,33 @@ fn the_decomposition_is_the_direct_simulation_and_coupling_is_detected() {
     let l = load(&yaml);
     let t = tune::tune(&l, &policy(""), &opts(4));
     assert!(t.coupled);
+}
+
+#[test]
+fn tiers_past_the_rows_inline_ones_decompose_like_the_first() {
+    // Six tiers (a search keeps the first four's figures of each trial in
+    // the row itself, the others beside it): the decomposition still holds
+    // (no tier's month moves but its own cap's), and the month the search
+    // combined at the recommendation is the month simulated directly.
+    let mut yaml = GOOD.to_string();
+    for k in 2..5 {
+        let more = &GOOD[GOOD.find("  - name: free").unwrap()..];
+        yaml.push_str(
+            &more
+                .replace("name: free", &format!("name: free{k}"))
+                .replace("name: pro", &format!("name: pro{k}")),
+        );
+    }
+    let l = load(&yaml);
+    assert_eq!(l.spec.tiers.len(), 8);
+    let budget = p95_month(&l, |n, v| if n == "pro4" { v * 0.2 } else { v }) * 1.01;
+    let pol = policy(&format!("[thresholds]\np95_monthly_usd = {budget}\n"));
+    let t = tune::tune(&l, &pol, &opts(6));
+    assert!(!t.coupled, "separate tiers' caps found coupled");
+    let direct = recommended_p95(&l, &t);
+    let combined = t.checks[0].value;
+    assert!((direct - combined).abs() <= 1e-9 * direct, "{direct} vs {combined}");
+    assert!(direct <= budget, "{direct} > {budget}");
 }
 
 #[test]

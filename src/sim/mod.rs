@@ -486,6 +486,25 @@ impl<'a> Prepared<'a> {
         alerts: bool,
         reduce: &(dyn Fn(&Month) -> R + Sync),
     ) -> Vec<Vec<R>> {
+        let per_trial = self.together_by_trial(models, alerts, reduce);
+        let mut out: Vec<Vec<R>> = models.iter().map(|_| Vec::with_capacity(per_trial.len())).collect();
+        for rows in per_trial {
+            for (k, r) in rows.into_iter().enumerate() {
+                out[k].push(r);
+            }
+        }
+        out
+    }
+
+    /// [`Prepared::together`], trial by trial: each trial's figures, one
+    /// per model in `models`' order (without the second copy that moving
+    /// them to each model's would hold for a moment).
+    pub fn together_by_trial<R: Send>(
+        &self,
+        models: &[Model],
+        alerts: bool,
+        reduce: &(dyn Fn(&Month) -> R + Sync),
+    ) -> Vec<Vec<R>> {
         if models.is_empty() {
             return Vec::new();
         }
@@ -530,17 +549,10 @@ impl<'a> Prepared<'a> {
                         .collect(),
                 }
             };
-            let per_trial: Vec<Vec<R>> = (0..trials)
+            (0..trials)
                 .into_par_iter()
                 .map_init(|| month::Scratch::new(alerts), run)
-                .collect();
-            let mut out: Vec<Vec<R>> = models.iter().map(|_| Vec::with_capacity(trials)).collect();
-            for rows in per_trial {
-                for (k, r) in rows.into_iter().enumerate() {
-                    out[k].push(r);
-                }
-            }
-            out
+                .collect()
         };
         in_pool(opts, go)
     }
