@@ -24,10 +24,11 @@ use serde::Serialize;
 
 use crate::check::Loaded;
 use crate::economics::{Model, worst_case};
+use crate::policy::rules::Verdict;
 use crate::policy::{Policy, Thresholds};
 use crate::sim::month::Month;
 use crate::sim::{self, Options as SimOptions, Sorted};
-use crate::spec::Spec;
+use crate::spec::{OnLimit, Spec};
 
 /// What the search optimises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -54,6 +55,10 @@ pub struct Vary {
     pub budgets: bool,
     /// Each breaker's limit (`breakers.*.limit`, unless it only notifies).
     pub breakers: bool,
+    /// What each tier's cap does past it (`limit.on_limit`: block, throttle,
+    /// shrink, or fall back to another of the spec's models), at the
+    /// recommended caps ([`Graceful`]). Off by default.
+    pub on_limit: bool,
 }
 
 impl Default for Vary {
@@ -62,6 +67,7 @@ impl Default for Vary {
             caps: true,
             budgets: true,
             breakers: true,
+            on_limit: false,
         }
     }
 }
@@ -103,6 +109,9 @@ pub struct Options {
     pub max_p95_usd: Option<f64>,
     /// The simulation (seed, trials, threads).
     pub sim: SimOptions,
+    /// The date the policy's rules are judged on (`--vary on-limit` checks
+    /// each way's spec in full).
+    pub today: jiff::civil::Date,
 }
 
 /// Default candidates per tier.
@@ -229,6 +238,119 @@ pub struct Tuning {
     /// Limits not varied, and why (a tier with no cap, a budget or a
     /// breaker that only notifies).
     pub not_tuned: Vec<String>,
+    /// With `--vary on-limit`: per tier with a cap, what the cap does past
+    /// it at the recommended caps, each way evaluated.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub on_limit: Vec<Graceful>,
+}
+
+/// One way a tier's cap can act past it (`--vary on-limit`), evaluated at
+/// the recommended caps (the other tiers at the ways chosen before it).
+#[derive(Clone, Debug, Serialize)]
+pub struct Way {
+    /// `limit.on_limit`.
+    pub on_limit: OnLimit,
+    /// The model that serves past the cap, with `fallback`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_model: Option<String>,
+    /// The month at confidence.
+    pub cost_at_confidence: f64,
+    /// The cost/revenue ratio at confidence.
+    pub ratio_at_confidence: f64,
+    /// Share of the tier's demand not served (mean).
+    pub unserved_share: f64,
+    /// Whether every threshold tune moves passes.
+    pub thresholds_pass: bool,
+    /// The thresholds that fail (`worst-case month`: a cap that no longer
+    /// blocks bounds no user's month unless a breaker does).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing: Vec<String>,
+    /// The verdict of `costgate check` on the spec with this way (its
+    /// rules too: a free tier that does not block is denied by default),
+    /// when the thresholds pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// Whether it may be chosen: the thresholds pass and the check's
+    /// verdict is no worse than with the spec's way.
+    pub passes: bool,
+}
+
+impl Way {
+    /// `block`, `fallback to KEY`, ...
+    pub fn label(&self) -> String {
+        match &self.fallback_model {
+            Some(k) if self.on_limit == OnLimit::Fallback => format!("fallback to {k}"),
+            _ => self.on_limit.as_str().to_string(),
+        }
+    }
+}
+
+/// What a tier's cap does past it (`--vary on-limit`): every way the spec
+/// can say, evaluated at the recommended caps, and the chosen one: of the
+/// ways that pass, the one that leaves the least of the tier's demand
+/// unserved (the same users reach the cap whatever it then does: a
+/// cheaper model or shorter answers fail more gracefully than a block),
+/// then the cheapest; with `--objective cost`, the cheapest.
+#[derive(Clone, Debug, Serialize)]
+pub struct Graceful {
+    /// The tier.
+    pub tier: String,
+    /// The field (`tiers[1].limit.on_limit`).
+    pub path: String,
+    /// The way in the spec (an index into `ways`).
+    pub current: usize,
+    /// Every way.
+    pub ways: Vec<Way>,
+    /// The chosen way.
+    pub chosen: usize,
+}
+
+/// The ways tier `ti`'s cap can act past it: block, throttle, shrink (at
+/// the spec's `throttle_to` / `shrink_to`, else their defaults), and a
+/// fallback to each of the spec's other models. Empty without a cap.
+fn ways_of(spec: &Spec, ti: usize) -> Vec<(OnLimit, Option<String>)> {
+    let t = &spec.tiers[ti];
+    if t.limit.is_none() {
+        return Vec::new();
+    }
+    let mut v = vec![
+        (OnLimit::Block, None),
+        (OnLimit::Throttle, None),
+        (OnLimit::Shrink, None),
+    ];
+    for m in &spec.models {
+        if m.key != t.model {
+            v.push((OnLimit::Fallback, Some(m.key.clone())));
+        }
+    }
+    v
+}
+
+/// `spec` with tier `ti`'s cap acting past it as `way`.
+fn set_way(spec: &mut Spec, ti: usize, way: &(OnLimit, Option<String>)) {
+    if let Some(l) = spec.tiers[ti].limit.as_mut() {
+        l.on_limit = way.0;
+        if way.0 == OnLimit::Fallback {
+            l.fallback_model = way.1.clone();
+        }
+        if let Some(t) = l.top_up.as_mut()
+            && way.0 != OnLimit::Block
+        {
+            // `on_limit: top_up` stands for block past the top-ups.
+            t.on_limit_top_up = false;
+        }
+    }
+}
+
+/// The tiers whose caps `--vary on-limit` varies (with `o`'s `--tier`s).
+fn graceful_tiers(spec: &Spec, o: &Options) -> Vec<usize> {
+    if !o.vary.on_limit {
+        return Vec::new();
+    }
+    (0..spec.tiers.len())
+        .filter(|&ti| o.tiers.is_empty() || o.tiers.contains(&spec.tiers[ti].name))
+        .filter(|&ti| !ways_of(spec, ti).is_empty())
+        .collect()
 }
 
 impl Tuning {
@@ -239,6 +361,22 @@ impl Tuning {
             .map(|f| (f.path.clone(), f.current, f.points[f.chosen].cap))
             .collect()
     }
+
+    /// The recommended ways past the caps that differ from the spec's
+    /// (`--vary on-limit`): (field path, new value), the fallback model's
+    /// field after its `on_limit`.
+    pub fn way_changes(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        for g in self.on_limit.iter().filter(|g| g.chosen != g.current) {
+            let w = &g.ways[g.chosen];
+            v.push((g.path.clone(), w.on_limit.as_str().to_string()));
+            if let Some(k) = &w.fallback_model {
+                let base = g.path.strip_suffix("on_limit").unwrap_or(&g.path);
+                v.push((format!("{base}fallback_model"), k.clone()));
+            }
+        }
+        v
+    }
 }
 
 /// The spec with the recommended values.
@@ -246,6 +384,12 @@ pub fn apply(spec: &Spec, t: &Tuning) -> Spec {
     let mut s = spec.clone();
     for f in &t.frontiers {
         set_path(&mut s, &f.path, f.points[f.chosen].cap);
+    }
+    for g in &t.on_limit {
+        if let Some(ti) = s.tiers.iter().position(|x| x.name == g.tier) {
+            let w = &g.ways[g.chosen];
+            set_way(&mut s, ti, &(w.on_limit, w.fallback_model.clone()));
+        }
     }
     s
 }
@@ -569,7 +713,8 @@ fn knobs(spec: &Spec, o: &Options) -> (Vec<(Knob, String, f64, Vec<f64>)>, Vec<S
 /// spec, and one per candidate of each limit (what the work limit of an
 /// analysis counts up front).
 pub fn planned_runs(spec: &Spec, o: &Options) -> usize {
-    1 + knobs(spec, o).0.iter().map(|k| k.3.len()).sum::<usize>()
+    let ways: usize = graceful_tiers(spec, o).iter().map(|&ti| ways_of(spec, ti).len()).sum();
+    1 + knobs(spec, o).0.iter().map(|k| k.3.len()).sum::<usize>() + 2 * ways
 }
 
 /// Where a search got to ([`tune_within`]): the limits' indices, the
@@ -880,7 +1025,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
     };
     // The recommendation, and the thresholds there (each combination is
     // evaluated once: a whole simulation when coupled).
-    let (idx, cs) = match o.objective {
+    let (idx, mut cs) = match o.objective {
         Objective::Cost => {
             // Each limit at its smallest value that still serves enough.
             let idx: Vec<usize> = (0..tuned.len())
@@ -1095,6 +1240,100 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
             }
         })
         .collect();
+    // What each cap does past it, at the recommended caps: every way
+    // simulated whole (same trials and seed), a tier at a time in order,
+    // the tiers before it at the ways chosen for them.
+    let mut on_limit = Vec::new();
+    if passes && stopped.is_none() {
+        let mut at = spec_of(&idx);
+        for ti in graceful_tiers(spec, o) {
+            let ways = ways_of(&at, ti);
+            let limit = at.tiers[ti].limit.as_ref().expect("a tier with ways has a limit");
+            let current = ways
+                .iter()
+                .position(|w| w.0 == limit.on_limit && (w.0 != OnLimit::Fallback || w.1 == limit.fallback_model))
+                .unwrap_or(0);
+            let path = format!("{}.on_limit", limit.path);
+            let mut way_checks = Vec::new();
+            let mut evaluated: Vec<Way> = ways
+                .iter()
+                .map(|w| {
+                    let mut s = at.clone();
+                    set_way(&mut s, ti, w);
+                    let m = model_of(&s);
+                    simulations.set(simulations.get() + 1);
+                    let months = sim::months(&m, &sim_opts);
+                    let cost: Vec<f64> = months.iter().map(|x| x.cost).collect();
+                    let revenue: Vec<f64> = months.iter().map(|x| x.revenue).collect();
+                    let (unserved, demand) = months
+                        .iter()
+                        .map(|x| &x.tiers[ti])
+                        .fold((0.0, 0.0), |(u, d), t| (u + t.unserved_tokens, d + t.demand_tokens));
+                    let f = figures(&cost, &revenue, q, worst_case(&m).monthly_usd);
+                    let cs = checks(&f, &th, o.objective, o.max_p95_usd);
+                    let thresholds_pass = violation(&cs) == 0.0;
+                    let failing = cs.iter().filter(|c| !c.ok).map(|c| c.figure.clone()).collect();
+                    way_checks.push(cs);
+                    // The check in full (its rules read the way itself).
+                    let verdict = thresholds_pass
+                        .then(|| {
+                            simulations.set(simulations.get() + 1);
+                            let loaded = Loaded {
+                                spec: s,
+                                priced: l.priced.clone(),
+                                approval: None,
+                            };
+                            crate::check::analyse(&loaded, policy, &sim_opts, o.today)
+                                .ok()
+                                .map(|r| r.verdict)
+                        })
+                        .flatten();
+                    Way {
+                        on_limit: w.0,
+                        fallback_model: w.1.clone(),
+                        cost_at_confidence: f.cost_at,
+                        ratio_at_confidence: f.ratio_at,
+                        unserved_share: share(unserved, demand),
+                        thresholds_pass,
+                        failing,
+                        verdict,
+                        passes: false,
+                    }
+                })
+                .collect();
+            let bar = evaluated[current].verdict;
+            for w in &mut evaluated {
+                w.passes = w.thresholds_pass && w.verdict.is_some() && w.verdict <= bar;
+            }
+            // The current way passes (it is the recommendation's): a
+            // change is made only for a way that passes too.
+            let key = |w: &Way| match o.objective {
+                Objective::Cost => (w.cost_at_confidence, w.unserved_share),
+                _ => (w.unserved_share, w.cost_at_confidence),
+            };
+            let chosen = (0..evaluated.len())
+                .filter(|&i| evaluated[i].passes)
+                .min_by(|&a, &b| {
+                    key(&evaluated[a])
+                        .partial_cmp(&key(&evaluated[b]))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+                .unwrap_or(current);
+            set_way(&mut at, ti, &ways[chosen]);
+            // The thresholds at the recommendation: with every tier so far
+            // at its chosen way.
+            if evaluated[chosen].passes {
+                cs = way_checks.swap_remove(chosen);
+            }
+            on_limit.push(Graceful {
+                tier: at.tiers[ti].name.clone(),
+                path,
+                current,
+                ways: evaluated,
+                chosen,
+            });
+        }
+    }
     Tuning {
         feature: spec.feature.id.clone(),
         objective: o.objective,
@@ -1109,6 +1348,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
         checks: cs,
         why_not,
         not_tuned,
+        on_limit,
     }
 }
 

@@ -40,6 +40,7 @@ fn opts(candidates: usize) -> Options {
             threads: Some(2),
             ..sim::Options::default()
         },
+        today: jiff::civil::date(2026, 11, 29),
     }
 }
 
@@ -244,6 +245,179 @@ fn tiers_past_the_rows_inline_ones_decompose_like_the_first() {
     let combined = t.checks[0].value;
     assert!((direct - combined).abs() <= 1e-9 * direct, "{direct} vs {combined}");
     assert!(direct <= budget, "{direct} > {budget}");
+}
+
+/// GOOD with a second, cheaper model and a pro cap that binds.
+fn two_models() -> String {
+    GOOD.replace(
+        "  primary: claude-haiku-4-5\n",
+        "  primary: claude-haiku-4-5\n  cheap: gpt-4.1-nano\n",
+    )
+    .replace("daily_tokens: 100000", "daily_tokens: 6000")
+        + "breakers:\n  feature_daily_usd: {limit: 60, on_trip: block}\n"
+}
+
+fn ways_only(o: &mut Options) {
+    o.vary = tune::Vary {
+        caps: false,
+        budgets: false,
+        breakers: false,
+        on_limit: true,
+    };
+}
+
+#[test]
+fn on_limit_search_picks_the_most_graceful_way_that_passes() {
+    let l = load(&two_models());
+    let mut o = opts(4);
+    ways_only(&mut o);
+    let t = tune::tune(&l, &policy(""), &o);
+    assert!(t.passes, "{:#?}", t.checks);
+    assert_eq!(t.on_limit.len(), 2, "{:#?}", t.on_limit);
+    // The free tier: every way but block is denied by the default rules
+    // (free-tier-without-hard-cap), so it stays at block.
+    let free = &t.on_limit[0];
+    assert_eq!(free.tier, "free");
+    assert_eq!(free.ways[free.current].label(), "block");
+    assert_eq!(free.chosen, free.current);
+    for w in free.ways.iter().filter(|w| w.label() != "block") {
+        assert!(w.thresholds_pass && !w.passes, "{w:?}");
+        assert_eq!(w.verdict, Some(costgate::policy::Verdict::Blocked));
+    }
+    // Without the breaker no cap that stops blocking bounds the worst case:
+    // those ways fail that threshold and say so.
+    let unbounded = load(&GOOD.replace(
+        "  primary: claude-haiku-4-5\n",
+        "  primary: claude-haiku-4-5\n  cheap: gpt-4.1-nano\n",
+    ));
+    let tu = tune::tune(&unbounded, &policy(""), &o);
+    for w in tu.on_limit[1].ways.iter().filter(|w| w.label() != "block") {
+        assert!(
+            !w.passes && w.failing.iter().any(|f| f.starts_with("worst-case")),
+            "{w:?}"
+        );
+    }
+    // The pro tier: every way passes; the chosen one leaves the least demand
+    // unserved (the cheaper model serves everything past the cap).
+    let pro = &t.on_limit[1];
+    let labels: Vec<String> = pro.ways.iter().map(|w| w.label()).collect();
+    assert_eq!(labels, ["block", "throttle", "shrink", "fallback to cheap"]);
+    assert!(pro.ways.iter().all(|w| w.passes), "{:#?}", pro.ways);
+    let chosen = &pro.ways[pro.chosen];
+    assert_eq!(chosen.label(), "fallback to cheap");
+    let block = &pro.ways[0];
+    assert!(block.unserved_share > 0.01, "the cap binds: {block:?}");
+    assert!(pro.ways.iter().all(|w| chosen.unserved_share <= w.unserved_share));
+    // Common random numbers: serving more past the cap costs more, trial
+    // by trial, so the month at p95 is ordered as the demand served.
+    assert!(
+        chosen.cost_at_confidence > block.cost_at_confidence,
+        "{chosen:?} vs {block:?}"
+    );
+    // The thresholds at the recommendation are those of the chosen ways.
+    assert_eq!(t.checks[0].value, chosen.cost_at_confidence);
+    let rec = tune::apply(&l.spec, &t);
+    let lim = rec.tiers[1].limit.as_ref().unwrap();
+    assert_eq!(lim.on_limit, costgate::spec::OnLimit::Fallback);
+    assert_eq!(lim.fallback_model.as_deref(), Some("cheap"));
+    assert_eq!(
+        t.way_changes(),
+        [
+            ("tiers[1].limit.on_limit".to_string(), "fallback".to_string()),
+            ("tiers[1].limit.fallback_model".to_string(), "cheap".to_string()),
+        ]
+    );
+
+    // A month budget between block's and the fallback's: the fallback
+    // breaks it, so it is not chosen; the way chosen meets it and leaves
+    // the least unserved of those that do.
+    let budget = (block.cost_at_confidence + chosen.cost_at_confidence) / 2.0;
+    let t2 = tune::tune(&l, &policy(&format!("[thresholds]\np95_monthly_usd = {budget}\n")), &o);
+    let pro2 = &t2.on_limit[1];
+    let c2 = &pro2.ways[pro2.chosen];
+    assert!(c2.cost_at_confidence <= budget && c2.passes, "{c2:?}");
+    assert_ne!(c2.label(), "fallback to cheap");
+    assert!(!pro2.ways[3].thresholds_pass && !pro2.ways[3].passes);
+    for w in pro2.ways.iter().filter(|w| w.passes) {
+        assert!(c2.unserved_share <= w.unserved_share, "{c2:?} vs {w:?}");
+    }
+    // With the cost objective: the cheapest way that passes (block).
+    o.objective = Objective::Cost;
+    let t3 = tune::tune(&l, &policy(""), &o);
+    let pro3 = &t3.on_limit[1];
+    assert_eq!(pro3.ways[pro3.chosen].label(), "block");
+    // Not asked for: nothing of it.
+    let t4 = tune::tune(&l, &policy(""), &opts(4));
+    assert!(t4.on_limit.is_empty());
+}
+
+#[test]
+fn on_limit_written_keeps_the_file_and_the_written_spec_passes_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("two.yaml");
+    let text = two_models();
+    std::fs::write(&spec, &text).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("costgate");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&bin)
+            .args(args)
+            .arg(&spec)
+            .args([
+                "--trials",
+                &TRIALS.to_string(),
+                "--allow-few-trials",
+                "--color",
+                "never",
+            ])
+            .env("COSTGATE_TODAY", "2026-11-28")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let page = tmp.path().join("tune.html");
+    let (code, out) = run(&[
+        "tune",
+        "--vary",
+        "on-limit",
+        "--write",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("Past the cap of tiers[1].limit.on_limit (pro)"), "{html}");
+    assert!(
+        html.contains("<td>recommended</td><td>fallback to cheap</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<td>the spec's</td><td>block</td>"), "{html}");
+    assert!(
+        out.contains("tiers[1].limit.on_limit: block -> fallback to cheap"),
+        "{out}"
+    );
+    assert!(
+        out.contains("       throttle: the check says blocked (a rule)"),
+        "{out}"
+    );
+    let written = std::fs::read_to_string(&spec).unwrap();
+    // Only the pro tier's way changed: its on_limit, and a fallback_model
+    // added to the limit; everything else byte for byte.
+    let want = text.replacen(
+        "      daily_tokens: 6000\n      on_limit: block\n",
+        "      daily_tokens: 6000\n      on_limit: fallback\n",
+        1,
+    );
+    let (a, b) = (want.lines().collect::<Vec<_>>(), written.lines().collect::<Vec<_>>());
+    assert_eq!(b.len(), a.len() + 1, "{written}");
+    assert!(written.contains("      fallback_model: cheap\n"), "{written}");
+    let without: Vec<&str> = b
+        .iter()
+        .copied()
+        .filter(|x| *x != "      fallback_model: cheap")
+        .collect();
+    assert_eq!(without, a, "{written}");
+    let (code, out) = run(&["check"]);
+    assert_eq!(code, Some(0), "{out}");
 }
 
 #[test]
@@ -545,6 +719,7 @@ fn a_breaker_limit_is_tuned_when_only_it_can_meet_the_budget() {
         caps: false,
         budgets: false,
         breakers: true,
+        on_limit: false,
     };
     let t = tune::tune(&l, &pol, &o);
     assert_eq!(t.frontiers.len(), 1, "only the breaker is varied");
@@ -613,6 +788,7 @@ fn tune_is_bounded_by_the_work_limit_of_an_analysis() {
         caps: true,
         budgets: false,
         breakers: false,
+        on_limit: false,
     };
     let runs = tune::planned_runs(&l.spec, &o) as f64;
     assert!(runs > 20.0 * 30.0, "{runs}");
@@ -652,6 +828,7 @@ fn a_coupled_search_stops_at_its_budget_and_says_so() {
         caps: false,
         budgets: false,
         breakers: true,
+        on_limit: false,
     };
     // A budget only a tight breaker meets: the search must step down from
     // the most generous limit, one whole simulation per step.

@@ -201,6 +201,10 @@ pub enum VaryArg {
     Budgets,
     /// Each breaker's `limit` (breakers that cut: not `on_trip: notify`).
     Breakers,
+    /// What each tier's cap does past it (`on_limit`: block, throttle, shrink
+    /// or a fallback to another of the spec's models), at the recommended
+    /// caps: the most graceful way that still passes.
+    OnLimit,
 }
 
 #[derive(Debug, Args)]
@@ -219,7 +223,8 @@ pub struct TuneArgs {
     /// Candidate values per limit (a geometric grid: caps from one interaction to 8x the spec's cap; budgets and breakers from 1/16 to 8x the spec's).
     #[arg(long, default_value_t = costgate::tune::DEFAULT_CANDIDATES as u64, value_parser = clap::value_parser!(u64).range(2..=200))]
     pub candidates: u64,
-    /// The limits to vary (comma-separated): tiers' token caps, blocking tenant budgets, breakers' limits.
+    /// The limits to vary (comma-separated): tiers' token caps, blocking tenant budgets, breakers' limits;
+    /// add on-limit for what each cap does past it.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [VaryArg::Caps, VaryArg::Budgets, VaryArg::Breakers])]
     pub vary: Vec<VaryArg>,
     /// Write SPEC again with the recommended caps (comments and layout kept), when they pass.

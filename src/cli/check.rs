@@ -368,6 +368,7 @@ fn bench_tune(a: &BenchArgs, spec_path: &Path) -> Result<i32, Failure> {
         candidates: costgate::tune::DEFAULT_CANDIDATES,
         max_p95_usd: None,
         sim: sim_options(&a.sim, false),
+        today: super::today()?,
     };
     let mut times = Vec::new();
     let mut last = None;

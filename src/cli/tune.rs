@@ -69,6 +69,53 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
             );
         }
     }
+    for g in &t.on_limit {
+        let _ = writeln!(o, "\n{} ({}), at the recommended caps:", clean(&g.path), clean(&g.tier));
+        let _ = writeln!(
+            o,
+            "     {:<24}  {:>12}  {:>10}  {:>9}  passes",
+            "past the cap",
+            format!("month {q}"),
+            format!("cost/rev {q}"),
+            "unserved"
+        );
+        for (i, w) in g.ways.iter().enumerate() {
+            let mark = match (i == g.chosen, i == g.current) {
+                (true, true) => "> = ",
+                (true, false) => ">   ",
+                (false, true) => "  = ",
+                _ => "    ",
+            };
+            let _ = writeln!(
+                o,
+                " {mark}{:<24}  {:>12}  {:>10}  {:>9}  {}",
+                clean(&w.label()),
+                usd(w.cost_at_confidence),
+                if w.ratio_at_confidence.is_finite() {
+                    pct(w.ratio_at_confidence)
+                } else {
+                    "-".into()
+                },
+                pct(w.unserved_share),
+                if w.passes { "yes" } else { "no" }
+            );
+        }
+        for w in g.ways.iter().filter(|w| !w.passes) {
+            let why = match (w.thresholds_pass, w.verdict) {
+                (false, _) => format!("fails {}", w.failing.join(", ")),
+                (true, Some(v)) => format!(
+                    "the check says {} (a rule)",
+                    match v {
+                        costgate::policy::Verdict::Pass => "pass",
+                        costgate::policy::Verdict::NeedsApproval => "needs approval",
+                        costgate::policy::Verdict::Blocked => "blocked",
+                    }
+                ),
+                (true, None) => "the spec with it could not be checked".to_string(),
+            };
+            let _ = writeln!(o, "       {}: {why}", clean(&w.label()));
+        }
+    }
     if !t.not_tuned.is_empty() {
         let _ = writeln!(
             o,
@@ -97,6 +144,15 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
             let (old, new) = (f.current, f.points[f.chosen].cap);
             let show = |v: f64| if f.unit == "usd" { usd(v) } else { count(v) };
             let _ = writeln!(o, "  {}: {} -> {}", clean(&f.path), show(old), show(new));
+        }
+        for g in &t.on_limit {
+            let _ = writeln!(
+                o,
+                "  {}: {} -> {}",
+                clean(&g.path),
+                clean(&g.ways[g.current].label()),
+                clean(&g.ways[g.chosen].label())
+            );
         }
     } else {
         let _ = writeln!(o, "\nnothing in the searched range passes:");
@@ -177,11 +233,13 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
             caps: a.vary.contains(&VaryArg::Caps),
             budgets: a.vary.contains(&VaryArg::Budgets),
             breakers: a.vary.contains(&VaryArg::Breakers),
+            on_limit: a.vary.contains(&VaryArg::OnLimit),
         },
         tiers: a.tiers.clone(),
         candidates: a.candidates as usize,
         max_p95_usd: a.max_p95_usd,
         sim: sim.clone(),
+        today,
     };
     // The search simulates the spec once per candidate (and once per step
     // when the limits are coupled): bounded by the work limit of an analysis.
@@ -209,6 +267,14 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
                 path,
                 value: costgate::spec::rewrite::NewValue::Number(new),
             })
+            .chain(
+                t.way_changes()
+                    .into_iter()
+                    .map(|(path, new)| costgate::spec::rewrite::Edit {
+                        path,
+                        value: costgate::spec::rewrite::NewValue::Text(new),
+                    }),
+            )
             .collect();
         let r = costgate::spec::rewrite::rewrite(&text, toml, &edits).map_err(|e| Failure::Internal(e.message))?;
         if let Some((p, why)) = r.not_placed.first() {

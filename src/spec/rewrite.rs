@@ -28,6 +28,8 @@ pub enum NewValue {
     Number(f64),
     /// A mapping of plain numbers (`power_users: {share, multiplier}`).
     Map(Vec<(String, f64)>),
+    /// A string (`on_limit: fallback`, a model key), written quoted.
+    Text(String),
 }
 
 /// One field to set, by its field path (`interaction.input_tokens`,
@@ -114,6 +116,16 @@ fn dist_entries(d: &Dist) -> Vec<(&'static str, String)> {
 
 /// A string as a double-quoted YAML / TOML basic string (both read the same
 /// escapes for these characters).
+/// A string as a YAML scalar: plain when it is a lowercase word YAML reads
+/// back as that same string (`fallback`, `mini-model`), else quoted.
+fn word(s: &str) -> String {
+    let plain = s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && !["true", "false", "null", "yes", "no", "on", "off", "y", "n"].contains(&s);
+    if plain { s.to_string() } else { quoted(s) }
+}
+
 fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -133,6 +145,7 @@ fn quoted(s: &str) -> String {
 pub fn yaml_value(v: &NewValue) -> String {
     match v {
         NewValue::Number(x) => number(*x),
+        NewValue::Text(t) => word(t),
         NewValue::Map(entries) => {
             let parts: Vec<String> = entries.iter().map(|(k, v)| format!("{k}: {}", number(*v))).collect();
             format!("{{{}}}", parts.join(", "))
@@ -409,6 +422,7 @@ fn toml_value(v: &NewValue) -> toml_edit::Item {
     };
     match v {
         NewValue::Number(x) => Item::Value(num(*x)),
+        NewValue::Text(t) => Item::Value(TV::from(t.as_str())),
         NewValue::Map(entries) => {
             let mut t = InlineTable::new();
             for (k, v) in entries {
@@ -578,6 +592,32 @@ tiers:
         let root = node::parse_yaml(t).unwrap();
         let calls = find(&root, &segments("interaction.calls").unwrap()).unwrap();
         assert!(matches!(&calls.value, Value::Map(m) if m.len() == 3));
+    }
+
+    #[test]
+    fn text_is_written_plain_only_when_yaml_reads_it_back_as_that_string() {
+        for (t, want) in [
+            ("fallback", "fallback"),
+            ("mini-2", "mini-2"),
+            ("yes", "\"yes\""),
+            ("null", "\"null\""),
+            ("2024", "\"2024\""),
+            ("Mini Model", "\"Mini Model\""),
+            ("a\"b: c", "\"a\\\"b: c\""),
+        ] {
+            let y = yaml_value(&NewValue::Text(t.into()));
+            assert_eq!(y, want);
+            let root = node::parse_yaml(&format!("k: {y}\n")).unwrap();
+            let v = find(&root, &segments("k").unwrap()).unwrap();
+            assert!(matches!(&v.value, Value::Str(s) if s == t), "{t}: {:?}", v.value);
+        }
+        let r = rewrite(
+            "[tiers]\nx = 1\n",
+            true,
+            &[edit("tiers.x", NewValue::Text("yes".into()))],
+        )
+        .unwrap();
+        assert!(r.text.contains("x = \"yes\""), "{}", r.text);
     }
 
     #[test]

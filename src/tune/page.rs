@@ -414,6 +414,16 @@ pub fn html(t: &Tuning, verdict: Verdict, p95_limit: f64, file: &str) -> String 
                 escape(&value(f, f.points[f.chosen].cap))
             );
         }
+        for g in &t.on_limit {
+            let _ = write!(
+                o,
+                "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(&g.path),
+                esc(&g.tier),
+                esc(&g.ways[g.current].label()),
+                esc(&g.ways[g.chosen].label())
+            );
+        }
         o.push_str("</tbody></table></div>\n");
     }
     if t.passes && !t.frontiers.is_empty() && t.frontiers.iter().all(|f| f.chosen + 1 == f.points.len()) {
@@ -452,6 +462,48 @@ pub fn html(t: &Tuning, verdict: Verdict, p95_limit: f64, file: &str) -> String 
         o.push_str(&chart(f, &q, p95_limit));
         o.push_str(&table(f, &q));
         o.push_str("</section>\n");
+    }
+    // What each cap does past it (`--vary on-limit`).
+    for g in &t.on_limit {
+        section(
+            &mut o,
+            &format!("Past the cap of {} ({}), at the recommended caps", g.path, g.tier),
+        );
+        let _ = write!(
+            o,
+            "<div class=\"table-wrap\"><table class=\"data nowrap compact\"><thead><tr><th></th><th>past the cap</th>\
+             <th class=\"num\">month {q}</th><th class=\"num\">cost/revenue {q}</th><th class=\"num\">unserved</th>\
+             <th>check</th></tr></thead><tbody>",
+            q = escape(&q)
+        );
+        for (i, w) in g.ways.iter().enumerate() {
+            let mark = match (i == g.chosen, i == g.current) {
+                (true, true) => "recommended, the spec's",
+                (true, false) => "recommended",
+                (false, true) => "the spec's",
+                _ => "",
+            };
+            let verdict = match (w.thresholds_pass, w.verdict) {
+                (false, _) => format!("fails: {}", w.failing.join(", ")),
+                (true, Some(v)) => format!("{v:?}").to_lowercase(),
+                (true, None) => "could not be checked".to_string(),
+            };
+            let _ = write!(
+                o,
+                "<tr><td>{mark}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td></tr>",
+                esc(&w.label()),
+                escape(&crate::fmt::usd(w.cost_at_confidence)),
+                escape(&super::show("cost/revenue", w.ratio_at_confidence)),
+                escape(&crate::fmt::pct(w.unserved_share)),
+                if w.passes { "ok" } else { "fail" },
+                escape(&verdict)
+            );
+        }
+        o.push_str(
+            "</tbody></table></div>\n<p>The same users reach the cap whatever it then does; of the ways that pass (the \
+             thresholds, and a check no worse than with the spec's way), the one that leaves the least demand unserved is \
+             recommended (the cheapest with the cost objective).</p>\n</section>\n",
+        );
     }
     section(&mut o, "Not tuned");
     if t.not_tuned.is_empty() {
