@@ -306,13 +306,15 @@ pub struct Graceful {
 }
 
 /// The ways tier `ti`'s cap can act past it: block, throttle, shrink (at
-/// the spec's `throttle_to` / `shrink_to`, else their defaults), and a
-/// fallback to each of the spec's other models. Empty without a cap.
+/// the spec's `throttle_to` / `shrink_to`, else their defaults), a
+/// fallback to each of the spec's other models, and the spec's own way
+/// whatever it is (a fallback to the tier's own model). Empty without a
+/// cap.
 fn ways_of(spec: &Spec, ti: usize) -> Vec<(OnLimit, Option<String>)> {
     let t = &spec.tiers[ti];
-    if t.limit.is_none() {
+    let Some(l) = &t.limit else {
         return Vec::new();
-    }
+    };
     let mut v = vec![
         (OnLimit::Block, None),
         (OnLimit::Throttle, None),
@@ -322,6 +324,9 @@ fn ways_of(spec: &Spec, ti: usize) -> Vec<(OnLimit, Option<String>)> {
         if m.key != t.model {
             v.push((OnLimit::Fallback, Some(m.key.clone())));
         }
+    }
+    if l.on_limit == OnLimit::Fallback && !v.iter().any(|w| w.0 == OnLimit::Fallback && w.1 == l.fallback_model) {
+        v.push((OnLimit::Fallback, l.fallback_model.clone()));
     }
     v
 }
@@ -1252,7 +1257,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
             let current = ways
                 .iter()
                 .position(|w| w.0 == limit.on_limit && (w.0 != OnLimit::Fallback || w.1 == limit.fallback_model))
-                .unwrap_or(0);
+                .expect("the spec's own way is among the ways");
             let path = format!("{}.on_limit", limit.path);
             let mut way_checks = Vec::new();
             let mut evaluated: Vec<Way> = ways

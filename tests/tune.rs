@@ -257,6 +257,12 @@ fn two_models() -> String {
         + "breakers:\n  feature_daily_usd: {limit: 60, on_trip: block}\n"
 }
 
+fn ways_only_opts() -> Options {
+    let mut o = opts(4);
+    ways_only(&mut o);
+    o
+}
+
 fn ways_only(o: &mut Options) {
     o.vary = tune::Vary {
         caps: false,
@@ -346,6 +352,17 @@ fn on_limit_search_picks_the_most_graceful_way_that_passes() {
     let t3 = tune::tune(&l, &policy(""), &o);
     let pro3 = &t3.on_limit[1];
     assert_eq!(pro3.ways[pro3.chosen].label(), "block");
+    // A fallback to the tier's own model is the spec's way, shown as such
+    // (not taken for block).
+    let own = load(&two_models().replacen(
+        "      daily_tokens: 6000\n      on_limit: block\n",
+        "      daily_tokens: 6000\n      on_limit: fallback\n      fallback_model: primary\n",
+        1,
+    ));
+    let t5 = tune::tune(&own, &policy(""), &ways_only_opts());
+    let pro5 = &t5.on_limit[1];
+    assert_eq!(pro5.ways[pro5.current].label(), "fallback to primary");
+    assert_eq!(pro5.ways.len(), 5);
     // Not asked for: nothing of it.
     let t4 = tune::tune(&l, &policy(""), &opts(4));
     assert!(t4.on_limit.is_empty());
