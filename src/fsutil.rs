@@ -273,6 +273,33 @@ fn default_permissions(f: &std::fs::File) -> io::Result<std::fs::Permissions> {
     Ok(f.metadata()?.permissions())
 }
 
+/// Whether `a` and `b` name the same file: the same device and inode when
+/// both exist (through links), else the same absolute path once the
+/// folder that holds each is resolved. Two outputs of one run, or an
+/// output and the input, must not be one file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        use std::os::unix::fs::MetadataExt;
+        // A device (`/dev/null`) may take several outputs.
+        return x.is_file() && x.dev() == y.dev() && x.ino() == y.ino();
+    }
+    let resolved = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = std::fs::canonicalize(p) {
+            return Some(c);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+    };
+    match (resolved(a), resolved(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// The repository `dir` is in: the nearest folder at or above it (made
 /// absolute) holding `.git`.
 pub fn repo_root(dir: &Path) -> Option<PathBuf> {

@@ -270,8 +270,17 @@ pub struct Way {
     /// when the thresholds pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
-    /// Whether it may be chosen: the thresholds pass and the check's
-    /// verdict is no worse than with the spec's way.
+    /// The rules that deny or ask for an approval with this way and not
+    /// with the spec's (their codes): a way that adds one is not chosen,
+    /// even when the spec's verdict is already as bad.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub new_rules: Vec<String>,
+    /// This way is `on_limit: top_up` (block past the top-ups users buy).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub top_up: bool,
+    /// Whether it may be chosen: the thresholds pass, the check's verdict
+    /// is no worse than with the spec's way, and no rule denies or asks
+    /// for an approval that does not with the spec's way.
     pub passes: bool,
 }
 
@@ -280,6 +289,7 @@ impl Way {
     pub fn label(&self) -> String {
         match &self.fallback_model {
             Some(k) if self.on_limit == OnLimit::Fallback => format!("fallback to {k}"),
+            _ if self.top_up => "top_up".to_string(),
             _ => self.on_limit.as_str().to_string(),
         }
     }
@@ -676,6 +686,8 @@ fn knobs(spec: &Spec, o: &Options) -> (Vec<(Knob, String, f64, Vec<f64>)>, Vec<S
                 }
                 None => not_tuned.push(format!("{} (no cap to vary)", t.name)),
             }
+        } else if o.vary.on_limit && t.limit.is_none() {
+            not_tuned.push(format!("{} (no cap: nothing acts past one)", t.name));
         }
         if o.vary.budgets
             && let Some(b) = &t.tenant_budget
@@ -1150,7 +1162,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
             }
         }
     };
-    let passes = violation(&cs) == 0.0;
+    let mut passes = violation(&cs) == 0.0;
     let stopped = stopped.then(|| {
         format!(
             "the search stopped at the work limit of an analysis after {} simulations of {} trials; \
@@ -1159,7 +1171,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
             crate::fmt::count(sim_opts.trials as f64)
         )
     });
-    let why_not = (!passes).then(|| {
+    let mut why_not = (!passes).then(|| {
         if let Some(s) = &stopped {
             return s.clone();
         }
@@ -1183,7 +1195,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                     c.figure,
                     show(&c.figure, c.value),
                     if tuned.is_empty() {
-                        "no limit to vary".to_string()
+                        "the limits as the spec writes them: none is varied".to_string()
                     } else {
                         tuned
                             .iter()
@@ -1249,7 +1261,10 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
     // simulated whole (same trials and seed), a tier at a time in order,
     // the tiers before it at the ways chosen for them.
     let mut on_limit = Vec::new();
-    if passes && stopped.is_none() {
+    // Without caps, budgets or breakers to vary, the ways are tried at the
+    // spec's limits even when they fail there: another way past the cap
+    // (a cheaper fallback model, a block) may be what passes.
+    if (passes || tuned.is_empty()) && stopped.is_none() {
         let mut at = spec_of(&idx);
         for ti in graceful_tiers(spec, o) {
             let ways = ways_of(&at, ti);
@@ -1260,6 +1275,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                 .expect("the spec's own way is among the ways");
             let path = format!("{}.on_limit", limit.path);
             let mut way_checks = Vec::new();
+            let mut way_rules: Vec<Vec<String>> = Vec::new();
             let mut evaluated: Vec<Way> = ways
                 .iter()
                 .map(|w| {
@@ -1280,7 +1296,15 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                     let failing = cs.iter().filter(|c| !c.ok).map(|c| c.figure.clone()).collect();
                     way_checks.push(cs);
                     // The check in full (its rules read the way itself).
-                    let verdict = thresholds_pass
+                    let top_up = s.tiers[ti]
+                        .limit
+                        .as_ref()
+                        .and_then(|l| l.top_up.as_ref())
+                        .is_some_and(|t| t.on_limit_top_up);
+                    // The spec's own way is checked whatever its
+                    // thresholds: the bar the other ways' checks meet.
+                    let is_current = w.0 == limit.on_limit && (w.0 != OnLimit::Fallback || w.1 == limit.fallback_model);
+                    let report = (thresholds_pass || is_current)
                         .then(|| {
                             simulations.set(simulations.get() + 1);
                             let loaded = Loaded {
@@ -1288,11 +1312,18 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                                 priced: l.priced.clone(),
                                 approval: None,
                             };
-                            crate::check::analyse(&loaded, policy, &sim_opts, o.today)
-                                .ok()
-                                .map(|r| r.verdict)
+                            crate::check::analyse(&loaded, policy, &sim_opts, o.today).ok()
                         })
                         .flatten();
+                    let verdict = report.as_ref().map(|r| r.verdict);
+                    // The rules that gate (deny, or ask for an approval).
+                    let gating: Vec<String> = report
+                        .iter()
+                        .flat_map(|r| &r.findings)
+                        .filter(|f| f.level >= crate::policy::Level::Approve)
+                        .map(|f| f.rule.code().to_string())
+                        .collect();
+                    way_rules.push(gating);
                     Way {
                         on_limit: w.0,
                         fallback_model: w.1.clone(),
@@ -1302,16 +1333,31 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                         thresholds_pass,
                         failing,
                         verdict,
+                        new_rules: Vec::new(),
+                        top_up,
                         passes: false,
                     }
                 })
                 .collect();
             let bar = evaluated[current].verdict;
-            for w in &mut evaluated {
-                w.passes = w.thresholds_pass && w.verdict.is_some() && w.verdict <= bar;
+            for (w, rules) in evaluated.iter_mut().zip(&way_rules) {
+                w.new_rules = rules
+                    .iter()
+                    .filter(|r| !way_rules[current].contains(r))
+                    .cloned()
+                    .collect();
+                w.new_rules.sort_unstable();
+                w.new_rules.dedup();
+                w.passes = w.thresholds_pass
+                    && w.verdict.is_some()
+                    && bar.is_none_or(|b| w.verdict <= Some(b))
+                    && w.new_rules.is_empty();
             }
             // The current way passes (it is the recommendation's): a
-            // change is made only for a way that passes too.
+            // change is made only for a way that passes too, and only for
+            // a better one: on a tie the spec's way stays, and between
+            // other ways the more graceful (later in the list: fallback,
+            // shrink, throttle, then block).
             let key = |w: &Way| match o.objective {
                 Objective::Cost => (w.cost_at_confidence, w.unserved_share),
                 _ => (w.unserved_share, w.cost_at_confidence),
@@ -1322,6 +1368,8 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                     key(&evaluated[a])
                         .partial_cmp(&key(&evaluated[b]))
                         .unwrap_or(std::cmp::Ordering::Equal)
+                        .then_with(|| (b == current).cmp(&(a == current)))
+                        .then_with(|| b.cmp(&a))
                 })
                 .unwrap_or(current);
             set_way(&mut at, ti, &ways[chosen]);
@@ -1337,6 +1385,14 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                 ways: evaluated,
                 chosen,
             });
+        }
+        if !passes && violation(&cs) == 0.0 {
+            passes = true;
+            why_not = None;
+        } else if let Some(w) = why_not.as_mut()
+            && !on_limit.is_empty()
+        {
+            w.push_str("; and no way past the caps (block, throttle, shrink, a fallback model) passes either");
         }
     }
     Tuning {

@@ -19,13 +19,26 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// Characters that change how the rest of a line reads without being
-/// visible: bidirectional embeddings, overrides and isolates, and the
-/// Unicode line and paragraph separators.
+/// Characters that change how the rest of a line reads, or tell two names
+/// apart, without being visible: bidirectional embeddings, overrides and
+/// isolates, the Unicode line and paragraph separators, and the
+/// zero-width ones (`cheap` and `cheap` + U+200B would look alike). The
+/// joiners U+200C and U+200D are kept: scripts and emoji need them.
 fn is_invisible_control(c: char) -> bool {
     matches!(
         c,
-        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+        '\u{00ad}'
+            | '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{feff}'
     )
 }
 
@@ -301,6 +314,10 @@ mod tests {
         assert_eq!(clean("a\r\tb\u{7f}\u{9b}"), "a\\r\\tb\\u{7f}\\u{9b}");
         assert_eq!(clean("x ##[error]y"), "x ##\\u{5b}error]y");
         assert_eq!(clean("abc\u{202e}def\u{2028}"), "abc\\u{202e}def\\u{2028}");
+        // Zero-width characters would make two names look alike; joiners stay.
+        assert_eq!(clean("cheap\u{200b}"), "cheap\\u{200b}");
+        assert_eq!(clean("\u{feff}cheap"), "\\u{feff}cheap");
+        assert_eq!(clean("a\u{200d}b"), "a\u{200d}b");
         // a colon that opens nothing stays
         assert_eq!(clean("std::vec and :smile:"), "std::vec and :smile:");
         assert_eq!(

@@ -374,22 +374,9 @@ fn on_limit_written_keeps_the_file_and_the_written_spec_passes_check() {
     let spec = tmp.path().join("two.yaml");
     let text = two_models();
     std::fs::write(&spec, &text).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("costgate");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(&bin)
-            .args(args)
-            .arg(&spec)
-            .args([
-                "--trials",
-                &TRIALS.to_string(),
-                "--allow-few-trials",
-                "--color",
-                "never",
-            ])
-            .env("COSTGATE_TODAY", "2026-11-28")
-            .output()
-            .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        let (code, out, _) = cli(args, &spec);
+        (code, out)
     };
     let page = tmp.path().join("tune.html");
     let (code, out) = run(&[
@@ -413,7 +400,7 @@ fn on_limit_written_keeps_the_file_and_the_written_spec_passes_check() {
         "{out}"
     );
     assert!(
-        out.contains("       throttle: the check says blocked (a rule)"),
+        out.contains("       throttle: the check adds free-tier-without-hard-cap\n"),
         "{out}"
     );
     let written = std::fs::read_to_string(&spec).unwrap();
@@ -919,4 +906,217 @@ fn a_search_ahead_on_guesses_takes_the_steps_of_the_search_step_by_step() {
         assert!(steps >= 3, "{objective:?}: the search took {steps} steps down");
         assert_eq!(without(&ahead), without(&stepwise), "{objective:?}");
     }
+}
+
+#[test]
+fn on_a_tie_the_spec_s_way_stays_and_a_way_that_adds_a_gating_rule_is_not_chosen() {
+    // A cap nothing reaches: every way gives the same months, and the
+    // spec's way (shrink, or a fallback) is kept rather than moved to block.
+    for (way, label) in [
+        ("on_limit: shrink\n", "shrink"),
+        ("on_limit: fallback\n      fallback_model: cheap\n", "fallback to cheap"),
+    ] {
+        let l = load(&two_models().replacen(
+            "      daily_tokens: 6000\n      on_limit: block\n",
+            &format!("      daily_tokens: 50000000\n      {way}"),
+            1,
+        ));
+        let t = tune::tune(&l, &policy(""), &ways_only_opts());
+        let pro = &t.on_limit[1];
+        assert_eq!(pro.ways[pro.current].label(), label);
+        let c = &pro.ways[pro.current];
+        // The tie is real: every way that passes has the same figures.
+        for w in pro.ways.iter().filter(|w| w.passes) {
+            assert_eq!(
+                (w.unserved_share, w.cost_at_confidence),
+                (c.unserved_share, c.cost_at_confidence)
+            );
+        }
+        assert!(pro.ways.iter().filter(|w| w.passes).count() > 1, "{:#?}", pro.ways);
+        assert_eq!(pro.chosen, pro.current, "{label}: {:#?}", pro.ways);
+        assert!(t.way_changes().is_empty());
+    }
+    // A spec already blocked by another rule (the free cap is below one
+    // call): a free tier that stops blocking adds `free-tier-without-hard-cap`,
+    // so it stays at block although its verdict would be no worse.
+    let l = load(&two_models().replacen("daily_tokens: 20000", "daily_tokens: 50", 1));
+    let t = tune::tune(&l, &policy(""), &ways_only_opts());
+    let free = &t.on_limit[0];
+    assert_eq!(
+        free.ways[free.current].verdict,
+        Some(costgate::policy::Verdict::Blocked)
+    );
+    assert_eq!(free.chosen, free.current, "{:#?}", free.ways);
+    let others: Vec<&tune::Way> = free.ways.iter().filter(|w| w.label() != "block").collect();
+    assert!(!others.is_empty());
+    for w in others {
+        assert!(w.unserved_share < free.ways[free.current].unserved_share, "{w:?}");
+        assert_eq!(w.new_rules, ["free-tier-without-hard-cap"], "{w:?}");
+        assert!(!w.passes);
+    }
+}
+
+#[test]
+fn with_only_the_ways_varied_a_way_can_fix_a_failing_spec() {
+    // The pro tier falls back to a dear model past its cap; a month budget
+    // between the cheapest way's month and the spec's fails the spec, and
+    // another way past the cap meets it.
+    let text = two_models()
+        .replace("  cheap: gpt-4.1-nano\n", "  cheap: gpt-4.1-nano\n  dear: gpt-4.1\n")
+        .replacen(
+            "      daily_tokens: 6000\n      on_limit: block\n",
+            "      daily_tokens: 6000\n      on_limit: fallback\n      fallback_model: dear\n",
+            1,
+        );
+    let l = load(&text);
+    let t0 = tune::tune(&l, &policy(""), &ways_only_opts());
+    let pro0 = &t0.on_limit[1];
+    let spec_month = pro0.ways[pro0.current].cost_at_confidence;
+    let least = pro0
+        .ways
+        .iter()
+        .map(|w| w.cost_at_confidence)
+        .fold(f64::INFINITY, f64::min);
+    assert!(least < spec_month * 0.98, "{:#?}", pro0.ways);
+    let budget = (least + spec_month) / 2.0;
+    let p = policy(&format!("[thresholds]\np95_monthly_usd = {budget}\n"));
+    let t = tune::tune(&l, &p, &ways_only_opts());
+    assert!(t.passes, "{:?}", t.why_not);
+    assert!(t.why_not.is_none());
+    let pro = &t.on_limit[1];
+    let chosen = &pro.ways[pro.chosen];
+    assert_ne!(pro.chosen, pro.current);
+    assert!(chosen.passes && chosen.cost_at_confidence <= budget, "{chosen:?}");
+    assert!(!pro.ways[pro.current].thresholds_pass);
+    // The thresholds reported are the chosen way's.
+    assert!(t.checks.iter().all(|c| c.ok), "{:#?}", t.checks);
+    // Too tight for any way: nothing passes, and it says the ways were tried.
+    let p = policy(&format!("[thresholds]\np95_monthly_usd = {}\n", least * 0.5));
+    let t = tune::tune(&l, &p, &ways_only_opts());
+    assert!(!t.passes);
+    let why = t.why_not.unwrap();
+    assert!(why.contains("no way past the caps"), "{why}");
+    assert!(why.contains("the limits as the spec writes them"), "{why}");
+}
+
+/// Run `costgate ARGS SPEC` (few trials, a fixed date): exit code, stdout,
+/// stderr.
+fn cli(args: &[&str], spec: &std::path::Path) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("costgate"))
+        .args(args)
+        .arg(spec)
+        .args([
+            "--trials",
+            &TRIALS.to_string(),
+            "--allow-few-trials",
+            "--color",
+            "never",
+        ])
+        .env("COSTGATE_TODAY", "2026-11-28")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Run `costgate tune SPEC ARGS`.
+fn tune_cli(spec: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    cli(&[&["tune"], args].concat(), spec)
+}
+
+#[test]
+fn a_written_spec_reads_back_as_the_recommendation_or_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let check = |p: &std::path::Path| cli(&["check"], p).0;
+    // A model key with a tab in it: written as the escape YAML reads back
+    // as that key, not as a look-alike (`"che ap"` could be another model).
+    let tab = tmp.path().join("tab.yaml");
+    let text = two_models().replace(
+        "  cheap: gpt-4.1-nano\n",
+        "  \"che\\tap\": gpt-4.1-nano\n  \"che ap\": gpt-4.1\n",
+    );
+    std::fs::write(&tab, &text).unwrap();
+    let (code, out, err) = tune_cli(&tab, &["--vary", "on-limit", "--write"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("block -> fallback to che\\tap"), "{out}");
+    let written = std::fs::read_to_string(&tab).unwrap();
+    assert!(written.contains("      fallback_model: \"che\\tap\"\n"), "{written}");
+    assert_eq!(check(&tab), Some(0));
+    // A limit written as a flow mapping is edited entry by entry.
+    let flow = tmp.path().join("flow.yaml");
+    let text = two_models().replacen(
+        "    limit:\n      daily_tokens: 6000\n      on_limit: block\n      message: \"You've used {used}/{limit} tokens today; they reset at {reset}.\"\n",
+        "    limit: {daily_tokens: 6000, on_limit: block, message: \"Used {used}/{limit}, back at {reset}.\"}  # pro\n",
+        1,
+    );
+    assert_ne!(text, two_models());
+    std::fs::write(&flow, &text).unwrap();
+    let (code, out, err) = tune_cli(&flow, &["--vary", "on-limit", "--write"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let written = std::fs::read_to_string(&flow).unwrap();
+    assert!(
+        written.contains(
+            "    limit: {daily_tokens: 6000, on_limit: fallback, message: \"Used {used}/{limit}, back at {reset}.\", fallback_model: cheap}  # pro\n"
+        ),
+        "{written}"
+    );
+    assert_eq!(check(&flow), Some(0));
+    // A way shared through a YAML anchor: editing it would change the
+    // other tier too, so nothing is written (exit 73), after the analysis.
+    let anchored = tmp.path().join("anchored.yaml");
+    let text = two_models().replacen(
+        "      daily_tokens: 6000\n      on_limit: block\n",
+        "      daily_tokens: 6000\n      on_limit: &way block\n",
+        1,
+    )
+    .replacen(
+        "breakers:\n",
+        "  - name: team\n    users: 100\n    price_usd_per_month: 20\n    model: primary\n    limit:\n      daily_tokens: 6000\n      on_limit: *way\n      message: \"You've used {used}/{limit} tokens today; they reset at {reset}.\"\nbreakers:\n",
+        1,
+    );
+    std::fs::write(&anchored, &text).unwrap();
+    let (code, out, err) = tune_cli(&anchored, &["--vary", "on-limit", "--tier", "pro", "--write"]);
+    assert_eq!(code, Some(73), "{out}{err}");
+    assert!(out.contains("recommended:"), "the analysis is still shown: {out}");
+    assert!(!out.contains("wrote "), "{out}");
+    assert!(err.contains("nothing was written") && err.contains("anchor"), "{err}");
+    assert_eq!(std::fs::read_to_string(&anchored).unwrap(), text);
+}
+
+#[test]
+fn outputs_never_overwrite_the_spec_or_each_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("two.yaml");
+    let text = two_models();
+    std::fs::write(&spec, &text).unwrap();
+    let other = tmp.path().join("out.yaml");
+    let spec_s = spec.to_str().unwrap().to_string();
+    let other_s = other.to_str().unwrap().to_string();
+    // Through another spelling of the same path too.
+    let dotted = tmp.path().join(".").join("two.yaml");
+    let dotted_s = dotted.to_str().unwrap().to_string();
+    for (args, says) in [
+        (vec!["--html", spec_s.as_str()], "--html"),
+        (vec!["--chart", dotted_s.as_str()], "--chart"),
+        (vec!["--write", "-o", dotted_s.as_str()], "-o"),
+        (
+            vec!["--write", "-o", other_s.as_str(), "--html", other_s.as_str()],
+            "--html",
+        ),
+    ] {
+        let (code, out, err) = tune_cli(&spec, &args);
+        assert_eq!(code, Some(64), "{args:?}: {out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(std::fs::read_to_string(&spec).unwrap(), text, "{args:?}");
+        assert!(!other.exists());
+    }
+    // The tuned spec is written in the spec's own format.
+    let toml = tmp.path().join("out.toml");
+    let (code, _, err) = tune_cli(&spec, &["--write", "-o", toml.to_str().unwrap()]);
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains(".yaml"), "{err}");
+    assert!(!toml.exists());
 }

@@ -49,7 +49,7 @@ fn tune(dir: &Path, spec: &Path, args: &[&str]) -> (i32, serde_json::Value, Stri
 fn label(verdict: &str) -> &'static str {
     match verdict {
         "pass" => "PASS",
-        "needsapproval" => "NEEDS APPROVAL",
+        "needs_approval" => "NEEDS APPROVAL",
         "blocked" => "BLOCKED",
         v => panic!("verdict {v}"),
     }

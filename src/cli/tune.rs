@@ -103,6 +103,9 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
         for w in g.ways.iter().filter(|w| !w.passes) {
             let why = match (w.thresholds_pass, w.verdict) {
                 (false, _) => format!("fails {}", w.failing.join(", ")),
+                (true, Some(_)) if !w.new_rules.is_empty() => {
+                    format!("the check adds {}", w.new_rules.join(", "))
+                }
                 (true, Some(v)) => format!(
                     "the check says {} (a rule)",
                     match v {
@@ -129,7 +132,14 @@ fn render(t: &Tuning, verdict: &str, written: Option<&str>) -> String {
     }
     let _ = writeln!(
         o,
-        "\n(> recommended, = the spec's value; the other limits at the spec's values in each table)"
+        "\n(> recommended, = the spec's value; {})",
+        if t.on_limit.is_empty() {
+            "the other limits at the spec's values in each table"
+        } else if t.frontiers.is_empty() {
+            "each table past the cap is at the spec's caps"
+        } else {
+            "the other limits at the spec's values in each frontier; each table past the cap is at the recommended caps"
+        }
     );
     if t.passes {
         if t.frontiers.iter().all(|f| f.chosen + 1 == f.points.len()) && !t.frontiers.is_empty() {
@@ -201,6 +211,49 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
                 .into(),
         ));
     }
+    // The files this run writes: never the spec it reads (but with
+    // --write and no -o), never one another, and a tuned spec in the
+    // spec's own format.
+    let target: Option<PathBuf> = a.write.then(|| a.output.clone().unwrap_or_else(|| a.spec.clone()));
+    let is_toml = |p: &std::path::Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if let Some(o) = &a.output
+        && is_toml(o) != is_toml(&a.spec)
+    {
+        return Err(Failure::Usage(format!(
+            "-o {}: the tuned spec is written in the format of {} ({}); give a file ending in .{}",
+            clean(&o.display().to_string()),
+            clean(&a.spec.display().to_string()),
+            if is_toml(&a.spec) { "TOML" } else { "YAML" },
+            if is_toml(&a.spec) { "toml" } else { "yaml" }
+        )));
+    }
+    let outputs: Vec<(&str, &PathBuf)> = [
+        ("-o", a.output.as_ref()),
+        ("--chart", a.chart.as_ref()),
+        ("--html", a.html.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(f, p)| p.map(|p| (f, p)))
+    .collect();
+    for (i, (flag, p)) in outputs.iter().enumerate() {
+        if costgate::fsutil::same_file(p, &a.spec) {
+            return Err(Failure::Usage(format!(
+                "{flag} {}: that is the spec being tuned; write it elsewhere{}",
+                clean(&p.display().to_string()),
+                if *flag == "-o" {
+                    " (or drop -o: --write alone writes the spec)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        if let Some((other, _)) = outputs[..i].iter().find(|(_, q)| costgate::fsutil::same_file(p, q)) {
+            return Err(Failure::Usage(format!(
+                "{flag} {}: {other} writes that file too; give each its own",
+                clean(&p.display().to_string())
+            )));
+        }
+    }
     let loaded = check::load_all_with(&files, &inputs.catalog, &set)?;
     let l = &loaded[0];
     for t in &a.tiers {
@@ -254,34 +307,19 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
         approval: None,
     };
     let report = check::analyse(&rec, &inputs.policy, &sim, today).map_err(|p| Failure::Input(vec![p]))?;
-    let verdict = format!("{:?}", report.verdict).to_lowercase();
+    let verdict_words = costgate::report::doc::verdict_label(report.verdict).to_lowercase();
+    // The tuned spec, written only when it reads back as the recommendation
+    // (the edits are made on text: an anchor shared with another field, a
+    // construct the editor does not know, or a file changed during the run
+    // would otherwise write something else). A failure is reported after
+    // the analysis, with nothing written.
     let mut written = None;
-    if t.passes && a.write {
-        let target: PathBuf = a.output.clone().unwrap_or_else(|| a.spec.clone());
-        let text = costgate::input::read_text(&a.spec).map_err(|e| Failure::Internal(e.message))?;
-        let toml = a.spec.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-        let edits: Vec<costgate::spec::rewrite::Edit> = t
-            .changes()
-            .into_iter()
-            .map(|(path, _, new)| costgate::spec::rewrite::Edit {
-                path,
-                value: costgate::spec::rewrite::NewValue::Number(new),
-            })
-            .chain(
-                t.way_changes()
-                    .into_iter()
-                    .map(|(path, new)| costgate::spec::rewrite::Edit {
-                        path,
-                        value: costgate::spec::rewrite::NewValue::Text(new),
-                    }),
-            )
-            .collect();
-        let r = costgate::spec::rewrite::rewrite(&text, toml, &edits).map_err(|e| Failure::Internal(e.message))?;
-        if let Some((p, why)) = r.not_placed.first() {
-            return Err(Failure::Internal(format!("cannot write {}: {why}", clean(p))));
+    let mut write_failed = None;
+    if let (true, Some(target)) = (t.passes, &target) {
+        match write_tuned(a, l, &t, target) {
+            Ok(()) => written = Some(target.display().to_string()),
+            Err(f) => write_failed = Some(f),
         }
-        costgate::fsutil::write_atomic(&target, r.text.as_bytes())?;
-        written = Some(target.display().to_string());
     }
     let th = inputs
         .policy
@@ -297,16 +335,54 @@ pub fn run(a: &TuneArgs) -> Result<i32, Failure> {
         // On a terminal, the lines fit its width (the frontier tables are
         // 80 columns; prose wraps at spaces, never inside a number).
         ExportFormat::Text => match super::check::terminal_width() {
-            Some(w) => costgate::report::wrap_prose(&render(&t, &verdict, written.as_deref()), w),
-            None => render(&t, &verdict, written.as_deref()),
+            Some(w) => costgate::report::wrap_prose(&render(&t, &verdict_words, written.as_deref()), w),
+            None => render(&t, &verdict_words, written.as_deref()),
         },
         ExportFormat::Json => {
-            let v = serde_json::json!({"tuning": t, "recommended_verdict": verdict, "written": written});
+            let v = serde_json::json!({"tuning": t, "recommended_verdict": report.verdict, "written": written});
             let mut s = serde_json::to_string_pretty(&v).map_err(|e| Failure::Internal(e.to_string()))?;
             s.push('\n');
             costgate::untrusted::json_inert(s)
         }
     };
     super::output::print(&out)?;
+    if let Some(f) = write_failed {
+        return Err(f);
+    }
     Ok(if t.passes { 0 } else { 1 })
+}
+
+/// Write the spec with `t`'s recommendation to `target`: the spec file's
+/// text with the tuned fields edited, checked to read back as
+/// [`tune::apply`] of the spec before anything is written.
+fn write_tuned(a: &TuneArgs, l: &check::Loaded, t: &Tuning, target: &std::path::Path) -> Result<(), Failure> {
+    use costgate::spec::rewrite::{self, Edit, NewValue};
+    let cannot = |why: String| {
+        Failure::CantCreate(format!(
+            "cannot write {}: {why}; nothing was written (the recommendation above can be set by hand)",
+            clean(&target.display().to_string())
+        ))
+    };
+    let text = costgate::input::read_text(&a.spec).map_err(|e| cannot(e.message))?;
+    let toml = a.spec.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let edits: Vec<Edit> = t
+        .changes()
+        .into_iter()
+        .map(|(path, _, new)| Edit {
+            path,
+            value: NewValue::Number(new),
+        })
+        .chain(t.way_changes().into_iter().map(|(path, new)| Edit {
+            path,
+            value: NewValue::Text(new),
+        }))
+        .collect();
+    let r = rewrite::rewrite(&text, toml, &edits)
+        .map_err(|e| cannot(format!("the spec no longer parses: {}", e.message)))?;
+    if let Some((p, why)) = r.not_placed.first() {
+        return Err(cannot(format!("`{}`: {}", clean(p), clean(why))));
+    }
+    rewrite::reads_as(&tune::apply(&l.spec, t), &r.text).map_err(|why| cannot(clean(&why).into_owned()))?;
+    costgate::fsutil::write_atomic(target, r.text.as_bytes())?;
+    Ok(())
 }

@@ -126,6 +126,9 @@ fn word(s: &str) -> String {
     if plain { s.to_string() } else { quoted(s) }
 }
 
+/// `s` as a YAML double-quoted scalar that reads back as exactly `s`:
+/// control characters, line and paragraph separators, the byte order mark
+/// and non-characters are written as escapes (YAML 1.2, 5.7).
 fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -133,7 +136,12 @@ fn quoted(s: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push(' '),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
             c => out.push(c),
         }
     }
@@ -161,7 +169,12 @@ pub fn yaml_value(v: &NewValue) -> String {
                 d => dist_entries(d).into_iter().map(|(k, v)| format!("{k}: {v}")).collect(),
             };
             if !note.is_empty() {
-                parts.push(format!("measured: {}", quoted(note)));
+                // A note is one line for people: its control characters
+                // (line breaks) become spaces.
+                parts.push(format!(
+                    "measured: {}",
+                    quoted(&note.replace(|c: char| c.is_control(), " "))
+                ));
             }
             format!("{{{}}}", parts.join(", "))
         }
@@ -207,6 +220,67 @@ pub fn rewrite(text: &str, toml: bool, edits: &[Edit]) -> Result<Rewritten, node
     }
 }
 
+/// Whether `text` (the rewritten spec file) reads as `expected`, field by
+/// field (numbers to nine significant figures, the precision a rewrite
+/// writes with to spare): `Err` names the first field that does not, or
+/// why the text does not load. A rewrite edits text, so this is what says
+/// the file written means what was asked for (an anchor shared with
+/// another field, a file changed while it was read, a construct the
+/// editor does not know would each show here).
+pub fn reads_as(expected: &crate::spec::Spec, text: &str) -> Result<(), String> {
+    let got = crate::spec::load_str(&expected.file, text).map_err(|p| {
+        p.first().map_or_else(
+            || "it would not load".to_string(),
+            |p| format!("it would not load: {}", p.message),
+        )
+    })?;
+    let (a, b) = (serde_json::to_value(expected), serde_json::to_value(&got));
+    let (Ok(a), Ok(b)) = (a, b) else {
+        return Err("it could not be compared".into());
+    };
+    match first_difference(&a, &b, "") {
+        None => Ok(()),
+        Some(path) => Err(format!(
+            "`{}` would read differently from what was asked for",
+            if path.is_empty() { "(the spec)" } else { &path }
+        )),
+    }
+}
+
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => {
+            let (x, y) = (x.as_f64()?, y.as_f64()?);
+            ((x - y).abs() > 1e-9 * x.abs().max(y.abs())).then(|| path.to_string())
+        }
+        (J::Object(x), J::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => first_difference(p, q, &sub),
+                    _ => Some(sub),
+                }
+            })
+        }
+        (J::Array(x), J::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(path.to_string());
+            }
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
+        }
+        _ => (a != b).then(|| path.to_string()),
+    }
+}
+
 // ---------------------------------------------------------------- YAML ----
 
 /// Byte offset of a 1-based (line, char column) in `lines`.
@@ -218,15 +292,17 @@ fn byte_col(line: &str, column: u32) -> usize {
 
 fn indent_of(line: &str) -> Option<usize> {
     let t = line.trim_start_matches(' ');
-    if t.is_empty() || t.starts_with('#') {
+    if t.trim().is_empty() || t.starts_with('#') {
         None
     } else {
         Some(line.len() - t.len())
     }
 }
 
-/// End (byte, exclusive) of a one-line flow value or scalar starting at `start`.
-fn inline_end(line: &str, start: usize) -> usize {
+/// End (byte, exclusive) of a one-line flow value or scalar starting at
+/// `start`. Inside a flow collection (`flow`), a scalar also ends at the
+/// `,`, `}` or `]` after it.
+fn inline_end(line: &str, start: usize, flow: bool) -> usize {
     let b = line.as_bytes();
     let mut depth = 0i32;
     let mut quote: Option<u8> = None;
@@ -240,18 +316,25 @@ fn inline_end(line: &str, start: usize) -> usize {
             }
             if c == q {
                 quote = None;
+                if depth == 0 {
+                    return i + 1;
+                }
             }
         } else {
             match c {
-                b'"' | b'\'' => quote = Some(c),
+                // A quote opens a quoted scalar only where one starts (a
+                // plain scalar may hold a quote: `it's`).
+                b'"' | b'\'' if i == start || (depth > 0 && opens_scalar(&line[start..i])) => quote = Some(c),
                 b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 && flow => return line[..i].trim_end().len(),
                 b'}' | b']' => {
                     depth -= 1;
                     if depth == 0 {
                         return i + 1;
                     }
                 }
-                b'#' if depth == 0 && i > start && b[i - 1] == b' ' => {
+                b',' if depth == 0 && flow => return line[..i].trim_end().len(),
+                b'#' if depth == 0 && i > start && matches!(b[i - 1], b' ' | b'\t') => {
                     return line[..i].trim_end().len();
                 }
                 _ => {}
@@ -260,6 +343,30 @@ fn inline_end(line: &str, start: usize) -> usize {
         i += 1;
     }
     line.trim_end().len()
+}
+
+/// Whether a scalar may start after `before` inside a flow collection.
+fn opens_scalar(before: &str) -> bool {
+    before
+        .trim_end()
+        .chars()
+        .last()
+        .is_some_and(|c| matches!(c, '{' | '[' | ',' | ':'))
+}
+
+/// Whether the entry `segs` names sits inside a flow collection (`{...}`
+/// or `[...]`) of `text`: some mapping or list it is in starts with a
+/// bracket.
+fn in_flow(text: &str, root: &Node, segs: &[Seg]) -> bool {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let opens = |n: &Node| {
+        let Some(line) = lines.get((n.loc.line as usize).wrapping_sub(1)) else {
+            return false;
+        };
+        let at = byte_col(line, n.loc.column);
+        matches!(line.as_bytes().get(at), Some(b'{' | b'['))
+    };
+    (0..segs.len()).any(|k| find(root, &segs[..k]).is_some_and(opens))
 }
 
 fn find<'a>(root: &'a Node, segs: &[Seg]) -> Option<&'a Node> {
@@ -342,15 +449,22 @@ fn replace_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<St
         .map(|i| kb + i)
         .ok_or("the key has no colon on its line")?;
     let vl = node.loc.line as usize - 1;
+    let flow = in_flow(text, root, segs);
     if vl == kl {
         let vb = byte_col(&key_line, node.loc.column);
         if vb <= colon {
             return Err("the value is not after its key".into());
         }
-        let end = inline_end(&key_line, vb);
+        if key_line[colon + 1..vb].contains('&') || key_line[vb..].starts_with('&') {
+            return Err("its value has a YAML anchor (`&`) that other fields may use; edit it by hand".into());
+        }
+        let end = inline_end(&key_line, vb, flow);
         let new = format!("{}{}{}", &key_line[..vb], value, &key_line[end..]);
         lines[kl] = new;
         return Ok(lines.join("\n"));
+    }
+    if flow {
+        return Err("its value is on a line of its own inside a flow mapping (`{...}`); edit it by hand".into());
     }
     // A block value below its key: remove the lines indented deeper than the key.
     let mut end = kl + 1;
@@ -364,11 +478,15 @@ fn replace_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<St
         end += 1;
     }
     let after_colon = &key_line[colon + 1..];
+    if after_colon.contains('&') {
+        return Err("its value has a YAML anchor (`&`) that other fields may use; edit it by hand".into());
+    }
     let comment = after_colon.trim();
+    let cr = if key_line.ends_with('\r') { "\r" } else { "" };
     let new_key_line = if comment.starts_with('#') {
-        format!("{} {}  {}", &key_line[..=colon], value, comment)
+        format!("{} {}  {}{cr}", &key_line[..=colon], value, comment)
     } else {
-        format!("{} {}", &key_line[..=colon], value)
+        format!("{} {}{cr}", &key_line[..=colon], value)
     };
     lines.splice(kl..=last_content, [new_key_line]);
     Ok(lines.join("\n"))
@@ -385,13 +503,24 @@ fn insert_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<Str
     };
     let (first_key, _) = entries.first().ok_or("its parent is empty")?;
     let mut lines = split_lines(text);
+    if in_flow(text, root, segs) {
+        // A flow mapping (`{a: 1, b: 2}`): added after its last entry, when
+        // that entry's value ends on its line.
+        let (_, last_value) = entries.last().ok_or("its parent is empty")?;
+        let ll = last_value.loc.line as usize - 1;
+        let line = lines.get(ll).ok_or("out of the file")?;
+        let vb = byte_col(line, last_value.loc.column);
+        let end = inline_end(line, vb, true);
+        let rest = line[end..].trim();
+        if !(rest.is_empty() || rest.starts_with(['}', ',', '#'])) {
+            return Err("its parent is a flow mapping whose last value spans lines; add it by hand".into());
+        }
+        lines[ll] = format!("{}, {name}: {value}{}", &line[..end], &line[end..]);
+        return Ok(lines.join("\n"));
+    }
     let fl = first_key.loc.line as usize - 1;
     let first_line = lines.get(fl).ok_or("out of the file")?;
     let col = byte_col(first_line, first_key.loc.column);
-    // A flow mapping (`{a: 1}`) or a parent on one line: not a block to add to.
-    if entries.iter().all(|(k, _)| k.loc.line == first_key.loc.line) && first_line[..col].trim_end().ends_with('{') {
-        return Err("its parent is a one-line mapping; add it by hand".into());
-    }
     let indent = col;
     // The parent's last line: the last line indented at least as the keys,
     // from the first key on.
@@ -405,7 +534,8 @@ fn insert_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<Str
         }
         i += 1;
     }
-    lines.insert(last + 1, format!("{}{name}: {value}", " ".repeat(indent)));
+    let cr = if lines[last].ends_with('\r') { "\r" } else { "" };
+    lines.insert(last + 1, format!("{}{name}: {value}{cr}", " ".repeat(indent)));
     Ok(lines.join("\n"))
 }
 
@@ -618,6 +748,120 @@ tiers:
         )
         .unwrap();
         assert!(r.text.contains("x = \"yes\""), "{}", r.text);
+    }
+
+    #[test]
+    fn text_with_control_characters_reads_back_as_itself() {
+        for t in [
+            "a\tb",
+            "a\nb",
+            "a\u{1b}[31mb",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "a\u{2028}b",
+            "\u{feff}a",
+            "a\rb\\",
+        ] {
+            let y = yaml_value(&NewValue::Text(t.into()));
+            assert!(!y.chars().any(|c| c.is_control()), "{y:?}");
+            let root = node::parse_yaml(&format!("k: {y}\n")).unwrap();
+            let v = find(&root, &segments("k").unwrap()).unwrap();
+            assert!(
+                matches!(&v.value, Value::Str(s) if s == t),
+                "{t:?}: {y} read as {:?}",
+                v.value
+            );
+        }
+    }
+
+    #[test]
+    fn flow_mappings_are_edited_entry_by_entry() {
+        let text = "tiers:\n  - name: a\n    limit: {daily_tokens: 100, on_limit: block, message: \"cap, hit\"}  # c\n  - name: b\n    limit: {\n      daily_tokens: 5, on_limit: block\n    }\n";
+        let r = rewrite(
+            text,
+            false,
+            &[
+                edit("tiers[0].limit.on_limit", NewValue::Text("fallback".into())),
+                edit("tiers[0].limit.fallback_model", NewValue::Text("cheap one".into())),
+                edit("tiers[0].limit.daily_tokens", NewValue::Number(2000.0)),
+                edit("tiers[1].limit.on_limit", NewValue::Text("shrink".into())),
+                edit("tiers[1].limit.fallback_model", NewValue::Text("x".into())),
+            ],
+        )
+        .unwrap();
+        assert!(r.not_placed.is_empty(), "{:?}\n{}", r.not_placed, r.text);
+        assert!(
+            r.text.contains(
+                "    limit: {daily_tokens: 2000, on_limit: fallback, message: \"cap, hit\", fallback_model: \"cheap one\"}  # c\n"
+            ),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text
+                .contains("      daily_tokens: 5, on_limit: shrink, fallback_model: x\n"),
+            "{}",
+            r.text
+        );
+        let root = node::parse_yaml(&r.text).unwrap();
+        let m = find(&root, &segments("tiers[0].limit.message").unwrap()).unwrap();
+        assert!(matches!(&m.value, Value::Str(s) if s == "cap, hit"));
+    }
+
+    #[test]
+    fn an_anchored_value_is_left_for_a_person_and_line_endings_and_comments_are_kept() {
+        let text = "a:\n  on_limit: &w block\nb:\n  on_limit: *w\n";
+        let r = rewrite(text, false, &[edit("a.on_limit", NewValue::Text("shrink".into()))]).unwrap();
+        assert_eq!(r.not_placed.len(), 1, "{}", r.text);
+        assert!(r.not_placed[0].1.contains("anchor"));
+        assert_eq!(r.text, text);
+        // The alias's own field is only that field.
+        let r = rewrite(text, false, &[edit("b.on_limit", NewValue::Text("shrink".into()))]).unwrap();
+        assert!(
+            r.text.contains("  on_limit: &w block\nb:\n  on_limit: shrink\n"),
+            "{}",
+            r.text
+        );
+        let crlf = "t:\r\n  on_limit: block\t# hard stop\r\n  daily_tokens: 5\r\n";
+        let r = rewrite(
+            crlf,
+            false,
+            &[
+                edit("t.on_limit", NewValue::Text("fallback".into())),
+                edit("t.fallback_model", NewValue::Text("m".into())),
+            ],
+        )
+        .unwrap();
+        assert!(r.not_placed.is_empty(), "{:?}", r.not_placed);
+        assert_eq!(
+            r.text,
+            "t:\r\n  on_limit: fallback\t# hard stop\r\n  daily_tokens: 5\r\n  fallback_model: m\r\n"
+        );
+    }
+
+    #[test]
+    fn a_rewritten_file_is_compared_with_what_was_asked_for_field_by_field() {
+        let text = include_str!("../../tests/support/good.yaml");
+        let spec = crate::spec::load_str("good.yaml", text).unwrap();
+        assert_eq!(reads_as(&spec, text), Ok(()));
+        // The same values written another way read the same.
+        assert_eq!(
+            reads_as(&spec, &text.replace("daily_tokens: 20000", "daily_tokens: 2.0e4")),
+            Ok(())
+        );
+        let e = reads_as(&spec, &text.replace("daily_tokens: 100000", "daily_tokens: 100001")).unwrap_err();
+        assert!(e.contains("tiers[1].limit.daily_tokens"), "{e}");
+        let e = reads_as(
+            &spec,
+            &text.replace(
+                "on_limit: block\n      message: \"You've used {used}/{limit} tokens",
+                "on_limit: shrink\n      message: \"You've used {used}/{limit} tokens",
+            ),
+        )
+        .unwrap_err();
+        assert!(e.contains("tiers[1].limit.on_limit"), "{e}");
+        let e = reads_as(&spec, "costgate: 1\n").unwrap_err();
+        assert!(e.starts_with("it would not load"), "{e}");
     }
 
     #[test]

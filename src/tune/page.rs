@@ -485,7 +485,12 @@ pub fn html(t: &Tuning, verdict: Verdict, p95_limit: f64, file: &str) -> String 
             };
             let verdict = match (w.thresholds_pass, w.verdict) {
                 (false, _) => format!("fails: {}", w.failing.join(", ")),
-                (true, Some(v)) => format!("{v:?}").to_lowercase(),
+                (true, Some(v)) if !w.new_rules.is_empty() => format!(
+                    "{}; adds {}",
+                    crate::report::doc::verdict_label(v).to_lowercase(),
+                    w.new_rules.join(", ")
+                ),
+                (true, Some(v)) => crate::report::doc::verdict_label(v).to_lowercase(),
                 (true, None) => "could not be checked".to_string(),
             };
             let _ = write!(
@@ -501,8 +506,9 @@ pub fn html(t: &Tuning, verdict: Verdict, p95_limit: f64, file: &str) -> String 
         }
         o.push_str(
             "</tbody></table></div>\n<p>The same users reach the cap whatever it then does; of the ways that pass (the \
-             thresholds, and a check no worse than with the spec's way), the one that leaves the least demand unserved is \
-             recommended (the cheapest with the cost objective).</p>\n</section>\n",
+             thresholds, a check no worse than with the spec's way, and no rule that denies or asks for an approval with it \
+             and not with the spec's way), the one that leaves the least demand unserved is \
+             recommended (the cheapest with the cost objective); on a tie the spec's way stays.</p>\n</section>\n",
         );
     }
     section(&mut o, "Not tuned");
