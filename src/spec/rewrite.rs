@@ -447,7 +447,7 @@ fn replace_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<St
     let colon = key_line[kb..]
         .find(':')
         .map(|i| kb + i)
-        .ok_or("the key has no colon on its line")?;
+        .ok_or("it is not written on its own line (a mapping shared through a YAML alias `*name` or a merge key `<<:`); edit it by hand")?;
     let vl = node.loc.line as usize - 1;
     let flow = in_flow(text, root, segs);
     if vl == kl {
@@ -815,6 +815,18 @@ tiers:
         assert_eq!(r.not_placed.len(), 1, "{}", r.text);
         assert!(r.not_placed[0].1.contains("anchor"));
         assert_eq!(r.text, text);
+        // A field of a mapping shared through an alias is not on a line of
+        // its own: left for a person too.
+        let shared = "base: &lim\n  on_limit: block\nt:\n  limit: *lim\n";
+        let r = rewrite(
+            shared,
+            false,
+            &[edit("t.limit.on_limit", NewValue::Text("shrink".into()))],
+        )
+        .unwrap();
+        assert_eq!(r.not_placed.len(), 1, "{}", r.text);
+        assert!(r.not_placed[0].1.contains("alias"), "{:?}", r.not_placed);
+        assert_eq!(r.text, shared);
         // The alias's own field is only that field.
         let r = rewrite(text, false, &[edit("b.on_limit", NewValue::Text("shrink".into()))]).unwrap();
         assert!(
