@@ -99,8 +99,8 @@ Objectives:
   users   the fewest users hitting a cap with the month at confidence under --max-p95-usd
 Every candidate is simulated with the same seed and trials (common random numbers).
 Exit status: 0 a recommendation passes; 1 nothing in the searched range passes (why is printed);
-64 usage; 65 invalid input; 73 --write cannot write (or what it would write does not read back as the recommendation:
-nothing is written).";
+64 usage; 65 invalid input; 73 --write cannot write, or what it would write does not read back
+as the recommendation (nothing is written).";
 
 pub const EXPORT_HELP: &str = "\
 Gateways:
