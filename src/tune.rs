@@ -1278,7 +1278,8 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
             let mut way_rules: Vec<Vec<String>> = Vec::new();
             let mut evaluated: Vec<Way> = ways
                 .iter()
-                .map(|w| {
+                .enumerate()
+                .map(|(i, w)| {
                     let mut s = at.clone();
                     set_way(&mut s, ti, w);
                     let m = model_of(&s);
@@ -1303,8 +1304,7 @@ fn search(l: &Loaded, policy: &Policy, o: &Options, budget: usize, ahead: bool) 
                         .is_some_and(|t| t.on_limit_top_up);
                     // The spec's own way is checked whatever its
                     // thresholds: the bar the other ways' checks meet.
-                    let is_current = w.0 == limit.on_limit && (w.0 != OnLimit::Fallback || w.1 == limit.fallback_model);
-                    let report = (thresholds_pass || is_current)
+                    let report = (thresholds_pass || i == current)
                         .then(|| {
                             simulations.set(simulations.get() + 1);
                             let loaded = Loaded {

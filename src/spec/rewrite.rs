@@ -448,15 +448,17 @@ fn replace_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<St
         .find(':')
         .map(|i| kb + i)
         .ok_or("it is not written on its own line (a mapping shared through a YAML alias `*name` or a merge key `<<:`); edit it by hand")?;
+    // An anchor before the value (`key: &name value`): other fields may
+    // read the value through it.
+    if key_line[colon + 1..].trim_start().starts_with('&') {
+        return Err("its value has a YAML anchor (`&`) that other fields may use; edit it by hand".into());
+    }
     let vl = node.loc.line as usize - 1;
     let flow = in_flow(text, root, segs);
     if vl == kl {
         let vb = byte_col(&key_line, node.loc.column);
         if vb <= colon {
             return Err("the value is not after its key".into());
-        }
-        if key_line[colon + 1..vb].contains('&') || key_line[vb..].starts_with('&') {
-            return Err("its value has a YAML anchor (`&`) that other fields may use; edit it by hand".into());
         }
         let end = inline_end(&key_line, vb, flow);
         let new = format!("{}{}{}", &key_line[..vb], value, &key_line[end..]);
@@ -478,9 +480,6 @@ fn replace_yaml(text: &str, root: &Node, segs: &[Seg], value: &str) -> Result<St
         end += 1;
     }
     let after_colon = &key_line[colon + 1..];
-    if after_colon.contains('&') {
-        return Err("its value has a YAML anchor (`&`) that other fields may use; edit it by hand".into());
-    }
     let comment = after_colon.trim();
     let cr = if key_line.ends_with('\r') { "\r" } else { "" };
     let new_key_line = if comment.starts_with('#') {
@@ -815,6 +814,19 @@ tiers:
         assert_eq!(r.not_placed.len(), 1, "{}", r.text);
         assert!(r.not_placed[0].1.contains("anchor"));
         assert_eq!(r.text, text);
+        // An `&` in a comment or inside a value is no anchor.
+        let amp = "a:\n  on_limit: block  # R&D\n  message: \"Q&A\"\n";
+        let r = rewrite(
+            amp,
+            false,
+            &[
+                edit("a.on_limit", NewValue::Text("shrink".into())),
+                edit("a.message", NewValue::Text("Q & A".into())),
+            ],
+        )
+        .unwrap();
+        assert!(r.not_placed.is_empty(), "{:?}", r.not_placed);
+        assert_eq!(r.text, "a:\n  on_limit: shrink  # R&D\n  message: \"Q & A\"\n");
         // A field of a mapping shared through an alias is not on a line of
         // its own: left for a person too.
         let shared = "base: &lim\n  on_limit: block\nt:\n  limit: *lim\n";
